@@ -1,0 +1,183 @@
+"""Run the topology in docker-compose.yml, one Compose project per run.
+
+Each run gets a unique project name, its own pair of subnets and labels that
+name the run and its owner, so runs never collide and cleanup removes only
+what one run (or socklab as a whole) created.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import os
+import random
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker.errors
+
+from socklab import engine
+from socklab.errors import CommandError, PlatformError
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+PROBES = Path(__file__).resolve().parent / "probes"
+POOL = "198.18.0.0/15"  # RFC 2544's benchmarking range: rarely used by real networks
+SERVICES = ("router", "client", "server")
+
+
+@functools.cache
+def compose_argv() -> tuple[str, ...]:
+    """``docker compose`` (v2) where it exists, else ``docker-compose`` (v1)."""
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return ("docker", "compose")
+    if shutil.which("docker-compose"):
+        return ("docker-compose",)
+    raise PlatformError("neither `docker compose` nor `docker-compose` is installed")
+
+
+def owner() -> str:
+    """Who owns a run: this host and process, so orphans of dead runners can be found."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """One run's network: its Compose project and addresses."""
+
+    project: str
+    client_subnet: ipaddress.IPv4Network
+    server_subnet: ipaddress.IPv4Network
+
+    @property
+    def run_id(self) -> str:
+        return self.project
+
+    def container(self, service: str) -> str:
+        return f"{self.project}-{service}"
+
+    def addresses(self) -> dict[str, str]:
+        c, s = self.client_subnet, self.server_subnet
+        return {"client": str(c[10]), "server": str(s[10]),
+                "router_client": str(c[2]), "router_server": str(s[2])}
+
+    def env(self, code: Path) -> dict[str, str]:
+        a = self.addresses()
+        return {
+            "SOCKLAB_PROJECT": self.project, "SOCKLAB_RUN": self.run_id,
+            "SOCKLAB_OWNER": owner(), "SOCKLAB_CODE": str(code), "SOCKLAB_PROBES": str(PROBES),
+            "SOCKLAB_CLIENT_SUBNET": str(self.client_subnet),
+            "SOCKLAB_SERVER_SUBNET": str(self.server_subnet),
+            "SOCKLAB_CLIENT_IP": a["client"], "SOCKLAB_SERVER_IP": a["server"],
+            "SOCKLAB_ROUTER_CLIENT_IP": a["router_client"],
+            "SOCKLAB_ROUTER_SERVER_IP": a["router_server"],
+        }
+
+
+def subnet_pairs(pool: str = POOL) -> list[tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]]:
+    """The pool cut into pairs of adjacent /24s: (client, server)."""
+    nets = list(ipaddress.ip_network(pool).subnets(new_prefix=24))
+    return [(nets[i], nets[i + 1]) for i in range(0, len(nets) - 1, 2)]
+
+
+def used_subnets() -> set[ipaddress.IPv4Network]:
+    used = set()
+    for net in engine.client().networks.list():
+        for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
+            if "Subnet" in cfg and ":" not in cfg["Subnet"]:
+                used.add(ipaddress.ip_network(cfg["Subnet"]))
+    return used
+
+
+def new_project(prefix: str = "socklab") -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def compose(project: str, env: dict[str, str], *args: str, timeout: float = 180) -> str:
+    argv = [*compose_argv(), "-p", project, "-f", str(COMPOSE_FILE), *args]
+    return engine.run(argv, timeout=timeout, env={**os.environ, **env})
+
+
+def up(code: Path, *, project: str | None = None, attempts: int = 8) -> Topology:
+    """Start a fresh topology with ``code`` mounted read-only; return it once routed.
+
+    Picks a free pair of subnets; when another run takes the same pair at the same
+    moment, tears down and tries another.
+    """
+    project = project or new_project()
+    pairs = subnet_pairs()
+    rng = random.Random()  # which subnets is no grading decision: it needs no seed
+    last: Exception | None = None
+    for _ in range(attempts):
+        used = used_subnets()
+        free = [p for p in pairs if not any(n.overlaps(u) for n in p for u in used)]
+        if not free:
+            raise PlatformError(f"no free pair of subnets left in {POOL}: run `make clean`?")
+        topo = Topology(project, *rng.choice(free))
+        try:
+            compose(project, topo.env(code), "up", "-d", "--no-build")
+            wait_routed(topo)
+            return topo
+        except CommandError as exc:
+            down(project)
+            last = exc
+            if "overlap" not in exc.output.lower() and "in use" not in exc.output.lower():
+                raise
+    raise PlatformError(f"could not start the topology after {attempts} attempts: {last}")
+
+
+def wait_routed(topo: Topology, timeout: float = 30) -> None:
+    """Wait until both route sidecars have exited; fail unless both succeeded."""
+    api = engine.client()
+    deadline = time.monotonic() + timeout
+    for side in ("client-net", "server-net"):
+        while True:
+            state = api.containers.get(topo.container(side)).attrs["State"]
+            if state["Status"] == "exited":
+                if state["ExitCode"] != 0:
+                    logs = api.containers.get(topo.container(side)).logs().decode(errors="replace")
+                    raise PlatformError(f"setting the routes of {side} failed:\n{logs}")
+                break
+            if time.monotonic() > deadline:
+                raise PlatformError(f"{side} did not finish setting routes within {timeout} s")
+            time.sleep(0.05)
+
+
+def down(project: str) -> None:
+    """Remove every container, network and volume labelled with this run; safe twice."""
+    remove(f"{engine.RUN_LABEL}={project}")
+
+
+def remove(*labels: str) -> list[str]:
+    """Remove socklab's containers, then networks and volumes, that carry ``labels``.
+
+    Works through the labels, not Compose, so it also cleans runs whose Compose
+    state is lost (a killed runner) and never touches anything unlabelled.
+    """
+    api = engine.client()
+    selector = {"label": [engine.LABEL, *labels]}
+    removed = []
+    for container in api.containers.list(all=True, filters=selector):
+        removed += _remove(container, force=True)
+    for network in api.networks.list(filters=selector):
+        removed += _remove(network)
+    for volume in api.volumes.list(filters=selector):
+        removed += _remove(volume)
+    return removed
+
+
+def _remove(obj: object, **kwargs: bool) -> list[str]:
+    try:
+        obj.remove(**kwargs)  # type: ignore[attr-defined]
+    except docker.errors.NotFound:
+        return []  # removed meanwhile by a concurrent cleanup
+    except docker.errors.APIError as exc:
+        raise PlatformError(f"could not remove {obj.name}: {exc}") from exc  # type: ignore[attr-defined]
+    return [obj.name]  # type: ignore[attr-defined]

@@ -1,0 +1,184 @@
+"""Build socklab's container images, cached by the hash of what goes into them.
+
+No image is pulled: the base is built from Debian packages (debootstrap + import),
+and every other image is built ``FROM`` it with ``COPY`` only, needing no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker.errors
+
+from socklab import engine
+from socklab.errors import PlatformError
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE = "bookworm"
+HASH_LABEL = "socklab.hash"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image: its tag, its parent, and the files of its build context."""
+
+    name: str
+    parent: str | None
+    context: tuple[tuple[str, str], ...]  # (path in context, path in repository)
+
+    @property
+    def tag(self) -> str:
+        return f"socklab-{self.name}:latest"
+
+
+SPECS = (
+    ImageSpec("base", None, (("packages.txt", "images/base/packages.txt"),)),
+    ImageSpec("host", "base", (("Dockerfile", "images/host/Dockerfile"),
+                               ("socklab-net-init", "images/host/socklab-net-init"))),
+    ImageSpec("router", "base", (("Dockerfile", "images/router/Dockerfile"),
+                                 ("socklab-router", "images/router/socklab-router"))),
+)
+BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+def _files(spec: ImageSpec) -> list[tuple[str, Path]]:
+    """Every file of the build context, sorted, expanding folders."""
+    found = []
+    for arc, rel in spec.context:
+        src = ROOT / rel
+        if src.is_dir():
+            for path in sorted(src.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    found.append((f"{arc}/{path.relative_to(src)}", path))
+        else:
+            found.append((arc, src))
+    return sorted(found)
+
+
+def content_hash(spec: ImageSpec) -> str:
+    """A hash of everything that goes into the image, its parent's included."""
+    digest = hashlib.sha256(SUITE.encode())
+    if spec.parent:
+        digest.update(content_hash(BY_NAME[spec.parent]).encode())
+    for arc, path in _files(spec):
+        digest.update(arc.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def current_hash(tag: str) -> str | None:
+    """The hash label of an existing image, or None when there is no such image."""
+    try:
+        image = engine.client().images.get(tag)
+    except docker.errors.ImageNotFound:
+        return None
+    return (image.labels or {}).get(HASH_LABEL)
+
+
+def packages() -> list[str]:
+    text = (ROOT / "images/base/packages.txt").read_text()
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def debian_mirror() -> str:
+    """The Debian mirror: $SOCKLAB_DEBIAN_MIRROR, else the first one this host's apt uses."""
+    if mirror := os.environ.get("SOCKLAB_DEBIAN_MIRROR"):
+        return mirror
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        if not path.is_file() or path.suffix not in (".list", ".sources", ""):
+            continue
+        for match in re.finditer(r"(?:^deb\s+(?:\[[^]]*\]\s+)?|^URIs:\s*)(\S+)", path.read_text(), re.M):
+            uri = match.group(1).rstrip("/")
+            if uri.startswith("http") and uri.endswith("/debian"):
+                return uri
+    raise PlatformError(
+        "no Debian mirror found in /etc/apt: set SOCKLAB_DEBIAN_MIRROR to a Debian archive URL"
+    )
+
+
+def _build_base(spec: ImageSpec, digest: str, log: Callable[[str], None]) -> None:
+    if shutil.which("debootstrap") is None:
+        raise PlatformError("building the base image needs debootstrap: apt-get install debootstrap")
+    if os.geteuid() != 0:
+        raise PlatformError("building the base image with debootstrap needs root: sudo make images")
+    mirror = debian_mirror()
+    with tempfile.TemporaryDirectory(prefix="socklab-rootfs-", dir="/var/tmp") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        log(f"debootstrap {SUITE} from {mirror} ({len(packages())} packages)")
+        engine.run(["debootstrap", "--variant=minbase", f"--include={','.join(packages())}",
+                    SUITE, str(rootfs), mirror], timeout=1800)
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for path in (rootfs / junk).glob("*"):
+                if path.is_file():
+                    path.unlink()
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        try:
+            engine.client().api.import_image_from_stream(
+                tar.stdout, repository=spec.tag.split(":")[0], tag="latest",
+                changes=[f"LABEL {engine.LABEL}=1 {HASH_LABEL}={digest}", 'CMD ["/bin/sh"]'],
+            )
+        finally:
+            tar.stdout.close()
+            tar.wait()
+        if tar.returncode != 0:
+            raise PlatformError(f"tar of the base rootfs failed with exit code {tar.returncode}")
+
+
+def _context_tar(spec: ImageSpec) -> io.BytesIO:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for arc, path in _files(spec):
+            tar.add(path, arcname=arc)
+    buf.seek(0)
+    return buf
+
+
+def _build_from_dockerfile(spec: ImageSpec, digest: str) -> None:
+    api = engine.client().api
+    output = []
+    for chunk in api.build(fileobj=_context_tar(spec), custom_context=True, tag=spec.tag,
+                           labels={engine.LABEL: "1", HASH_LABEL: digest}, rm=True,
+                           forcerm=True, pull=False, decode=True):
+        output.append(chunk.get("stream", "") + chunk.get("error", ""))
+        if "error" in chunk:
+            raise PlatformError(f"building {spec.tag} failed:\n{''.join(output)[-2000:]}")
+
+
+def ensure(names: tuple[str, ...] = ("host", "router"), *, force: bool = False,
+           log: Callable[[str], None] = lambda _msg: None) -> dict[str, float]:
+    """Build the named images (and their parents) that are missing or stale.
+
+    Returns the seconds each build took; an empty dict means everything was cached.
+    """
+    built: dict[str, float] = {}
+    order: list[ImageSpec] = []
+    for name in names:
+        chain = []
+        spec: ImageSpec | None = BY_NAME[name]
+        while spec is not None:
+            chain.append(spec)
+            spec = BY_NAME[spec.parent] if spec.parent else None
+        order.extend(s for s in reversed(chain) if s not in order)
+    for spec in order:
+        digest = content_hash(spec)
+        if not force and current_hash(spec.tag) == digest:
+            continue
+        log(f"building image {spec.tag}")
+        start = time.monotonic()
+        if spec.parent is None:
+            _build_base(spec, digest, log)
+        else:
+            _build_from_dockerfile(spec, digest)
+        built[spec.name] = time.monotonic() - start
+    return built

@@ -1,0 +1,204 @@
+"""The lab model: a lab folder and its ``lab.toml``, loaded and checked. No Docker here.
+
+A lab folder ``labs/NN-slug/`` holds ``README.md``, ``lab.toml``, ``starter/``,
+``solution/``, ``checker/`` (pytest) and ``bad/NAME/`` known-wrong submissions,
+each with ``defect.toml`` saying what is wrong and which check must catch it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from socklab.errors import LabError
+
+LABS_ROOT = Path(__file__).resolve().parent.parent / "labs"
+HOSTS = ("client", "server")
+FOLDER = re.compile(r"^(\d\d)-([a-z0-9-]+)$")
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program of the code under test, and how it runs."""
+
+    name: str
+    host: str  # "client" or "server"
+    argv: tuple[str, ...]  # run from /lab/code; argv[1] is usually the file
+    file: str  # the file the code under test must contain
+    listen: int | None = None  # a TCP port: the program is ready when it listens there
+    listen_udp: int | None = None  # a UDP port, likewise
+
+
+@dataclass(frozen=True)
+class BadSubmission:
+    """A known-wrong submission: files laid over the solution, and the check meant to fail."""
+
+    name: str
+    path: Path
+    defect: str
+    caught_by: str
+
+
+@dataclass(frozen=True)
+class Lab:
+    number: int
+    slug: str
+    title: str
+    path: Path
+    points: int
+    timeout: float = 120.0  # seconds for the whole checker
+    check_timeout: float = 30.0  # seconds for one check
+    profile: str = "clean"
+    programs: dict[str, Program] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.number:02d}-{self.slug}"
+
+    @property
+    def checker(self) -> Path:
+        return self.path / "checker"
+
+    @property
+    def solution(self) -> Path:
+        return self.path / "solution"
+
+    @property
+    def starter(self) -> Path:
+        return self.path / "starter"
+
+    def default_code(self) -> Path:
+        """The solution where there is one, else the starter."""
+        return self.solution if self.solution.is_dir() else self.starter
+
+    def bad_submissions(self) -> list[BadSubmission]:
+        return [_load_bad(path) for path in sorted((self.path / "bad").glob("*")) if path.is_dir()]
+
+    def bad(self, name: str) -> BadSubmission:
+        for bad in self.bad_submissions():
+            if bad.name == name:
+                return bad
+        known = ", ".join(b.name for b in self.bad_submissions()) or "none"
+        raise LabError(f"{self.name} has no bad submission {name!r} (known: {known})")
+
+    def missing_files(self, code: Path) -> list[str]:
+        """The programs' files that the code under test lacks."""
+        return [p.file for p in self.programs.values() if not (code / p.file).is_file()]
+
+
+def _where(path: Path) -> str:
+    try:
+        return str(path.relative_to(LABS_ROOT.parent))
+    except ValueError:
+        return str(path)
+
+
+def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str,
+         default: Any = ...) -> Any:
+    if key not in table:
+        if default is ...:
+            raise LabError(f"{where} is missing {key!r}")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise LabError(f"{where} {key} must be {names}, not {type(value).__name__} {value!r}")
+    return value
+
+
+def _port(table: dict[str, Any], key: str, where: str) -> int | None:
+    port = _get(table, key, int, where, None)
+    if port is not None and not 1 <= port <= 65535:
+        raise LabError(f"{where} {key} must be a port between 1 and 65535, not {port}")
+    return port
+
+
+def _load_program(name: str, table: dict[str, Any], where: str) -> Program:
+    host = _get(table, "host", str, where)
+    if host not in HOSTS:
+        raise LabError(f"{where} host must be one of {', '.join(HOSTS)}, not {host!r}")
+    argv = _get(table, "argv", list, where)
+    if not argv or not all(isinstance(a, str) for a in argv):
+        raise LabError(f"{where} argv must be a non-empty list of strings, not {argv!r}")
+    file = _get(table, "file", str, where, argv[1] if len(argv) > 1 else argv[0])
+    if Path(file).is_absolute() or ".." in Path(file).parts:
+        raise LabError(f"{where} file must be a path inside the code folder, not {file!r}")
+    return Program(name, host, tuple(argv), file, _port(table, "listen", where),
+                   _port(table, "listen_udp", where))
+
+
+def load(path: Path) -> Lab:
+    """Load ``path/lab.toml``; a LabError names the file and key of any mistake."""
+    path = Path(path).resolve()
+    meta = path / "lab.toml"
+    where = _where(meta)
+    match = FOLDER.match(path.name)
+    if not match:
+        raise LabError(f"{_where(path)}: a lab folder is named NN-slug, like 01-tcp-echo")
+    try:
+        data = tomllib.loads(meta.read_text())
+    except FileNotFoundError:
+        raise LabError(f"{where}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LabError(f"{where}: {exc}") from None
+    lab = _get(data, "lab", dict, f"{where}:")
+    lw = f"{where}: [lab]"
+    timeout = float(_get(lab, "timeout", (int, float), lw, 120.0))
+    check_timeout = float(_get(lab, "check_timeout", (int, float), lw, 30.0))
+    for key, value in (("timeout", timeout), ("check_timeout", check_timeout)):
+        if value <= 0:
+            raise LabError(f"{lw} {key} must be a positive number of seconds, not {value}")
+    points = _get(lab, "points", int, lw)
+    if points <= 0:
+        raise LabError(f"{lw} points must be positive, not {points}")
+    programs = {
+        name: _load_program(name, table, f"{where}: [programs.{name}]")
+        for name, table in _get(data, "programs", dict, f"{where}:", {}).items()
+    }
+    return Lab(number=int(match.group(1)), slug=match.group(2),
+               title=_get(lab, "title", str, lw), path=path, points=points, timeout=timeout,
+               check_timeout=check_timeout, profile=_get(lab, "profile", str, lw, "clean"),
+               programs=programs)
+
+
+def _load_bad(path: Path) -> BadSubmission:
+    meta = path / "defect.toml"
+    where = f"{_where(meta)}:"
+    try:
+        data = tomllib.loads(meta.read_text())
+    except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
+        raise LabError(f"{where} {exc}") from None
+    return BadSubmission(path.name, path, _get(data, "defect", str, where),
+                         _get(data, "caught_by", str, where))
+
+
+def all_labs(root: Path = LABS_ROOT) -> list[Lab]:
+    return [load(p) for p in sorted(root.glob("[0-9][0-9]-*")) if p.is_dir()]
+
+
+def find(ref: str, root: Path = LABS_ROOT) -> Lab:
+    """A lab by number (``1``, ``01``) or folder name (``01-tcp-echo``)."""
+    for path in sorted(root.glob("[0-9][0-9]-*")):
+        if ref == path.name or ref.isdigit() and int(ref) == int(path.name[:2]):
+            return load(path)
+    raise LabError(f"no lab {ref!r} in {_where(root)} (labs: "
+                   f"{', '.join(p.name for p in sorted(root.glob('[0-9][0-9]-*')))})")
+
+
+def lay_over(base: Path, overlay: Path) -> Path:
+    """A temporary folder with ``base``'s files and ``overlay``'s on top, readable by all.
+
+    A bad submission holds only the files it gets wrong; the rest comes from the solution.
+    The caller removes the folder.
+    """
+    out = Path(tempfile.mkdtemp(prefix="socklab-code-"))
+    shutil.copytree(base, out, dirs_exist_ok=True)
+    shutil.copytree(overlay, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("defect.toml"))
+    for path in [out, *out.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return out
