@@ -182,3 +182,21 @@ def ensure(names: tuple[str, ...] = ("host", "router"), *, force: bool = False,
             _build_from_dockerfile(spec, digest)
         built[spec.name] = time.monotonic() - start
     return built
+
+
+def remove() -> list[str]:
+    """Remove socklab's images (children first); images without our label are left alone."""
+    removed = []
+    for spec in reversed(SPECS):
+        if current_hash(spec.tag) is None and not _labelled(spec.tag):
+            continue
+        engine.client().images.remove(spec.tag, force=True)
+        removed.append(spec.tag)
+    return removed
+
+
+def _labelled(tag: str) -> bool:
+    try:
+        return engine.LABEL in (engine.client().images.get(tag).labels or {})
+    except docker.errors.ImageNotFound:
+        return False

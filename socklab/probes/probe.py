@@ -1,1 +1,164 @@
-print("probe")
+"""The checker's hands inside a lab container: stdlib only, prints one JSON object.
+
+It runs as the container's root user (no capabilities), out of the student's reach,
+and reports what it observed on the wire: bytes sent and received, digests, the first
+difference, whether the peer closed. The checker on the host judges; this only looks.
+
+  probe.py tcp-echo  --host H --port P --payload SPEC [--chunk N] [--timeout S]
+  probe.py tcp-abort --host H --port P [--send N]
+  probe.py tcp-serve --port P --reply TEXT [--timeout S]
+
+A payload SPEC is ``empty``, ``all-bytes`` (0..255), ``text:WORDS`` or
+``random:SIZE:SEED`` (seeded, reproducible bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import selectors
+import socket
+import struct
+import sys
+import time
+
+
+def payload(spec: str) -> bytes:
+    kind, _, rest = spec.partition(":")
+    if kind == "empty":
+        return b""
+    if kind == "all-bytes":
+        return bytes(range(256))
+    if kind == "text":
+        return rest.encode()
+    if kind == "random":
+        size, _, seed = rest.partition(":")
+        return random.Random(int(seed or 0)).randbytes(int(size))
+    raise SystemExit(f"unknown payload {spec!r}")
+
+
+def summary(sent: bytes, got: bytes) -> dict:
+    diff = next((i for i, (a, b) in enumerate(zip(sent, got)) if a != b), None)
+    if diff is None and len(sent) != len(got):
+        diff = min(len(sent), len(got))
+    return {
+        "sent": len(sent), "received": len(got),
+        "sha256_sent": hashlib.sha256(sent).hexdigest(),
+        "sha256_received": hashlib.sha256(got).hexdigest(),
+        "first_difference": diff,
+        "sent_at_difference": sent[diff:diff + 16].hex() if diff is not None else "",
+        "received_at_difference": got[diff:diff + 16].hex() if diff is not None else "",
+        "received_head": got[:64].decode("latin-1"),
+    }
+
+
+def connect(host: str, port: int, timeout: float) -> socket.socket:
+    sock = socket.create_connection((host, port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def tcp_echo(args: argparse.Namespace) -> dict:
+    """Send the payload in chunks while reading; stop at EOF, at a full echo, or on timeout."""
+    data = payload(args.payload)
+    start = time.monotonic()
+    got = bytearray()
+    result: dict = {"error": None, "peer_closed": False}
+    try:
+        sock = connect(args.host, args.port, args.timeout)
+    except OSError as exc:
+        return {**summary(data, b""), "error": f"connect: {exc}", "peer_closed": False, "written": 0,
+                "elapsed": time.monotonic() - start}
+    sock.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if data else 0))
+    offset = 0
+    if not data:
+        sock.shutdown(socket.SHUT_WR)  # nothing to echo: say so, and expect a clean close
+    deadline = start + args.timeout
+    try:
+        while time.monotonic() < deadline:
+            for key, events in sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                if events & selectors.EVENT_WRITE and offset < len(data):
+                    offset += sock.send(data[offset:offset + args.chunk])
+                    if offset == len(data):
+                        sel.modify(sock, selectors.EVENT_READ)
+                if events & selectors.EVENT_READ:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        result["peer_closed"] = True
+                        raise StopIteration
+                    got += chunk
+            if data and len(got) >= len(data) and offset == len(data):
+                break
+        else:
+            result["error"] = f"timed out after {args.timeout} s"
+    except StopIteration:
+        pass
+    except OSError as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        sock.close()
+    return {**summary(data, bytes(got)), **result, "written": offset,
+            "elapsed": round(time.monotonic() - start, 4)}
+
+
+def tcp_abort(args: argparse.Namespace) -> dict:
+    """Connect, send a little, then reset the connection (SO_LINGER 0) mid-conversation."""
+    try:
+        sock = connect(args.host, args.port, 5)
+        sock.sendall(payload(f"random:{args.send}:1"))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    except OSError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {"error": None, "sent": args.send}
+
+
+def tcp_serve(args: argparse.Namespace) -> dict:
+    """Accept one client, read its message (until a pause or EOF), answer ``--reply``."""
+    listener = socket.create_server(("", args.port), reuse_port=False)
+    listener.settimeout(args.timeout)
+    print(json.dumps({"listening": args.port}), flush=True)
+    try:
+        conn, peer = listener.accept()
+    except TimeoutError:
+        return {"error": f"no client connected within {args.timeout} s", "received": ""}
+    got = bytearray()
+    conn.settimeout(0.5)
+    try:
+        while chunk := conn.recv(65536):
+            got += chunk
+    except TimeoutError:
+        pass  # the client waits for the answer without closing: a pause ends its message
+    conn.sendall(args.reply.encode())
+    conn.close()
+    return {"error": None, "peer": peer[0], "received": got.decode("latin-1")}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="probe.py")
+    sub = parser.add_subparsers(dest="command", required=True)
+    echo = sub.add_parser("tcp-echo")
+    abort = sub.add_parser("tcp-abort")
+    serve = sub.add_parser("tcp-serve")
+    for p in (echo, abort):
+        p.add_argument("--host", required=True)
+        p.add_argument("--port", type=int, required=True)
+    echo.add_argument("--payload", required=True)
+    echo.add_argument("--chunk", type=int, default=65536)
+    echo.add_argument("--timeout", type=float, default=10.0)
+    abort.add_argument("--send", type=int, default=100)
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--reply", required=True)
+    serve.add_argument("--timeout", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    handler = {"tcp-echo": tcp_echo, "tcp-abort": tcp_abort, "tcp-serve": tcp_serve}[args.command]
+    print(json.dumps(handler(args)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,64 @@
+"""What a checker observes, through the probe running inside a lab container.
+
+Each function returns what the probe saw on the wire as a plain dict; the checks
+judge it with the helpers in ``socklab.checking.expect``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+from socklab.checking.programs import docker_exec
+from socklab.errors import PlatformError
+
+PROBE = ["python3", "/socklab/probe.py"]
+
+
+def probe(container: str, *args: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Run the probe in ``container``, return its JSON; a broken probe is a platform error."""
+    argv = docker_exec(container, [*PROBE, *args])
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise PlatformError(f"the probe did not finish within {timeout} s: {' '.join(argv)}") from exc
+    if out.returncode != 0:
+        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
+                            f"{out.stderr.strip()[-1500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def tcp_echo(container: str, host: str, port: int, payload: str, *, chunk: int = 65536,
+             timeout: float = 10.0) -> dict[str, Any]:
+    return probe(container, "tcp-echo", "--host", host, "--port", str(port), "--payload", payload,
+                 "--chunk", str(chunk), "--timeout", str(timeout), timeout=timeout + 20)
+
+
+def tcp_abort(container: str, host: str, port: int, send: int = 100) -> dict[str, Any]:
+    return probe(container, "tcp-abort", "--host", host, "--port", str(port), "--send", str(send))
+
+
+class Server:
+    """The probe's one-shot TCP server in a container: answers the first client with ``reply``."""
+
+    def __init__(self, container: str, port: int, reply: str, timeout: float = 10.0) -> None:
+        self.proc = subprocess.Popen(
+            docker_exec(container, [*PROBE, "tcp-serve", "--port", str(port), "--reply", reply,
+                                    "--timeout", str(timeout)]),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.timeout = timeout
+        first = self.proc.stdout.readline() if self.proc.stdout else ""
+        if '"listening"' not in first:
+            self.proc.kill()
+            raise PlatformError(f"the probe server did not start: {first}{self.proc.stderr.read()}")
+
+    def result(self) -> dict[str, Any]:
+        try:
+            out, err = self.proc.communicate(timeout=self.timeout + 10)
+        except subprocess.TimeoutExpired as exc:
+            self.proc.kill()
+            raise PlatformError("the probe server did not finish") from exc
+        if self.proc.returncode != 0:
+            raise PlatformError(f"the probe server failed: {err.strip()[-1500:]}")
+        return json.loads(out.strip().splitlines()[-1])

@@ -1,0 +1,235 @@
+"""socklab's pytest plugin for lab checkers.
+
+The runner starts pytest with ``-p socklab.checking.plugin --socklab-context FILE
+--socklab-result FILE``. This plugin gives checks their fixtures (``ctx``, ``lab``,
+``client``, ``server``, ``router`` testinfra hosts, ``programs``), reads each check's
+``@pytest.mark.points(n)``, enforces a time limit per check, sorts every outcome into
+passed / failed / timeout / error, and writes the results for the runner.
+
+An ``AssertionError`` is the student's failure; a ``PlatformError`` or any other
+exception is socklab's (the platform or the checker broke), never the student's.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+import testinfra
+
+from socklab import lab as labs
+from socklab.checking.context import RunContext
+from socklab.checking.programs import Programs, docker_exec
+from socklab.grading.result import CheckResult, write_atomic
+
+CTX = pytest.StashKey[RunContext]()
+RESULTS = pytest.StashKey[dict[str, CheckResult]]()
+PROGRAMS = pytest.StashKey[Programs]()
+LOG_SIZES = pytest.StashKey[dict[str, int]]()  # each program's log size when a check began
+
+
+class CheckTimeout(Exception):
+    """A check ran past its time limit."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("socklab")
+    group.addoption("--socklab-context", help="the run's context file, written by the runner")
+    group.addoption("--socklab-result", help="where to write the checks' results (JSON)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): how many points the check is worth")
+    config.addinivalue_line("markers", "timeout(seconds): this check's own time limit")
+    path = config.getoption("--socklab-context")
+    if path:
+        config.stash[CTX] = RunContext.load(Path(path))
+    config.stash[RESULTS] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = [item.nodeid for item in items if item.get_closest_marker("points") is None]
+    if missing:
+        raise pytest.UsageError(f"checks without @pytest.mark.points(n): {', '.join(missing)}")
+
+
+def _lab(config: pytest.Config) -> labs.Lab:
+    return labs.load(Path(config.stash[CTX].lab))
+
+
+@pytest.fixture(scope="session")
+def ctx(pytestconfig: pytest.Config) -> RunContext:
+    if CTX not in pytestconfig.stash:
+        pytest.exit("a lab checker runs through socklab (socklab run N), not bare pytest", 4)
+    return pytestconfig.stash[CTX]
+
+
+@pytest.fixture(scope="session")
+def lab(pytestconfig: pytest.Config, ctx: RunContext) -> labs.Lab:
+    return _lab(pytestconfig)
+
+
+def _host(ctx: RunContext, service: str) -> testinfra.host.Host:
+    return testinfra.get_host(f"docker://root@{ctx.container(service)}")
+
+
+@pytest.fixture(scope="session")
+def client(ctx: RunContext) -> testinfra.host.Host:
+    return _host(ctx, "client")
+
+
+@pytest.fixture(scope="session")
+def server(ctx: RunContext) -> testinfra.host.Host:
+    return _host(ctx, "server")
+
+
+@pytest.fixture(scope="session")
+def router(ctx: RunContext) -> testinfra.host.Host:
+    return _host(ctx, "router")
+
+
+@pytest.fixture(scope="session")
+def programs(pytestconfig: pytest.Config, lab: labs.Lab, ctx: RunContext) -> Iterator[Programs]:
+    progs = Programs(lab, ctx)
+    pytestconfig.stash[PROGRAMS] = progs
+    yield progs
+    progs.stop_all()
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise CheckTimeout
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a check that runs past its limit; its processes are killed in the report hook."""
+    seconds = _limit(item)
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _limit(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("timeout")
+    if marker:
+        return float(marker.args[0])
+    return _lab(item.config).check_timeout if CTX in item.config.stash else 30.0
+
+
+def _title(item: pytest.Item) -> str:
+    doc = getattr(item, "function", None).__doc__ if hasattr(item, "function") else None
+    return doc.strip().splitlines()[0] if doc else item.name.removeprefix("test_").replace("_", " ")
+
+
+def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, str]:
+    """(status, message) of a check that raised, or passed."""
+    if excinfo is None:
+        return "passed", ""
+    if excinfo.errisinstance(CheckTimeout):
+        return "timeout", ""
+    if excinfo.errisinstance(AssertionError):
+        return "failed", str(excinfo.value).strip() or "assertion failed"
+    if excinfo.errisinstance(pytest.skip.Exception):
+        return "skipped", str(excinfo.value)
+    return "error", (f"the checker itself failed, not your program "
+                     f"({excinfo.typename}: {excinfo.value})")
+
+
+def _log_sizes(item: pytest.Item) -> dict[str, int]:
+    progs = item.config.stash.get(PROGRAMS, None)
+    if progs is None:
+        return {}
+    return {n: progs.log_path(n).stat().st_size for n in progs.lab.programs
+            if progs.log_path(n).exists()}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    item.stash[LOG_SIZES] = _log_sizes(item)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    yield
+    results = item.config.stash[RESULTS]
+    if call.when == "setup" or item.nodeid not in results:
+        results[item.nodeid] = _new_result(item)
+    result = results[item.nodeid]
+    result.duration += call.duration
+    if result.status != "passed" or (call.when == "setup" and call.excinfo is None):
+        return  # the first failure is the one that counts; a passed setup decides nothing
+    status, message = _classify(call.excinfo)
+    if status == "passed":
+        return
+    result.status, result.points = status, 0  # type: ignore[assignment]
+    if status == "timeout":
+        message = f"timed out after {_limit(item):g} s"
+        _kill_leftovers(item)
+    result.message = message
+    if status == "error" and call.excinfo is not None:
+        result.evidence = str(call.excinfo.getrepr(style="short"))[-3000:]
+    else:
+        result.evidence = _program_output(item)
+
+
+def _new_result(item: pytest.Item) -> CheckResult:
+    points = float(item.get_closest_marker("points").args[0])  # type: ignore[union-attr]
+    ctx = item.config.stash.get(CTX, None)
+    number = f"{int(Path(ctx.lab).name[:2]) if ctx else 0}.{_index(item)}"
+    return CheckResult(
+        id=item.name, title=_title(item), number=number, status="passed", points=points,
+        max_points=points, hidden="hidden" in Path(str(item.path)).parts,
+        reproduce=f"{ctx.reproduce} CHECK={item.name}" if ctx and ctx.reproduce else "")
+
+
+def _index(item: pytest.Item) -> int:
+    session_items = item.session.items
+    return session_items.index(item) + 1 if item in session_items else 0
+
+
+def _program_output(item: pytest.Item) -> str:
+    """What each program printed during this check: the tail of its log since the check began."""
+    progs = item.config.stash.get(PROGRAMS, None)
+    if progs is None:
+        return ""
+    parts = []
+    before = item.stash.get(LOG_SIZES, {})
+    for name in progs.lab.programs:
+        path = progs.log_path(name)
+        if not path.exists():
+            continue
+        with path.open("rb") as log:
+            log.seek(before.get(name, 0))
+            lines = log.read().decode(errors="replace").splitlines()[-12:]
+        if lines:
+            parts.append(f"{name}'s output during this check (last lines):\n"
+                         + "\n".join(f"  | {line}" for line in lines))
+    return "\n".join(parts)
+
+
+def _kill_leftovers(item: pytest.Item) -> None:
+    """After a timeout: stop the student's programs and any probe still running."""
+    progs = item.config.stash.get(PROGRAMS, None)
+    if progs is not None:
+        progs.stop_all()
+    ctx = item.config.stash[CTX]
+    for service in ("client", "server"):
+        subprocess.run(docker_exec(ctx.container(service), ["pkill", "-KILL", "-f", "/socklab/"]),
+                       capture_output=True, check=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("--socklab-result")
+    if path:
+        results = [asdict(r) for r in session.config.stash[RESULTS].values()]
+        write_atomic(Path(path), json.dumps(results, indent=2))

@@ -1,0 +1,189 @@
+"""The ``socklab`` command: ``main(argv) -> int``; sub-commands are plain functions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from socklab import __version__, compose, images, lab as labs, report, runner
+from socklab.errors import LabError, SocklabError
+
+DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
+
+
+def _console() -> Console:
+    return Console(stderr=False, highlight=False)
+
+
+def _code(lab: labs.Lab, args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """The code under test, and a temporary folder to remove afterwards (for a bad one)."""
+    if args.bad:
+        if args.code:
+            raise LabError("give --code or --bad, not both")
+        bad = lab.bad(args.bad)
+        tmp = labs.lay_over(lab.solution, bad.path)
+        return tmp, tmp
+    code = Path(args.code).resolve() if args.code else lab.default_code()
+    if not code.is_dir():
+        raise LabError(f"CODE={args.code}: no such folder")
+    return code, None
+
+
+def _reproduce(lab: labs.Lab, args: argparse.Namespace) -> str:
+    if args.bad:
+        return f"make lab-{lab.number} BAD={args.bad}"
+    if args.code:
+        return f"make lab-{lab.number} CODE={shlex.quote(args.code)}"
+    return f"make lab-{lab.number}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a lab's checker on some code and print the verdict."""
+    lab = labs.find(args.lab)
+    code, tmp = _code(lab, args)
+    console = _console()
+    missing = lab.missing_files(code)
+    if missing:
+        console.print(f"[yellow]note:[/] {code} has no {', '.join(missing)}: "
+                      "the checks that need it will fail")
+    try:
+        result = runner.run(lab, code, select=args.k, seed=args.seed, reproduce=_reproduce(lab, args),
+                            log=lambda msg: console.print(f"[dim]{msg}[/]"))
+    finally:
+        if tmp:
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+    report.show(result, console)
+    if args.json:
+        from socklab.grading.result import save
+        save(result, Path(args.json))
+    return result.exit_code
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    """Build the images that are missing or out of date."""
+    built = images.ensure(("host", "router"), force=args.force, log=print)
+    for name, seconds in built.items():
+        print(f"built socklab-{name} in {seconds:.1f} s")
+    if not built:
+        print("images are up to date")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Start a lab's topology and leave it running, for exploring by hand."""
+    lab = labs.find(args.lab)
+    code, _ = _code(lab, args)
+    images.ensure(log=print)
+    topo = compose.up(code, project=args.project)
+    print(f"{lab.name} is up (project {topo.project}); code {code} is at /lab/code")
+    for service, address in topo.addresses().items():
+        print(f"  {service:14} {address}")
+    print("next: socklab shell client | socklab shell server | socklab watch | socklab down")
+    return 0
+
+
+def _exec(argv: list[str]) -> int:
+    return subprocess.call(argv)
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """Open a shell in a container of the running topology (as the student user)."""
+    user = "0" if args.service == "router" else "student"
+    tty = ["-it"] if sys.stdin.isatty() else ["-i"]
+    return _exec(["docker", "exec", *tty, "-u", user, "-w", "/scratch" if user != "0" else "/",
+                  f"{args.project}-{args.service}", "/bin/sh", *(["-c", args.c] if args.c else [])])
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Watch the traffic crossing the router with tcpdump."""
+    return _exec(["docker", "exec", *(["-t"] if sys.stdout.isatty() else []),
+                  f"{args.project}-router", "tcpdump", "-n", "-l", "-i", "any",
+                  "not arp", *args.filter])
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    """Stop and remove the topology `socklab up` started."""
+    compose.down(args.project)
+    print(f"{args.project} is down")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Remove every container, network and volume labelled as socklab's (and its images)."""
+    removed = compose.remove()
+    if args.images:
+        removed += images.remove()
+    print(f"removed {len(removed)} socklab resources" + (f": {', '.join(removed)}" if removed else ""))
+    return 0
+
+
+def cmd_labs(_args: argparse.Namespace) -> int:
+    """List the labs."""
+    for lab in labs.all_labs():
+        print(f"{lab.number:2d}  {lab.name:28} {lab.title}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="socklab", description="socket programming labs on a real network")
+    p.add_argument("--version", action="version", version=f"socklab {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def code_args(s: argparse.ArgumentParser) -> None:
+        s.add_argument("lab", help="lab number or folder name, e.g. 1 or 01-tcp-echo")
+        s.add_argument("--code", help="the folder with the code to check (default: the solution)")
+        s.add_argument("--bad", help="run one of the lab's known-wrong submissions instead")
+
+    s = sub.add_parser("run", help=cmd_run.__doc__)
+    code_args(s)
+    s.add_argument("-k", help="run only the checks matching this pytest -k expression")
+    s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
+    s.add_argument("--json", help="also write the result as JSON to this file")
+    sub.add_parser("images", help=cmd_images.__doc__).add_argument("--force", action="store_true")
+    s = sub.add_parser("up", help=cmd_up.__doc__)
+    code_args(s)
+    s.add_argument("--project", default=DEV_PROJECT)
+    for name, fn in (("shell", cmd_shell), ("watch", cmd_watch), ("down", cmd_down)):
+        s = sub.add_parser(name, help=fn.__doc__)
+        s.add_argument("--project", default=DEV_PROJECT)
+        if name == "shell":
+            s.add_argument("service", choices=compose.SERVICES)
+            s.add_argument("-c", help="run this command instead of an interactive shell")
+        if name == "watch":
+            s.add_argument("filter", nargs="*", help="a tcpdump filter, e.g. tcp port 5000")
+    sub.add_parser("clean", help=cmd_clean.__doc__).add_argument(
+        "--images", action="store_true", help="remove socklab's images too")
+    sub.add_parser("labs", help=cmd_labs.__doc__)
+    return p
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run, "images": cmd_images, "up": cmd_up, "shell": cmd_shell, "watch": cmd_watch,
+    "down": cmd_down, "clean": cmd_clean, "labs": cmd_labs,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SocklabError as exc:
+        print(f"socklab: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("socklab: interrupted; cleaned up", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    """The console-script entry point."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""What a student reads of a result, shared by every report format.
+
+Points come from the verdict, hidden checks can have their feedback withheld, and
+a platform failure is worded so that nobody takes it for a wrong program.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from socklab.errors import SocklabError
+from socklab.grading.result import CheckResult, LabResult
+
+Results = LabResult | Sequence[LabResult]
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+WITHHELD = "This is a hidden check: its feedback is not shown to students."
+
+
+@dataclass(frozen=True)
+class FormatOptions:
+    """What students may see of hidden checks."""
+
+    withhold_hidden_feedback: bool = False
+    hidden_visibility: Visibility = "after_published"  # Gradescope's visibility of hidden checks
+
+    def __post_init__(self) -> None:
+        if self.hidden_visibility not in get_args(Visibility):
+            known = ", ".join(get_args(Visibility))
+            raise SocklabError(
+                f"hidden_visibility must be one of {known}, not {self.hidden_visibility!r}"
+            )
+
+
+DEFAULT_OPTIONS = FormatOptions()
+
+# XML 1.0 forbids most control characters and lone surrogates, and a misbehaving
+# student program prints both; strict JSON readers reject the surrogates too.
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# What a check's status adds to its message where a format knows only pass and fail.
+_LABELS = {
+    "timeout": "timed out",
+    "error": "error: the check could not run to the end",
+    "skipped": "skipped",
+}
+
+
+def clean(text: str) -> str:
+    """``text`` with the characters no XML or strict JSON reader accepts replaced."""
+    return _UNPRINTABLE.sub("\ufffd", text)
+
+
+def as_list(results: Results) -> list[LabResult]:
+    return [results] if isinstance(results, LabResult) else list(results)
+
+
+def earned(check: CheckResult) -> float:
+    """The check's points, all or nothing, from its verdict."""
+    # No format shows partial credit (GitHub Classroom's reporter miscounts it)
+    # or points for a check that did not pass, whatever ``points`` says.
+    return check.max_points if check.passed else 0.0
+
+
+def score(lab: LabResult) -> float:
+    return sum(earned(c) for c in lab.checks)
+
+
+def withheld(check: CheckResult, options: FormatOptions) -> bool:
+    return check.hidden and options.withhold_hidden_feedback
+
+
+def headline(check: CheckResult, options: FormatOptions) -> str:
+    """The verdict in a line: expected vs observed, and why when it is not plain failed."""
+    if withheld(check, options):
+        return WITHHELD
+    label = _LABELS.get(check.status)
+    text = check.message
+    if label and not text.lower().startswith(label):
+        text = f"{label}: {text}" if text else label
+    return clean(text or check.status)
+
+
+def impairment(lab: LabResult) -> str:
+    seed = "no seed" if lab.seed is None else f"seed {lab.seed}"
+    return f"profile {lab.profile}, {seed}"
+
+
+def details(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
+    """The evidence, and for a check that did not pass, how to run it again."""
+    if withheld(check, options):
+        return ""
+    parts = [check.evidence.rstrip()] if check.evidence.strip() else []
+    if not check.passed:
+        parts.append(f"Impairment: {impairment(lab)}")
+        if check.reproduce:
+            parts.append(f"Reproduce: {check.reproduce}")
+    return clean("\n".join(parts))
+
+
+def text(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
+    """Headline and details, for formats with a single text per check."""
+    return "\n".join(p for p in (headline(check, options), details(check, lab, options)) if p)
+
+
+def display_name(check: CheckResult) -> str:
+    """The check's number and title, marked where a format has no field for hidden checks."""
+    name = f"{check.number} {check.title}"
+    return clean(f"{name} (hidden)" if check.hidden else name)
+
+
+def platform_error(lab: LabResult) -> str:
+    """Why a lab has no complete grade, worded for the student."""
+    message = (
+        f"{lab.title} ({lab.lab}) could not be graded: the grading platform failed. "
+        "This is not your fault and says nothing about your code; submit again, "
+        "and tell your instructor if it happens again."
+    )
+    return clean(f"{message}\nPlatform error: {lab.message}" if lab.message else message)
+
+
+def summary(lab: LabResult) -> str:
+    """A lab in a line: status, profile and seed, and the platform error if any."""
+    line = clean(f"{lab.title} ({lab.lab}): {lab.status}, {impairment(lab)}")
+    return f"{line}\n{platform_error(lab)}" if lab.status == "error" else line

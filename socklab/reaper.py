@@ -1,0 +1,35 @@
+"""Removes a run's Docker resources if its runner dies without doing it (even by SIGKILL).
+
+The runner starts ``python -m socklab.reaper PID PROJECT`` in a session of its own
+and stops it after cleaning up; if PID disappears first, the reaper cleans up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from socklab import compose
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def main(argv: list[str]) -> int:
+    pid, project = int(argv[0]), argv[1]
+    while alive(pid):
+        time.sleep(0.5)
+    compose.down(project)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

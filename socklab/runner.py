@@ -1,0 +1,107 @@
+"""Run one lab on one piece of code: a fresh topology, the checker, a result, no leftovers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from socklab import __version__, compose, images
+from socklab.checking.context import RunContext
+from socklab.errors import PlatformError, SocklabError
+from socklab.grading.result import CheckResult, LabResult, save
+from socklab.lab import Lab
+
+DEFAULT_SEED = 1  # grading is reproducible by default; --seed picks another
+RUNS = Path(os.environ.get("SOCKLAB_RUNS", Path.cwd() / "runs"))
+
+
+@contextmanager
+def topology(code: Path, project: str) -> Iterator[compose.Topology]:
+    """A fresh topology for the duration of the block, torn down however the block ends.
+
+    A reaper process removes it too if this process is killed before it can.
+    """
+    reaper = subprocess.Popen([sys.executable, "-m", "socklab.reaper", str(os.getpid()), project],
+                              start_new_session=True, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield compose.up(code, project=project)
+    finally:
+        try:
+            compose.down(project)
+        finally:
+            reaper.terminate()
+            reaper.wait()
+
+
+def checker_argv(lab: Lab, context: Path, results: Path, select: str | None) -> list[str]:
+    return [sys.executable, "-m", "pytest", str(lab.checker), "-p", "socklab.checking.plugin",
+            "--socklab-context", str(context), "--socklab-result", str(results),
+            "-q", "-p", "no:cacheprovider", "--rootdir", str(lab.path), "-c", os.devnull,
+            *(["-k", select] if select else [])]
+
+
+def run_checker(lab: Lab, ctx: RunContext, select: str | None) -> list[CheckResult]:
+    """Run the lab's checker in its own process; a crash or overrun is a platform error."""
+    artifacts = Path(ctx.artifacts)
+    context, results = artifacts / "context.json", artifacts / "checks.json"
+    ctx.save(context)
+    argv = checker_argv(lab, context, results, select)
+    with (artifacts / "checker.log").open("wb") as log:
+        try:
+            proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT,
+                                  timeout=lab.timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise PlatformError(f"the checker did not finish within the lab's {lab.timeout:g} s "
+                                f"(see {artifacts / 'checker.log'})") from None
+    # pytest: 0 all passed, 1 some failed, 5 nothing selected; anything else is a crash
+    if proc.returncode not in (0, 1, 5) or not results.exists():
+        tail = "\n".join((artifacts / "checker.log").read_text(errors="replace").splitlines()[-20:])
+        raise PlatformError(f"the checker crashed (pytest exit {proc.returncode}):\n{tail}")
+    return [CheckResult(**r) for r in json.loads(results.read_text())]
+
+
+def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = None,
+        reproduce: str = "", log: Callable[[str], None] = lambda _m: None) -> LabResult:
+    """Run ``lab``'s checker on ``code``; always return a result, and leave nothing behind."""
+    started = time.monotonic()
+    seed = DEFAULT_SEED if seed is None else seed
+    project = compose.new_project()
+    artifacts = RUNS / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{lab.name}-{project.split('-')[-1]}"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    result = LabResult(lab=lab.name, title=lab.title, code=str(code), status="error",
+                       profile=lab.profile, seed=seed, artifacts=str(artifacts),
+                       started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                       version=__version__)
+    try:
+        built = images.ensure(log=log)
+        if built:
+            log(f"built images in {sum(built.values()):.0f} s")
+        with topology(code.resolve(), project) as topo:
+            ctx = RunContext(project=project, lab=str(lab.path), code=str(code.resolve()),
+                             artifacts=str(artifacts), addresses=topo.addresses(),
+                             profile=lab.profile, seed=seed, reproduce=reproduce)
+            result.checks = run_checker(lab, ctx, select)
+        errors = [c for c in result.checks if c.status == "error"]
+        if errors:
+            result.message = f"{errors[0].title}: {errors[0].message}"
+        elif not result.checks:
+            result.message = "no check ran" + (f" (none matches -k {select!r})" if select else "")
+        else:
+            result.status = "passed" if all(c.passed for c in result.checks) else "failed"
+    except SocklabError as exc:
+        result.message = str(exc)
+    except KeyboardInterrupt:
+        result.message = "interrupted (Ctrl-C)"
+        raise
+    finally:
+        result.duration = round(time.monotonic() - started, 3)
+        save(result, artifacts / "result.json")
+    return result
