@@ -187,3 +187,7 @@ def run() -> None:
     """The console-script entry point."""
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -164,7 +164,7 @@ def remove(*labels: str) -> list[str]:
     api = engine.client()
     selector = {"label": [engine.LABEL, *labels]}
     removed = []
-    for container in api.containers.list(all=True, filters=selector):
+    for container in api.containers.list(all=True, filters=selector, ignore_removed=True):
         removed += _remove(container, force=True)
     for network in api.networks.list(filters=selector):
         removed += _remove(network)

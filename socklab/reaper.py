@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from socklab import compose
+from socklab import compose, engine
 
 
 def alive(pid: int) -> bool:
@@ -27,7 +27,14 @@ def main(argv: list[str]) -> int:
     pid, project = int(argv[0]), argv[1]
     while alive(pid):
         time.sleep(0.5)
-    compose.down(project)
+    # A Compose command the runner started may still be creating containers: sweep
+    # until nothing of the run has appeared for a few seconds.
+    quiet_since = time.monotonic()
+    deadline = quiet_since + 120
+    while time.monotonic() - quiet_since < 3 and time.monotonic() < deadline:
+        if compose.remove(f"{engine.RUN_LABEL}={project}"):
+            quiet_since = time.monotonic()
+        time.sleep(0.5)
     return 0
 
 

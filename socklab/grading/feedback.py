@@ -90,11 +90,11 @@ def impairment(lab: LabResult) -> str:
 
 
 def details(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
-    """The evidence, and for a check that did not pass, how to run it again."""
+    """The evidence, and for a check that ran and did not pass, how to run it again."""
     if withheld(check, options):
         return ""
     parts = [check.evidence.rstrip()] if check.evidence.strip() else []
-    if not check.passed:
+    if check.status in ("failed", "timeout", "error"):
         parts.append(f"Impairment: {impairment(lab)}")
         if check.reproduce:
             parts.append(f"Reproduce: {check.reproduce}")
@@ -123,6 +123,7 @@ def platform_error(lab: LabResult) -> str:
 
 
 def summary(lab: LabResult) -> str:
-    """A lab in a line: status, profile and seed, and the platform error if any."""
-    line = clean(f"{lab.title} ({lab.lab}): {lab.status}, {impairment(lab)}")
+    """A lab in a line, and the platform error if any."""
+    # No pass/fail here: with hidden checks that alone would tell how they went.
+    line = clean(f"{lab.title} ({lab.lab}): {impairment(lab)}")
     return f"{line}\n{platform_error(lab)}" if lab.status == "error" else line

@@ -1,0 +1,70 @@
+# socklab — the commands a student, an instructor and CI use. `make help` lists them.
+# On first use this creates .venv (Python 3.11+) with socklab installed, and builds the images.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+SOCKLAB = $(BIN)/socklab
+PROJECT ?= socklab-dev
+# make lab-N options: CODE=dir (code to check), BAD=name (a known-wrong submission), CHECK=name, SEED=n
+RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),-k $(CHECK)) $(if $(SEED),--seed $(SEED))
+PYTEST_ARGS ?=
+
+.PHONY: help venv images test test-unit lint bench up shell watch down clean clean-images labs
+
+help:
+	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check)"
+	@echo "make test          the project's own test suite (unit + integration against real containers)"
+	@echo "make test-unit     only the tests that need no Docker"
+	@echo "make images        build the container images (cached; rebuilt when their inputs change)"
+	@echo "make up LAB=N      start lab N's network and leave it up; then make shell S=client|server|router,"
+	@echo "                   make watch (tcpdump on the router), make down"
+	@echo "make bench         measure; writes docs/benchmarks.md and docs/benchmarks.json"
+	@echo "make clean         remove every container and network socklab created (make clean-images: images too)"
+
+venv: $(BIN)/.installed
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "socklab needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+images: venv
+	$(SOCKLAB) images
+
+lab-%: venv
+	$(SOCKLAB) run $* $(RUN_ARGS)
+
+labs: venv
+	$(SOCKLAB) labs
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(BIN)/python -m pytest -m "not docker" $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check socklab tests labs
+
+bench: venv
+	$(BIN)/python -m socklab.bench
+
+up: venv
+	$(SOCKLAB) up $(or $(LAB),1) --project $(PROJECT) $(if $(CODE),--code $(CODE))
+
+shell: venv
+	$(SOCKLAB) shell --project $(PROJECT) $(or $(S),client)
+
+watch: venv
+	$(SOCKLAB) watch --project $(PROJECT)
+
+down: venv
+	$(SOCKLAB) down --project $(PROJECT)
+
+clean: venv
+	$(SOCKLAB) clean
+
+clean-images: venv
+	$(SOCKLAB) clean --images

@@ -1,0 +1,54 @@
+"""Every lab's checker has teeth: the solution passes, the starter and every bad/ fail.
+
+A bad submission must fail the very check its defect.toml names (not error, not pass),
+and no run may end in a platform error.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from socklab import lab as labs
+from socklab import runner
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("built_images")]
+
+LABS = labs.all_labs()
+BADS = [(lab, bad) for lab in LABS for bad in lab.bad_submissions()]
+
+
+def describe(result) -> str:
+    lines = [f"{result.lab}: {result.status} {result.message}"]
+    lines += [f"  {c.status:8} {c.id}: {c.message.splitlines()[0] if c.message else ''}"
+              for c in result.checks]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[lab.name for lab in LABS])
+def test_solution_passes(lab):
+    result = runner.run(lab, lab.solution)
+    assert result.status == "passed", describe(result)
+    assert result.score == lab.points, describe(result)
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[lab.name for lab in LABS])
+def test_starter_fails(lab):
+    result = runner.run(lab, lab.starter)
+    assert result.status == "failed", describe(result)
+    assert not any(c.status == "error" for c in result.checks), describe(result)
+
+
+@pytest.mark.parametrize("lab,bad", BADS, ids=[f"{lab.name}/{bad.name}" for lab, bad in BADS])
+def test_bad_submission_fails_its_check(lab, bad):
+    code = labs.lay_over(lab.solution, bad.path)
+    try:
+        result = runner.run(lab, code)
+    finally:
+        shutil.rmtree(code)
+    assert result.status == "failed", describe(result)
+    by_id = {c.id: c for c in result.checks}
+    assert bad.caught_by in by_id, f"{bad.caught_by} did not run\n{describe(result)}"
+    assert by_id[bad.caught_by].status in ("failed", "timeout"), describe(result)
+    assert not any(c.status == "error" for c in result.checks), describe(result)

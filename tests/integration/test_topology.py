@@ -1,0 +1,102 @@
+"""The topology is what docker-compose.yml promises: routed through the router, named,
+sealed off from the outside (proved by routes, never by sending a packet out), and
+sandboxed for student code."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import testinfra
+
+from socklab import compose, engine
+from socklab import lab as labs
+from socklab.runner import topology
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("built_images")]
+OUTSIDE = "192.0.2.1"  # TEST-NET-1: only ever asked about with `ip route get`, never sent to
+
+
+@pytest.fixture(scope="module")
+def topo():
+    with topology(labs.find("1").solution, compose.new_project("socklab-test")) as t:
+        yield t
+
+
+def host(topo, service):
+    return testinfra.get_host(f"docker://root@{topo.container(service)}")
+
+
+def forwarded(topo) -> int:
+    """The router's count of forwarded IP datagrams (Ip: ForwDatagrams in /proc/net/snmp)."""
+    lines = [l.split() for l in host(topo, "router").file("/proc/net/snmp").content_string.splitlines()
+             if l.startswith("Ip:")]
+    return int(lines[1][lines[0].index("ForwDatagrams")])
+
+
+def test_client_to_server_crosses_the_router(topo):
+    before = forwarded(topo)
+    out = host(topo, "client").run("ping -c 3 -W 2 server")
+    assert out.rc == 0, out.stdout + out.stderr
+    assert "ttl=63" in out.stdout  # one hop: the router decremented the TTL
+    assert forwarded(topo) - before >= 6  # 3 requests + 3 replies went through it
+
+
+@pytest.mark.parametrize("service", ["client", "server", "router"])
+def test_names_resolve_inside(topo, service):
+    addresses = topo.addresses()
+    h = host(topo, service)
+    assert h.run("getent hosts server").stdout.split()[0] == addresses["server"]
+    assert h.run("getent hosts client").stdout.split()[0] == addresses["client"]
+
+
+@pytest.mark.parametrize("service", ["client", "server", "router"])
+def test_no_route_off_the_host(topo, service):
+    h = host(topo, service)
+    assert "default" not in h.check_output("ip route show")
+    out = h.run("ip route get %s", OUTSIDE)
+    assert out.rc != 0 and "unreachable" in out.stderr.lower(), out.stdout + out.stderr
+
+
+def test_only_the_other_lab_subnet_is_routed(topo):
+    routes = host(topo, "client").check_output("ip route show").splitlines()
+    assert len(routes) == 2
+    assert any(r.startswith(f"{topo.server_subnet} via {topo.addresses()['router_client']}")
+               for r in routes)
+
+
+@pytest.mark.parametrize("service", ["client", "server"])
+def test_student_user_has_no_privileges(topo, service):
+    out = subprocess.run(["docker", "exec", "-u", "student", topo.container(service), "sh", "-c",
+                          "id -u; grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' /proc/self/status;"
+                          "touch /lab/code/x 2>&1; touch /etc/x 2>&1; touch /scratch/ok && echo ok"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("1000\n")
+    for cap in ("CapEff", "CapPrm", "CapBnd"):
+        assert f"{cap}:\t0000000000000000" in out
+    assert "NoNewPrivs:\t1" in out
+    assert out.count("Read-only file system") == 2  # the code under test and the root fs
+    assert out.endswith("ok\n")  # the one writable place: /scratch
+
+
+def test_limits_and_capabilities(topo):
+    api = engine.client()
+    for service in ("client", "server"):
+        cfg = api.containers.get(topo.container(service)).attrs["HostConfig"]
+        assert cfg["CapDrop"] == ["ALL"] and not cfg["CapAdd"]
+        assert cfg["PidsLimit"] and cfg["Memory"] and cfg["NanoCpus"]
+        assert cfg["ReadonlyRootfs"] and "no-new-privileges:true" in cfg["SecurityOpt"]
+    router = api.containers.get(topo.container("router")).attrs["HostConfig"]
+    assert sorted(router["CapAdd"]) == ["NET_ADMIN", "NET_RAW"]
+
+
+def test_every_resource_is_labelled_with_its_run(topo):
+    api = engine.client()
+    selector = {"label": [f"{engine.RUN_LABEL}={topo.project}"]}
+    containers = api.containers.list(all=True, filters=selector, ignore_removed=True)
+    networks = api.networks.list(filters=selector)
+    assert len(containers) == 5  # router, client, server and the two route sidecars
+    assert len(networks) == 2
+    everything = {c.name for c in api.containers.list(all=True)}
+    ours = {c.name for c in containers}
+    assert {n for n in everything if n.startswith(topo.project)} == ours
