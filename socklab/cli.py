@@ -126,10 +126,17 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_labs(_args: argparse.Namespace) -> int:
-    """List the labs."""
-    for lab in labs.all_labs():
-        print(f"{lab.number:2d}  {lab.name:28} {lab.title}")
-    return 0
+    """List the labs (and say what is wrong with any that does not load)."""
+    broken = 0
+    for folder in labs.folders():
+        try:
+            lab = labs.load(folder)
+        except LabError as exc:
+            broken += 1
+            print(f"    {folder.name:28} socklab: error: {exc}", file=sys.stderr)
+            continue
+        print(f"{lab.number:2d}  {lab.name:28} {lab.title} ({lab.points} points)")
+    return 2 if broken else 0
 
 
 def parser() -> argparse.ArgumentParser:

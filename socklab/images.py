@@ -90,18 +90,24 @@ def packages() -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def debian_mirror() -> str:
+def mirrors_in(text: str) -> list[str]:
+    """The Debian archive URLs in an apt sources file (one-line or deb822 format)."""
+    found = []
+    for match in re.finditer(r"(?:^deb\s+(?:\[[^]]*\]\s+)?|^URIs:\s*)(\S+)", text, re.M):
+        uri = match.group(1).rstrip("/")
+        if uri.startswith("http") and uri.endswith("/debian"):
+            found.append(uri)
+    return found
+
+
+def debian_mirror(apt: Path = Path("/etc/apt")) -> str:
     """The Debian mirror: $SOCKLAB_DEBIAN_MIRROR, else the first one this host's apt uses."""
     if mirror := os.environ.get("SOCKLAB_DEBIAN_MIRROR"):
         return mirror
-    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
-    for path in sources:
-        if not path.is_file() or path.suffix not in (".list", ".sources", ""):
-            continue
-        for match in re.finditer(r"(?:^deb\s+(?:\[[^]]*\]\s+)?|^URIs:\s*)(\S+)", path.read_text(), re.M):
-            uri = match.group(1).rstrip("/")
-            if uri.startswith("http") and uri.endswith("/debian"):
-                return uri
+    for path in [apt / "sources.list", *sorted((apt / "sources.list.d").glob("*"))]:
+        if path.is_file() and path.suffix in (".list", ".sources"):
+            if found := mirrors_in(path.read_text()):
+                return found[0]
     raise PlatformError(
         "no Debian mirror found in /etc/apt: set SOCKLAB_DEBIAN_MIRROR to a Debian archive URL"
     )

@@ -111,6 +111,13 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
     return value
 
 
+def _known(table: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+    """A misspelt key is a mistake, not something to ignore."""
+    for key in table:
+        if key not in keys:
+            raise LabError(f"{where} has an unknown key {key!r} (known: {', '.join(keys)})")
+
+
 def _port(table: dict[str, Any], key: str, where: str) -> int | None:
     port = _get(table, key, int, where, None)
     if port is not None and not 1 <= port <= 65535:
@@ -119,6 +126,7 @@ def _port(table: dict[str, Any], key: str, where: str) -> int | None:
 
 
 def _load_program(name: str, table: dict[str, Any], where: str) -> Program:
+    _known(table, ("host", "argv", "file", "listen", "listen_udp"), where)
     host = _get(table, "host", str, where)
     if host not in HOSTS:
         raise LabError(f"{where} host must be one of {', '.join(HOSTS)}, not {host!r}")
@@ -148,6 +156,8 @@ def load(path: Path) -> Lab:
         raise LabError(f"{where}: {exc}") from None
     lab = _get(data, "lab", dict, f"{where}:")
     lw = f"{where}: [lab]"
+    _known(data, ("lab", "programs"), f"{where}:")
+    _known(lab, ("title", "points", "timeout", "check_timeout", "profile"), lw)
     timeout = float(_get(lab, "timeout", (int, float), lw, 120.0))
     check_timeout = float(_get(lab, "check_timeout", (int, float), lw, 30.0))
     for key, value in (("timeout", timeout), ("check_timeout", check_timeout)):
@@ -177,8 +187,13 @@ def _load_bad(path: Path) -> BadSubmission:
                          _get(data, "caught_by", str, where))
 
 
+def folders(root: Path = LABS_ROOT) -> list[Path]:
+    """The lab folders, in order, whether or not they load."""
+    return [p for p in sorted(root.glob("[0-9][0-9]-*")) if p.is_dir()]
+
+
 def all_labs(root: Path = LABS_ROOT) -> list[Lab]:
-    return [load(p) for p in sorted(root.glob("[0-9][0-9]-*")) if p.is_dir()]
+    return [load(p) for p in folders(root)]
 
 
 def find(ref: str, root: Path = LABS_ROOT) -> Lab:

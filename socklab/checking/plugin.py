@@ -222,7 +222,9 @@ def _kill_leftovers(item: pytest.Item) -> None:
     progs = item.config.stash.get(PROGRAMS, None)
     if progs is not None:
         progs.stop_all()
-    ctx = item.config.stash[CTX]
+    ctx = item.config.stash.get(CTX, None)
+    if ctx is None:
+        return
     for service in ("client", "server"):
         subprocess.run(docker_exec(ctx.container(service), ["pkill", "-KILL", "-f", "/socklab/"]),
                        capture_output=True, check=False)

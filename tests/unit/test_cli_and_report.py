@@ -1,0 +1,62 @@
+"""The CLI's edge (main(argv) -> int, errors as messages) and the text report."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from socklab import cli, report
+from socklab.grading.result import CheckResult, LabResult
+
+
+def test_labs_lists_lab_one(capsys):
+    assert cli.main(["labs"]) == 0
+    assert "01-tcp-echo" in capsys.readouterr().out
+
+
+def test_an_unknown_lab_is_a_clear_error(capsys):
+    assert cli.main(["run", "99"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("socklab: error: no lab '99'")
+
+
+def test_a_missing_code_folder_is_a_clear_error(capsys, tmp_path):
+    assert cli.main(["run", "1", "--code", str(tmp_path / "nope")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_an_unknown_bad_submission_lists_the_known_ones(capsys):
+    assert cli.main(["run", "1", "--bad", "nope"]) == 2
+    assert "one-client" in capsys.readouterr().err
+
+
+def result(status="failed") -> LabResult:
+    return LabResult(
+        lab="01-tcp-echo", title="TCP echo", code="/c", status=status, seed=7,
+        checks=[CheckResult("test_a", "Echo works", "1.1", "passed", 2, 2),
+                CheckResult("test_b", "Big echo", "1.2", "failed", 0, 3,
+                            message="expected 10 bytes\nobserved 3 bytes",
+                            evidence="server's output:\n  | boom",
+                            reproduce="make lab-1 CHECK=test_b")])
+
+
+def render(res: LabResult) -> str:
+    console = Console(record=True, width=100)
+    report.show(res, console)
+    return console.export_text()
+
+
+def test_report_shows_checks_evidence_and_verdict():
+    text = render(result())
+    assert "PASS" in text and "FAIL" in text
+    assert "expected 10 bytes" in text and "| boom" in text
+    assert "reproduce: make lab-1 CHECK=test_b" in text
+    assert "FAILED (1 of 2 checks)  2/5 points" in text
+    assert "seed 7" in text
+
+
+def test_report_of_a_platform_error_is_not_a_verdict():
+    res = result(status="error")
+    res.message = "no Docker engine answers"
+    text = render(res)
+    assert "PLATFORM ERROR (not a verdict on your code): no Docker engine answers" in text
+    assert "FAILED" not in text
