@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,8 +13,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from socklab import __version__, compose, images, lab as labs, report, runner
+from socklab import __version__, compose, engine, images, report, runner
+from socklab import lab as labs
 from socklab.errors import LabError, SocklabError
+from socklab.grading.result import save
 
 DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
 
@@ -55,14 +58,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                       "the checks that need it will fail")
     try:
         result = runner.run(lab, code, select=args.k, seed=args.seed, reproduce=_reproduce(lab, args),
-                            log=lambda msg: console.print(f"[dim]{msg}[/]"))
+                            log=lambda msg: console.print(f"[dim]{msg}[/]"),
+                            show=lambda res: report.show(res, console))
     finally:
         if tmp:
-            import shutil
             shutil.rmtree(tmp, ignore_errors=True)
-    report.show(result, console)
     if args.json:
-        from socklab.grading.result import save
         save(result, Path(args.json))
     return result.exit_code
 
@@ -118,7 +119,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 def cmd_clean(args: argparse.Namespace) -> int:
     """Remove every container, network and volume labelled as socklab's (and its images)."""
-    removed = compose.remove()
+    removed = compose.remove(*([f"{engine.RUN_LABEL}={args.run}"] if args.run else []))
     if args.images:
         removed += images.remove()
     print(f"removed {len(removed)} socklab resources" + (f": {', '.join(removed)}" if removed else ""))
@@ -166,8 +167,9 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("-c", help="run this command instead of an interactive shell")
         if name == "watch":
             s.add_argument("filter", nargs="*", help="a tcpdump filter, e.g. tcp port 5000")
-    sub.add_parser("clean", help=cmd_clean.__doc__).add_argument(
-        "--images", action="store_true", help="remove socklab's images too")
+    s = sub.add_parser("clean", help=cmd_clean.__doc__)
+    s.add_argument("--images", action="store_true", help="remove socklab's images too")
+    s.add_argument("--run", help="remove only this run's resources (its Compose project name)")
     sub.add_parser("labs", help=cmd_labs.__doc__)
     return p
 

@@ -6,6 +6,7 @@ and every other image is built ``FROM`` it with ``COPY`` only, needing no networ
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -27,6 +28,11 @@ from socklab.errors import PlatformError
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = "bookworm"
 HASH_LABEL = "socklab.hash"
+# Images carry their own label, not the `socklab` resource label: a container made from
+# an image inherits the image's labels, and `socklab clean` must not claim other people's.
+IMAGE_LABEL = "socklab.image"
+FORMAT = "2"  # bump to rebuild every image when how they are built changes
+LOCK = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / "socklab-images.lock"
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ def _files(spec: ImageSpec) -> list[tuple[str, Path]]:
 
 def content_hash(spec: ImageSpec) -> str:
     """A hash of everything that goes into the image, its parent's included."""
-    digest = hashlib.sha256(SUITE.encode())
+    digest = hashlib.sha256(f"{FORMAT} {SUITE}".encode())
     if spec.parent:
         digest.update(content_hash(BY_NAME[spec.parent]).encode())
     for arc, path in _files(spec):
@@ -105,9 +111,10 @@ def debian_mirror(apt: Path = Path("/etc/apt")) -> str:
     if mirror := os.environ.get("SOCKLAB_DEBIAN_MIRROR"):
         return mirror
     for path in [apt / "sources.list", *sorted((apt / "sources.list.d").glob("*"))]:
-        if path.is_file() and path.suffix in (".list", ".sources"):
-            if found := mirrors_in(path.read_text()):
-                return found[0]
+        if path.suffix not in (".list", ".sources") or not path.is_file():
+            continue
+        if found := mirrors_in(path.read_text()):
+            return found[0]
     raise PlatformError(
         "no Debian mirror found in /etc/apt: set SOCKLAB_DEBIAN_MIRROR to a Debian archive URL"
     )
@@ -132,7 +139,8 @@ def _build_base(spec: ImageSpec, digest: str, log: Callable[[str], None]) -> Non
         try:
             engine.client().api.import_image_from_stream(
                 tar.stdout, repository=spec.tag.split(":")[0], tag="latest",
-                changes=[f"LABEL {engine.LABEL}=1 {HASH_LABEL}={digest}", 'CMD ["/bin/sh"]'],
+                changes=[f"LABEL {IMAGE_LABEL}={spec.name} {HASH_LABEL}={digest}",
+                         'CMD ["/bin/sh"]'],
             )
         finally:
             tar.stdout.close()
@@ -154,7 +162,7 @@ def _build_from_dockerfile(spec: ImageSpec, digest: str) -> None:
     api = engine.client().api
     output = []
     for chunk in api.build(fileobj=_context_tar(spec), custom_context=True, tag=spec.tag,
-                           labels={engine.LABEL: "1", HASH_LABEL: digest}, rm=True,
+                           labels={IMAGE_LABEL: spec.name, HASH_LABEL: digest}, rm=True,
                            forcerm=True, pull=False, decode=True):
         output.append(chunk.get("stream", "") + chunk.get("error", ""))
         if "error" in chunk:
@@ -176,18 +184,42 @@ def ensure(names: tuple[str, ...] = ("host", "router"), *, force: bool = False,
             chain.append(spec)
             spec = BY_NAME[spec.parent] if spec.parent else None
         order.extend(s for s in reversed(chain) if s not in order)
-    for spec in order:
-        digest = content_hash(spec)
-        if not force and current_hash(spec.tag) == digest:
-            continue
-        log(f"building image {spec.tag}")
-        start = time.monotonic()
-        if spec.parent is None:
-            _build_base(spec, digest, log)
-        else:
-            _build_from_dockerfile(spec, digest)
-        built[spec.name] = time.monotonic() - start
+    stale = [s for s in order if force or current_hash(s.tag) != content_hash(s)]
+    if not stale:
+        return built
+    with LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel runs: one builds, the others wait for it
+        for spec in order:
+            digest = content_hash(spec)
+            if current_hash(spec.tag) == digest and not (force and spec in stale):
+                continue
+            log(f"building image {spec.tag}")
+            start = time.monotonic()
+            previous = _image_id(spec.tag)
+            if spec.parent is None:
+                _build_base(spec, digest, log)
+            else:
+                _build_from_dockerfile(spec, digest)
+            built[spec.name] = time.monotonic() - start
+            _remove_replaced(previous)
     return built
+
+
+def _image_id(tag: str) -> str | None:
+    try:
+        return engine.client().images.get(tag).id
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _remove_replaced(image_id: str | None) -> None:
+    """Remove the image a rebuild replaced, unless a container still uses it."""
+    if image_id is None:
+        return
+    try:
+        engine.client().images.remove(image_id)
+    except docker.errors.APIError:
+        pass  # still used by a running lab (or already gone): its owner's cleanup will do
 
 
 def remove() -> list[str]:
@@ -203,6 +235,6 @@ def remove() -> list[str]:
 
 def _labelled(tag: str) -> bool:
     try:
-        return engine.LABEL in (engine.client().images.get(tag).labels or {})
+        return IMAGE_LABEL in (engine.client().images.get(tag).labels or {})
     except docker.errors.ImageNotFound:
         return False

@@ -105,7 +105,7 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
             raise LabError(f"{where} is missing {key!r}")
         return default
     value = table[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise LabError(f"{where} {key} must be {names}, not {type(value).__name__} {value!r}")
     return value
@@ -199,7 +199,7 @@ def all_labs(root: Path = LABS_ROOT) -> list[Lab]:
 def find(ref: str, root: Path = LABS_ROOT) -> Lab:
     """A lab by number (``1``, ``01``) or folder name (``01-tcp-echo``)."""
     for path in sorted(root.glob("[0-9][0-9]-*")):
-        if ref == path.name or ref.isdigit() and int(ref) == int(path.name[:2]):
+        if ref == path.name or (ref.isdigit() and int(ref) == int(path.name[:2])):
             return load(path)
     raise LabError(f"no lab {ref!r} in {_where(root)} (labs: "
                    f"{', '.join(p.name for p in sorted(root.glob('[0-9][0-9]-*')))})")

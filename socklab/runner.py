@@ -68,9 +68,25 @@ def run_checker(lab: Lab, ctx: RunContext, select: str | None) -> list[CheckResu
     return [CheckResult(**r) for r in json.loads(results.read_text())]
 
 
+def conclude(result: LabResult, select: str | None) -> None:
+    """Set the run's status from its checks: any check error is the platform's."""
+    errors = [c for c in result.checks if c.status == "error"]
+    if errors:
+        result.status, result.message = "error", f"{errors[0].title}: {errors[0].message}"
+    elif not result.checks:
+        result.status = "error"
+        result.message = "no check ran" + (f" (none matches -k {select!r})" if select else "")
+    else:
+        result.status = "passed" if all(c.passed for c in result.checks) else "failed"
+
+
 def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = None,
-        reproduce: str = "", log: Callable[[str], None] = lambda _m: None) -> LabResult:
-    """Run ``lab``'s checker on ``code``; always return a result, and leave nothing behind."""
+        reproduce: str = "", log: Callable[[str], None] = lambda _m: None,
+        show: Callable[[LabResult], None] = lambda _r: None) -> LabResult:
+    """Run ``lab``'s checker on ``code``; always return a result, and leave nothing behind.
+
+    ``show`` gets the result as soon as there is a verdict, before the teardown.
+    """
     started = time.monotonic()
     seed = DEFAULT_SEED if seed is None else seed
     project = compose.new_project()
@@ -80,6 +96,16 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
                        profile=lab.profile, seed=seed, artifacts=str(artifacts),
                        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
                        version=__version__)
+    shown = False
+
+    def finish() -> None:
+        nonlocal shown
+        result.duration = round(time.monotonic() - started, 3)
+        save(result, artifacts / "result.json")
+        if not shown:
+            shown = True
+            show(result)
+
     try:
         built = images.ensure(log=log)
         if built:
@@ -89,19 +115,16 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
                              artifacts=str(artifacts), addresses=topo.addresses(),
                              profile=lab.profile, seed=seed, reproduce=reproduce)
             result.checks = run_checker(lab, ctx, select)
-        errors = [c for c in result.checks if c.status == "error"]
-        if errors:
-            result.message = f"{errors[0].title}: {errors[0].message}"
-        elif not result.checks:
-            result.message = "no check ran" + (f" (none matches -k {select!r})" if select else "")
-        else:
-            result.status = "passed" if all(c.passed for c in result.checks) else "failed"
+            conclude(result, select)
+            finish()
     except SocklabError as exc:
-        result.message = str(exc)
+        if shown:  # the verdict stands, but the teardown failed: that is the platform's
+            log(f"socklab: error: cleaning up after the run failed: {exc}")
+        result.status, result.message = "error", str(exc) if not shown else \
+            f"cleaning up after the run failed: {exc}"
     except KeyboardInterrupt:
-        result.message = "interrupted (Ctrl-C)"
+        result.status, result.message = "error", "interrupted (Ctrl-C)"
         raise
     finally:
-        result.duration = round(time.monotonic() - started, 3)
-        save(result, artifacts / "result.json")
+        finish()
     return result

@@ -40,7 +40,7 @@ def payload(spec: str) -> bytes:
 
 
 def summary(sent: bytes, got: bytes) -> dict:
-    diff = next((i for i, (a, b) in enumerate(zip(sent, got)) if a != b), None)
+    diff = next((i for i, (a, b) in enumerate(zip(sent, got, strict=False)) if a != b), None)
     if diff is None and len(sent) != len(got):
         diff = min(len(sent), len(got))
     return {
@@ -80,7 +80,7 @@ def tcp_echo(args: argparse.Namespace) -> dict:
     deadline = start + args.timeout
     try:
         while time.monotonic() < deadline:
-            for key, events in sel.select(timeout=max(0.0, deadline - time.monotonic())):
+            for _key, events in sel.select(timeout=max(0.0, deadline - time.monotonic())):
                 if events & selectors.EVENT_WRITE and offset < len(data):
                     offset += sock.send(data[offset:offset + args.chunk])
                     if offset == len(data):

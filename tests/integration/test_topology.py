@@ -29,8 +29,8 @@ def host(topo, service):
 
 def forwarded(topo) -> int:
     """The router's count of forwarded IP datagrams (Ip: ForwDatagrams in /proc/net/snmp)."""
-    lines = [l.split() for l in host(topo, "router").file("/proc/net/snmp").content_string.splitlines()
-             if l.startswith("Ip:")]
+    snmp = host(topo, "router").file("/proc/net/snmp").content_string.splitlines()
+    lines = [line.split() for line in snmp if line.startswith("Ip:")]
     return int(lines[1][lines[0].index("ForwDatagrams")])
 
 

@@ -65,7 +65,14 @@ def write_lab(tmp_path: Path, text: str) -> Path:
     return folder
 
 
-GOOD = '[lab]\ntitle = "demo"\npoints = 3\n[programs.server]\nhost = "server"\nargv = ["python3", "s.py"]\nlisten = 80\n'
+GOOD = """[lab]
+title = "demo"
+points = 3
+[programs.server]
+host = "server"
+argv = ["python3", "s.py"]
+listen = 80
+"""
 
 
 def test_load_a_good_lab(tmp_path):
@@ -79,8 +86,10 @@ def test_load_a_good_lab(tmp_path):
     (GOOD.replace("points = 3", "points = -1"), r"\[lab\] points must be positive, not -1"),
     (GOOD.replace("points = 3", 'points = "3"'), r"\[lab\] points must be int, not str '3'"),
     (GOOD.replace('title = "demo"\n', ""), r"\[lab\] is missing 'title'"),
-    (GOOD.replace('"server"\nargv', '"router"\nargv'), r"\[programs.server\] host must be one of client, server, not 'router'"),
-    (GOOD.replace("listen = 80", "listen = 70000"), r"\[programs.server\] listen must be a port between 1 and 65535, not 70000"),
+    (GOOD.replace('"server"\nargv', '"router"\nargv'),
+     r"\[programs.server\] host must be one of client, server, not 'router'"),
+    (GOOD.replace("listen = 80", "listen = 70000"),
+     r"\[programs.server\] listen must be a port between 1 and 65535, not 70000"),
     (GOOD.replace('["python3", "s.py"]', "[]"), r"\[programs.server\] argv must be a non-empty list"),
     (GOOD + "listne = 5\n", r"\[programs.server\] has an unknown key 'listne'"),
     (GOOD.replace("points = 3", "points = 3\ntimeout = 0"), r"\[lab\] timeout must be a positive"),

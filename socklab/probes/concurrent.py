@@ -1,0 +1,369 @@
+"""Lab 5's probe: many TCP clients at once, and the server's processes as /proc shows them.
+
+Stdlib only; runs inside a lab container and prints one JSON object (``hold`` prints a
+first line once its clients are held).
+
+  concurrent.py clients --host H --port P --count N [--size B] [--pieces K] [--seed S]
+                        [--reset R] [--stall silent|paused|flood] [--timeout S]
+  concurrent.py hold    --host H --port P --count N [--timeout S]
+  concurrent.py usage   [--seconds S]
+
+``clients`` connects N clients one after another, then has them all talk at once: each
+sends its own seeded message in K pieces (the first is one byte), waits for the echo of
+each piece before sending the next, and keeps its connection open until every client is
+served; then each closes its side and waits for the server to close. R of them instead
+send their whole message and reset the connection at once. A ``--stall`` client is
+connected before the others and held until the end: ``silent`` sends nothing, ``paused``
+sends a few bytes, gets them back and then says nothing more, ``flood`` sends without
+ever reading until the server stops taking its bytes.
+
+``hold`` connects N clients, has each exchange a few bytes, prints {"holding": N}, and
+keeps them connected and silent until its stdin closes.
+
+``usage``, run as the server's user, reports that user's processes (but itself): open
+file descriptors, threads, zombies, and with --seconds the CPU time used in that window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import selectors
+import socket
+import struct
+import sys
+import time
+
+FLOOD_CAP = 64 * 2**20  # a flooding client stops here: the server took it all in
+STUCK = 1.0  # seconds without progress after which a flooding client counts as stuck
+FLOOD_CHUNK = bytes(range(256)) * 256
+CLOSE_TIMEOUT = 5.0  # seconds for the server to close its side after the clients close
+
+
+class Client:
+    """One client connection driven by the event loop; ``role`` says how it behaves."""
+
+    def __init__(self, index: int, role: str, message: bytes = b"", pieces: int = 1,
+                 rng: random.Random | None = None) -> None:
+        self.index, self.role, self.message = index, role, message
+        cuts = sorted((rng or random.Random(index)).sample(range(2, len(message)), pieces - 2)) \
+            if pieces > 2 and len(message) > pieces else []
+        self.bounds = [1, *cuts, len(message)] if pieces > 1 and len(message) > 1 else [len(message)]
+        self.sock: socket.socket | None = None
+        self.state, self.error = "new", None
+        self.out, self.got = bytearray(), bytearray()
+        self.piece = self.written = 0
+        self.times: dict[str, float] = {}
+        self.server_closed = False
+        self.last_progress = 0.0
+
+    def start(self, loop: Loop) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.setblocking(False)
+        err = self.sock.connect_ex((loop.host, loop.port))
+        if err not in (0, 115):  # 115: EINPROGRESS
+            return self.fail(loop, f"connect: {os.strerror(err)}")
+        self.state = "connecting"
+        loop.watch(self)
+
+    def wants(self) -> int:
+        events = 0 if self.role == "flood" else selectors.EVENT_READ
+        if self.state == "connecting" or self.out:
+            events |= selectors.EVENT_WRITE
+        if self.role == "flood" and self.state == "connected" and self.written < FLOOD_CAP:
+            events |= selectors.EVENT_WRITE
+        return events
+
+    def send(self, loop: Loop, data: bytes) -> None:
+        self.out += data
+        loop.watch(self)
+
+    def go(self, loop: Loop) -> None:
+        """Start the conversation: a piece at a time, or all at once then a reset."""
+        self.state = "talking"
+        self.send(loop, self.message if self.role == "reset" else self.message[:self.bounds[0]])
+
+    def handle(self, loop: Loop, events: int) -> None:
+        try:
+            if events & selectors.EVENT_WRITE:
+                self.writable(loop)
+            if events & selectors.EVENT_READ and self.sock is not None:
+                self.readable(loop)
+        except OSError as exc:
+            self.fail(loop, f"{type(exc).__name__}: {exc}")
+
+    def writable(self, loop: Loop) -> None:
+        assert self.sock is not None
+        if self.state == "connecting":
+            err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                return self.fail(loop, f"connect: {os.strerror(err)}")
+            self.state, self.times["connected"] = "connected", loop.now()
+            self.last_progress = time.monotonic()
+        elif self.role == "flood":
+            self.written += self.sock.send(FLOOD_CHUNK)
+            self.last_progress = time.monotonic()
+        elif self.out:
+            sent = self.sock.send(self.out)
+            del self.out[:sent]
+            self.written += sent
+            if self.role == "reset" and not self.out:
+                return self.abort(loop)
+        loop.watch(self)
+
+    def readable(self, loop: Loop) -> None:
+        assert self.sock is not None
+        data = self.sock.recv(65536)
+        if not data:
+            self.server_closed = True
+            if self.state == "closing":
+                self.state, self.times["closed"] = "closed", loop.now()
+            elif self.state == "talking":
+                self.error = f"the server closed the connection after {len(self.got)} bytes"
+            return loop.forget(self)
+        self.got += data
+        if self.got != self.message[:len(self.got)]:
+            return self.fail(loop, "the bytes that came back differ from the bytes sent")
+        while self.state == "talking" and len(self.got) >= self.bounds[self.piece]:
+            self.piece += 1
+            if self.piece == len(self.bounds):
+                self.state, self.times["served"] = "served", loop.now()
+            else:
+                self.send(loop, self.message[self.bounds[self.piece - 1]:self.bounds[self.piece]])
+
+    def close_side(self) -> None:
+        """Say we are done (half-close); the server should then close too."""
+        if self.sock is not None and self.state == "served":
+            self.sock.shutdown(socket.SHUT_WR)
+            self.state = "closing"
+
+    def abort(self, loop: Loop) -> None:
+        """Reset the connection (SO_LINGER 0), data possibly still unread by the server."""
+        assert self.sock is not None
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.state, self.times["reset"] = "reset", loop.now()
+        loop.forget(self)
+
+    def fail(self, loop: Loop, error: str) -> None:
+        self.state, self.error = "failed", error
+        loop.forget(self)
+
+    def ready(self) -> bool:
+        """A stalled client is in place: connected, echoed, or stuck flooding."""
+        if self.state in ("new", "connecting"):
+            return False
+        if self.role == "paused":
+            return self.state != "talking"
+        if self.role == "flood" and self.state == "connected":
+            return self.written >= FLOOD_CAP or (
+                self.written > 0 and time.monotonic() - self.last_progress >= STUCK)
+        return True
+
+    def report(self) -> dict:
+        return {"index": self.index, "role": self.role, "state": self.state,
+                "expected": len(self.message), "sent": self.written, "received": len(self.got),
+                "server_closed": self.server_closed, "error": self.error,
+                **{f"{k}_s": round(v, 3) for k, v in self.times.items()}}
+
+
+
+class Loop:
+    """One selector for every client; ``run`` turns it until a condition or a deadline."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.sel = selectors.DefaultSelector()
+        self.t0 = time.monotonic()
+        self.stdin_closed = False
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    def watch(self, client: Client) -> None:
+        assert client.sock is not None
+        events = client.wants()
+        registered = client.sock in self.sel.get_map()
+        if not events:
+            if registered:
+                self.sel.unregister(client.sock)
+        elif registered:
+            self.sel.modify(client.sock, events, client)
+        else:
+            self.sel.register(client.sock, events, client)
+
+    def forget(self, client: Client) -> None:
+        if client.sock is not None:
+            if client.sock in self.sel.get_map():
+                self.sel.unregister(client.sock)
+            client.sock.close()
+            client.sock = None
+
+    def watch_stdin(self) -> None:
+        self.sel.register(sys.stdin.fileno(), selectors.EVENT_READ, None)
+
+    def run(self, done, deadline: float) -> bool:
+        """Serve events until ``done()`` or ``deadline`` (monotonic); whether it got done."""
+        while not done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            for key, events in self.sel.select(min(left, 0.1)):
+                if key.data is None:
+                    self.stdin_closed = not os.read(key.fd, 4096)
+                    if self.stdin_closed:
+                        self.sel.unregister(key.fd)
+                else:
+                    key.data.handle(self, events)
+        return True
+
+
+def message(seed: int, index: int, size: int) -> bytes:
+    """Each client's own bytes: seeded, and different for every client."""
+    return random.Random(f"{seed}:{index}").randbytes(size)
+
+
+def connect_all(loop: Loop, clients: list[Client], deadline: float) -> None:
+    """Connect one after another (a burst of SYNs is not what this lab is about)."""
+    for client in clients:
+        if time.monotonic() >= deadline:
+            client.error = "not attempted: the time ran out while earlier clients connected"
+            continue
+        client.start(loop)
+        loop.run(lambda c=client: c.state != "connecting", deadline)
+        if client.state == "connecting":
+            client.fail(loop, "connect: no answer (the server accepts no more connections?)")
+
+
+def finish(loop: Loop, clients: list[Client]) -> None:
+    """Half-close every served client, wait for the server to close its side, then drop all."""
+    for client in clients:
+        if client.sock is not None and client.state == "served":
+            try:
+                client.close_side()
+            except OSError as exc:
+                client.fail(loop, f"{type(exc).__name__}: {exc}")
+    closing = [c for c in clients if c.state == "closing"]
+    loop.run(lambda: all(c.state != "closing" for c in closing), time.monotonic() + CLOSE_TIMEOUT)
+    for client in clients:
+        loop.forget(client)
+
+
+def run_clients(args: argparse.Namespace) -> dict:
+    loop = Loop(args.host, args.port)
+    deadline = loop.t0 + args.timeout
+    stall = Client(0, args.stall, b"paused." if args.stall == "paused" else b"") if args.stall else None
+    if stall is not None:
+        stall.start(loop)
+        loop.run(lambda: stall.state != "connecting", deadline)
+        if stall.role == "paused" and stall.state == "connected":
+            stall.go(loop)  # a few bytes, then nothing more
+        loop.run(stall.ready, deadline)
+    rng = random.Random(args.seed)
+    clients = [Client(i, "reset" if i > args.count - args.reset else "normal",
+                      message(args.seed, i, args.size), args.pieces, rng)
+               for i in range(1, args.count + 1)]
+    connect_all(loop, clients, deadline)
+    go = loop.now()
+    for client in clients:
+        if client.state == "connected":
+            client.go(loop)
+    loop.run(lambda: all(c.state not in ("talking", "connected") for c in clients), deadline)
+    finish(loop, clients)
+    if stall is not None:
+        loop.forget(stall)
+    return {"go_s": round(go, 3), "elapsed_s": round(loop.now(), 3),
+            "stall": stall.report() if stall else None, "clients": [c.report() for c in clients]}
+
+
+def hold(args: argparse.Namespace) -> dict:
+    loop = Loop(args.host, args.port)
+    deadline = loop.t0 + args.timeout
+    clients = [Client(i, "normal", message(0, i, 16)) for i in range(1, args.count + 1)]
+    connect_all(loop, clients, deadline)
+    for client in clients:
+        if client.state == "connected":
+            client.go(loop)
+    loop.run(lambda: all(c.state not in ("talking", "connected") for c in clients), deadline)
+    held = sum(c.state == "served" for c in clients)
+    print(json.dumps({"holding": held, "clients": [c.report() for c in clients]}), flush=True)
+    loop.watch_stdin()
+    loop.run(lambda: loop.stdin_closed, deadline)
+    finish(loop, clients)
+    return {"held": held, "clients": [c.report() for c in clients]}
+
+
+def links(folder: str) -> list[str]:
+    """What the open file descriptors in ``folder`` point to (those that vanish, skipped)."""
+    found = []
+    for fd in os.listdir(folder):
+        try:
+            found.append(os.readlink(f"{folder}/{fd}"))
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def process(pid: str) -> dict | None:
+    """One process of ours, from /proc; None if it is not ours or has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            uid = next(line.split()[1] for line in status if line.startswith("Uid:"))
+        if int(uid) != os.getuid():
+            return None
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        targets = links(f"/proc/{pid}/fd") if fields[0] != "Z" else []
+    except (FileNotFoundError, ProcessLookupError, StopIteration):
+        return None
+    return {"state": fields[0], "ticks": int(fields[11]) + int(fields[12]),
+            "threads": int(fields[17]), "fds": len(targets),
+            "sockets": sum(t.startswith("socket:") for t in targets)}
+
+
+def snapshot() -> dict[str, dict]:
+    me = str(os.getpid())
+    found = {pid: process(pid) for pid in os.listdir("/proc") if pid.isdigit() and pid != me}
+    return {pid: info for pid, info in found.items() if info is not None}
+
+
+def usage(args: argparse.Namespace) -> dict:
+    """The user's processes now; with --seconds, also the CPU they used over that window."""
+    tick = os.sysconf("SC_CLK_TCK")
+    before, start = snapshot(), time.monotonic()
+    if args.seconds:
+        time.sleep(args.seconds)  # the measuring window itself, not a wait for a condition
+    after, window = snapshot(), time.monotonic() - start
+    ticks = sum(p["ticks"] - before.get(pid, {"ticks": 0})["ticks"] for pid, p in after.items())
+    return {"window_s": round(window, 3), "cpu_s": round(ticks / tick, 3) if args.seconds else None,
+            "processes": len(after), "zombies": sum(p["state"] == "Z" for p in after.values()),
+            "threads": sum(p["threads"] for p in after.values()),
+            "fds": sum(p["fds"] for p in after.values()),
+            "sockets": sum(p["sockets"] for p in after.values())}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="concurrent.py")
+    sub = parser.add_subparsers(dest="command", required=True)
+    many, held, use = sub.add_parser("clients"), sub.add_parser("hold"), sub.add_parser("usage")
+    for p in (many, held):
+        p.add_argument("--host", required=True)
+        p.add_argument("--port", type=int, required=True)
+        p.add_argument("--count", type=int, required=True)
+        p.add_argument("--timeout", type=float, default=10.0)
+    many.add_argument("--size", type=int, default=3000)
+    many.add_argument("--pieces", type=int, default=3)
+    many.add_argument("--seed", type=int, default=0)
+    many.add_argument("--reset", type=int, default=0)
+    many.add_argument("--stall", choices=["silent", "paused", "flood"])
+    use.add_argument("--seconds", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    handler = {"clients": run_clients, "hold": hold, "usage": usage}[args.command]
+    print(json.dumps(handler(args)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,327 @@
+"""Lab 4's hands inside the lab containers: framed messages. Stdlib only, prints JSON.
+
+It runs as the container's root user (no capabilities) and reports what it observed
+on the wire; the checker on the host judges. A frame is a 5-byte header -- a kind byte
+(``M`` message, ``E`` error) and the payload's length, 4 bytes big-endian -- then the
+payload. The lab's server answers each ``M`` frame with an ``M`` frame holding the
+payload reversed.
+
+  message_framing.py exchange --host H --port P --message SPEC... [--split HOW] [--gap-ms G]
+  message_framing.py stall    --host H --port P --message SPEC --stall-at N...
+  message_framing.py raw      --host H --port P --hex BYTES [--then wait|shutdown|reset]
+  message_framing.py serve    --port P [--timeout S]
+
+A message SPEC is ``empty``, ``text:WORDS`` or ``random:SIZE:SEED`` (seeded bytes).
+``exchange`` sends the messages' frames as one byte stream cut into writes by HOW --
+``whole`` (one send), ``fixed:N`` (N-byte writes), ``random:SEED:MAX`` (1..MAX-byte
+writes), ``headers`` (each header cut in two at a different place, each payload in two)
+-- ``--gap-ms`` apart, with TCP_NODELAY so each write leaves as its own segment; it
+reads all the while and compares the bytes that come back with the expected replies.
+``stall`` sends one message, and stops reading its reply at each ``--stall-at`` byte
+count: it prints ``{"stalled": ...}`` and reads on when a line arrives on stdin.
+``raw`` sends bytes, then waits for the server to close (``wait``), closes its own
+sending side first (``shutdown``) or resets the connection (``reset``).
+``serve`` is a framed server for the student's client: it answers each message with
+the payload reversed and upper-cased, trickled out a few bytes per send.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import selectors
+import socket
+import struct
+import sys
+import time
+
+HEADER = struct.Struct("!cI")
+IDLE = 3.0  # seconds without a byte from the server before the probe stops waiting
+
+
+def payload(spec: str) -> bytes:
+    kind, _, rest = spec.partition(":")
+    if kind == "empty":
+        return b""
+    if kind == "text":
+        return rest.encode()
+    if kind == "random":
+        size, _, seed = rest.partition(":")
+        return random.Random(int(seed or 0)).randbytes(int(size))
+    raise SystemExit(f"unknown message {spec!r}")
+
+
+def frame(kind: bytes, data: bytes) -> bytes:
+    return HEADER.pack(kind, len(data)) + data
+
+
+def cuts(frames: list[bytes], how: str) -> list[int]:
+    """The offsets in the stream where one write ends and the next begins."""
+    total = sum(map(len, frames))
+    if how == "whole":
+        return [total]
+    if how.startswith("fixed:"):
+        step = int(how.split(":")[1])
+        return [*range(step, total, step), total]
+    if how.startswith("random:"):
+        _, seed, most = how.split(":")
+        rng, ends, end = random.Random(int(seed)), [], 0
+        while end < total:
+            end = min(total, end + rng.randint(1, int(most)))
+            ends.append(end)
+        return ends
+    if how == "headers":
+        ends, start = [], 0
+        for i, f in enumerate(frames):
+            body = len(f) - HEADER.size
+            ends += [start + 1 + i % 4, start + HEADER.size + body // 2, start + len(f)]
+            start += len(f)
+        return sorted(set(ends) - {0})
+    raise SystemExit(f"unknown split {how!r}")
+
+
+def connect(host: str, port: int, rcvbuf: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:  # before connect(): it sets the window the connection starts with
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.settimeout(5)
+    sock.connect((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def locate(expected_sizes: list[int], offset: int) -> dict:
+    """Which reply, and which part of it, a byte offset in the reply stream falls in."""
+    start = 0
+    for i, size in enumerate(expected_sizes):
+        if offset < start + HEADER.size + size:
+            inside = offset - start
+            part = f"header byte {inside}" if inside < HEADER.size else \
+                f"payload byte {inside - HEADER.size}"
+            return {"reply": i, "reply_start": start, "part": part}
+        start += HEADER.size + size
+    return {"reply": len(expected_sizes), "reply_start": start, "part": "after the last reply"}
+
+
+def compare(expected: bytes, sizes: list[int], got: bytes) -> dict:
+    """What came back, against the expected replies: how many matched, where it first differs."""
+    diff = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), None)
+    if diff is None and len(expected) != len(got):
+        diff = min(len(expected), len(got))
+    matched = diff if diff is not None else len(expected)
+    complete, end = 0, 0
+    for size in sizes:
+        end += HEADER.size + size
+        if end > matched:
+            break
+        complete += 1
+    seen: dict = {"expected": len(expected), "received": len(got), "replies": len(sizes),
+                  "complete_replies": complete, "first_difference": diff}
+    if diff is not None:
+        where = locate(sizes, diff)
+        head = got[where["reply_start"]:where["reply_start"] + HEADER.size]
+        seen.update(where, expected_at=expected[diff:diff + 16].hex(), got_at=got[diff:diff + 16].hex())
+        if len(head) == HEADER.size:
+            kind, length = HEADER.unpack(head)
+            seen["got_header"] = {"kind": kind.decode("latin-1"), "length": length}
+            if kind == b"E":
+                body = got[where["reply_start"] + HEADER.size:][:min(length, 200)]
+                seen["got_error"] = body.decode("latin-1")
+    return seen
+
+
+def exchange(args: argparse.Namespace) -> dict:
+    """Send the frames cut as asked while reading the replies; stop when all are in."""
+    messages = [payload(spec) for spec in args.message]
+    frames = [frame(b"M", m) for m in messages]
+    stream, ends = b"".join(frames), cuts(frames, args.split)
+    expected = b"".join(frame(b"M", m[::-1]) for m in messages)
+    got, result = bytearray(), {"error": None, "peer_closed": False}
+    try:
+        sock = connect(args.host, args.port)
+    except OSError as exc:
+        return {**compare(expected, [len(m) for m in messages], b""), "error": f"connect: {exc}",
+                "peer_closed": False, "written": 0, "writes": 0}
+    sock.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    offset, piece, next_write, last_heard = 0, 0, 0.0, time.monotonic()
+    try:
+        while len(got) < len(expected) or offset < len(stream):
+            now = time.monotonic()
+            if now - last_heard > IDLE:
+                result["error"] = f"nothing more from the server for {IDLE:g} s"
+                break
+            writing = offset < len(stream) and now >= next_write
+            sel.modify(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if writing else 0))
+            pause = next_write - now if offset < len(stream) and not writing else 0.05
+            for _key, events in sel.select(timeout=min(max(pause, 0.0), 0.05)):
+                if events & selectors.EVENT_WRITE:
+                    offset += sock.send(stream[offset:ends[piece]])
+                    last_heard = time.monotonic()  # the server is taking bytes: not idle
+                    if offset == ends[piece]:
+                        piece += 1
+                        next_write = last_heard + args.gap_ms / 1000
+                if events & selectors.EVENT_READ:
+                    chunk = sock.recv(1 << 20)
+                    if not chunk:
+                        result["peer_closed"] = True
+                        raise StopIteration
+                    got += chunk
+                    last_heard = time.monotonic()
+    except StopIteration:
+        pass
+    except OSError as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        sock.close()
+    return {**compare(expected, [len(m) for m in messages], bytes(got)), **result,
+            "written": offset, "writes": piece, "stream": len(stream)}
+
+
+def stall(args: argparse.Namespace) -> dict:
+    """A client with a small receive window that stops reading at set points of its reply."""
+    message = payload(args.message[0])
+    expected = frame(b"M", message[::-1])
+    result: dict = {"error": None, "peer_closed": False, "stalls": 0}
+    got = bytearray()
+    try:
+        sock = connect(args.host, args.port, rcvbuf=4096)
+        sock.settimeout(IDLE)
+        result["port"] = sock.getsockname()[1]
+        sock.sendall(frame(b"M", message))
+        for point in [*args.stall_at, len(expected)]:
+            while len(got) < point:
+                chunk = sock.recv(min(4096, point - len(got)))
+                if not chunk:
+                    result["peer_closed"] = True
+                    raise StopIteration
+                got += chunk
+            if point < len(expected):
+                print(json.dumps({"stalled": len(got), "port": result["port"]}), flush=True)
+                sys.stdin.readline()
+                result["stalls"] += 1
+    except StopIteration:
+        pass
+    except TimeoutError:
+        result["error"] = f"nothing more from the server for {IDLE:g} s"
+    except OSError as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    return {**compare(expected, [len(message)], bytes(got)), **result}
+
+
+def raw(args: argparse.Namespace) -> dict:
+    """Send raw bytes, then see what comes back and how the connection ends."""
+    start = time.monotonic()
+    try:
+        sock = connect(args.host, args.port)
+        sock.sendall(bytes.fromhex(args.hex))
+    except OSError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}", "received": "", "ended": None}
+    if args.then == "reset":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        return {"error": None, "received": "", "ended": "reset by us"}
+    if args.then == "shutdown":
+        sock.shutdown(socket.SHUT_WR)
+    sock.settimeout(args.timeout)
+    got, ended = bytearray(), None
+    try:
+        while chunk := sock.recv(65536):
+            got += chunk
+        ended = "closed"
+    except TimeoutError:
+        ended = f"still open after {args.timeout:g} s"
+    except ConnectionResetError:
+        ended = "reset"
+    finally:
+        sock.close()
+    return {"error": None, "received": got[:512].hex(), "received_bytes": len(got),
+            "ended": ended, "elapsed": round(time.monotonic() - start, 3)}
+
+
+def recv_exactly(conn: socket.socket, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise EOFError(len(data))
+        data += chunk
+    return bytes(data)
+
+
+def trickle(conn: socket.socket, data: bytes, rng: random.Random) -> None:
+    """Send a frame in pieces: each header byte on its own, the payload in small bits."""
+    pieces = [data[i:i + 1] for i in range(HEADER.size)]
+    at = HEADER.size
+    while at < len(data):
+        step = rng.randint(1, 200)
+        pieces.append(data[at:at + step])
+        at += step
+    for piece in pieces:
+        conn.sendall(piece)
+        time.sleep(0.005)  # pacing, so the pieces arrive apart, as a slow network delivers them
+
+
+def serve(args: argparse.Namespace) -> dict:
+    """Accept one client; answer each of its messages, trickled; report what it sent."""
+    listener = socket.create_server(("", args.port))
+    listener.settimeout(args.timeout)
+    print(json.dumps({"listening": args.port}), flush=True)
+    try:
+        conn, peer = listener.accept()
+    except TimeoutError:
+        return {"error": f"no client connected within {args.timeout:g} s", "messages": []}
+    conn.settimeout(args.timeout)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    messages: list[str] = []
+    error, rng = None, random.Random(4)  # the same pieces every run
+    try:
+        while True:
+            try:
+                kind, length = HEADER.unpack(recv_exactly(conn, HEADER.size))
+            except EOFError as exc:
+                if exc.args[0]:
+                    error = f"the client closed after {exc.args[0]} bytes of a header"
+                break
+            if kind != b"M" or length > 1 << 20:
+                error = f"the client sent a header with kind {kind!r} and length {length}"
+                break
+            data = recv_exactly(conn, length)
+            messages.append(data.decode("latin-1"))
+            trickle(conn, frame(b"M", data[::-1].upper()), rng)
+    except EOFError as exc:
+        error = f"the client closed in the middle of a message ({exc.args[0]} bytes of it)"
+    except (OSError, TimeoutError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        conn.close()
+    return {"error": error, "peer": peer[0], "messages": messages}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="message_framing.py")
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands = {"exchange": exchange, "stall": stall, "raw": raw, "serve": serve}
+    subs = {name: sub.add_parser(name) for name in commands}
+    for name in ("exchange", "stall", "raw"):
+        subs[name].add_argument("--host", required=True)
+        subs[name].add_argument("--port", type=int, required=True)
+    for name in ("exchange", "stall"):
+        subs[name].add_argument("--message", action="append", required=True)
+    subs["exchange"].add_argument("--split", default="whole")
+    subs["exchange"].add_argument("--gap-ms", type=float, default=0.0)
+    subs["stall"].add_argument("--stall-at", type=int, action="append", default=[])
+    subs["raw"].add_argument("--hex", required=True)
+    subs["raw"].add_argument("--then", choices=("wait", "shutdown", "reset"), default="wait")
+    subs["raw"].add_argument("--timeout", type=float, default=IDLE)
+    subs["serve"].add_argument("--port", type=int, required=True)
+    subs["serve"].add_argument("--timeout", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    print(json.dumps(commands[args.command](args)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
