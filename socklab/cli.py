@@ -107,7 +107,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """Watch the traffic crossing the router with tcpdump."""
     return _exec(["docker", "exec", *(["-t"] if sys.stdout.isatty() else []),
                   f"{args.project}-router", "tcpdump", "-n", "-l", "-i", "any",
-                  "not arp", *args.filter])
+                  *(["-c", str(args.count)] if args.count else []),
+                  *(args.filter or ["not", "arp"])])
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -166,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("service", choices=compose.SERVICES)
             s.add_argument("-c", help="run this command instead of an interactive shell")
         if name == "watch":
+            s.add_argument("-c", dest="count", type=int, help="stop after this many packets")
             s.add_argument("filter", nargs="*", help="a tcpdump filter, e.g. tcp port 5000")
     s = sub.add_parser("clean", help=cmd_clean.__doc__)
     s.add_argument("--images", action="store_true", help="remove socklab's images too")

@@ -66,7 +66,8 @@ class Topology:
     def addresses(self) -> dict[str, str]:
         c, s = self.client_subnet, self.server_subnet
         return {"client": str(c[10]), "server": str(s[10]),
-                "router_client": str(c[2]), "router_server": str(s[2])}
+                "router_client": str(c[2]), "router_server": str(s[2]),
+                "client_gateway": str(c[1]), "server_gateway": str(s[1])}  # the Docker host
 
     def env(self, code: Path) -> dict[str, str]:
         a = self.addresses()
@@ -78,6 +79,8 @@ class Topology:
             "SOCKLAB_CLIENT_IP": a["client"], "SOCKLAB_SERVER_IP": a["server"],
             "SOCKLAB_ROUTER_CLIENT_IP": a["router_client"],
             "SOCKLAB_ROUTER_SERVER_IP": a["router_server"],
+            "SOCKLAB_CLIENT_GATEWAY": a["client_gateway"],
+            "SOCKLAB_SERVER_GATEWAY": a["server_gateway"],
         }
 
 

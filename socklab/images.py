@@ -6,6 +6,7 @@ and every other image is built ``FROM`` it with ``COPY`` only, needing no networ
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -216,10 +217,9 @@ def _remove_replaced(image_id: str | None) -> None:
     """Remove the image a rebuild replaced, unless a container still uses it."""
     if image_id is None:
         return
-    try:
+    # still used by a running lab (or already gone): a later rebuild or clean-images will do
+    with contextlib.suppress(docker.errors.APIError):
         engine.client().images.remove(image_id)
-    except docker.errors.APIError:
-        pass  # still used by a running lab (or already gone): its owner's cleanup will do
 
 
 def remove() -> list[str]:

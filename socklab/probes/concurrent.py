@@ -18,7 +18,7 @@ sends a few bytes, gets them back and then says nothing more, ``flood`` sends wi
 ever reading until the server stops taking its bytes.
 
 ``hold`` connects N clients, has each exchange a few bytes, prints {"holding": N}, and
-keeps them connected and silent until its stdin closes.
+keeps them connected and silent until its stdin closes (--timeout bounds the first part).
 
 ``usage``, run as the server's user, reports that user's processes (but itself): open
 file descriptors, threads, zombies, and with --seconds the CPU time used in that window.
@@ -27,6 +27,7 @@ file descriptors, threads, zombies, and with --seconds the CPU time used in that
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -39,6 +40,7 @@ import time
 FLOOD_CAP = 64 * 2**20  # a flooding client stops here: the server took it all in
 STUCK = 1.0  # seconds without progress after which a flooding client counts as stuck
 FLOOD_CHUNK = bytes(range(256)) * 256
+HOLD_MAX = 120.0  # seconds that hold keeps its clients if its stdin never closes
 CLOSE_TIMEOUT = 5.0  # seconds for the server to close its side after the clients close
 
 
@@ -290,7 +292,7 @@ def hold(args: argparse.Namespace) -> dict:
     held = sum(c.state == "served" for c in clients)
     print(json.dumps({"holding": held, "clients": [c.report() for c in clients]}), flush=True)
     loop.watch_stdin()
-    loop.run(lambda: loop.stdin_closed, deadline)
+    loop.run(lambda: loop.stdin_closed, time.monotonic() + HOLD_MAX)
     finish(loop, clients)
     return {"held": held, "clients": [c.report() for c in clients]}
 
@@ -299,10 +301,8 @@ def links(folder: str) -> list[str]:
     """What the open file descriptors in ``folder`` point to (those that vanish, skipped)."""
     found = []
     for fd in os.listdir(folder):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             found.append(os.readlink(f"{folder}/{fd}"))
-        except FileNotFoundError:
-            pass
     return found
 
 

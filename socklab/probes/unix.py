@@ -137,7 +137,7 @@ def dgram(args: argparse.Namespace) -> dict:
     except TimeoutError:
         result["error"] = f"sending timed out after {args.timeout:g} s (the server is not reading)"
     except OSError as exc:
-        result["error"] = f"sending: {error(exc)}"
+        result["error"] = f"a datagram to {args.path} was refused: {error(exc)}"
     finally:
         for name, sock in socks.items():
             sock.close()

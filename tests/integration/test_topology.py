@@ -4,6 +4,7 @@ sandboxed for student code."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 
 import pytest
@@ -87,7 +88,7 @@ def test_limits_and_capabilities(topo):
         assert cfg["PidsLimit"] and cfg["Memory"] and cfg["NanoCpus"]
         assert cfg["ReadonlyRootfs"] and "no-new-privileges:true" in cfg["SecurityOpt"]
     router = api.containers.get(topo.container("router")).attrs["HostConfig"]
-    assert sorted(router["CapAdd"]) == ["NET_ADMIN", "NET_RAW"]
+    assert sorted(router["CapAdd"]) == ["NET_ADMIN", "NET_RAW", "SETGID", "SETUID"]
 
 
 def test_every_resource_is_labelled_with_its_run(topo):
@@ -100,3 +101,29 @@ def test_every_resource_is_labelled_with_its_run(topo):
     everything = {c.name for c in api.containers.list(all=True)}
     ours = {c.name for c in containers}
     assert {n for n in everything if n.startswith(topo.project)} == ours
+
+
+@pytest.mark.parametrize("service", ["client", "server"])
+@pytest.mark.parametrize("gateway", ["client_gateway", "server_gateway"])
+def test_the_docker_host_is_unreachable_from_student_code(topo, service, gateway):
+    """A listener of this test on the host's bridge address (this machine) gets nothing."""
+    address = topo.addresses()[gateway]
+    with socket.create_server((address, 0)) as listener:
+        listener.settimeout(0.1)
+        port = listener.getsockname()[1]
+        out = subprocess.run(
+            ["docker", "exec", "-u", "student", topo.container(service), "python3", "-c",
+             "import socket,sys\n"
+             f"try: socket.create_connection(({address!r}, {port}), timeout=3)\n"
+             "except OSError as e: sys.exit(f'refused: {e}')\n"],
+            capture_output=True, text=True, check=False)
+        assert out.returncode != 0 and "refused" in out.stderr, out.stderr
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+@pytest.mark.parametrize("service", ["client", "server", "router"])
+def test_no_ipv6(topo, service):
+    h = host(topo, service)
+    assert h.file("/proc/sys/net/ipv6/conf/all/disable_ipv6").content_string.strip() == "1"
+    assert h.check_output("ip -6 addr show") == ""
