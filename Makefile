@@ -10,10 +10,12 @@ PROJECT ?= socklab-dev
 RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),-k $(CHECK)) $(if $(SEED),--seed $(SEED))
 PYTEST_ARGS ?=
 
-.PHONY: help venv images test test-unit lint bench up shell watch down clean clean-images labs
+.PHONY: help venv images test test-unit lint bench up shell watch down clean clean-images labs grade
 
 help:
 	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check)"
+	@echo "make grade LAB=N CODE=dir [FORMAT=gradescope|classroom|junit|prairielearn|json OUT=file]"
+	@echo "                   grade a submission, hidden checks included"
 	@echo "make test          the project's own test suite (unit + integration against real containers)"
 	@echo "make test-unit     only the tests that need no Docker"
 	@echo "make images        build the container images (cached; rebuilt when their inputs change)"
@@ -38,6 +40,11 @@ lab-%: venv
 
 labs: venv
 	$(SOCKLAB) labs
+
+# make grade LAB=4 CODE=submission [FORMAT=gradescope|classroom|junit|prairielearn|json OUT=file]
+grade: venv
+	$(SOCKLAB) grade $(or $(LAB),$(error give LAB=N)) $(or $(CODE),$(error give CODE=dir)) \
+	  $(if $(FORMAT),--format $(FORMAT)) $(if $(OUT),--out $(OUT)) $(if $(SEED),--seed $(SEED))
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shlex
 import shutil
@@ -16,7 +17,8 @@ from rich.console import Console
 from socklab import __version__, compose, engine, images, report, runner
 from socklab import lab as labs
 from socklab.errors import LabError, SocklabError
-from socklab.grading.result import save
+from socklab.grading import feedback, formats
+from socklab.grading.result import LabResult, save, write_atomic
 
 DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
 
@@ -65,6 +67,41 @@ def cmd_run(args: argparse.Namespace) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         save(result, Path(args.json))
+    return result.exit_code
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade a submission, hidden checks included, and write the result in one format.
+
+    A result is written whatever happens: a platform failure becomes a result with
+    status "error" (exit 2) that tells the student it is not their fault.
+    """
+    options = formats.FormatOptions(withhold_hidden_feedback=args.withhold_hidden,
+                                    hidden_visibility=args.hidden_visibility)
+    if args.format != "text" and args.format not in formats.FORMATS:
+        raise SocklabError(f"unknown format {args.format!r}; known: text, {', '.join(formats.FORMATS)}")
+    try:
+        lab = labs.find(args.lab)
+        code = Path(args.submission).resolve()
+        if not code.is_dir():
+            raise LabError(f"{args.submission}: no such submission folder")
+        result = runner.run(lab, code, seed=args.seed, hidden=True,
+                            reproduce=f"make lab-{lab.number} CODE={shlex.quote(args.submission)}")
+    except SocklabError as exc:
+        result = LabResult(lab=str(args.lab), title="", code=str(args.submission), status="error",
+                           message=str(exc), version=__version__)
+    if args.format == "text":
+        console = Console(file=io.StringIO(), record=True, width=100) if args.out else _console()
+        report.show(feedback.for_students(result, options), console)
+        if args.out:
+            write_atomic(Path(args.out), console.export_text())
+    elif args.out:
+        formats.write(result, args.format, Path(args.out), options)
+    else:
+        sys.stdout.write(formats.FORMATS[args.format](result, options))
+    if args.format == "classroom" and os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a") as gh:  # the step output `result`
+            gh.write(f"result={formats.classroom_output(result, options)}\n")
     return result.exit_code
 
 
@@ -156,6 +193,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-k", help="run only the checks matching this pytest -k expression")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
     s.add_argument("--json", help="also write the result as JSON to this file")
+    s = sub.add_parser("grade", help=cmd_grade.__doc__.splitlines()[0])  # type: ignore[union-attr]
+    s.add_argument("lab", help="lab number or folder name")
+    s.add_argument("submission", help="the folder of the submission")
+    s.add_argument("--format", default="text",
+                   help="text (default), gradescope, classroom, junit, prairielearn or json")
+    s.add_argument("--out", help="write here (default: standard output)")
+    s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
+    s.add_argument("--withhold-hidden", action="store_true",
+                   help="do not show students the feedback of hidden checks")
+    s.add_argument("--hidden-visibility", default="after_published",
+                   help="Gradescope visibility of hidden checks (default after_published)")
     sub.add_parser("images", help=cmd_images.__doc__).add_argument("--force", action="store_true")
     s = sub.add_parser("up", help=cmd_up.__doc__)
     code_args(s)
@@ -177,8 +225,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "run": cmd_run, "images": cmd_images, "up": cmd_up, "shell": cmd_shell, "watch": cmd_watch,
-    "down": cmd_down, "clean": cmd_clean, "labs": cmd_labs,
+    "run": cmd_run, "grade": cmd_grade, "images": cmd_images, "up": cmd_up, "shell": cmd_shell,
+    "watch": cmd_watch, "down": cmd_down, "clean": cmd_clean, "labs": cmd_labs,
 }
 
 

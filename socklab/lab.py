@@ -50,7 +50,8 @@ class Lab:
     slug: str
     title: str
     path: Path
-    points: int
+    points: int  # the public checks' total
+    hidden_points: int = 0  # the instructor-only checks' total (labs/NN-slug/hidden/)
     timeout: float = 120.0  # seconds for the whole checker
     check_timeout: float = 30.0  # seconds for one check
     profile: str = "clean"
@@ -63,6 +64,11 @@ class Lab:
     @property
     def checker(self) -> Path:
         return self.path / "checker"
+
+    @property
+    def hidden(self) -> Path:
+        """Instructor-only checks: run in grading, never shipped to students."""
+        return self.path / "hidden"
 
     @property
     def solution(self) -> Path:
@@ -157,7 +163,7 @@ def load(path: Path) -> Lab:
     lab = _get(data, "lab", dict, f"{where}:")
     lw = f"{where}: [lab]"
     _known(data, ("lab", "programs"), f"{where}:")
-    _known(lab, ("title", "points", "timeout", "check_timeout", "profile"), lw)
+    _known(lab, ("title", "points", "hidden_points", "timeout", "check_timeout", "profile"), lw)
     timeout = float(_get(lab, "timeout", (int, float), lw, 120.0))
     check_timeout = float(_get(lab, "check_timeout", (int, float), lw, 30.0))
     for key, value in (("timeout", timeout), ("check_timeout", check_timeout)):
@@ -166,12 +172,16 @@ def load(path: Path) -> Lab:
     points = _get(lab, "points", int, lw)
     if points <= 0:
         raise LabError(f"{lw} points must be positive, not {points}")
+    hidden_points = _get(lab, "hidden_points", int, lw, 0)
+    if hidden_points < 0:
+        raise LabError(f"{lw} hidden_points must be 0 or more, not {hidden_points}")
     programs = {
         name: _load_program(name, table, f"{where}: [programs.{name}]")
         for name, table in _get(data, "programs", dict, f"{where}:", {}).items()
     }
     return Lab(number=int(match.group(1)), slug=match.group(2),
-               title=_get(lab, "title", str, lw), path=path, points=points, timeout=timeout,
+               title=_get(lab, "title", str, lw), path=path, points=points,
+               hidden_points=hidden_points, timeout=timeout,
                check_timeout=check_timeout, profile=_get(lab, "profile", str, lw, "clean"),
                programs=programs)
 

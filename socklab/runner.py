@@ -41,26 +41,37 @@ def topology(code: Path, project: str) -> Iterator[compose.Topology]:
             reaper.wait()
 
 
-def checker_argv(lab: Lab, context: Path, results: Path, select: str | None) -> list[str]:
-    return [sys.executable, "-m", "pytest", str(lab.checker), "-p", "socklab.checking.plugin",
+def checker_argv(lab: Lab, context: Path, results: Path, select: str | None,
+                 hidden: bool = False) -> list[str]:
+    paths = [lab.checker, *([lab.hidden] if hidden and lab.hidden.is_dir() else [])]
+    return [sys.executable, "-m", "pytest", *map(str, paths), "-p", "socklab.checking.plugin",
             "--socklab-context", str(context), "--socklab-result", str(results),
+            "--socklab-deadline", str(lab.timeout),
             "-q", "-p", "no:cacheprovider", "--rootdir", str(lab.path), "-c", os.devnull,
             *(["-k", select] if select else [])]
 
 
-def run_checker(lab: Lab, ctx: RunContext, select: str | None) -> list[CheckResult]:
-    """Run the lab's checker in its own process; a crash or overrun is a platform error."""
+GRACE = 30  # seconds the checker process may run past the lab's limit before it is a hang
+
+
+def run_checker(lab: Lab, ctx: RunContext, select: str | None,
+                hidden: bool = False) -> list[CheckResult]:
+    """Run the lab's checker in its own process; a crash or a hang is a platform error.
+
+    The checks themselves keep to the lab's time (the plugin times out the rest), so
+    only a checker that hangs past that and a grace period is stopped from here.
+    """
     artifacts = Path(ctx.artifacts)
     context, results = artifacts / "context.json", artifacts / "checks.json"
     ctx.save(context)
-    argv = checker_argv(lab, context, results, select)
+    argv = checker_argv(lab, context, results, select, hidden)
     with (artifacts / "checker.log").open("wb") as log:
         try:
             proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT,
-                                  timeout=lab.timeout, check=False)
+                                  timeout=lab.timeout + GRACE, check=False)
         except subprocess.TimeoutExpired:
-            raise PlatformError(f"the checker did not finish within the lab's {lab.timeout:g} s "
-                                f"(see {artifacts / 'checker.log'})") from None
+            raise PlatformError(f"the checker hung: still running {GRACE} s after the lab's "
+                                f"{lab.timeout:g} s (see {artifacts / 'checker.log'})") from None
     # pytest: 0 all passed, 1 some failed, 5 nothing selected; anything else is a crash
     if proc.returncode not in (0, 1, 5) or not results.exists():
         tail = "\n".join((artifacts / "checker.log").read_text(errors="replace").splitlines()[-20:])
@@ -81,11 +92,12 @@ def conclude(result: LabResult, select: str | None) -> None:
 
 
 def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = None,
-        reproduce: str = "", log: Callable[[str], None] = lambda _m: None,
+        reproduce: str = "", hidden: bool = False, log: Callable[[str], None] = lambda _m: None,
         show: Callable[[LabResult], None] = lambda _r: None) -> LabResult:
     """Run ``lab``'s checker on ``code``; always return a result, and leave nothing behind.
 
-    ``show`` gets the result as soon as there is a verdict, before the teardown.
+    ``hidden`` adds the instructor-only checks (grading). ``show`` gets the result as soon
+    as there is a verdict, before the teardown.
     """
     started = time.monotonic()
     seed = DEFAULT_SEED if seed is None else seed
@@ -114,7 +126,7 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
             ctx = RunContext(project=project, lab=str(lab.path), code=str(code.resolve()),
                              artifacts=str(artifacts), addresses=topo.addresses(),
                              profile=lab.profile, seed=seed, reproduce=reproduce)
-            result.checks = run_checker(lab, ctx, select)
+            result.checks = run_checker(lab, ctx, select, hidden)
             conclude(result, select)
             finish()
     except SocklabError as exc:

@@ -30,9 +30,11 @@ def probe(container: str, *args: str, timeout: float = 60.0) -> dict[str, Any]:
 
 
 def tcp_echo(container: str, host: str, port: int, payload: str, *, chunk: int = 65536,
-             timeout: float = 10.0) -> dict[str, Any]:
+             chunk_seed: int | None = None, timeout: float = 10.0) -> dict[str, Any]:
+    """Send ``payload`` in ``chunk``-byte sends (random sizes up to it with ``chunk_seed``)."""
+    seeded = ["--chunk-seed", str(chunk_seed)] if chunk_seed is not None else []
     return probe(container, "tcp-echo", "--host", host, "--port", str(port), "--payload", payload,
-                 "--chunk", str(chunk), "--timeout", str(timeout), timeout=timeout + 20)
+                 "--chunk", str(chunk), *seeded, "--timeout", str(timeout), timeout=timeout + 20)
 
 
 def tcp_abort(container: str, host: str, port: int, send: int = 100) -> dict[str, Any]:

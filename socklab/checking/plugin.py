@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -31,16 +32,20 @@ CTX = pytest.StashKey[RunContext]()
 RESULTS = pytest.StashKey[dict[str, CheckResult]]()
 PROGRAMS = pytest.StashKey[Programs]()
 LOG_SIZES = pytest.StashKey[dict[str, int]]()  # each program's log size when a check began
+DEADLINE = pytest.StashKey[float]()  # time.monotonic() when the lab's time is up
+TIMEOUT_MESSAGE = pytest.StashKey[str]()
 
 
 class CheckTimeout(Exception):
-    """A check ran past its time limit."""
+    """A check ran past its time limit (its own, or what was left of the lab's)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("socklab")
     group.addoption("--socklab-context", help="the run's context file, written by the runner")
     group.addoption("--socklab-result", help="where to write the checks' results (JSON)")
+    group.addoption("--socklab-deadline", type=float,
+                    help="seconds for all the checks: when they are up, the rest time out")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if path:
         config.stash[CTX] = RunContext.load(Path(path))
     config.stash[RESULTS] = {}
+    if seconds := config.getoption("--socklab-deadline"):
+        config.stash[DEADLINE] = time.monotonic() + seconds
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -105,17 +112,33 @@ def _alarm(_signum: int, _frame: object) -> None:
     raise CheckTimeout
 
 
+def _budget(item: pytest.Item) -> tuple[float, str]:
+    """How long the check may take (setup included), and what to say when it overruns."""
+    limit = _limit(item)
+    deadline = item.config.stash.get(DEADLINE, None)
+    if deadline is not None and deadline - time.monotonic() < limit:
+        total = item.config.getoption("--socklab-deadline")
+        return max(deadline - time.monotonic(), 0.001), \
+            f"timed out: the lab's time limit of {total:g} s for all checks ran out"
+    return limit, f"timed out after {limit:g} s"
+
+
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Fail a check that runs past its limit; its processes are killed in the report hook."""
-    seconds = _limit(item)
-    previous = signal.signal(signal.SIGALRM, _alarm)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Start the check's clock; on overrun its processes are killed in the report hook."""
+    seconds, item.stash[TIMEOUT_MESSAGE] = _budget(item)
+    if seconds <= 0.001:
+        item.stash[TIMEOUT_MESSAGE] = item.stash[TIMEOUT_MESSAGE].replace("timed out", "not run")
+        raise CheckTimeout
+    signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    yield
 
 
 def _limit(item: pytest.Item) -> float:
@@ -173,7 +196,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     result.status, result.points = status, 0  # type: ignore[assignment]
     if status == "timeout":
-        message = f"timed out after {_limit(item):g} s"
+        message = item.stash.get(TIMEOUT_MESSAGE, "timed out")
         _kill_leftovers(item)
     result.message = message
     if status == "error" and call.excinfo is not None:

@@ -9,15 +9,47 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from socklab.checking.context import RunContext
 from socklab.errors import PlatformError
 from socklab.lab import Lab, Program
 
 STUDENT = "student"
+OUTPUT_LIMIT = 1 << 20  # bytes of one program's output kept; the rest is counted and dropped
+
+
+class Capture(threading.Thread):
+    """Reads a stream to its end, keeping the first OUTPUT_LIMIT bytes (and copying them to
+    ``sink`` as they come), so a program that prints gigabytes fills neither memory nor disk."""
+
+    def __init__(self, stream: IO[bytes], sink: IO[bytes] | None = None) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.sink = stream, sink
+        self.kept = bytearray()
+        self.dropped = 0
+
+    def run(self) -> None:
+        while chunk := self.stream.read1(65536):  # type: ignore[attr-defined]
+            room = OUTPUT_LIMIT - len(self.kept)
+            keep, self.dropped = chunk[:max(room, 0)], self.dropped + max(len(chunk) - room, 0)
+            self.kept += keep
+            if self.sink is not None and keep:
+                self.sink.write(keep)
+                self.sink.flush()
+        if self.sink is not None and self.dropped:
+            self.sink.write(self.note().encode())
+            self.sink.flush()
+
+    def note(self) -> str:
+        return f"\n[socklab: {self.dropped} more bytes of output dropped]\n" if self.dropped else ""
+
+    def text(self) -> str:
+        return self.kept.decode(errors="replace") + self.note()
 
 
 class ProgramError(AssertionError):
@@ -47,6 +79,7 @@ class Programs:
         self.lab = lab
         self.ctx = ctx
         self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self.captures: dict[str, Capture] = {}
         self.starts: dict[str, int] = {}
 
     def log_path(self, name: str) -> Path:
@@ -62,13 +95,16 @@ class Programs:
             raise ProgramError(f"the code under test has no {program.file} (looked in {self.ctx.code})")
         self.stop(name)
         self.starts[name] = self.starts.get(name, 0) + 1
-        with self.log_path(name).open("ab") as log:
-            log.write(f"--- start {self.starts[name]}: {shlex.join(self.argv(program, extra))}\n".encode())
-            log.flush()
-            self.running[name] = subprocess.Popen(
-                docker_exec(self.ctx.container(program.host), self.argv(program, extra),
-                            user=STUDENT, workdir="/lab/code"),
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log = self.log_path(name).open("ab")
+        log.write(f"--- start {self.starts[name]}: {shlex.join(self.argv(program, extra))}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            docker_exec(self.ctx.container(program.host), self.argv(program, extra),
+                        user=STUDENT, workdir="/lab/code"),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.running[name] = proc
+        self.captures[name] = Capture(proc.stdout, log)  # type: ignore[arg-type]
+        self.captures[name].start()
 
     def alive(self, name: str) -> bool:
         proc = self.running.get(name)
@@ -91,7 +127,7 @@ class Programs:
         while time.monotonic() < deadline:
             if not self.alive(name):
                 raise ProgramError(f"{program.file} exited (code {self.running[name].returncode}) "
-                                   f"before listening on port {port}\n{self.tail(name)}")
+                                   f"before listening on port {port}")
             out = subprocess.run(docker_exec(self.ctx.container(program.host),
                                              ["ss", "-H", flag, f"sport = :{port}"]),
                                  capture_output=True, text=True, check=False)
@@ -100,8 +136,7 @@ class Programs:
             if out.stdout.strip():
                 return
             time.sleep(0.05)
-        raise ProgramError(f"{program.file} did not listen on port {port} within {timeout:g} s\n"
-                           f"{self.tail(name)}")
+        raise ProgramError(f"{program.file} did not listen on port {port} within {timeout:g} s")
 
     def run(self, name: str, extra: list[str] | None = None, *, timeout: float = 10.0) -> Finished:
         """Run a program to completion (or until ``timeout``) and return its output."""
@@ -114,15 +149,18 @@ class Programs:
                                             user=STUDENT, workdir="/lab/code"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL)
+        out, err = Capture(proc.stdout), Capture(proc.stderr)  # type: ignore[arg-type]
+        out.start(), err.start()
         try:
-            out, err = proc.communicate(timeout=timeout)
+            proc.wait(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
             self.kill_all(program.host)
-            out, err = proc.communicate()
+            proc.wait()
             timed_out = True
-        finished = Finished(argv, proc.returncode, out.decode(errors="replace"),
-                            err.decode(errors="replace"), time.monotonic() - start, timed_out)
+        out.join(), err.join()
+        finished = Finished(argv, proc.returncode, out.text(), err.text(),
+                            time.monotonic() - start, timed_out)
         with self.log_path(name).open("a") as log:
             log.write(f"--- run: {shlex.join(argv)} (exit {finished.returncode}"
                       f"{', timed out' if timed_out else ''})\n{finished.stdout}{finished.stderr}")
@@ -142,6 +180,11 @@ class Programs:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        capture = self.captures.pop(name, None)
+        if capture is not None:
+            capture.join(timeout=5)
+            if capture.sink is not None:
+                capture.sink.close()
 
     def stop_all(self) -> None:
         for name in list(self.running):

@@ -6,6 +6,7 @@ a platform failure is worded so that nobody takes it for a wrong program.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,15 @@ def score(lab: LabResult) -> float:
 
 def withheld(check: CheckResult, options: FormatOptions) -> bool:
     return check.hidden and options.withhold_hidden_feedback
+
+
+def for_students(lab: LabResult, options: FormatOptions) -> LabResult:
+    """The result with the feedback of hidden checks withheld, where that is asked for."""
+    if not options.withhold_hidden_feedback:
+        return lab
+    checks = [dataclasses.replace(c, message=WITHHELD, evidence="", reproduce="") if c.hidden else c
+              for c in lab.checks]
+    return dataclasses.replace(lab, checks=checks)
 
 
 def headline(check: CheckResult, options: FormatOptions) -> str:

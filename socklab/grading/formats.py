@@ -7,14 +7,13 @@ that covers several labs, to text. ``write`` picks one by name and writes atomic
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 from socklab.errors import SocklabError
 from socklab.grading import feedback
-from socklab.grading.feedback import DEFAULT_OPTIONS, WITHHELD, FormatOptions, Results
+from socklab.grading.feedback import DEFAULT_OPTIONS, FormatOptions, Results
 from socklab.grading.junit import junit
 from socklab.grading.result import CheckResult, LabResult, write_atomic
 
@@ -202,15 +201,7 @@ def socklab_json(results: Results, options: FormatOptions = DEFAULT_OPTIONS) -> 
     """socklab's complete result, ``to_dict()``; a list of them for several labs."""
 
     def plain(lab: LabResult) -> dict:
-        if options.withhold_hidden_feedback:
-            checks = [
-                dataclasses.replace(c, message=WITHHELD, evidence="", reproduce="")
-                if c.hidden
-                else c
-                for c in lab.checks
-            ]
-            lab = dataclasses.replace(lab, checks=checks)
-        return lab.to_dict()
+        return feedback.for_students(lab, options).to_dict()
 
     if isinstance(results, LabResult):
         return _dumps(plain(results))

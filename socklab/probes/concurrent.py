@@ -21,7 +21,8 @@ ever reading until the server stops taking its bytes.
 keeps them connected and silent until its stdin closes (--timeout bounds the first part).
 
 ``usage``, run as the server's user, reports that user's processes (but itself): open
-file descriptors, threads, zombies, and with --seconds the CPU time used in that window.
+file descriptors, threads, zombies, and with --seconds the time they spent on a CPU and
+waiting for one in that window.
 """
 
 from __future__ import annotations
@@ -306,6 +307,17 @@ def links(folder: str) -> list[str]:
     return found
 
 
+def schedstats(pid: str) -> dict[str, tuple[int, int]]:
+    """Each thread's nanoseconds on a CPU and waiting for one (kernels without schedstat: none)."""
+    found = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as stat:
+                running, waiting = stat.read().split()[:2]
+            found[tid] = (int(running), int(waiting))
+    return found
+
+
 def process(pid: str) -> dict | None:
     """One process of ours, from /proc; None if it is not ours or has gone."""
     try:
@@ -316,9 +328,10 @@ def process(pid: str) -> dict | None:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rpartition(")")[2].split()
         targets = links(f"/proc/{pid}/fd") if fields[0] != "Z" else []
+        tasks = schedstats(pid)
     except (FileNotFoundError, ProcessLookupError, StopIteration):
         return None
-    return {"state": fields[0], "ticks": int(fields[11]) + int(fields[12]),
+    return {"state": fields[0], "ticks": int(fields[11]) + int(fields[12]), "tasks": tasks,
             "threads": int(fields[17]), "fds": len(targets),
             "sockets": sum(t.startswith("socket:") for t in targets)}
 
@@ -329,15 +342,32 @@ def snapshot() -> dict[str, dict]:
     return {pid: info for pid, info in found.items() if info is not None}
 
 
-def usage(args: argparse.Namespace) -> dict:
-    """The user's processes now; with --seconds, also the CPU they used over that window."""
+def busy(before: dict[str, dict], after: dict[str, dict]) -> dict:
+    """Seconds the processes spent on a CPU, and waiting for one, between two snapshots.
+
+    Waiting counts too: on a loaded machine a busy loop gets little CPU, but it is always
+    ready to run, while a process that waits in recv() or select() is neither.
+    """
     tick = os.sysconf("SC_CLK_TCK")
+    cpu = sum(p["ticks"] - before.get(pid, {"ticks": 0})["ticks"] for pid, p in after.items())
+    ran = waited = 0
+    for pid, proc in after.items():
+        earlier = before.get(pid, {"tasks": {}})["tasks"]
+        for tid, (running, waiting) in proc["tasks"].items():
+            ran += running - earlier.get(tid, (0, 0))[0]
+            waited += waiting - earlier.get(tid, (0, 0))[1]
+    scheduled = any(p["tasks"] for p in after.values())
+    return {"cpu_s": round(ran / 1e9 if scheduled else cpu / tick, 3),
+            "waiting_s": round(waited / 1e9, 3) if scheduled else None}
+
+
+def usage(args: argparse.Namespace) -> dict:
+    """The user's processes now; with --seconds, also their CPU time over that window."""
     before, start = snapshot(), time.monotonic()
     if args.seconds:
         time.sleep(args.seconds)  # the measuring window itself, not a wait for a condition
     after, window = snapshot(), time.monotonic() - start
-    ticks = sum(p["ticks"] - before.get(pid, {"ticks": 0})["ticks"] for pid, p in after.items())
-    return {"window_s": round(window, 3), "cpu_s": round(ticks / tick, 3) if args.seconds else None,
+    return {"window_s": round(window, 3), **(busy(before, after) if args.seconds else {}),
             "processes": len(after), "zombies": sum(p["state"] == "Z" for p in after.values()),
             "threads": sum(p["threads"] for p in after.values()),
             "fds": sum(p["fds"] for p in after.values()),

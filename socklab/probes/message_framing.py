@@ -28,6 +28,7 @@ the payload reversed and upper-cased, trickled out a few bytes per send.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import random
 import selectors
@@ -223,18 +224,18 @@ def raw(args: argparse.Namespace) -> dict:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
         return {"error": None, "received": "", "ended": "reset by us"}
-    if args.then == "shutdown":
-        sock.shutdown(socket.SHUT_WR)
-    sock.settimeout(args.timeout)
     got, ended = bytearray(), None
     try:
+        if args.then == "shutdown":
+            sock.shutdown(socket.SHUT_WR)  # fails if the server has already reset the connection
+        sock.settimeout(args.timeout)
         while chunk := sock.recv(65536):
             got += chunk
         ended = "closed"
     except TimeoutError:
         ended = f"still open after {args.timeout:g} s"
-    except ConnectionResetError:
-        ended = "reset"
+    except OSError as exc:
+        ended = "reset" if exc.errno in (errno.ECONNRESET, errno.ENOTCONN) else f"{exc}"
     finally:
         sock.close()
     return {"error": None, "received": got[:512].hex(), "received_bytes": len(got),

@@ -4,7 +4,7 @@ It runs as the container's root user (no capabilities), out of the student's rea
 and reports what it observed on the wire: bytes sent and received, digests, the first
 difference, whether the peer closed. The checker on the host judges; this only looks.
 
-  probe.py tcp-echo  --host H --port P --payload SPEC [--chunk N] [--timeout S]
+  probe.py tcp-echo  --host H --port P --payload SPEC [--chunk N [--chunk-seed S]] [--timeout S]
   probe.py tcp-abort --host H --port P [--send N]
   probe.py tcp-serve --port P --reply TEXT [--timeout S]
 
@@ -75,6 +75,7 @@ def tcp_echo(args: argparse.Namespace) -> dict:
     sel = selectors.DefaultSelector()
     sel.register(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if data else 0))
     offset = 0
+    pieces = random.Random(args.chunk_seed) if args.chunk_seed is not None else None
     if not data:
         sock.shutdown(socket.SHUT_WR)  # nothing to echo: say so, and expect a clean close
     deadline = start + args.timeout
@@ -82,7 +83,8 @@ def tcp_echo(args: argparse.Namespace) -> dict:
         while time.monotonic() < deadline:
             for _key, events in sel.select(timeout=max(0.0, deadline - time.monotonic())):
                 if events & selectors.EVENT_WRITE and offset < len(data):
-                    offset += sock.send(data[offset:offset + args.chunk])
+                    size = pieces.randint(1, args.chunk) if pieces else args.chunk
+                    offset += sock.send(data[offset:offset + size])
                     if offset == len(data):
                         sel.modify(sock, selectors.EVENT_READ)
                 if events & selectors.EVENT_READ:
@@ -148,7 +150,8 @@ def main(argv: list[str]) -> int:
         p.add_argument("--host", required=True)
         p.add_argument("--port", type=int, required=True)
     echo.add_argument("--payload", required=True)
-    echo.add_argument("--chunk", type=int, default=65536)
+    echo.add_argument("--chunk", type=int, default=65536, help="bytes per send()")
+    echo.add_argument("--chunk-seed", type=int, help="random sizes from 1 to --chunk, seeded")
     echo.add_argument("--timeout", type=float, default=10.0)
     abort.add_argument("--send", type=int, default=100)
     serve.add_argument("--port", type=int, required=True)

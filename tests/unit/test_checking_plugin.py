@@ -59,6 +59,34 @@ def test_outcomes_points_messages_and_order(pytester):
     assert [r["number"] for r in results.values()] == ["0.1", "0.2", "0.3", "0.4", "0.5"]
 
 
+def test_the_lab_deadline_times_out_the_rest(pytester):
+    pytester.makepyfile(test_slow="""
+import time, pytest
+@pytest.fixture
+def slow_setup():
+    time.sleep(0.4)
+
+@pytest.mark.points(1)
+def test_first(slow_setup):
+    pass
+
+@pytest.mark.points(1)
+def test_second():
+    time.sleep(2)
+
+@pytest.mark.points(1)
+def test_third():
+    pass
+""")
+    out = pytester.path / "r.json"
+    pytester.runpytest_inprocess("-p", "socklab.checking.plugin", "--socklab-result", str(out),
+                                 "--socklab-deadline", "0.8")
+    results = {r["id"]: r for r in json.loads(out.read_text())}
+    assert results["test_first"]["status"] == "passed"
+    assert [results[k]["status"] for k in ("test_second", "test_third")] == ["timeout"] * 2
+    assert results["test_third"]["message"] == "not run: the lab's time limit of 0.8 s for all checks ran out"
+
+
 def test_a_check_without_points_is_refused(pytester):
     pytester.makepyfile(test_x="def test_unpriced():\n    pass\n")
     run = pytester.runpytest_inprocess("-p", "socklab.checking.plugin")

@@ -13,10 +13,10 @@ from socklab.errors import LabError
 FOLDERS = labs.folders()
 
 
-def checks(lab: labs.Lab) -> dict[str, int]:
-    """Each check function of the lab's checker and its points, read from the source."""
+def checks(lab: labs.Lab, folder: str = "checker") -> dict[str, int]:
+    """Each check function in a folder of the lab and its points, read from the source."""
     found = {}
-    for path in sorted(lab.checker.glob("test_*.py")):
+    for path in sorted((lab.path / folder).glob("test_*.py")):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                 for deco in node.decorator_list:
@@ -37,6 +37,7 @@ def test_lab_is_complete(folder):
     assert not lab.missing_files(lab.solution)
     assert not lab.missing_files(lab.starter)
     assert sum(checks(lab).values()) == lab.points, "the checks' points must add up to lab.toml's"
+    assert sum(checks(lab, "hidden").values()) == lab.hidden_points, "likewise hidden_points"
     assert len(lab.bad_submissions()) >= 2
 
 
