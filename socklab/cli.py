@@ -16,6 +16,7 @@ from rich.console import Console
 
 from socklab import __version__, compose, engine, images, report, runner
 from socklab import lab as labs
+from socklab.classroom import commands as classroom
 from socklab.errors import LabError, SocklabError
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
@@ -221,12 +222,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--images", action="store_true", help="remove socklab's images too")
     s.add_argument("--run", help="remove only this run's resources (its Compose project name)")
     sub.add_parser("labs", help=cmd_labs.__doc__)
+    classroom.add_parsers(sub)
     return p
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "grade": cmd_grade, "images": cmd_images, "up": cmd_up, "shell": cmd_shell,
     "watch": cmd_watch, "down": cmd_down, "clean": cmd_clean, "labs": cmd_labs,
+    **classroom.COMMANDS,
 }
 
 

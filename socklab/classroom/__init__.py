@@ -1,0 +1,1 @@
+"""Class scale: batch grading, several grading hosts, the student template."""
