@@ -19,7 +19,11 @@ from socklab.grading.result import CheckResult, LabResult, save
 from socklab.lab import Lab
 
 DEFAULT_SEED = 1  # grading is reproducible by default; --seed picks another
-RUNS = Path(os.environ.get("SOCKLAB_RUNS", Path.cwd() / "runs"))
+
+
+def runs_dir() -> Path:
+    """Where runs keep their artifacts: $SOCKLAB_RUNS, else ./runs."""
+    return Path(os.environ.get("SOCKLAB_RUNS") or Path.cwd() / "runs")
 
 
 @contextmanager
@@ -102,7 +106,7 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
     started = time.monotonic()
     seed = DEFAULT_SEED if seed is None else seed
     project = compose.new_project()
-    artifacts = RUNS / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{lab.name}-{project.split('-')[-1]}"
+    artifacts = runs_dir() / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{lab.name}-{project.split('-')[-1]}"
     artifacts.mkdir(parents=True, exist_ok=True)
     result = LabResult(lab=lab.name, title=lab.title, code=str(code), status="error",
                        profile=lab.profile, seed=seed, artifacts=str(artifacts),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 
 import pytest
 
@@ -20,6 +22,12 @@ def docker_reason() -> str | None:
     except PlatformError as exc:
         return str(exc)
     return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # the runs of the test suite keep their artifacts out of the work tree
+    if not os.environ.get("SOCKLAB_RUNS"):
+        os.environ["SOCKLAB_RUNS"] = tempfile.mkdtemp(prefix="socklab-test-runs-")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

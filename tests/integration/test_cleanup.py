@@ -69,7 +69,7 @@ def test_a_crashing_checker_is_a_platform_error_and_leaves_nothing(tmp_path, mon
     (lab_dir / "solution").mkdir()
     (lab_dir / "lab.toml").write_text('[lab]\ntitle = "broken"\npoints = 1\n')
     (lab_dir / "checker" / "test_broken.py").write_text("raise RuntimeError('checker bug')\n")
-    monkeypatch.setattr(runner, "RUNS", tmp_path / "runs")
+    monkeypatch.setenv("SOCKLAB_RUNS", str(tmp_path / "runs"))
     result = runner.run(labs.load(lab_dir), lab_dir / "solution")
     assert result.status == "error" and result.exit_code == 2
     assert "checker crashed" in result.message and "checker bug" in result.message
