@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import shlex
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from socklab import __version__, compose, engine, images, report, runner
+from socklab import __version__, compose, engine, images, impairing, report, runner
 from socklab import lab as labs
 from socklab.classroom import commands as classroom
 from socklab.errors import LabError, SocklabError
@@ -60,7 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"[yellow]note:[/] {code} has no {', '.join(missing)}: "
                       "the checks that need it will fail")
     try:
-        result = runner.run(lab, code, select=args.k, seed=args.seed, reproduce=_reproduce(lab, args),
+        result = runner.run(lab, code, select=args.k, seed=args.seed, profile=args.profile,
+                            reproduce=_reproduce(lab, args),
                             log=lambda msg: console.print(f"[dim]{msg}[/]"),
                             show=lambda res: report.show(res, console))
     finally:
@@ -108,7 +110,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def cmd_images(args: argparse.Namespace) -> int:
     """Build the images that are missing or out of date."""
-    built = images.ensure(("host", "router"), force=args.force, log=print)
+    built = images.ensure(images.ALL, force=args.force, log=print)
     for name, seconds in built.items():
         print(f"built socklab-{name} in {seconds:.1f} s")
     if not built:
@@ -121,12 +123,35 @@ def cmd_up(args: argparse.Namespace) -> int:
     lab = labs.find(args.lab)
     code, _ = _code(lab, args)
     images.ensure(log=print)
-    topo = compose.up(code, project=args.project)
+    profile = labs.known_profile(args.profile or lab.profile)
+    impairment = None
+    if profile != "clean":
+        artifacts = runner.runs_dir() / args.project
+        artifacts.mkdir(parents=True, exist_ok=True)
+        impairment = compose.Impairment(profile, args.seed, artifacts)
+    topo = compose.up(code, project=args.project, impairment=impairment)
     print(f"{lab.name} is up (project {topo.project}); code {code} is at /lab/code")
+    if impairment:
+        print(f"the link is impaired: profile {profile}, seed {args.seed}; "
+              f"event log {impairment.artifacts / impairing.EVENTS}; see `socklab impair show`")
     for service, address in topo.addresses().items():
         print(f"  {service:14} {address}")
     print("next: socklab shell client | socklab shell server | socklab watch | socklab down")
     return 0
+
+
+def cmd_impair(args: argparse.Namespace) -> int:
+    """Show or change the impairment of a running lab (socklab up): show, set, reset, stats, log."""
+    try:
+        fields = json.loads(args.request)
+    except json.JSONDecodeError as exc:
+        raise SocklabError(f"the request must be JSON, not {args.request!r}: {exc}") from None
+    reply = impairing.request(f"{args.project}-impair", args.cmd, **fields)
+    text = reply.pop("text", None)
+    print(json.dumps(reply, indent=2) if args.cmd != "stats" or not text else "")
+    if text:
+        print("\n".join(text) if isinstance(text, list) else text)
+    return 0 if reply.get("ok") else 1
 
 
 def _exec(argv: list[str]) -> int:
@@ -191,6 +216,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("run", help=cmd_run.__doc__)
     code_args(s)
+    s.add_argument("--profile", help="impair the link with this profile instead of the lab's")
     s.add_argument("-k", help="run only the checks matching this pytest -k expression")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
     s.add_argument("--json", help="also write the result as JSON to this file")
@@ -208,6 +234,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("images", help=cmd_images.__doc__).add_argument("--force", action="store_true")
     s = sub.add_parser("up", help=cmd_up.__doc__)
     code_args(s)
+    s.add_argument("--project", default=DEV_PROJECT)
+    s.add_argument("--profile", help="impair the link with this profile instead of the lab's")
+    s.add_argument("--seed", type=int, default=runner.DEFAULT_SEED)
+    s = sub.add_parser("impair", help=cmd_impair.__doc__)
+    s.add_argument("cmd", choices=["show", "set", "reset", "stats", "log"])
+    s.add_argument("request", nargs="?", default="{}",
+                   help='the request as JSON, e.g. \'{"profile": "lossy"}\' or \'{"update": {"c2s": '
+                        '{"loss": 0.2}}}\' for set, \'{"last": 20}\' for log')
     s.add_argument("--project", default=DEV_PROJECT)
     for name, fn in (("shell", cmd_shell), ("watch", cmd_watch), ("down", cmd_down)):
         s = sub.add_parser(name, help=fn.__doc__)
@@ -229,6 +263,7 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "grade": cmd_grade, "images": cmd_images, "up": cmd_up, "shell": cmd_shell,
     "watch": cmd_watch, "down": cmd_down, "clean": cmd_clean, "labs": cmd_labs,
+    "impair": cmd_impair,
     **classroom.COMMANDS,
 }
 

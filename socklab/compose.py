@@ -21,11 +21,12 @@ from pathlib import Path
 
 import docker.errors
 
-from socklab import engine
+from socklab import engine, impairing
 from socklab.errors import CommandError, PlatformError
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+IMPAIR_FILE = ROOT / "docker-compose.impair.yml"  # laid over it when the link is impaired
 PROBES = Path(__file__).resolve().parent / "probes"
 POOL = "198.18.0.0/15"  # RFC 2544's benchmarking range: rarely used by real networks
 SERVICES = ("router", "client", "server")
@@ -49,12 +50,22 @@ def owner() -> str:
 
 
 @dataclass(frozen=True)
+class Impairment:
+    """The engine's settings for one run: which profile, which seed, where its log goes."""
+
+    profile: str
+    seed: int
+    artifacts: Path
+
+
+@dataclass(frozen=True)
 class Topology:
     """One run's network: its Compose project and addresses."""
 
     project: str
     client_subnet: ipaddress.IPv4Network
     server_subnet: ipaddress.IPv4Network
+    impairment: Impairment | None = None
 
     @property
     def run_id(self) -> str:
@@ -69,9 +80,15 @@ class Topology:
                 "router_client": str(c[2]), "router_server": str(s[2]),
                 "client_gateway": str(c[1]), "server_gateway": str(s[1])}  # the Docker host
 
+    def files(self) -> list[Path]:
+        return [COMPOSE_FILE, *([IMPAIR_FILE] if self.impairment else [])]
+
     def env(self, code: Path) -> dict[str, str]:
         a = self.addresses()
-        return {
+        imp = self.impairment
+        engine_env = {"SOCKLAB_PROFILE": imp.profile, "SOCKLAB_SEED": str(imp.seed),
+                      "SOCKLAB_ARTIFACTS": str(imp.artifacts)} if imp else {}
+        return {**engine_env,
             "SOCKLAB_PROJECT": self.project, "SOCKLAB_RUN": self.run_id,
             "SOCKLAB_OWNER": owner(), "SOCKLAB_CODE": str(code), "SOCKLAB_PROBES": str(PROBES),
             "SOCKLAB_CLIENT_SUBNET": str(self.client_subnet),
@@ -103,13 +120,16 @@ def new_project(prefix: str = "socklab") -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
 
 
-def compose(project: str, env: dict[str, str], *args: str, timeout: float = 180) -> str:
-    argv = [*compose_argv(), "-p", project, "-f", str(COMPOSE_FILE), *args]
-    return engine.run(argv, timeout=timeout, env={**os.environ, **env})
+def compose(topo: Topology, code: Path, *args: str, timeout: float = 180) -> str:
+    files = [arg for path in topo.files() for arg in ("-f", str(path))]
+    argv = [*compose_argv(), "-p", topo.project, *files, *args]
+    return engine.run(argv, timeout=timeout, env={**os.environ, **topo.env(code)})
 
 
-def up(code: Path, *, project: str | None = None, attempts: int = 8) -> Topology:
-    """Start a fresh topology with ``code`` mounted read-only; return it once routed.
+def up(code: Path, *, project: str | None = None, impairment: Impairment | None = None,
+       attempts: int = 8) -> Topology:
+    """Start a fresh topology with ``code`` mounted read-only; return it once routed
+    (and, with an ``impairment``, once the engine is ready).
 
     Picks a free pair of subnets; when another run takes the same pair at the same
     moment, tears down and tries another.
@@ -123,10 +143,12 @@ def up(code: Path, *, project: str | None = None, attempts: int = 8) -> Topology
         free = [p for p in pairs if not any(n.overlaps(u) for n in p for u in used)]
         if not free:
             raise PlatformError(f"no free pair of subnets left in {POOL}: run `make clean`?")
-        topo = Topology(project, *rng.choice(free))
+        topo = Topology(project, *rng.choice(free), impairment=impairment)
         try:
-            compose(project, topo.env(code), "up", "-d", "--no-build")
+            compose(topo, code, "up", "-d", "--no-build")
             wait_routed(topo)
+            if impairment:
+                impairing.wait_ready(topo.container("impair"))
             return topo
         except CommandError as exc:
             down(project)

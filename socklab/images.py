@@ -55,7 +55,11 @@ SPECS = (
                                ("socklab-net-init", "images/host/socklab-net-init"))),
     ImageSpec("router", "base", (("Dockerfile", "images/router/Dockerfile"),
                                  ("socklab-router", "images/router/socklab-router"))),
+    ImageSpec("impair", "base", (("Dockerfile", "images/impair/Dockerfile"),
+                                 ("socklab/__init__.py", "socklab/__init__.py"),
+                                 ("socklab/impair", "socklab/impair"))),
 )
+ALL = ("host", "router", "impair")
 BY_NAME = {spec.name: spec for spec in SPECS}
 
 
@@ -170,7 +174,7 @@ def _build_from_dockerfile(spec: ImageSpec, digest: str) -> None:
             raise PlatformError(f"building {spec.tag} failed:\n{''.join(output)[-2000:]}")
 
 
-def ensure(names: tuple[str, ...] = ("host", "router"), *, force: bool = False,
+def ensure(names: tuple[str, ...] = ALL, *, force: bool = False,
            log: Callable[[str], None] = lambda _msg: None) -> dict[str, float]:
     """Build the named images (and their parents) that are missing or stale.
 

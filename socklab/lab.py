@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from socklab.errors import LabError
+from socklab.impair import profiles
 
 LABS_ROOT = Path(__file__).resolve().parent.parent / "labs"
 HOSTS = ("client", "server")
@@ -179,11 +180,25 @@ def load(path: Path) -> Lab:
         name: _load_program(name, table, f"{where}: [programs.{name}]")
         for name, table in _get(data, "programs", dict, f"{where}:", {}).items()
     }
+    profile = _get(lab, "profile", str, lw, "clean")
+    try:
+        known_profile(profile)
+    except LabError as exc:
+        raise LabError(f"{lw} profile: {exc}") from None
     return Lab(number=int(match.group(1)), slug=match.group(2),
                title=_get(lab, "title", str, lw), path=path, points=points,
                hidden_points=hidden_points, timeout=timeout,
-               check_timeout=check_timeout, profile=_get(lab, "profile", str, lw, "clean"),
+               check_timeout=check_timeout, profile=profile,
                programs=programs)
+
+
+def known_profile(name: str) -> str:
+    """``name`` if socklab/impair/profiles.toml has it, else a LabError that says so."""
+    try:
+        profiles.get(name)  # the engine's own loader: one source of truth
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+    return name
 
 
 def _load_bad(path: Path) -> BadSubmission:

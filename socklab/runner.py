@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from socklab import __version__, compose, images
+from socklab import __version__, compose, images, impairing
 from socklab.checking.context import RunContext
 from socklab.errors import PlatformError, SocklabError
 from socklab.grading.result import CheckResult, LabResult, save
-from socklab.lab import Lab
+from socklab.lab import Lab, known_profile
 
 DEFAULT_SEED = 1  # grading is reproducible by default; --seed picks another
 
@@ -27,7 +27,8 @@ def runs_dir() -> Path:
 
 
 @contextmanager
-def topology(code: Path, project: str) -> Iterator[compose.Topology]:
+def topology(code: Path, project: str,
+             impairment: compose.Impairment | None = None) -> Iterator[compose.Topology]:
     """A fresh topology for the duration of the block, torn down however the block ends.
 
     A reaper process removes it too if this process is killed before it can.
@@ -36,7 +37,7 @@ def topology(code: Path, project: str) -> Iterator[compose.Topology]:
                               start_new_session=True, stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        yield compose.up(code, project=project)
+        yield compose.up(code, project=project, impairment=impairment)
     finally:
         try:
             compose.down(project)
@@ -96,20 +97,24 @@ def conclude(result: LabResult, select: str | None) -> None:
 
 
 def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = None,
-        reproduce: str = "", hidden: bool = False, log: Callable[[str], None] = lambda _m: None,
+        profile: str | None = None, reproduce: str = "", hidden: bool = False,
+        log: Callable[[str], None] = lambda _m: None,
         show: Callable[[LabResult], None] = lambda _r: None) -> LabResult:
     """Run ``lab``'s checker on ``code``; always return a result, and leave nothing behind.
 
-    ``hidden`` adds the instructor-only checks (grading). ``show`` gets the result as soon
-    as there is a verdict, before the teardown.
+    ``profile`` replaces the lab's impairment profile; ``hidden`` adds the instructor-only
+    checks (grading). ``show`` gets the result as soon as there is a verdict, before the
+    teardown.
     """
     started = time.monotonic()
     seed = DEFAULT_SEED if seed is None else seed
     project = compose.new_project()
     artifacts = runs_dir() / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{lab.name}-{project.split('-')[-1]}"
     artifacts.mkdir(parents=True, exist_ok=True)
+    profile = profile or lab.profile
+    impairment = None if profile == "clean" else compose.Impairment(profile, seed, artifacts)
     result = LabResult(lab=lab.name, title=lab.title, code=str(code), status="error",
-                       profile=lab.profile, seed=seed, artifacts=str(artifacts),
+                       profile=profile, seed=seed, artifacts=str(artifacts),
                        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
                        version=__version__)
     shown = False
@@ -126,11 +131,14 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
         built = images.ensure(log=log)
         if built:
             log(f"built images in {sum(built.values()):.0f} s")
-        with topology(code.resolve(), project) as topo:
+        known_profile(profile)
+        with topology(code.resolve(), project, impairment) as topo:
             ctx = RunContext(project=project, lab=str(lab.path), code=str(code.resolve()),
                              artifacts=str(artifacts), addresses=topo.addresses(),
-                             profile=lab.profile, seed=seed, reproduce=reproduce)
+                             profile=profile, seed=seed, reproduce=reproduce)
             result.checks = run_checker(lab, ctx, select, hidden)
+            if impairment:
+                impairing.check_health(topo.container("impair"))
             conclude(result, select)
             finish()
     except SocklabError as exc:

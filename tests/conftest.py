@@ -39,4 +39,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def built_images() -> None:
     """socklab's images, built once if missing or stale (the first build takes a minute)."""
-    images.ensure(("host", "router"))
+    images.ensure(images.ALL)

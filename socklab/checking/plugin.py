@@ -2,7 +2,8 @@
 
 The runner starts pytest with ``-p socklab.checking.plugin --socklab-context FILE
 --socklab-result FILE``. This plugin gives checks their fixtures (``ctx``, ``lab``,
-``client``, ``server``, ``router`` testinfra hosts, ``programs``), reads each check's
+``client``, ``server``, ``router`` testinfra hosts, ``programs``, ``impair`` the impaired
+link), reads each check's
 ``@pytest.mark.points(n)``, enforces a time limit per check, sorts every outcome into
 passed / failed / timeout / error, and writes the results for the runner.
 
@@ -23,9 +24,11 @@ from pathlib import Path
 import pytest
 import testinfra
 
+from socklab import impairing
 from socklab import lab as labs
 from socklab.checking.context import RunContext
 from socklab.checking.programs import Programs, docker_exec
+from socklab.errors import PlatformError
 from socklab.grading.result import CheckResult, write_atomic
 
 CTX = pytest.StashKey[RunContext]()
@@ -106,6 +109,18 @@ def programs(pytestconfig: pytest.Config, lab: labs.Lab, ctx: RunContext) -> Ite
     pytestconfig.stash[PROGRAMS] = progs
     yield progs
     progs.stop_all()
+
+
+@pytest.fixture
+def impair(ctx: RunContext) -> Iterator[impairing.Link]:
+    """The run's impaired link: scripted changes last for one check, then it is reset."""
+    if ctx.profile == "clean":
+        raise PlatformError("this check needs the impairment engine, but the run's profile is "
+                            "clean: give the lab a profile in lab.toml")
+    link = impairing.Link(ctx.container("impair"), Path(ctx.artifacts))
+    yield link
+    if link.changed:
+        link.reset()
 
 
 def _alarm(_signum: int, _frame: object) -> None:

@@ -1,0 +1,133 @@
+"""The per-packet event log: one JSON object per line, and a one-line form for people.
+
+``python3 -m socklab.impair.log EVENTS.jsonl`` prints a log in the human form.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Iterable
+from typing import IO, Any
+
+from socklab.impair.model import (
+    PROTO_NAMES,
+    TCP,
+    UDP,
+    Corrupt,
+    Decision,
+    Delay,
+    Deliver,
+    Drop,
+    Duplicate,
+    Event,
+    Reorder,
+)
+
+_FLAG_LETTERS = "FSRPAU"
+
+
+def flag_text(flags: int) -> str:
+    """TCP flags as tcpdump's letters (F S R P . U, with ``.`` for ACK)."""
+    return "".join("." if c == "A" else c for i, c in enumerate(_FLAG_LETTERS) if flags >> i & 1)
+
+
+def decision_text(decision: Decision, payload_at: int = 0) -> str:
+    """The verdicts in words: ``delay 20.3 ms + duplicate``."""
+    words = []
+    for v in decision:
+        if isinstance(v, Deliver):
+            words.append("pass")
+        elif isinstance(v, Drop):
+            words.append(f"drop ({v.cause})")
+        elif isinstance(v, Delay):
+            words.append(f"delay {v.ms:.1f} ms")
+        elif isinstance(v, Reorder):
+            words.append("reorder (sent ahead)")
+        elif isinstance(v, Duplicate):
+            words.append("duplicate")
+        elif isinstance(v, Corrupt):
+            mode = "detected" if v.detected else "undetected"
+            words.append(f"corrupt payload byte {v.offset - payload_at} bit {v.bit} ({mode})")
+    return " + ".join(words)
+
+
+def record(event: Event) -> dict[str, Any]:
+    """The event as plain data (one JSON line of the log)."""
+    p = event.packet
+    out: dict[str, Any] = {
+        "t_in": round(event.t_in, 6),
+        "t_out": None if event.t_out is None else round(event.t_out, 6),
+        "id": event.id, "version": event.version, "dir": p.direction,
+        "proto": PROTO_NAMES.get(p.proto, str(p.proto)),
+        "src": p.src, "sport": p.sport, "dst": p.dst, "dport": p.dport, "size": p.size,
+    }
+    if p.proto == TCP:
+        out.update(seq=p.seq, ack=p.ack, flags=flag_text(p.flags), len=p.length)
+    elif p.proto == UDP:
+        out["len"] = p.length
+    out["decision"] = decision_text(event.decision, p.payload_at)
+    out["rule"] = event.decision[0].rule
+    for v in event.decision:
+        if isinstance(v, Corrupt):
+            out["corrupt"] = {"byte": v.offset - p.payload_at, "offset": v.offset,
+                              "bit": v.bit, "detected": v.detected}
+    return out
+
+
+_FLAGS = [flag_text(i) for i in range(64)]
+_quote = functools.lru_cache(maxsize=256)(json.dumps)
+
+
+def to_json(event: Event) -> str:
+    """``json.dumps(record(event))``, written out by hand: it runs for every packet."""
+    p, d = event.packet, event.decision
+    t_out = "null" if event.t_out is None else f"{event.t_out:.6f}"
+    line = (f'{{"t_in":{event.t_in:.6f},"t_out":{t_out},"id":{event.id},'
+            f'"version":{event.version},"dir":"{p.direction}",'
+            f'"proto":"{PROTO_NAMES.get(p.proto, p.proto)}","src":"{p.src}","sport":{p.sport},'
+            f'"dst":"{p.dst}","dport":{p.dport},"size":{p.size}')
+    if p.proto == TCP:
+        line += f',"seq":{p.seq},"ack":{p.ack},"flags":"{_FLAGS[p.flags]}","len":{p.length}'
+    elif p.proto == UDP:
+        line += f',"len":{p.length}'
+    text = "pass" if len(d) == 1 and type(d[0]) is Deliver else decision_text(d, p.payload_at)
+    line += f',"decision":"{text}","rule":{_quote(d[0].rule)}'
+    for v in d:
+        if isinstance(v, Corrupt):
+            line += (f',"corrupt":{{"byte":{v.offset - p.payload_at},"offset":{v.offset},'
+                     f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}}}')
+    return line + "}"
+
+
+def human(rec: dict[str, Any]) -> str:
+    """One line: ``  1.204311 >   1.224390 c2s tcp 10.0.0.10:40000 > ... delay 20.0 ms [default]``."""
+    if "event" in rec:  # start, config and stop lines
+        rest = " ".join(f"{k}={v}" for k, v in rec.items() if k not in ("event", "t"))
+        return f"{rec.get('t', 0):12.6f}  --- {rec['event']} {rest}"
+    out = "dropped" if rec["t_out"] is None else f"{rec['t_out']:12.6f}"
+    ends = f"{rec['src']}:{rec['sport']} > {rec['dst']}:{rec['dport']}"
+    if rec["proto"] not in ("tcp", "udp"):
+        ends = f"{rec['src']} > {rec['dst']}"
+    if rec["proto"] == "tcp":
+        detail = f"[{rec['flags']}] seq {rec['seq']} ack {rec['ack']} len {rec['len']}"
+    elif rec["proto"] == "udp":
+        detail = f"len {rec['len']}"
+    else:
+        detail = f"size {rec['size']}"
+    return (f"{rec['t_in']:12.6f} > {out:>12} #{rec['id']} v{rec['version']} {rec['dir']} "
+            f"{rec['proto']} {ends} {detail}  {rec['decision']} [{rec['rule'] or '-'}]")
+
+
+def print_log(lines: Iterable[str], out: IO[str]) -> None:
+    for line in lines:
+        if line.strip():
+            out.write(human(json.loads(line)) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python3 -m socklab.impair.log EVENTS.jsonl")
+    with open(sys.argv[1], encoding="utf-8") as f:
+        print_log(f, sys.stdout)

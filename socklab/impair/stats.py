@@ -1,0 +1,156 @@
+"""Configured vs realized, per rule and direction; overload losses kept apart from intended ones."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from socklab.impair.model import (
+    Corrupt,
+    Delay,
+    Deliver,
+    Drop,
+    Duplicate,
+    Event,
+    Impairment,
+    Profile,
+    Reorder,
+)
+
+Z99 = 2.5758293035489004  # two-sided 99% normal quantile
+_BIN = 100  # histogram bins per millisecond: quantiles to 0.01 ms
+
+
+def wilson(k: int, n: int, z: float = Z99) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials (99% by default)."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def quantile(hist: Counter[int], q: float) -> float | None:
+    """The q-quantile (0..1) of a histogram of values in 1/_BIN ms bins, in ms."""
+    total = sum(hist.values())
+    if total == 0:
+        return None
+    rank = max(1, math.ceil(q * total))
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return value / _BIN
+    raise AssertionError("unreachable: the ranks add up to the total")
+
+
+def kind_of(verdict: object) -> str:
+    """The name a verdict is counted under."""
+    if isinstance(verdict, Drop):
+        return f"drop_{verdict.cause}"
+    return {Deliver: "pass", Delay: "delay", Reorder: "reorder", Duplicate: "duplicate",
+            Corrupt: "corrupt"}[type(verdict)]
+
+
+@dataclass
+class Row:
+    """What one rule (or script) did in one direction."""
+
+    packets: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    hold: Counter[int] = field(default_factory=Counter)  # realized time in the engine
+    late: Counter[int] = field(default_factory=Counter)  # realized minus planned release
+
+
+@dataclass
+class Stats:
+    """Counts every event of one config version; ``overload`` counts what the engine lost."""
+
+    profile: Profile
+    rows: dict[tuple[str, str], Row] = field(default_factory=dict)
+    overload: Counter[str] = field(default_factory=Counter)
+
+    def record(self, event: Event) -> None:
+        fate = event.decision[0]
+        key = (fate.rule, event.packet.direction)
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = Row()
+        row.packets += 1
+        for verdict in event.decision:
+            row.counts[kind_of(verdict)] += 1
+        if event.t_out is not None:
+            row.hold[round((event.t_out - event.t_in) * 1000 * _BIN)] += 1
+            if event.planned is not None:
+                row.late[round((event.t_out - event.planned) * 1000 * _BIN)] += 1
+
+    def configured(self, rule: str, direction: str) -> Impairment | None:
+        for r in self.profile.rules:
+            if r.name == rule and r.direction in (direction, "both"):
+                return r.impair
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data (JSON-ready): one entry per rule and direction, and the overload counts."""
+        rows = []
+        for (rule, direction), row in sorted(self.rows.items()):
+            rows.append(_row_summary(rule or "(none)", direction, row,
+                                     self.configured(rule, direction)))
+        return {"profile": self.profile.name, "rules": rows, "overload": dict(self.overload)}
+
+
+def _rate(k: int, n: int, configured: float | None) -> dict[str, Any]:
+    lo, hi = wilson(k, n)
+    out: dict[str, Any] = {"count": k, "realized": k / n if n else None, "ci99": [lo, hi]}
+    if configured is not None:
+        out["configured"] = configured
+        out["within_ci99"] = lo <= configured <= hi
+    return out
+
+
+def _row_summary(rule: str, direction: str, row: Row, imp: Impairment | None) -> dict[str, Any]:
+    n, c = row.packets, row.counts
+    out: dict[str, Any] = {"rule": rule, "direction": direction, "packets": n,
+                           "counts": dict(sorted(c.items()))}
+    out["loss"] = _rate(c["drop_loss"] + c["drop_burst"], n, imp.configured_loss if imp else None)
+    if imp is not None and imp.rate_kbit:
+        out["rate_drops"] = c["drop_rate"]
+    for kind in ("duplicate", "corrupt", "reorder"):
+        configured = getattr(imp, kind) if imp is not None else None
+        if c[kind] or configured:
+            out[kind] = _rate(c[kind], n, configured)
+    delay: dict[str, Any] = {f"p{q}": quantile(row.hold, q / 100) for q in (50, 95, 99)}
+    if imp is not None:
+        delay.update(configured=imp.delay_ms, jitter_ms=imp.jitter_ms, jitter=imp.jitter)
+    out["delay_ms"] = delay
+    out["late_ms"] = {f"p{q}": quantile(row.late, q / 100) for q in (50, 99)}
+    return out
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as a few lines for people."""
+    lines = [f"profile {summary['profile']}"]
+    for r in summary["rules"]:
+        loss = r["loss"]
+        lo, hi = loss["ci99"]
+        realized = "-" if loss["realized"] is None else f"{loss['realized']:.4f}"
+        target = f" (configured {loss['configured']:.4f})" if "configured" in loss else ""
+        d = r["delay_ms"]
+        lines.append(
+            f"  {r['rule']:<12} {r['direction']}  {r['packets']:>8} packets  "
+            f"loss {realized} [{lo:.4f}, {hi:.4f}]{target}  "
+            f"delay p50/p95/p99 {_ms(d['p50'])}/{_ms(d['p95'])}/{_ms(d['p99'])} ms"
+            + (f" (configured {d['configured']:g})" if "configured" in d else ""))
+        lines.append("      " + "  ".join(f"{k} {v}" for k, v in r["counts"].items()))
+    over = summary["overload"]
+    lines.append("  overload: " + ("  ".join(f"{k} {v}" for k, v in sorted(over.items()))
+                                   or "none"))
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

@@ -1,0 +1,127 @@
+"""The host's side of the impairment engine: wait for it, ask it, check it held up.
+
+The engine itself (``socklab/impair/``) runs in the ``impair`` container; this module
+talks to it through ``docker exec`` and its control socket, and reads its event log.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+
+from socklab import engine
+from socklab.errors import PlatformError
+
+CONTROL = "/run/socklab-impair.sock"
+EVENTS = "impair-events.jsonl"  # in the run's artifacts folder
+
+
+def _logs(container: str) -> str:
+    try:
+        return engine.client().containers.get(container).logs(tail=20).decode(errors="replace")
+    except docker.errors.NotFound:
+        return "(the container is gone)"
+
+
+def _state(container: str) -> dict[str, Any]:
+    try:
+        return engine.client().containers.get(container).attrs["State"]
+    except docker.errors.NotFound:
+        return {"Status": "missing", "ExitCode": None}
+
+
+def wait_ready(container: str, timeout: float = 30) -> None:
+    """Wait until the engine's control socket exists (it is created last: ready)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = _state(container)
+        if state["Status"] != "running":
+            raise PlatformError(f"the impairment engine stopped before it was ready "
+                                f"(exit {state['ExitCode']}):\n{_logs(container)}")
+        probe = subprocess.run(["docker", "exec", container, "test", "-S", CONTROL],
+                               capture_output=True, check=False)
+        if probe.returncode == 0:
+            return
+        time.sleep(0.1)
+    raise PlatformError(f"the impairment engine was not ready within {timeout:g} s:\n"
+                        f"{_logs(container)}")
+
+
+def request(container: str, cmd: str, **fields: Any) -> dict[str, Any]:
+    """One control request (show, set, reset, stats, log); its reply as a dict."""
+    argv = ["docker", "exec", container, "python3", "-m", "socklab.impair.control", CONTROL, cmd,
+            json.dumps(fields)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    try:
+        reply, _ = json.JSONDecoder().raw_decode(out.stdout.lstrip())
+    except json.JSONDecodeError:
+        raise PlatformError(f"the impairment engine did not answer {cmd!r}: "
+                            f"{(out.stderr or out.stdout).strip()[-500:]}") from None
+    return reply
+
+
+def check_health(container: str) -> None:
+    """Raise a PlatformError unless the engine is still running and never overloaded.
+
+    A lab that needs impairment must not pass or fail on a link the engine did not
+    shape: a stopped engine drops everything, an overloaded one loses packets it
+    never decided to lose.
+    """
+    state = _state(container)
+    if state["Status"] != "running":
+        raise PlatformError(f"the impairment engine stopped during the checks "
+                            f"(exit {state['ExitCode']}):\n{_logs(container)}")
+    stats = request(container, "stats").get("stats") or {}
+    overload = {k: v for k, v in (stats.get("overload") or {}).items() if v}
+    if overload:
+        raise PlatformError(f"the impairment engine could not keep up: {overload}")
+
+
+def events(artifacts: Path) -> list[dict[str, Any]]:
+    """The engine's per-packet event log of a run, as records."""
+    path = Path(artifacts) / EVENTS
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class Link:
+    """The impaired link of one run, as a checker sees it: change it, read what it did."""
+
+    def __init__(self, container: str, artifacts: Path) -> None:
+        self.container = container
+        self.artifacts = Path(artifacts)
+        self.changed = False
+
+    def _ok(self, cmd: str, **fields: Any) -> dict[str, Any]:
+        reply = request(self.container, cmd, **fields)
+        if not reply.get("ok"):
+            raise PlatformError(f"the impairment engine refused {cmd} {fields}: {reply.get('error')}")
+        return reply
+
+    def set(self, **fields: Any) -> int:
+        """Change the link (``profile=``, ``config=`` or ``update=``); returns the new version."""
+        self.changed = True
+        return int(self._ok("set", **fields)["version"])
+
+    def reset(self) -> int:
+        """Back to the run's profile and seed."""
+        self.changed = False
+        return int(self._ok("reset")["version"])
+
+    def stats(self) -> dict[str, Any]:
+        return self._ok("stats")["stats"]
+
+    def version(self) -> int:
+        return int(self._ok("show")["version"])
+
+    def events(self, version: int | None = None) -> list[dict[str, Any]]:
+        """The per-packet decisions so far (of one config version, if given)."""
+        self._ok("stats")  # makes the engine flush its log
+        return [e for e in events(self.artifacts)
+                if "decision" in e and (version is None or e.get("version") == version)]

@@ -1,0 +1,165 @@
+"""The engine loop's bookkeeping over byte-level queue and injector doubles (I/O only)."""
+
+import io
+import ipaddress
+import json
+import struct
+
+import pytest
+
+from socklab.impair import control, nfqueue, packet, profiles
+from socklab.impair.engine import Engine, direction_of
+from socklab.impair.model import C2S, S2C, Impairment, Match, Profile, Rule, Script
+
+from .build import tcp, udp
+
+NET = ipaddress.IPv4Network("10.0.0.0/24")
+
+
+class Wire:
+    """What left the engine, in order: verdicts (decoded) and injected packets."""
+
+    def __init__(self) -> None:
+        self.out: list[tuple] = []
+        self.number = 0
+        self.enobufs = 0
+        self.incoming: list[nfqueue.Queued] = []
+
+    # the queue's side
+    def send(self, data: bytes) -> None:
+        for header, body in nfqueue.messages(data):
+            attrs = nfqueue.attributes(body)
+            verdict, packet_id = struct.unpack("!II", attrs[nfqueue.ATTR_VERDICT_HDR])
+            kind = {nfqueue.MSG_VERDICT: "one",
+                    nfqueue.MSG_VERDICT_BATCH: "upto"}[header.type & 0xFF]
+            payload = bytes(attrs[nfqueue.ATTR_PAYLOAD]) if nfqueue.ATTR_PAYLOAD in attrs else None
+            name = kind if verdict == nfqueue.NF_ACCEPT else "drop"
+            self.out.append((name, packet_id) if payload is None else (name, packet_id, payload))
+
+    def receive(self) -> list[nfqueue.Queued]:
+        out, self.incoming = self.incoming, []
+        return out
+
+    def fileno(self) -> int:
+        return -1
+
+
+class Injector:
+    def __init__(self, wire: Wire) -> None:
+        self.wire = wire
+
+    def send(self, data: bytes) -> bool:
+        self.wire.out.append(("inject", data))
+        return True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def engine(prof: Profile, log: io.StringIO | None = None) -> tuple[Engine, Wire, Clock]:
+    wire, clock = Wire(), Clock()
+    eng = Engine(wire, Injector(wire), prof, 1, NET, log, clock=clock)  # type: ignore[arg-type]
+    return eng, wire, clock
+
+
+def arrive(eng: Engine, wire: Wire, *packets: tuple[int, bytes]) -> None:
+    wire.incoming = [nfqueue.Queued(i, 2, 1, 2, data, False) for i, data in packets]
+    eng.on_readable()
+    eng.flush()
+
+
+def rule(**impair: object) -> Profile:
+    return Profile("t", rules=(Rule("default", C2S, Match(), Impairment(**impair)),))
+
+
+def test_direction_comes_from_the_client_subnet() -> None:
+    direction = direction_of(NET)
+    assert direction(udp(src="10.0.0.9", dst="10.0.1.9")) == C2S
+    assert direction(udp(src="10.0.1.9", dst="10.0.0.9")) == S2C
+
+
+def test_packets_passed_together_share_one_batch_verdict() -> None:
+    eng, wire, _ = engine(profiles.get("clean"))
+    arrive(eng, wire, (1, udp()), (2, udp()), (3, udp()))
+    assert wire.out == [("upto", 3)]
+
+
+def test_a_held_packet_is_never_covered_by_a_batch() -> None:
+    prof = Profile("t", scripts=(Script("hold", C2S, Match(), "delay", nth=(2,),
+                                        per="direction", delay_ms=50),))
+    eng, wire, clock = engine(prof)
+    arrive(eng, wire, (1, udp()), (2, udp()), (3, udp()), (4, udp()))
+    assert wire.out == [("one", 1), ("one", 3), ("one", 4)]
+    assert eng.timeout() == pytest.approx(0.05)
+    clock.now += 0.05
+    eng.release_due()
+    eng.flush()
+    assert wire.out[3:] == [("one", 2)]
+    arrive(eng, wire, (5, udp()), (6, udp()))
+    assert wire.out[4:] == [("upto", 6)]
+
+
+def test_drops_go_before_the_batch_that_would_accept_them() -> None:
+    eng, wire, _ = engine(rule(loss=1.0))
+    arrive(eng, wire, (1, udp(src="10.0.1.10", dst="10.0.0.10")), (2, udp()),
+           (3, udp(src="10.0.1.10", dst="10.0.0.10")))
+    assert wire.out == [("drop", 2), ("upto", 3)]
+    assert eng.stats.summary()["rules"][1]["counts"] == {"drop_loss": 1}
+
+
+def test_a_corrupted_packet_is_sent_changed_and_its_duplicate_right_after_it() -> None:
+    prof = Profile("t", scripts=(
+        Script("flip", C2S, Match(), "corrupt", nth=(1,), byte=0, bit=0, per="direction"),
+        Script("dup", C2S, Match(), "duplicate", nth=(2,), per="direction")))
+    eng, wire, _ = engine(prof)
+    first, second = udp(payload=b"abc"), udp(payload=b"def")
+    arrive(eng, wire, (1, first), (2, second), (3, udp()))
+    (kind, pid, changed), after, inject, last = wire.out
+    assert (kind, pid) == ("one", 1) and changed[28] == first[28] ^ 1
+    assert packet.checksums_ok(changed) is False
+    assert after == ("one", 2) and inject == ("inject", second) and last == ("one", 3)
+
+
+def test_log_lines_and_runtime_control() -> None:
+    log = io.StringIO()
+    eng, wire, clock = engine(profiles.get("lossy"), log)
+    arrive(eng, wire, *[(i, udp()) for i in range(1, 41)])
+    clock.now += 0.011
+    eng.release_due()
+    eng.flush()
+    lines = [json.loads(x) for x in log.getvalue().splitlines()]
+    assert lines[0]["event"] == "config" and lines[0]["profile"] == "lossy"
+    packets = [x for x in lines if "event" not in x]
+    assert len(packets) == 40 and {x["version"] for x in packets} == {1}
+    stats = control.handle(eng, {"cmd": "stats"})
+    assert stats["ok"] and stats["stats"]["rules"][0]["packets"] == 40
+    reply = control.handle(eng, {"cmd": "set", "update": {"c2s": {"loss": 0.5}}, "seed": 9})
+    assert reply == {"ok": True, "version": 2, "profile": "lossy", "seed": 9}
+    shown = control.handle(eng, {"cmd": "show"})
+    assert shown["config"]["c2s"] == {"loss": 0.5, "delay_ms": 10} and shown["seed"] == 9
+    assert json.loads(log.getvalue().splitlines()[-1])["version"] == 2
+    bad = control.handle(eng, {"cmd": "set", "update": {"c2s": {"loss": 2}}})
+    assert bad == {"ok": False, "error": "control: [lossy.c2s] loss must be between 0 and 1, "
+                                         "not 2"}
+    assert eng.version == 2
+    assert control.handle(eng, {"cmd": "reset"})["version"] == 3
+    assert eng.profile.name == "lossy" and eng.seed == 1
+    assert control.handle(eng, {"cmd": "set", "profile": "clean"})["version"] == 4
+    custom = control.handle(eng, {"cmd": "set", "config": {"s2c": {"duplicate": 0.1}}})
+    assert custom["profile"] == "custom"
+    assert len(control.handle(eng, {"cmd": "log", "last": 5})["text"]) == 5
+    assert control.handle(eng, {"cmd": "nope"})["error"].startswith("cmd must be one of show")
+    assert not control.handle(eng, {"cmd": "set", "bogus": 1})["ok"]
+
+
+def test_drain_releases_what_is_held() -> None:
+    eng, wire, _ = engine(rule(delay_ms=10_000))
+    arrive(eng, wire, (1, udp()), (2, tcp()))
+    assert wire.out == []
+    assert eng.drain(0.0) == 2
+    assert wire.out == [("upto", 2)]

@@ -1,0 +1,69 @@
+"""The event log: JSON lines equal to the plain record, and a readable line."""
+
+import io
+import json
+
+import pytest
+
+from socklab.impair.log import human, print_log, record, to_json
+from socklab.impair.model import (
+    ACK,
+    C2S,
+    ICMP,
+    PSH,
+    S2C,
+    TCP,
+    UDP,
+    Corrupt,
+    Delay,
+    Deliver,
+    Drop,
+    Duplicate,
+    Event,
+    Packet,
+    Reorder,
+)
+
+from .build import pkt
+
+TCP_PKT = pkt(C2S, TCP, 40000, 5000, 100, PSH | ACK, seq=7)
+ICMP_PKT = Packet(S2C, ICMP, "10.0.1.10", "10.0.0.10", size=84, length=64, payload_at=20)
+EVENTS = [
+    Event(1, TCP_PKT, (Delay("default", 1.02, 20.0),), 1.0, 1.0201, 1, 1.02),
+    Event(2, pkt(C2S, UDP), (Drop("default", "burst"),), 1.5, None, 2),
+    Event(3, pkt(S2C, UDP), (Deliver("a \"quoted\" rule"), Duplicate("x"),
+                             Corrupt("x", 30, 5, False)), 2.0, 2.00005, 1, 2.0),
+    Event(4, ICMP_PKT, (Reorder("default"),), 3.0, 3.0, 1, 3.0),
+    Event(5, TCP_PKT, (Deliver(""),), 4.0, 4.0, 1, 4.0),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_the_hand_written_json_line_equals_the_record(event: Event) -> None:
+    assert json.loads(to_json(event)) == json.loads(json.dumps(record(event)))
+
+
+def test_a_record_names_the_decision_and_the_rule() -> None:
+    rec = record(EVENTS[0])
+    assert rec["flags"] == "P." and rec["seq"] == 7 and rec["len"] == 100
+    assert (rec["decision"], rec["rule"]) == ("delay 20.0 ms", "default")
+    rec = record(EVENTS[2])
+    assert rec["decision"] == ("pass + duplicate + corrupt payload byte 2 bit 5 (undetected)")
+    assert rec["corrupt"] == {"byte": 2, "offset": 30, "bit": 5, "detected": False}
+    assert "seq" not in record(EVENTS[1]) and "len" not in record(EVENTS[3])
+
+
+def test_human_lines() -> None:
+    line = human(record(EVENTS[0]))
+    assert line.split() == ["1.000000", ">", "1.020100", "#1", "v1", "c2s", "tcp",
+                            "10.0.0.10:40000", ">", "10.0.1.10:5000", "[P.]", "seq", "7",
+                            "ack", "0", "len", "100", "delay", "20.0", "ms", "[default]"]
+    assert "dropped" in human(record(EVENTS[1])) and "drop (burst)" in human(record(EVENTS[1]))
+    assert "10.0.1.10 > 10.0.0.10 size 84" in human(record(EVENTS[3]))
+    assert "--- config version=2" in human({"event": "config", "t": 5.0, "version": 2})
+
+
+def test_print_log_renders_a_file() -> None:
+    out = io.StringIO()
+    print_log([to_json(EVENTS[0]) + "\n", "\n", to_json(EVENTS[1]) + "\n"], out)
+    assert len(out.getvalue().splitlines()) == 2
