@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from socklab import __version__, compose, engine, images, impairing, report, runner
+from socklab import __version__, compose, doctor, engine, images, impairing, report, runner
 from socklab import lab as labs
 from socklab.classroom import commands as classroom
 from socklab.errors import LabError, SocklabError
@@ -190,6 +190,15 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    """Report what this machine supports: Docker, Compose, the images, NFQUEUE, netem."""
+    findings = doctor.run()
+    for f in findings:
+        mark = "ok " if f.ok else ("NO " if f.needed else "-- ")
+        print(f"{mark} {f.what:16} {f.detail}")
+    return 0 if all(f.ok or not f.needed for f in findings) else 2
+
+
 def cmd_labs(_args: argparse.Namespace) -> int:
     """List the labs (and say what is wrong with any that does not load)."""
     broken = 0
@@ -256,6 +265,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--images", action="store_true", help="remove socklab's images too")
     s.add_argument("--run", help="remove only this run's resources (its Compose project name)")
     sub.add_parser("labs", help=cmd_labs.__doc__)
+    sub.add_parser("doctor", help=cmd_doctor.__doc__)
     classroom.add_parsers(sub)
     return p
 
@@ -263,7 +273,7 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "grade": cmd_grade, "images": cmd_images, "up": cmd_up, "shell": cmd_shell,
     "watch": cmd_watch, "down": cmd_down, "clean": cmd_clean, "labs": cmd_labs,
-    "impair": cmd_impair,
+    "impair": cmd_impair, "doctor": cmd_doctor,
     **classroom.COMMANDS,
 }
 

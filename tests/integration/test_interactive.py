@@ -34,3 +34,10 @@ def test_up_shell_watch_down(capfd):
         assert main(["down", "--project", project]) == 0
     selector = {"label": [f"{engine.RUN_LABEL}={project}"]}
     assert not engine.client().containers.list(all=True, filters=selector)
+
+
+def test_doctor_reports_what_this_machine_supports(capsys):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "ok  Docker engine" in out and "ok  NFQUEUE" in out
+    assert "netem" in out  # reported either way; socklab does not need it
