@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from socklab import engine, images
+from socklab import engine, images, runner
+from socklab import lab as labs
 from socklab.grading.result import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,35 @@ def platform_suite() -> list[Figure]:
     return figures
 
 
-SUITES: dict[str, Callable[[], list[Figure]]] = {"platform": platform_suite}
+def grading_suite() -> list[Figure]:
+    """Each lab's solution graded 5 times (hidden checks included, warm images): the median
+    time, and the grader's overhead beyond the checks (topology, checker start, teardown)."""
+    images.ensure()
+    figures = []
+    for lab in labs.all_labs():
+        totals, overheads = [], []
+        for _ in range(5):
+            start = time.monotonic()
+            result = runner.run(lab, lab.solution, hidden=True)
+            total = time.monotonic() - start
+            if result.status != "passed":
+                raise SystemExit(f"{lab.name}'s solution did not pass: {result.message}")
+            totals.append(total)
+            overheads.append(total - sum(c.duration for c in result.checks))
+        command = f"socklab grade {lab.number} labs/{lab.name}/solution"
+        figures += [
+            Figure("grading", f"{lab.name}: time to grade (median of 5)",
+                   round(statistics.median(totals), 2), "s", command,
+                   "runner.run with hidden checks, teardown included"),
+            Figure("grading", f"{lab.name}: grader overhead beyond the checks (median of 5)",
+                   round(statistics.median(overheads), 2), "s", command,
+                   "total minus the checks' own durations"),
+        ]
+    return figures
+
+
+SUITES: dict[str, Callable[[], list[Figure]]] = {"platform": platform_suite,
+                                                 "grading": grading_suite}
 
 
 def load() -> list[dict]:
