@@ -121,7 +121,9 @@ class Link:
         return int(self._ok("show")["version"])
 
     def events(self, version: int | None = None) -> list[dict[str, Any]]:
-        """The per-packet decisions so far (of one config version, if given)."""
+        """The per-packet decisions so far (of one config version, if given), in the order
+        the packets arrived (the log is written as they leave: a delayed one comes later)."""
         self._ok("stats")  # makes the engine flush its log
-        return [e for e in events(self.artifacts)
-                if "decision" in e and (version is None or e.get("version") == version)]
+        return sorted((e for e in events(self.artifacts)
+                       if "decision" in e and (version is None or e.get("version") == version)),
+                      key=lambda e: e["id"])

@@ -41,26 +41,49 @@ def tcp_abort(container: str, host: str, port: int, send: int = 100) -> dict[str
     return probe(container, "tcp-abort", "--host", host, "--port", str(port), "--send", str(send))
 
 
-class Server:
-    """The probe's one-shot TCP server in a container: answers the first client with ``reply``."""
+def udp_send(container: str, host: str, port: int, count: int, *, size: int = 100,
+             interval_ms: float = 1.0) -> dict[str, Any]:
+    """Send ``count`` numbered, self-checking datagrams (see the probe's ``datagram``)."""
+    return probe(container, "udp-send", "--host", host, "--port", str(port), "--count", str(count),
+                 "--size", str(size), "--interval-ms", str(interval_ms),
+                 timeout=count * interval_ms / 1000 + 30)
 
-    def __init__(self, container: str, port: int, reply: str, timeout: float = 10.0) -> None:
-        self.proc = subprocess.Popen(
-            docker_exec(container, [*PROBE, "tcp-serve", "--port", str(port), "--reply", reply,
-                                    "--timeout", str(timeout)]),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+class Background:
+    """A probe command that runs in the background in a container (a server, a sink):
+    started and listening on return; ``result()`` waits for its JSON."""
+
+    def __init__(self, container: str, args: list[str], timeout: float) -> None:
+        self.proc = subprocess.Popen(docker_exec(container, [*PROBE, *args]),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.timeout = timeout
         first = self.proc.stdout.readline() if self.proc.stdout else ""
         if '"listening"' not in first:
             self.proc.kill()
-            raise PlatformError(f"the probe server did not start: {first}{self.proc.stderr.read()}")
+            raise PlatformError(f"the probe did not start: {first}{self.proc.stderr.read()}")
 
     def result(self) -> dict[str, Any]:
         try:
             out, err = self.proc.communicate(timeout=self.timeout + 10)
         except subprocess.TimeoutExpired as exc:
             self.proc.kill()
-            raise PlatformError("the probe server did not finish") from exc
+            raise PlatformError("the probe did not finish") from exc
         if self.proc.returncode != 0:
-            raise PlatformError(f"the probe server failed: {err.strip()[-1500:]}")
+            raise PlatformError(f"the probe failed: {err.strip()[-1500:]}")
         return json.loads(out.strip().splitlines()[-1])
+
+
+class Server(Background):
+    """The probe's one-shot TCP server: answers the first client with ``reply``."""
+
+    def __init__(self, container: str, port: int, reply: str, timeout: float = 10.0) -> None:
+        super().__init__(container, ["tcp-serve", "--port", str(port), "--reply", reply,
+                                     "--timeout", str(timeout)], timeout)
+
+
+def udp_sink(container: str, port: int, *, count: int = 0, idle: float = 1.0,
+             timeout: float = 10.0) -> Background:
+    """A UDP receiver of numbered datagrams: what arrived, in which order, damaged or not."""
+    return Background(container, ["udp-sink", "--port", str(port), "--count", str(count),
+                                  "--idle", str(idle), "--timeout", str(timeout)],
+                      timeout + idle)

@@ -7,6 +7,8 @@ difference, whether the peer closed. The checker on the host judges; this only l
   probe.py tcp-echo  --host H --port P --payload SPEC [--chunk N [--chunk-seed S]] [--timeout S]
   probe.py tcp-abort --host H --port P [--send N]
   probe.py tcp-serve --port P --reply TEXT [--timeout S]
+  probe.py udp-send  --host H --port P --count N [--size B] [--interval-ms MS]
+  probe.py udp-sink  --port P [--count N] [--idle S] [--timeout S]
 
 A payload SPEC is ``empty``, ``all-bytes`` (0..255), ``text:WORDS`` or
 ``random:SIZE:SEED`` (seeded, reproducible bytes).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import random
 import selectors
@@ -140,6 +143,51 @@ def tcp_serve(args: argparse.Namespace) -> dict:
     return {"error": None, "peer": peer[0], "received": got.decode("latin-1")}
 
 
+def datagram(seq: int, size: int) -> bytes:
+    """Datagram ``seq``: its number, then bytes any receiver can recompute to spot damage."""
+    head = struct.pack("!I", seq)
+    return head + random.Random(seq).randbytes(max(size - len(head), 0))
+
+
+def udp_send(args: argparse.Namespace) -> dict:
+    """Send ``count`` numbered datagrams, paced by ``interval_ms``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    start = time.monotonic()
+    for seq in range(args.count):
+        sock.sendto(datagram(seq, args.size), (args.host, args.port))
+        pause = start + (seq + 1) * args.interval_ms / 1000 - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+    return {"error": None, "sent": args.count, "elapsed": round(time.monotonic() - start, 4)}
+
+
+def udp_sink(args: argparse.Namespace) -> dict:
+    """Receive numbered datagrams until ``count`` arrived or none came for ``idle`` s."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sock.bind(("", args.port))
+    print(json.dumps({"listening": args.port}), flush=True)
+    order, corrupted = [], []
+    deadline = time.monotonic() + args.timeout
+    sock.settimeout(args.timeout)
+    while time.monotonic() < deadline and (not args.count or len(order) < args.count):
+        try:
+            data, _ = sock.recvfrom(65536)
+        except TimeoutError:
+            break
+        sock.settimeout(args.idle)  # after the first datagram, a pause means the end
+        seq = struct.unpack("!I", data[:4])[0] if len(data) >= 4 else -1
+        if data != datagram(seq, len(data)):
+            corrupted.append(seq)
+            continue
+        order.append(seq)
+    unique = set(order)
+    in_order = sum(1 for a, b in itertools.pairwise(order) if b > a)
+    return {"error": None, "received": len(order), "unique": len(unique),
+            "duplicates": len(order) - len(unique), "corrupted": len(corrupted),
+            "reordered": max(len(order) - 1 - in_order, 0), "order": order}
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="probe.py")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,8 +205,20 @@ def main(argv: list[str]) -> int:
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--reply", required=True)
     serve.add_argument("--timeout", type=float, default=10.0)
+    send = sub.add_parser("udp-send")
+    send.add_argument("--host", required=True)
+    send.add_argument("--port", type=int, required=True)
+    send.add_argument("--count", type=int, required=True)
+    send.add_argument("--size", type=int, default=100)
+    send.add_argument("--interval-ms", type=float, default=1.0)
+    sink = sub.add_parser("udp-sink")
+    sink.add_argument("--port", type=int, required=True)
+    sink.add_argument("--count", type=int, default=0)
+    sink.add_argument("--idle", type=float, default=1.0)
+    sink.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
-    handler = {"tcp-echo": tcp_echo, "tcp-abort": tcp_abort, "tcp-serve": tcp_serve}[args.command]
+    handler = {"tcp-echo": tcp_echo, "tcp-abort": tcp_abort, "tcp-serve": tcp_serve,
+               "udp-send": udp_send, "udp-sink": udp_sink}[args.command]
     print(json.dumps(handler(args)), flush=True)
     return 0
 
