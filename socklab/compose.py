@@ -204,5 +204,7 @@ def _remove(obj: object, **kwargs: bool) -> list[str]:
     except docker.errors.NotFound:
         return []  # removed meanwhile by a concurrent cleanup
     except docker.errors.APIError as exc:
+        if exc.status_code == 409 and "in progress" in str(exc):
+            return []  # a concurrent cleanup (the reaper, `socklab clean`) is removing it
         raise PlatformError(f"could not remove {obj.name}: {exc}") from exc  # type: ignore[attr-defined]
     return [obj.name]  # type: ignore[attr-defined]

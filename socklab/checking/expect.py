@@ -36,3 +36,12 @@ def echoed(seen: dict[str, Any], what: str, evidence: str = "") -> None:
     elif seen["peer_closed"]:
         observed += " (then the server closed the connection)"
     fail(f"{what}: {seen['sent']} bytes echoed back unchanged", observed, evidence)
+
+
+def listening(host: Any, port: int, proto: str = "tcp") -> None:
+    """A socket listens on ``port`` in the container (seen with ``ss``, any address)."""
+    __tracebackhide__ = True
+    sockets = host.socket.get_listening_sockets()
+    if not any(s.startswith(f"{proto}://") and s.endswith(f":{port}") for s in sockets):
+        fail(f"a socket listening on {proto.upper()} port {port}",
+             f"listening sockets {sockets or 'none'} (seen with ss in the container)")

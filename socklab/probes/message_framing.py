@@ -38,7 +38,7 @@ import sys
 import time
 
 HEADER = struct.Struct("!cI")
-IDLE = 3.0  # seconds without a byte from the server before the probe stops waiting
+IDLE = 5.0  # seconds without a byte from the server before the probe stops waiting
 
 
 def payload(spec: str) -> bytes:
@@ -107,7 +107,8 @@ def locate(expected_sizes: list[int], offset: int) -> dict:
 
 def compare(expected: bytes, sizes: list[int], got: bytes) -> dict:
     """What came back, against the expected replies: how many matched, where it first differs."""
-    diff = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), None)
+    diff = None if got == expected else \
+        next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), None)
     if diff is None and len(expected) != len(got):
         diff = min(len(expected), len(got))
     matched = diff if diff is not None else len(expected)
@@ -138,7 +139,8 @@ def exchange(args: argparse.Namespace) -> dict:
     frames = [frame(b"M", m) for m in messages]
     stream, ends = b"".join(frames), cuts(frames, args.split)
     expected = b"".join(frame(b"M", m[::-1]) for m in messages)
-    got, result = bytearray(), {"error": None, "peer_closed": False}
+    got = bytearray()
+    result: dict = {"error": None, "peer_closed": False}
     try:
         sock = connect(args.host, args.port)
     except OSError as exc:
