@@ -3,10 +3,10 @@
 Stdlib only; runs inside a lab container and prints one JSON object (``hold`` prints a
 first line once its clients are held).
 
-  concurrent.py clients --host H --port P --count N [--size B] [--pieces K] [--seed S]
-                        [--reset R] [--stall silent|paused|flood] [--timeout S]
-  concurrent.py hold    --host H --port P --count N [--timeout S]
-  concurrent.py usage   [--seconds S]
+  concurrent_server.py clients --host H --port P --count N [--size B] [--pieces K]
+                       [--seed S] [--reset R] [--stall silent|paused|flood] [--timeout S]
+  concurrent_server.py hold    --host H --port P --count N [--timeout S]
+  concurrent_server.py usage   [--seconds S]
 
 ``clients`` connects N clients one after another, then has them all talk at once: each
 sends its own seeded message in K pieces (the first is one byte), waits for the echo of
@@ -14,8 +14,8 @@ each piece before sending the next, and keeps its connection open until every cl
 served; then each closes its side and waits for the server to close. R of them instead
 send their whole message and reset the connection at once. A ``--stall`` client is
 connected before the others and held until the end: ``silent`` sends nothing, ``paused``
-sends a few bytes, gets them back and then says nothing more, ``flood`` sends without
-ever reading until the server stops taking its bytes.
+sends a few bytes, gets them back and then says nothing more, ``flood`` never reads and
+sends until the server stops taking its bytes (then more, whenever it takes some).
 
 ``hold`` connects N clients, has each exchange a few bytes, prints {"holding": N}, and
 keeps them connected and silent until its stdin closes (--timeout bounds the first part).
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import random
@@ -45,17 +46,23 @@ HOLD_MAX = 120.0  # seconds that hold keeps its clients if its stdin never close
 CLOSE_TIMEOUT = 5.0  # seconds for the server to close its side after the clients close
 
 
+def cut(size: int, pieces: int, rng: random.Random) -> list[int]:
+    """Where each piece of a message ends: the first piece is one byte, the rest at random."""
+    if pieces < 2 or size < pieces:
+        return [size]
+    return [1, *sorted(rng.sample(range(2, size), pieces - 2)), size]
+
+
 class Client:
     """One client connection driven by the event loop; ``role`` says how it behaves."""
 
     def __init__(self, index: int, role: str, message: bytes = b"", pieces: int = 1,
                  rng: random.Random | None = None) -> None:
         self.index, self.role, self.message = index, role, message
-        cuts = sorted((rng or random.Random(index)).sample(range(2, len(message)), pieces - 2)) \
-            if pieces > 2 and len(message) > pieces else []
-        self.bounds = [1, *cuts, len(message)] if pieces > 1 and len(message) > 1 else [len(message)]
+        self.bounds = cut(len(message), pieces, rng or random.Random(index))  # where pieces end
         self.sock: socket.socket | None = None
-        self.state, self.error = "new", None
+        self.state = "new"
+        self.error: str | None = None
         self.out, self.got = bytearray(), bytearray()
         self.piece = self.written = 0
         self.times: dict[str, float] = {}
@@ -67,7 +74,7 @@ class Client:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
         err = self.sock.connect_ex((loop.host, loop.port))
-        if err not in (0, 115):  # 115: EINPROGRESS
+        if err not in (0, errno.EINPROGRESS):
             return self.fail(loop, f"connect: {os.strerror(err)}")
         self.state = "connecting"
         loop.watch(self)
@@ -172,7 +179,6 @@ class Client:
                 **{f"{k}_s": round(v, 3) for k, v in self.times.items()}}
 
 
-
 class Loop:
     """One selector for every client; ``run`` turns it until a condition or a deadline."""
 
@@ -240,6 +246,15 @@ def connect_all(loop: Loop, clients: list[Client], deadline: float) -> None:
             client.fail(loop, "connect: no answer (the server accepts no more connections?)")
 
 
+def converse(loop: Loop, clients: list[Client], deadline: float) -> None:
+    """Connect every client, then have them all talk at once until each is done."""
+    connect_all(loop, clients, deadline)
+    for client in clients:
+        if client.state == "connected":
+            client.go(loop)
+    loop.run(lambda: all(c.state not in ("talking", "connected") for c in clients), deadline)
+
+
 def finish(loop: Loop, clients: list[Client]) -> None:
     """Half-close every served client, wait for the server to close its side, then drop all."""
     for client in clients:
@@ -255,6 +270,7 @@ def finish(loop: Loop, clients: list[Client]) -> None:
 
 
 def run_clients(args: argparse.Namespace) -> dict:
+    """A stalled client first, if asked, held while the crowd talks; then the crowd closes."""
     loop = Loop(args.host, args.port)
     deadline = loop.t0 + args.timeout
     stall = Client(0, args.stall, b"paused." if args.stall == "paused" else b"") if args.stall else None
@@ -268,28 +284,21 @@ def run_clients(args: argparse.Namespace) -> dict:
     clients = [Client(i, "reset" if i > args.count - args.reset else "normal",
                       message(args.seed, i, args.size), args.pieces, rng)
                for i in range(1, args.count + 1)]
-    connect_all(loop, clients, deadline)
-    go = loop.now()
-    for client in clients:
-        if client.state == "connected":
-            client.go(loop)
-    loop.run(lambda: all(c.state not in ("talking", "connected") for c in clients), deadline)
+    started = loop.now()
+    converse(loop, clients, deadline)
     finish(loop, clients)
     if stall is not None:
         loop.forget(stall)
-    return {"go_s": round(go, 3), "elapsed_s": round(loop.now(), 3),
+    return {"started_s": round(started, 3), "elapsed_s": round(loop.now(), 3),
             "stall": stall.report() if stall else None, "clients": [c.report() for c in clients]}
 
 
 def hold(args: argparse.Namespace) -> dict:
+    """Clients that talk a little, then stay connected and silent until stdin closes."""
     loop = Loop(args.host, args.port)
     deadline = loop.t0 + args.timeout
     clients = [Client(i, "normal", message(0, i, 16)) for i in range(1, args.count + 1)]
-    connect_all(loop, clients, deadline)
-    for client in clients:
-        if client.state == "connected":
-            client.go(loop)
-    loop.run(lambda: all(c.state not in ("talking", "connected") for c in clients), deadline)
+    converse(loop, clients, deadline)
     held = sum(c.state == "served" for c in clients)
     print(json.dumps({"holding": held, "clients": [c.report() for c in clients]}), flush=True)
     loop.watch_stdin()
@@ -375,7 +384,7 @@ def usage(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="concurrent.py")
+    parser = argparse.ArgumentParser(prog="concurrent_server.py")
     sub = parser.add_subparsers(dest="command", required=True)
     many, held, use = sub.add_parser("clients"), sub.add_parser("hold"), sub.add_parser("usage")
     for p in (many, held):

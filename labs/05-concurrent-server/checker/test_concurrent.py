@@ -1,0 +1,104 @@
+"""Lab 5 checker: an echo server that serves many clients at once.
+
+The clients are socklab's probe in the client container: one selector drives them all,
+through the router, to the student's server. What the server holds (open files,
+threads, zombies, CPU time) is read from /proc in the server container. Every check
+after the first two starts the server afresh, so no check inherits another's clients.
+The helpers are in crowd_probe.py.
+"""
+
+import crowd_probe as tools
+import pytest
+
+from socklab.checking import expect, observe
+
+CROWD = 50  # clients at once
+STALLED_CROWD = 10  # clients that must get through while one client stalls
+HELD = 5  # silent clients while the CPU is measured
+IDLE_WINDOW = 2.0  # seconds of watching the server while its clients are silent
+IDLE_BUSY = 0.25  # the part of that window it may spend running or ready to run: a busy
+# loop spends all of it (if the machine is loaded, mostly waiting for a CPU), a waiting server none
+ROUND = 20  # clients per round of the resource check, served and closed ...
+RESETS = 5  # ... and this many more that reset their connection
+
+
+@pytest.mark.points(1)
+def test_server_listens(programs, server):
+    """The server listens on TCP port 5000"""
+    programs.ensure("server")
+    expect.listening(server, tools.PORT)
+
+
+@pytest.mark.points(1)
+def test_echo_one_client(ctx, programs):
+    """One client alone: 1 MiB of random bytes comes back unchanged"""
+    programs.ensure("server")
+    seen = observe.tcp_echo(ctx.container("client"), "server", tools.PORT,
+                            f"random:1048576:{ctx.seed}", timeout=20)
+    expect.echoed(seen, "1 MiB of random bytes")
+
+
+@pytest.mark.points(3)
+def test_fifty_clients_at_once(fresh_server, crowd):
+    """50 clients connected at once are all served"""
+    tools.all_served(crowd(CROWD), f"while all {CROWD} are connected at once (each sends its message "
+                     "in 3 pieces, waiting for each echo, and stays connected until all are served)")
+
+
+@pytest.mark.points(2)
+def test_silent_client_does_not_block_others(fresh_server, crowd):
+    """A client that connects and says nothing does not hold up the others"""
+    seen = crowd(STALLED_CROWD, stall="silent")
+    tools.stall_in_place(seen, "connected", "a client connected first, and silent")
+    tools.all_served(seen, "while one more client, connected first, says nothing")
+
+
+@pytest.mark.points(2)
+def test_paused_client_does_not_block_others(fresh_server, crowd):
+    """A client that pauses mid-conversation does not hold up the others"""
+    seen = crowd(STALLED_CROWD, stall="paused")
+    tools.stall_in_place(seen, "served", "a client connected first that sends 7 bytes and gets "
+                         "them back")
+    tools.all_served(seen, "while one more client, after 7 bytes, pauses without closing")
+
+
+@pytest.mark.points(2)
+def test_slow_reader_does_not_block_others(fresh_server, crowd):
+    """A client that sends without ever reading the echo does not hold up the others"""
+    seen = crowd(STALLED_CROWD, stall="flood")
+    tools.stall_in_place(seen, "connected", "a client connected first that sends as long as the "
+                         "server takes its bytes")
+    tools.all_served(seen, "while one more client sends and sends, but never reads the echo")
+
+
+@pytest.mark.points(2)
+def test_no_busy_waiting(fresh_server, hold, usage):
+    """With every client silent, the server waits without burning CPU"""
+    holder = hold(HELD)
+    tools.all_served(holder.held, "(16 bytes each)", done="held")
+    seen = usage(IDLE_WINDOW)
+    busy = seen["cpu_s"] + (seen["waiting_s"] or 0)
+    if busy > IDLE_BUSY * seen["window_s"]:
+        expect.fail(f"your server idle while its {HELD} clients are connected and silent: waiting in "
+                    "accept(), recv() or select() takes no CPU (at most "
+                    f"{IDLE_BUSY:.0%} of the time running or ready to run)",
+                    f"running or ready to run {busy:.2f} s of {seen['window_s']:.2f} s "
+                    f"({busy / seen['window_s']:.0%}; {seen['cpu_s']:.2f} s on a CPU), "
+                    "summed over your server's threads and processes, from /proc: a loop that "
+                    "never blocks")
+
+
+@pytest.mark.points(2)
+def test_resources_released(fresh_server, crowd, usage):
+    """Clients that leave, closing or resetting, leave no open sockets, threads or zombies behind"""
+    tools.all_served(crowd(RESETS, pieces=1), f"(the {RESETS} clients before the counting starts)",
+                     done="echoed")
+    before = usage()
+    threads = None
+    for turn in ("first", "second"):
+        tools.all_served(crowd(ROUND + RESETS, reset=RESETS),
+                         f"(the {turn} round; {RESETS} more clients reset their connection)",
+                         done="echoed")
+        after = tools.settle(usage, lambda u, t=threads: tools.released(u, before, t))
+        tools.expect_released(after, before, threads, f"the {turn} {ROUND + RESETS} clients")
+        threads = after["threads"]
