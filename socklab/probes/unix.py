@@ -32,6 +32,7 @@ import socket
 import stat
 import sys
 import time
+from typing import Any
 
 TYPES = {"stream": socket.SOCK_STREAM, "dgram": socket.SOCK_DGRAM}
 KINDS = {stat.S_IFSOCK: "socket", stat.S_IFREG: "regular file", stat.S_IFDIR: "directory",
@@ -119,9 +120,10 @@ def stream(args: argparse.Namespace) -> dict:
 def dgram(args: argparse.Namespace) -> dict:
     plan = json.loads(args.plan)
     names = sorted({client for client, _, _ in plan})
-    socks = {}
-    clients = {name: {"address": f"/tmp/socklab-unix-{os.getpid()}-{name}.sock", "sent": [],
-                      "replies": [], "truncated": 0} for name in names}
+    socks: dict[str, socket.socket] = {}
+    clients: dict[str, dict[str, Any]] = {
+        name: {"address": f"/tmp/socklab-unix-{os.getpid()}-{name}.sock", "sent": [], "replies": [],
+               "truncated": 0} for name in names}
     result: dict = {"error": None, "clients": clients}
     try:
         for name in names:
@@ -146,7 +148,8 @@ def dgram(args: argparse.Namespace) -> dict:
     return result
 
 
-def collect(socks: dict, clients: dict, silent: set, timeout: float) -> None:
+def collect(socks: dict[str, socket.socket], clients: dict[str, dict[str, Any]], silent: set[str],
+            timeout: float) -> None:
     """Read replies until each client has one per message it sent, or time runs out."""
     sel = selectors.DefaultSelector()
     waiting = {n for n in socks if n not in silent and clients[n]["sent"]}
