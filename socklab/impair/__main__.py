@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import datetime
 import ipaddress
@@ -13,6 +14,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -83,8 +85,8 @@ def serve(args: argparse.Namespace) -> int:
         injector = nfqueue.Injector()
         engine = Engine(queue, injector, profile, args.seed, client_net, log_file)
         selector = selectors.SelectSelector()  # microsecond timeouts; few descriptors
-        _stop_on_signals(engine, selector)
-        _run(engine, selector, args)
+        with _stop_on_signals(engine, selector):
+            _run(engine, selector, args)
     finally:
         queue.close()
         if injector is not None:
@@ -94,7 +96,8 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop_on_signals(engine: Engine, selector: selectors.BaseSelector) -> None:
+@contextlib.contextmanager
+def _stop_on_signals(engine: Engine, selector: selectors.BaseSelector) -> Iterator[None]:
     """SIGTERM and SIGINT end the loop; the wakeup socket interrupts its select()."""
     wake_r, wake_w = socket.socketpair()
     wake_r.setblocking(False)
@@ -103,9 +106,17 @@ def _stop_on_signals(engine: Engine, selector: selectors.BaseSelector) -> None:
 
     def stop(signum: int, frame: object) -> None:
         engine.stopping = True
-    signal.set_wakeup_fd(wake_w.fileno())
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = signal.set_wakeup_fd(wake_w.fileno())
+    handlers = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+        signal.set_wakeup_fd(previous)  # before the socket goes: its number could be reused
+        selector.unregister(wake_r)
+        wake_r.close()
+        wake_w.close()
 
 
 def _run(engine: Engine, selector: selectors.BaseSelector, args: argparse.Namespace) -> None:

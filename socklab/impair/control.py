@@ -1,7 +1,8 @@
 """The control channel: one JSON object per line each way, over a Unix stream socket.
 
 Run inside the engine's container, ``python3 -m socklab.impair.control SOCKET CMD [JSON]``
-sends one request and prints the reply, e.g. ``... stats`` or ``... set '{"profile": "lossy"}'``.
+sends one request and prints the reply as one JSON document (for stats and log, their
+text form follows it), e.g. ``... stats`` or ``... set '{"profile": "lossy"}'``.
 The commands are documented in the package docstring (``socklab/impair/__init__.py``).
 """
 

@@ -153,7 +153,7 @@ class Lane:
             self.floor = until
         if until <= now:
             return (Deliver(name), *mods)
-        return (Delay(name, until, (until - now) * 1000), *mods)
+        return (Delay(name, until, plan.hold), *mods)
 
     def _reorders(self, s: Streams, draw: float) -> bool:
         # netem: only once ``gap - 1`` packets were delayed, with probability ``reorder``

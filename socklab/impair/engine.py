@@ -11,8 +11,9 @@ import heapq
 import ipaddress
 import json
 import selectors
+import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -62,6 +63,7 @@ class Engine:
         self.held_ids: list[int] = []  # min-heap with lazy deletion: ids in ``released``
         self.released: set[int] = set()
         self.stopping = False
+        self.overload: Counter[str] = Counter()  # for the engine's life, across versions
         self._order = 0
         self._drops: list[bytes] = []
         self._out: list[Pending] = []  # released, in order, awaiting their verdicts
@@ -74,14 +76,28 @@ class Engine:
         self.version += 1
         self.profile, self.seed = profile, seed
         self.state = State(profile, seed)
-        self.stats = Stats(profile)
+        self.stats = Stats(profile, overload=self.overload)
         self.write({"event": "config", "t": round(self.clock(), 6), "version": self.version,
                     "by": by, "seed": seed, "profile": profile.name, "config": to_table(profile)})
         return self.version
 
     def write(self, record: dict[str, Any]) -> None:
-        if self.log_file is not None:
-            self.log_file.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._log(json.dumps(record, separators=(",", ":")))
+
+    def _log(self, line: str) -> None:
+        if self.log_file is None:
+            return
+        try:
+            self.log_file.write(line + "\n")
+        except OSError as exc:
+            self._log_failed(exc)
+
+    def _log_failed(self, exc: OSError) -> None:
+        """Keep impairing without a log, and say so: the run lacks its evidence."""
+        self.overload["log_failed"] += 1
+        print(f"socklab-impair: the event log failed, no more events are written: {exc}",
+              file=sys.stderr, flush=True)
+        self.log_file = None
 
     # --- packets
 
@@ -182,7 +198,7 @@ class Engine:
         if event.version == self.version:
             self.stats.record(event)
         if self.log_file is not None:
-            self.log_file.write(log.to_json(event) + "\n")
+            self._log(log.to_json(event))
 
     # --- the loop
 
@@ -197,7 +213,10 @@ class Engine:
             if key in ("queue_dropped", "user_dropped"):
                 self.stats.overload[key] = value
         if self.log_file is not None:
-            self.log_file.flush()
+            try:
+                self.log_file.flush()
+            except OSError as exc:
+                self._log_failed(exc)
 
     def run(self, selector: selectors.BaseSelector) -> None:
         """Serve until ``stopping`` is set; ``selector`` also carries control sockets.

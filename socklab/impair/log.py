@@ -41,8 +41,8 @@ def decision_text(decision: Decision, payload_at: int = 0) -> str:
             words.append("pass")
         elif isinstance(v, Drop):
             words.append(f"drop ({v.cause})")
-        elif isinstance(v, Delay):
-            words.append(f"delay {v.ms:.1f} ms")
+        elif isinstance(v, Delay):  # held with no delay drawn: only queued or kept in order
+            words.append(f"delay {v.ms:.1f} ms" if v.ms > 0 else "pass")
         elif isinstance(v, Reorder):
             words.append("reorder (sent ahead)")
         elif isinstance(v, Duplicate):
@@ -69,6 +69,8 @@ def record(event: Event) -> dict[str, Any]:
         out["len"] = p.length
     out["decision"] = decision_text(event.decision, p.payload_at)
     out["rule"] = event.decision[0].rule
+    if isinstance(event.decision[0], Delay):
+        out["held_ms"] = round((event.decision[0].until - event.t_in) * 1000, 3)
     for v in event.decision:
         if isinstance(v, Corrupt):
             out["corrupt"] = {"byte": v.offset - p.payload_at, "offset": v.offset,
@@ -94,6 +96,8 @@ def to_json(event: Event) -> str:
         line += f',"len":{p.length}'
     text = "pass" if len(d) == 1 and type(d[0]) is Deliver else decision_text(d, p.payload_at)
     line += f',"decision":"{text}","rule":{_quote(d[0].rule)}'
+    if type(d[0]) is Delay:
+        line += f',"held_ms":{round((d[0].until - event.t_in) * 1000, 3)!r}'
     for v in d:
         if isinstance(v, Corrupt):
             line += (f',"corrupt":{{"byte":{v.offset - p.payload_at},"offset":{v.offset},'

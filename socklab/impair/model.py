@@ -68,7 +68,12 @@ class Drop:
 
 @dataclass(frozen=True, slots=True)
 class Delay:
-    """Hold the packet until ``until`` (the clock's seconds); ``ms`` is that hold, for people."""
+    """Hold the packet until ``until`` (the clock's seconds).
+
+    ``ms`` is the delay drawn (what the rule or script asked for): it depends only on the
+    seed and the packets. Order keeping and the rate limit, which depend on when packets
+    come, can push ``until`` later.
+    """
 
     rule: str
     until: float

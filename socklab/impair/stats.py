@@ -68,7 +68,8 @@ class Row:
 
 @dataclass
 class Stats:
-    """Counts every event of one config version; ``overload`` counts what the engine lost."""
+    """Counts every event of one config version; ``overload`` counts what the engine lost
+    (the engine passes one counter to every version: overload is for its whole life)."""
 
     profile: Profile
     rows: dict[tuple[str, str], Row] = field(default_factory=dict)

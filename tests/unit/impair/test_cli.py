@@ -1,13 +1,15 @@
 """The command line, the iptables rule we own, and the control socket end to end (no root)."""
 
+import os
 import selectors
+import signal
 import threading
 from pathlib import Path
 
 import pytest
 
 from socklab.impair import control, iptables, profiles
-from socklab.impair.__main__ import main
+from socklab.impair.__main__ import _stop_on_signals, main
 
 from .test_engine import engine
 
@@ -15,7 +17,7 @@ from .test_engine import engine
 def test_list_prints_every_profile(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == ["clean", "lan", "wifi", "lossy", "satellite", "hostile"]
+    assert names == list(profiles.load())
 
 
 def test_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str],
@@ -23,7 +25,7 @@ def test_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str],
     assert main(["--profile", "nope"]) == 2
     assert capsys.readouterr().err == (
         "socklab-impair: error: socklab/impair/profiles.toml: no profile named 'nope'; "
-        "known: clean, lan, wifi, lossy, satellite, hostile\n")
+        f"known: {', '.join(profiles.load())}\n")
     assert main(["--profile", "lossy", "--client-net", ""]) == 2
     assert "give --client-net or set SOCKLAB_CLIENT_SUBNET" in capsys.readouterr().err
     assert main(["--profile", "lossy", "--client-net", "10.0.0.300/24"]) == 2
@@ -64,3 +66,15 @@ def test_control_socket_answers_one_line_per_request(tmp_path: Path) -> None:
         thread.join()
         server.close()
     assert not Path(path).exists()
+
+
+def test_sigterm_ends_the_loop_and_the_handlers_are_put_back() -> None:
+    eng, _wire, _clock = engine(profiles.get("clean"))
+    selector = selectors.DefaultSelector()
+    before = signal.getsignal(signal.SIGTERM)
+    with _stop_on_signals(eng, selector):
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert eng.stopping
+        assert selector.select(0)  # the wakeup socket interrupts a waiting select()
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.set_wakeup_fd(-1) == -1

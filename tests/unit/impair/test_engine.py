@@ -157,9 +157,30 @@ def test_log_lines_and_runtime_control() -> None:
     assert not control.handle(eng, {"cmd": "set", "bogus": 1})["ok"]
 
 
+def test_overload_counts_last_across_config_versions() -> None:
+    eng, wire, _ = engine(profiles.get("clean"))
+    arrive(eng, wire, (1, b"\x60" + b"\0" * 39))  # an IPv6 header: passed, counted
+    assert wire.out == [("one", 1)]
+    control.handle(eng, {"cmd": "set", "profile": "lossy"})
+    assert eng.stats.summary()["overload"]["unparsed"] == 1
+
+
 def test_drain_releases_what_is_held() -> None:
     eng, wire, _ = engine(rule(delay_ms=10_000))
     arrive(eng, wire, (1, udp()), (2, tcp()))
     assert wire.out == []
     assert eng.drain(0.0) == 2
     assert wire.out == [("upto", 2)]
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_failing_log_stops_logging_not_impairing(capsys: pytest.CaptureFixture[str]) -> None:
+    eng, wire, _ = engine(profiles.get("clean"), FullDisk())
+    arrive(eng, wire, (1, udp()), (2, udp()))
+    assert wire.out == [("upto", 2)]
+    assert eng.stats.summary()["overload"] == {"log_failed": 1}
+    assert "the event log failed" in capsys.readouterr().err

@@ -46,7 +46,7 @@ def test_the_hand_written_json_line_equals_the_record(event: Event) -> None:
 def test_a_record_names_the_decision_and_the_rule() -> None:
     rec = record(EVENTS[0])
     assert rec["flags"] == "P." and rec["seq"] == 7 and rec["len"] == 100
-    assert (rec["decision"], rec["rule"]) == ("delay 20.0 ms", "default")
+    assert (rec["decision"], rec["rule"], rec["held_ms"]) == ("delay 20.0 ms", "default", 20.0)
     rec = record(EVENTS[2])
     assert rec["decision"] == ("pass + duplicate + corrupt payload byte 2 bit 5 (undetected)")
     assert rec["corrupt"] == {"byte": 2, "offset": 30, "bit": 5, "detected": False}

@@ -12,7 +12,7 @@ BUILTIN = "socklab/impair/profiles.toml"
 
 def test_the_builtin_profiles_exist_and_round_trip() -> None:
     known = profiles.load()
-    assert list(known) == ["clean", "lan", "wifi", "lossy", "satellite", "hostile"]
+    assert {"clean", "lan", "wifi", "lossy", "satellite", "hostile"} <= set(known)
     for name, prof in known.items():
         assert profiles.from_table(name, profiles.to_table(prof), "x") == prof
     assert known["clean"].rules == ()
