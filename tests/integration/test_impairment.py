@@ -52,15 +52,24 @@ def within(k: int, n: int, p: float, z: float = 2.576) -> bool:
     return abs(k - n * p) <= z * math.sqrt(n * p * (1 - p))
 
 
+def ping(topo, count: int = 15) -> list[float]:
+    out = subprocess.run(["docker", "exec", topo.container("client"), "ping", "-c", str(count),
+                          "-i", "0.2", "server"], capture_output=True, text=True, check=True).stdout
+    rtts = sorted(float(t) for t in re.findall(r"time=([\d.]+) ms", out))
+    assert len(rtts) == count, out
+    return rtts
+
+
 def test_delay_shows_in_the_round_trip(net):
     topo, link = net
+    link.set(config={})
+    base = ping(topo)
     link.set(config={"c2s": {"delay_ms": 40}, "s2c": {"delay_ms": 40}})
-    out = subprocess.run(["docker", "exec", topo.container("client"), "ping", "-c", "10", "-i", "0.2",
-                          "server"], capture_output=True, text=True, check=True).stdout
-    rtts = sorted(float(t) for t in re.findall(r"time=([\d.]+) ms", out))
-    assert len(rtts) == 10, out
-    # base (< 1 ms) + 2 × 40 ms; never less; the median close even on a busy machine
-    assert rtts[0] >= 80 and statistics.median(rtts) <= 90, out
+    delayed = ping(topo)
+    # RTT = base + 2 × 40 ms: never less; the median close to it (against a baseline taken
+    # just before, so that a busy machine's scheduling delays count on both sides)
+    assert delayed[0] >= 80, delayed
+    assert 75 <= statistics.median(delayed) - statistics.median(base) <= 95, (base, delayed)
 
 
 def test_loss_is_what_the_engine_logged_and_what_was_asked(net):
