@@ -10,18 +10,25 @@ PROJECT ?= socklab-dev
 RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),-k $(CHECK)) $(if $(SEED),--seed $(SEED))
 PYTEST_ARGS ?=
 
-.PHONY: help venv images test test-unit lint bench up shell watch down clean clean-images labs grade
+.PHONY: help venv images test test-unit lint bench demo up shell watch down clean clean-images labs grade \
+        grade-all export-student
 
 help:
 	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check)"
 	@echo "make grade LAB=N CODE=dir [FORMAT=gradescope|classroom|junit|prairielearn|json OUT=file]"
 	@echo "                   grade a submission, hidden checks included"
+	@echo "make grade-all LAB=N DIR=submissions [JOBS=K OUT=dir FORMAT=f,.. REDO=1 HOSTS=user@a,user@b]"
+	@echo "                   grade a folder of submissions (one sub-folder per student), K at a time"
+	@echo "make export-student DIR=dir [LABS=1,4]"
+	@echo "                   write the repository students receive (no solutions, hidden checks, bad/)"
 	@echo "make test          the project's own test suite (unit + integration against real containers)"
 	@echo "make test-unit     only the tests that need no Docker"
 	@echo "make images        build the container images (cached; rebuilt when their inputs change)"
 	@echo "make up LAB=N      start lab N's network and leave it up; then make shell S=client|server|router,"
 	@echo "                   make watch (tcpdump on the router), make down"
 	@echo "make bench         measure; writes docs/benchmarks.md and docs/benchmarks.json"
+	@echo "make demo          TCP vs UDP through a lossy router: a table, runs/demo/tcp-vs-udp.csv and .png"
+	@echo "                   [LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]"
 	@echo "make clean         remove every container and network socklab created (make clean-images: images too)"
 
 venv: $(BIN)/.installed
@@ -46,6 +53,17 @@ grade: venv
 	$(SOCKLAB) grade $(or $(LAB),$(error give LAB=N)) $(or $(CODE),$(error give CODE=dir)) \
 	  $(if $(FORMAT),--format $(FORMAT)) $(if $(OUT),--out $(OUT)) $(if $(SEED),--seed $(SEED))
 
+# make grade-all LAB=1 DIR=submissions JOBS=2 [OUT=dir FORMAT=gradescope,junit REDO=1 SEED=n
+#                HOSTS=user@a,user@b REMOTE_ROOT=path IDENTITY=key]
+grade-all: venv
+	$(SOCKLAB) grade-all $(or $(LAB),$(error give LAB=N)) $(or $(DIR),$(error give DIR=folder)) \
+	  --jobs $(or $(JOBS),1) $(if $(OUT),--out $(OUT)) $(if $(FORMAT),--format $(FORMAT)) \
+	  $(if $(REDO),--redo) $(if $(SEED),--seed $(SEED)) $(if $(HOSTS),--hosts $(HOSTS)) \
+	  $(if $(REMOTE_ROOT),--remote-root $(REMOTE_ROOT)) $(if $(IDENTITY),--identity $(IDENTITY))
+
+export-student: venv
+	$(SOCKLAB) export-student $(or $(DIR),$(error give DIR=folder)) $(if $(LABS),--labs $(LABS))
+
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -57,6 +75,11 @@ lint: venv
 
 bench: venv
 	$(BIN)/python -m socklab.bench
+
+# make demo [LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]
+demo: venv
+	$(SOCKLAB) demo $(if $(LOSSES),--losses $(LOSSES)) $(if $(DELAY),--delay-ms $(DELAY)) \
+	  $(if $(SEED),--seed $(SEED)) $(if $(SIZE),--size $(SIZE)) $(if $(OUT),--out $(OUT))
 
 up: venv
 	$(SOCKLAB) up $(or $(LAB),1) --project $(PROJECT) $(if $(CODE),--code $(CODE))

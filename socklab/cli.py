@@ -15,7 +15,18 @@ from pathlib import Path
 
 from rich.console import Console
 
-from socklab import __version__, compose, doctor, engine, images, impairing, report, runner
+from socklab import (
+    __version__,
+    compose,
+    demo,
+    demo_report,
+    doctor,
+    engine,
+    images,
+    impairing,
+    report,
+    runner,
+)
 from socklab import lab as labs
 from socklab.classroom import commands as classroom
 from socklab.errors import LabError, SocklabError
@@ -199,6 +210,20 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     return 0 if all(f.ok or not f.needed for f in findings) else 2
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Send the same data over TCP and over UDP through a lossy router: a table, a CSV, a plot."""
+    console = _console()
+    losses = demo.parse_losses(args.losses)
+    rows = demo.sweep(losses, delay_ms=args.delay_ms, seed=args.seed, size=args.size,
+                      tcp_timeout=args.tcp_timeout, log=lambda msg: console.print(f"[dim]{msg}[/]"))
+    console.print(demo_report.table(rows))
+    csv_path, png_path = demo_report.save(rows, Path(args.out), seed=args.seed)
+    console.print(f"wrote {csv_path} and {png_path}")
+    for problem in demo_report.violations(rows):
+        console.print(f"[yellow]unexpected:[/] {problem}")
+    return 0
+
+
 def cmd_labs(_args: argparse.Namespace) -> int:
     """List the labs (and say what is wrong with any that does not load)."""
     broken = 0
@@ -265,6 +290,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--images", action="store_true", help="remove socklab's images too")
     s.add_argument("--run", help="remove only this run's resources (its Compose project name)")
     sub.add_parser("labs", help=cmd_labs.__doc__)
+    s = sub.add_parser("demo", help=cmd_demo.__doc__)
+    s.add_argument("--losses", default="0,1,5,10,20,30", help="loss rates in %% (default 0,1,5,10,20,30)")
+    s.add_argument("--delay-ms", type=float, default=10.0,
+                   help="delay each way (default 10 ms: with a LAN's RTT, TCP recovers too fast to see)")
+    s.add_argument("--seed", type=int, default=runner.DEFAULT_SEED)
+    s.add_argument("--size", type=int, default=204800, help="bytes per protocol per rate (200 KiB)")
+    s.add_argument("--tcp-timeout", type=float, default=30.0,
+                   help="give up on a TCP transfer after this many seconds (default 30)")
+    s.add_argument("--out", default="runs/demo", help="where the CSV and the PNG go (default runs/demo)")
     sub.add_parser("doctor", help=cmd_doctor.__doc__)
     classroom.add_parsers(sub)
     return p
@@ -273,7 +307,7 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "grade": cmd_grade, "images": cmd_images, "up": cmd_up, "shell": cmd_shell,
     "watch": cmd_watch, "down": cmd_down, "clean": cmd_clean, "labs": cmd_labs,
-    "impair": cmd_impair, "doctor": cmd_doctor,
+    "impair": cmd_impair, "doctor": cmd_doctor, "demo": cmd_demo,
     **classroom.COMMANDS,
 }
 
