@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from typing import Any
 
-from socklab.checking.programs import docker_exec
+from socklab.checking.programs import EXEC_ATTEMPTS, ProgramError, docker_exec, refused, run_exec
 from socklab.errors import PlatformError
 
 PROBE = ["python3", "/socklab/probe.py"]
@@ -20,7 +21,7 @@ def probe(container: str, *args: str, timeout: float = 60.0) -> dict[str, Any]:
     """Run the probe in ``container``, return its JSON; a broken probe is a platform error."""
     argv = docker_exec(container, [*PROBE, *args])
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        out = run_exec(container, [*PROBE, *args], timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise PlatformError(f"the probe did not finish within {timeout} s: {' '.join(argv)}") from exc
     if out.returncode != 0:
@@ -54,13 +55,24 @@ class Background:
     started and listening on return; ``result()`` waits for its JSON."""
 
     def __init__(self, container: str, args: list[str], timeout: float) -> None:
-        self.proc = subprocess.Popen(docker_exec(container, [*PROBE, *args]),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.timeout = timeout
-        first = self.proc.stdout.readline() if self.proc.stdout else ""
-        if '"listening"' not in first:
+        for attempt in range(EXEC_ATTEMPTS):
+            self.proc = subprocess.Popen(docker_exec(container, [*PROBE, *args]),
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            first = self.proc.stdout.readline() if self.proc.stdout else ""
+            if '"listening"' in first:
+                return
             self.proc.kill()
-            raise PlatformError(f"the probe did not start: {first}{self.proc.stderr.read()}")
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            if '"in_use"' in first:  # what holds the port can only be the code under test
+                raise ProgramError(
+                    f"the checker could not listen on port {json.loads(first)['in_use']} in "
+                    f"{container}: a program under test holds it (the checker needs that port)")
+            if not refused(self.proc.wait(), err):
+                raise PlatformError(f"the probe did not start: {first}{err}")
+            time.sleep(0.1 * (attempt + 1))
+        raise ProgramError(f"{container} had no process to spare for the checker: the programs "
+                           f"under test hold every process the container may have (its pids limit)")
 
     def result(self) -> dict[str, Any]:
         try:

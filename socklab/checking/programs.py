@@ -1,8 +1,10 @@
 """Start, watch and stop the programs of the code under test inside the lab containers.
 
-Programs run as the unprivileged ``student`` user from /scratch. Their output goes
-to a log on the host (``ARTIFACTS/NAME.log``) through the attached ``docker exec``,
-out of the student's reach; while that ``docker exec`` runs, the program runs.
+Programs run as the unprivileged ``student`` user from /scratch, started through
+``/socklab/launch.py`` (nice 19, first to go when memory runs out, output capped inside
+the container). Their output goes to a log on the host (``ARTIFACTS/NAME.log``) through
+the attached ``docker exec``, out of the student's reach; while that ``docker exec``
+runs, the program runs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,47 @@ from socklab.lab import Lab, Program
 
 STUDENT = "student"
 OUTPUT_LIMIT = 1 << 20  # bytes of one program's output kept; the rest is counted and dropped
+LAUNCH = ["python3", "/socklab/launch.py", str(OUTPUT_LIMIT - 4096), "--"]  # room for its note
+ESCAPE = "\u241b".encode()  # shown for ESC: program output must not drive the reader's terminal
+EXEC_ATTEMPTS = 8
+# The container's memory limit and the kernel's count of out-of-memory kills there
+# (cgroup v2, else v1).
+MEMORY = " ".join(f"/sys/fs/cgroup/{f}" for f in ("memory.max", "memory/memory.limit_in_bytes",
+                                                  "memory.events", "memory/memory.oom_control"))
+# Its process limit and how many forks it refused for it (``max N``): read with a plain
+# `cat`, which needs no fork, however full the process table is.
+PIDS = [f"/sys/fs/cgroup/{f}" for f in ("pids.max", "pids.events", "pids/pids.max", "pids/pids.events")]
+
+
+class ProgramError(AssertionError):
+    """The code under test did not start or did not get ready: the student's to fix."""
+
+
+def refused(returncode: int, stderr: str) -> bool:
+    """Docker could not start a command in the container: it had no process to spare.
+
+    Under a fork bomb the container sits at its pids limit, and runc then fails now and
+    then to start the threads of a new ``docker exec`` (``OCI runtime exec failed``).
+    """
+    return returncode == 126 and "OCI runtime exec failed" in stderr
+
+
+def run_exec(container: str, argv: list[str], *, user: str = "0",
+             timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """A ``docker exec`` of the checker's, run to its end; tried again while refused.
+
+    Refused to the end is the student's failure: only the programs under test fill the
+    container's process table.
+    """
+    for attempt in range(EXEC_ATTEMPTS):
+        out = subprocess.run(docker_exec(container, argv, user=user), capture_output=True,
+                             text=True, timeout=timeout, check=False)
+        if not refused(out.returncode, out.stderr):
+            return out
+        time.sleep(0.1 * (attempt + 1))
+    raise ProgramError(f"{container} had no process to spare for the checker "
+                       f"({out.stderr.strip()}): the programs under test hold every process "
+                       f"the container may have (its pids limit; threads count too)")
 
 
 class Capture(threading.Thread):
@@ -37,23 +80,23 @@ class Capture(threading.Thread):
         while chunk := self.stream.read1(65536):  # type: ignore[attr-defined]
             room = OUTPUT_LIMIT - len(self.kept)
             keep, self.dropped = chunk[:max(room, 0)], self.dropped + max(len(chunk) - room, 0)
+            keep = keep.replace(b"\x1b", ESCAPE)
             self.kept += keep
             if self.sink is not None and keep:
                 self.sink.write(keep)
                 self.sink.flush()
+            if self.dropped > OUTPUT_LIMIT:
+                time.sleep(0.01)  # past the container's own cap: read it slowly, not at any cost
         if self.sink is not None and self.dropped:
             self.sink.write(self.note().encode())
             self.sink.flush()
 
     def note(self) -> str:
-        return f"\n[socklab: {self.dropped} more bytes of output dropped]\n" if self.dropped else ""
+        return (f"\n[socklab: {self.dropped} more bytes of output dropped by the checker]\n"
+                if self.dropped else "")
 
     def text(self) -> str:
         return self.kept.decode(errors="replace") + self.note()
-
-
-class ProgramError(AssertionError):
-    """The code under test did not start or did not get ready: the student's to fix."""
 
 
 @dataclass
@@ -81,6 +124,8 @@ class Programs:
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         self.captures: dict[str, Capture] = {}
         self.starts: dict[str, int] = {}
+        self.refused_before: dict[str, int] = {}  # forks refused on its host before it started
+        self.hosts: set[str] = set()  # where the student's programs ran
 
     def log_path(self, name: str) -> Path:
         return Path(self.ctx.artifacts) / f"{name}.log"
@@ -94,12 +139,16 @@ class Programs:
         if not (Path(self.ctx.code) / program.file).is_file():
             raise ProgramError(f"the code under test has no {program.file} (looked in {self.ctx.code})")
         self.stop(name)
+        self.hosts.add(program.host)
+        self.refused_before[name] = self.process_limit(program.host)[1]
         self.starts[name] = self.starts.get(name, 0) + 1
         log = self.log_path(name).open("ab")
+        if log.tell() and not self.log_path(name).read_bytes().endswith(b"\n"):
+            log.write(b"\n")  # the last run was cut off mid-line
         log.write(f"--- start {self.starts[name]}: {shlex.join(self.argv(program, extra))}\n".encode())
         log.flush()
         proc = subprocess.Popen(
-            docker_exec(self.ctx.container(program.host), self.argv(program, extra),
+            docker_exec(self.ctx.container(program.host), [*LAUNCH, *self.argv(program, extra)],
                         user=STUDENT, workdir="/lab/code"),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.running[name] = proc
@@ -113,6 +162,7 @@ class Programs:
     def ensure(self, name: str, timeout: float = 10.0) -> None:
         """The program running and ready: reuse it if alive, else (re)start and wait."""
         if self.alive(name):
+            self.check_process_limit(name)
             return
         self.start(name)
         self.wait_ready(name, timeout)
@@ -126,14 +176,15 @@ class Programs:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive(name):
-                raise ProgramError(f"{program.file} exited (code {self.running[name].returncode}) "
-                                   f"before listening on port {port}")
-            out = subprocess.run(docker_exec(self.ctx.container(program.host),
-                                             ["ss", "-H", flag, f"sport = :{port}"]),
-                                 capture_output=True, text=True, check=False)
+                code = self.running[name].returncode
+                why = self.killed(program.host, code)
+                raise ProgramError(f"{program.file} exited (code {code}) before listening on port "
+                                   f"{port}" + (f": it was {why}" if why else ""))
+            out = run_exec(self.ctx.container(program.host), ["ss", "-H", flag, f"sport = :{port}"])
             if out.returncode != 0:
                 raise PlatformError(f"ss failed in {program.host}: {out.stderr.strip()}")
             if out.stdout.strip():
+                self.check_process_limit(name)
                 return
             time.sleep(0.05)
         raise ProgramError(f"{program.file} did not listen on port {port} within {timeout:g} s")
@@ -144,8 +195,10 @@ class Programs:
         if not (Path(self.ctx.code) / program.file).is_file():
             raise ProgramError(f"the code under test has no {program.file} (looked in {self.ctx.code})")
         argv = self.argv(program, extra)
+        self.hosts.add(program.host)
+        refused_before = self.process_limit(program.host)[1]
         start = time.monotonic()
-        proc = subprocess.Popen(docker_exec(self.ctx.container(program.host), argv,
+        proc = subprocess.Popen(docker_exec(self.ctx.container(program.host), [*LAUNCH, *argv],
                                             user=STUDENT, workdir="/lab/code"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL)
@@ -159,17 +212,75 @@ class Programs:
             proc.wait()
             timed_out = True
         out.join(), err.join()
-        finished = Finished(argv, proc.returncode, out.text(), err.text(),
+        why = "" if timed_out else self.killed(program.host, proc.returncode)
+        limit, refused = self.process_limit(program.host)
+        if refused > refused_before:  # what it left behind must not starve the checks to come
+            self.kill_all(program.host)
+            why = (f"{why}; " if why else "") + (f"stopped: it, or what it started, hit the "
+                                                 f"{program.host} container's limit of {limit} "
+                                                 f"processes (threads count too)")
+        finished = Finished(argv, proc.returncode, out.text(),
+                            err.text() + (f"\n[socklab: {program.file} was {why}]\n" if why else ""),
                             time.monotonic() - start, timed_out)
         with self.log_path(name).open("a") as log:
             log.write(f"--- run: {shlex.join(argv)} (exit {finished.returncode}"
                       f"{', timed out' if timed_out else ''})\n{finished.stdout}{finished.stderr}")
         return finished
 
-    def kill_all(self, host: str) -> None:
-        """Kill every student process in a container (kill -1 as the student reaches only those)."""
-        subprocess.run(docker_exec(self.ctx.container(host), ["kill", "-KILL", "-1"], user=STUDENT),
-                       capture_output=True, check=False)
+    def kill_all(self, host: str) -> bool:
+        """Kill every student process in a container (kill -1 as the student reaches only those).
+
+        All are stopped first, so that none forks while the kill goes round (a fork bomb).
+        Running as the student, the kill can itself be killed by a program that kills all it
+        can: then, as when Docker refuses it, it is tried again. True when it went round.
+        """
+        argv = docker_exec(self.ctx.container(host),
+                           ["sh", "-c", "kill -STOP -1; kill -KILL -1; kill -KILL -1"], user=STUDENT)
+        for attempt in range(EXEC_ATTEMPTS):
+            out = subprocess.run(argv, capture_output=True, text=True, check=False)
+            if out.returncode != 137 and not refused(out.returncode, out.stderr):
+                return True
+            time.sleep(0.05 * attempt)
+        return False
+
+    def stop_host(self, host: str) -> None:
+        """Stop the programs on ``host`` and kill whatever else of the student's runs there."""
+        self.kill_all(host)
+        for name in [n for n in self.running if self.lab.programs[n].host == host]:
+            self.stop(name)  # collects what the kill ended
+
+    def process_limit(self, host: str) -> tuple[int, int]:
+        """The host's process limit, and how many forks it has refused for it so far."""
+        lines = run_exec(self.ctx.container(host), ["cat", *PIDS]).stdout.split("\n")
+        limit = next((int(line) for line in lines if line.isdigit()), 0)
+        return limit, sum(int(line.split()[1]) for line in lines if line.startswith("max "))
+
+    def check_process_limit(self, name: str) -> None:
+        """Stop the host's programs, and fail, if they hit its process limit since ``name`` started.
+
+        A fork bomb would otherwise starve the checks that follow (and the checker's own
+        commands there) until the lab's time runs out.
+        """
+        program = self.lab.programs[name]
+        limit, refused = self.process_limit(program.host)
+        if refused > self.refused_before.get(name, 0):
+            self.stop_host(program.host)
+            raise ProgramError(
+                f"the programs in the {program.host} container hit its limit of {limit} processes "
+                f"(threads count too) and were stopped: {program.file}, or what it started, kept "
+                f"creating processes (a fork bomb?)")
+
+    def killed(self, host: str, returncode: int | None) -> str:
+        """How a program that got a SIGKILL the checker did not send was killed, or ""."""
+        if returncode not in (137, -9):
+            return ""
+        lines = run_exec(self.ctx.container(host), ["sh", "-c", f"cat {MEMORY} 2>/dev/null"]
+                         ).stdout.splitlines()
+        if not any(line.startswith("oom_kill ") and line.split()[1] != "0" for line in lines):
+            return "killed (SIGKILL)"
+        limit = next((f" of {int(line) >> 20} MiB" for line in lines if line.isdigit()), "")
+        return (f"killed by the kernel: the programs in the {host} container went over its "
+                f"memory limit{limit}")
 
     def stop(self, name: str) -> None:
         proc = self.running.pop(name, None)
@@ -187,8 +298,11 @@ class Programs:
                 capture.sink.close()
 
     def stop_all(self) -> None:
+        """Stop every program, and whatever they left behind (detached children included)."""
         for name in list(self.running):
             self.stop(name)
+        for host in sorted(self.hosts):
+            self.kill_all(host)
 
     def tail(self, name: str, lines: int = 15) -> str:
         """The last lines of a program's output, as evidence for a failed check."""

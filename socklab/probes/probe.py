@@ -17,6 +17,7 @@ A payload SPEC is ``empty``, ``all-bytes`` (0..255), ``text:WORDS`` or
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import itertools
 import json
@@ -124,7 +125,12 @@ def tcp_abort(args: argparse.Namespace) -> dict:
 
 def tcp_serve(args: argparse.Namespace) -> dict:
     """Accept one client, read its message (until a pause or EOF), answer ``--reply``."""
-    listener = socket.create_server(("", args.port), reuse_port=False)
+    try:
+        listener = socket.create_server(("", args.port), reuse_port=False)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        return {"error": f"port {args.port} is in use", "in_use": args.port}  # by student code
     listener.settimeout(args.timeout)
     print(json.dumps({"listening": args.port}), flush=True)
     try:
