@@ -41,3 +41,24 @@ def test_doctor_reports_what_this_machine_supports(capsys):
     out = capsys.readouterr().out
     assert "ok  Docker engine" in out and "ok  NFQUEUE" in out
     assert "netem" in out  # reported either way; socklab does not need it
+
+
+def test_runtime_control_of_an_impaired_lab(capfd):
+    project = f"socklab-itest-imp-{os.getpid()}"
+    assert main(["up", "1", "--project", project, "--profile", "lan", "--seed", "4"]) == 0
+    try:
+        assert "the link is impaired: profile lan, seed 4" in capfd.readouterr().out
+        assert main(["impair", "show", "--project", project]) == 0
+        shown = capfd.readouterr().out
+        assert '"profile": "lan"' in shown and '"seed": 4' in shown
+        assert main(["impair", "set", '{"update": {"c2s": {"loss": 1.0}}}',
+                     "--project", project]) == 0
+        assert '"version": 2' in capfd.readouterr().out  # applied as a new config version
+        # every ping is now lost on the way out: the change took effect
+        assert main(["shell", "client", "--project", project, "-c",
+                     "ping -c 2 -W 1 server"]) != 0
+        assert main(["impair", "stats", "--project", project]) == 0
+        assert "c2s" in capfd.readouterr().out
+        assert main(["impair", "set", "not json", "--project", project]) == 2
+    finally:
+        assert main(["down", "--project", project]) == 0
