@@ -65,7 +65,8 @@ export-student: venv
 	$(SOCKLAB) export-student $(or $(DIR),$(error give DIR=folder)) $(if $(LABS),--labs $(LABS))
 
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -d tests ]; then $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else echo "no tests/ here (a student template): use make lab-N"; fi
 
 test-unit: venv
 	$(BIN)/python -m pytest -m "not docker" $(PYTEST_ARGS)

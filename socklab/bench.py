@@ -9,19 +9,22 @@ from the whole JSON. Benchmarks report figures; tests, not benchmarks, check cor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from socklab import engine, images, runner
+from socklab import compose, engine, images, impairing, runner
 from socklab import lab as labs
 from socklab.grading.result import write_atomic
 
@@ -112,8 +115,120 @@ def grading_suite() -> list[Figure]:
     return figures
 
 
+def _class_of(n: int, root: Path) -> Path:
+    """``n`` submissions of lab 1: solutions, starters and known-wrong ones, in turn."""
+    lab = labs.find("1")
+    kinds = [lab.solution, lab.starter, *(b.path for b in lab.bad_submissions())]
+    for i in range(n):
+        kind, dest = kinds[i % len(kinds)], root / f"student{i:02d}"
+        if kind in (lab.solution, lab.starter):
+            shutil.copytree(kind, dest)
+        else:
+            laid = labs.lay_over(lab.solution, kind)
+            shutil.move(laid, dest)
+    return root
+
+
+def classroom_suite(n: int = 8) -> list[Figure]:
+    """Batch grading throughput: lab 1, ``n`` submissions, K = 1, 2 and 4 at once."""
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="socklab-bench-") as tmp:
+        subs = _class_of(n, Path(tmp) / "subs")
+        for k in (1, 2, 4):
+            argv = [*SOCKLAB, "grade-all", "1", str(subs), "--jobs", str(k), "--out",
+                    f"{tmp}/out-{k}"]
+            log = Path(tmp) / f"grade-all-{k}.log"
+            start = time.monotonic()
+            with log.open("w") as out:
+                proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                        env={**os.environ, "SOCKLAB_RUNS": f"{tmp}/runs"})
+            loads = []  # the machine is shared: say how loaded it was meanwhile
+            while True:
+                loads.append(os.getloadavg()[0])
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=2)
+                    break
+            seconds = time.monotonic() - start
+            if proc.returncode != 0:
+                raise SystemExit(f"{' '.join(argv)} failed (exit {proc.returncode}):\n"
+                                 f"{log.read_text()[-3000:]}")
+            figures.append(Figure(
+                "classroom", f"lab 1, {n} submissions, K = {k}: throughput",
+                round(n * 60 / seconds, 2), "submissions/min",
+                f"make grade-all LAB=1 DIR=submissions JOBS={k}",
+                f"{n} submissions (solutions, starters, known-wrong) graded in {seconds:.0f} s, "
+                f"hidden checks included; 1-minute load average meanwhile {min(loads):.1f} to "
+                f"{max(loads):.1f} (mean {statistics.fmean(loads):.1f})"))
+    return figures
+
+
+def _bulk(topo: compose.Topology, size: int) -> dict:
+    """One-way TCP, client to server, through the router; the sender's view."""
+    sink = subprocess.Popen(["docker", "exec", topo.container("server"), "python3",
+                             "/socklab/bulk.py", "sink", "--port", "9000"],
+                            stdout=subprocess.PIPE, text=True)
+    assert sink.stdout is not None and "listening" in sink.stdout.readline()
+    out = subprocess.run(["docker", "exec", topo.container("client"), "python3", "/socklab/bulk.py",
+                          "send", "--host", "server", "--port", "9000", "--bytes", str(size)],
+                         capture_output=True, text=True, check=True).stdout
+    received = json.loads(sink.communicate(timeout=120)[0].strip().splitlines()[-1])
+    sent = json.loads(out)
+    if received["sha256"] != sent["sha256"]:
+        raise SystemExit("bulk transfer through the router arrived damaged")
+    return sent
+
+
+def _late(topo: compose.Topology, link: impairing.Link, rate: int, seconds: float = 3.0) -> dict:
+    """Send UDP at ``rate`` packets/s through a fixed 5 ms delay; the engine's own account
+    of how late it released them (actual release minus intended)."""
+    link.set(config={"c2s": {"delay_ms": 5}})
+    subprocess.run(["docker", "exec", topo.container("client"), "python3", "/socklab/probe.py",
+                    "udp-send", "--host", "server", "--port", "9001", "--count",
+                    str(int(rate * seconds)), "--interval-ms", str(1000 / rate)],
+                   capture_output=True, check=True)
+    return next(r for r in link.stats()["rules"] if r.get("direction") == "c2s")
+
+
+def impair_suite() -> list[Figure]:
+    """The engine beside plain forwarding in one run: TCP throughput, packets/s, delay precision."""
+    images.ensure()
+    size = 200_000_000
+    code = labs.find("1").solution
+    with runner.topology(code, compose.new_project("socklab-bench")) as topo:
+        plain = _bulk(topo, size)
+    with tempfile.TemporaryDirectory(prefix="socklab-bench-") as tmp:
+        Path(tmp).chmod(0o777)
+        impairment = compose.Impairment("clean", 1, Path(tmp))
+        with runner.topology(code, compose.new_project("socklab-bench"), impairment) as topo:
+            link = impairing.Link(topo.container("impair"), Path(tmp))
+            before = sum(r.get("packets", 0) for r in link.stats()["rules"])
+            through = _bulk(topo, size)
+            packets = sum(r.get("packets", 0) for r in link.stats()["rules"]) - before
+            lateness = {rate: _late(topo, link, rate) for rate in (1000, 10000)}
+    how = "200 MB one-way TCP, client to server through the router (socklab/probes/bulk.py)"
+    figures = [
+        Figure("impair", "TCP throughput, plain kernel forwarding", plain["mb_per_s"], "MB/s",
+               "make bench", how),
+        Figure("impair", "TCP throughput through the engine, no impairment", through["mb_per_s"],
+               "MB/s", "make bench", how + "; every packet queued, decided and logged"),
+        Figure("impair", "packets per second through the engine (TCP bulk)",
+               round(packets / through["elapsed"]), "packets/s", "make bench",
+               "packets the engine decided during the bulk transfer / its duration"),
+    ]
+    for rate, rule in lateness.items():
+        late = rule.get("late_ms") or {}
+        for q in ("p50", "p99"):
+            figures.append(Figure("impair", f"delay error {q} at {rate} packets/s",
+                                  late.get(q, float("nan")), "ms", "make bench",
+                                  "|actual release − configured| of a fixed 5 ms delay, "
+                                  "UDP at that rate for 3 s, from the engine's statistics"))
+    return figures
+
+
 SUITES: dict[str, Callable[[], list[Figure]]] = {"platform": platform_suite,
-                                                 "grading": grading_suite}
+                                                 "grading": grading_suite,
+                                                 "classroom": classroom_suite,
+                                                 "impair": impair_suite}
 
 
 def load() -> list[dict]:

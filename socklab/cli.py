@@ -245,7 +245,8 @@ def parser() -> argparse.ArgumentParser:
 
     def code_args(s: argparse.ArgumentParser) -> None:
         s.add_argument("lab", help="lab number or folder name, e.g. 1 or 01-tcp-echo")
-        s.add_argument("--code", help="the folder with the code to check (default: the solution)")
+        s.add_argument("--code", help="the folder with the code to check (default: the solution, "
+                       "or the starter where there is none)")
         s.add_argument("--bad", help="run one of the lab's known-wrong submissions instead")
 
     s = sub.add_parser("run", help=cmd_run.__doc__)

@@ -1,0 +1,225 @@
+"""Grade a folder of submissions, one per student, on K isolated lab instances at once.
+
+Which students to grade is a pure decision (``plan``); grading is a pool of slots, each a
+thread with its own ``Grader`` (this machine, or a connection to a grading host), that
+take submissions from a ``Scheduler``. Nothing one submission does stops the batch: a
+verdict, a platform error and a bug of ours all end as that student's stored result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+import stat
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from socklab import __version__, runner
+from socklab.classroom.schedule import Scheduler
+from socklab.classroom.store import Record, Store
+from socklab.errors import LabError, SocklabError
+from socklab.grading.feedback import FormatOptions
+from socklab.grading.result import LabResult
+from socklab.lab import Lab
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str  # the folder's name
+    path: Path  # the submission folder
+    code: Path  # the code under test in it
+    digest: str  # of every file under ``code``
+
+
+def digest(folder: Path) -> str:
+    """A hash of a folder's files (names and bytes; a symlink by its target, never followed;
+    ``__pycache__`` left out)."""
+    h = hashlib.sha256()
+    files = (p for p in folder.rglob("*") if (not p.is_dir() or p.is_symlink())
+             and "__pycache__" not in p.relative_to(folder).parts)
+    for path in sorted(files):
+        rel = path.relative_to(folder).as_posix().encode()
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            body = f"-> {path.readlink()}".encode()
+        else:  # a FIFO or a device is hashed by its kind: reading it could block forever
+            body = path.read_bytes() if stat.S_ISREG(mode) else f"special {mode:o}".encode()
+        h.update(len(rel).to_bytes(8, "big") + rel + len(body).to_bytes(8, "big") + body)
+    return h.hexdigest()[:16]
+
+
+def code_folder(submission: Path, lab: Lab) -> Path:
+    """Where the code under test is: the folder itself, or, for a whole student
+    repository (the template), its ``labs/NN-slug/starter/``."""
+    in_repo = submission / "labs" / lab.name / "starter"
+    if lab.missing_files(submission) == [p.file for p in lab.programs.values()] and in_repo.is_dir():
+        return in_repo
+    return submission
+
+
+def submissions(folder: Path, lab: Lab) -> list[Submission]:
+    """One submission per sub-folder (hidden ones skipped), sorted by name."""
+    if not folder.is_dir():
+        raise LabError(f"{folder}: no such folder of submissions")
+    found = []
+    for path in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        code = code_folder(path.resolve(), lab)
+        found.append(Submission(path.name, path.resolve(), code, digest(code)))
+    if not found:
+        raise LabError(f"{folder} has no submission folders (one folder per student)")
+    return found
+
+
+def why_grade(sub: Submission, lab: Lab, seed: int | None, result: LabResult | None,
+              record: Record | None, redo: bool = False) -> str | None:
+    """Why ``sub`` must be graded (again), or None when its stored result stands."""
+    if redo:
+        return "--redo"
+    if result is None or record is None:
+        return "not graded yet"
+    if record.lab != lab.name or result.lab != lab.name:
+        return f"graded for another lab ({record.lab})"
+    if record.digest != sub.digest:
+        return "the submission changed since it was graded"
+    if record.seed != seed:
+        return f"graded with seed {record.seed}, not {seed}"
+    if result.status == "error":
+        return "the platform failed last time"
+    return None
+
+
+def plan(subs: list[Submission], lab: Lab, seed: int | None, store: Store,
+         redo: bool = False) -> tuple[list[Submission], list[Submission]]:
+    """(to grade, to keep) for this batch."""
+    grade: list[Submission] = []
+    keep: list[Submission] = []
+    for sub in subs:
+        (grade if why_grade(sub, lab, seed, *store.load(sub.student), redo) else keep).append(sub)
+    return grade, keep
+
+
+class HostFailure(SocklabError):
+    """A grading host failed (not the submission): it is dropped and the submission re-run."""
+
+
+class Grader(Protocol):
+    """One grading slot: grades one submission at a time."""
+
+    def start(self) -> None: ...  # raises HostFailure when the host is unusable
+    def grade(self, lab: Lab, sub: Submission, seed: int | None) -> LabResult: ...
+    def close(self) -> None: ...
+
+
+class LocalGrader:
+    """A slot on this machine: ``runner.run``, hidden checks included."""
+
+    def start(self) -> None:
+        pass
+
+    def grade(self, lab: Lab, sub: Submission, seed: int | None) -> LabResult:
+        return runner.run(lab, sub.code, seed=seed, hidden=True,
+                          reproduce=f"make lab-{lab.number} CODE={shlex.quote(str(sub.code))}")
+
+    def close(self) -> None:
+        pass
+
+
+def error_result(lab: Lab, sub: Submission, message: str) -> LabResult:
+    return LabResult(lab=lab.name, title=lab.title, code=str(sub.code), status="error",
+                     message=message, version=__version__)
+
+
+@dataclass
+class Batch:
+    """One batch: the lab, what to grade, where the results go, and how to report them."""
+
+    lab: Lab
+    todo: list[Submission]
+    store: Store
+    seed: int | None = None
+    formats: list[str] = field(default_factory=list)
+    options: FormatOptions = field(default_factory=FormatOptions)
+    on_done: Callable[[Submission, LabResult, str], None] = lambda _s, _r, _h: None
+
+    def run(self, slots: dict[str, list[Grader]]) -> Scheduler:
+        """Grade ``todo`` on the slots of each host; return the final schedule."""
+        sched = Scheduler.of(list(slots), [s.student for s in self.todo])
+        self._sched, self._cond = sched, threading.Condition()
+        self._by_name = {s.student: s for s in self.todo}
+        threads = [threading.Thread(target=self._slot, args=(host, grader), daemon=True,
+                                    name=f"grade-{host}-{i}")
+                   for host, graders in slots.items() for i, grader in enumerate(graders)]
+        for t in threads:
+            t.start()
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.5)  # a bounded join lets Ctrl-C in
+        except KeyboardInterrupt:
+            with self._cond:
+                sched.pending.clear()  # take no more; the running ones finish and are kept
+                self._cond.notify_all()
+            raise
+        return sched
+
+    def _slot(self, host: str, grader: Grader) -> None:
+        sched, cond = self._sched, self._cond
+        try:
+            grader.start()
+        except HostFailure as exc:
+            with cond:
+                sched.host_down(host, str(exc))
+                cond.notify_all()
+            return
+        try:
+            while (student := self._take(host)) is not None:
+                try:
+                    if not self._grade_one(host, grader, self._by_name[student]):
+                        return
+                except BaseException as exc:  # storing failed: never leave it "running" forever
+                    with cond:
+                        sched.abandon(host, student, f"the batch failed to store it: {exc!r}")
+                        cond.notify_all()
+                    raise
+        finally:
+            grader.close()
+
+    def _grade_one(self, host: str, grader: Grader, sub: Submission) -> bool:
+        """Grade and store one submission; False when the host failed (the slot stops)."""
+        self.store.forget(sub.student)
+        try:
+            result = grader.grade(self.lab, sub, self.seed)
+        except HostFailure as exc:
+            with self._cond:
+                kept = self._sched.fail(host, sub.student, str(exc))
+                self._cond.notify_all()
+            if not kept:
+                reason = self._sched.given_up[sub.student]
+                self._finish(host, sub, error_result(self.lab, sub, reason), complete=False)
+            return False
+        except Exception:  # a bug of ours: this student's result says so, the batch goes on
+            result = error_result(self.lab, sub, "internal error while grading:\n"
+                                  + traceback.format_exc(limit=5))
+        self._finish(host, sub, result)
+        return True
+
+    def _take(self, host: str) -> str | None:
+        with self._cond:
+            while (student := self._sched.take(host)) is None:
+                if not self._sched.should_wait(host):
+                    return None
+                self._cond.wait()
+            return student
+
+    def _finish(self, host: str, sub: Submission, result: LabResult, complete: bool = True) -> None:
+        record = Record(sub.student, self.lab.name, sub.digest, self.seed, host, result.started_at)
+        self.store.save(result, record, self.formats, self.options)
+        if complete:
+            with self._cond:
+                self._sched.complete(host, sub.student)
+                self._cond.notify_all()
+        self.on_done(sub, result, host)

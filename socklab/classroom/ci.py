@@ -1,0 +1,101 @@
+"""The CI files of the student template, one grading step (or job) per exported lab.
+
+Each runs ``make grade`` exactly as documented (``make help``); the tests parse the
+files and run the same commands in an export.
+"""
+
+from __future__ import annotations
+
+import json
+
+from socklab.lab import Lab
+
+GITHUB = ".github/workflows/classroom.yml"
+GITLAB = ".gitlab-ci.yml"
+
+
+def code_path(lab: Lab) -> str:
+    """Where a student's code for ``lab`` is in the template: the starter they edit."""
+    return f"labs/{lab.name}/starter"
+
+
+def grade_command(lab: Lab, fmt: str, out: str) -> str:
+    return f"make grade LAB={lab.number} CODE={code_path(lab)} FORMAT={fmt} OUT={out}"
+
+
+def _q(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+
+
+def github(labs: list[Lab]) -> str:
+    """GitHub Actions: grade each lab, then report the points to GitHub Classroom."""
+    steps, env = [], []
+    for lab in labs:
+        runner = f"lab-{lab.number}"
+        steps.append(f"""      - name: {_q(f"Lab {lab.number}: {lab.title}")}
+        id: {runner}
+        continue-on-error: true  # a failed check must not stop the other labs or the report
+        run: {grade_command(lab, "classroom", f"grades/{runner}.json")}
+""")
+        env.append(f"          {runner.upper()}_RESULTS: \"${{{{ steps.{runner}.outputs.result }}}}\"\n")
+    return f"""# Grades every push with socklab's checker (the one `make lab-N` runs) and reports the
+# points to GitHub Classroom. Written by `socklab export-student`.
+#
+# The images are built from Debian packages on the runner: set the repository (or
+# organization) variable SOCKLAB_DEBIAN_MIRROR to the URL of a Debian archive mirror.
+name: Autograding
+"on":
+  push:
+  workflow_dispatch:
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    timeout-minutes: 30
+    env:
+      SOCKLAB_DEBIAN_MIRROR: ${{{{ vars.SOCKLAB_DEBIAN_MIRROR }}}}
+    steps:
+      - uses: actions/checkout@v4
+      - name: Install what building the images needs
+        run: sudo apt-get update -qq && sudo apt-get install -y -qq debootstrap debian-archive-keyring
+      - name: Build the images
+        run: sudo --preserve-env=SOCKLAB_DEBIAN_MIRROR make images
+{"".join(steps)}      - name: Report the points
+        if: always()
+        uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+{"".join(env)}        with:
+          runners: {",".join(f"lab-{lab.number}" for lab in labs)}
+"""
+
+
+def gitlab(labs: list[Lab]) -> str:
+    """GitLab CI: one job per lab, JUnit XML as the test report of the merge request."""
+    jobs = "".join(f"""
+lab-{lab.number}:
+  extends: .grade
+  script:
+    - {grade_command(lab, "junit", f"grades/lab-{lab.number}.xml")}
+  artifacts:
+    when: always
+    paths: [grades/]
+    reports:
+      junit: grades/lab-{lab.number}.xml
+""" for lab in labs)
+    return f"""# Grades every push with socklab's checker (the one `make lab-N` runs); GitLab shows
+# the checks from the JUnit report. Written by `socklab export-student`.
+#
+# Needs a GitLab runner with the shell executor, tagged `socklab`, on a Linux machine
+# with Docker (the runner's user in the docker group), Python 3.11+ and make; build the
+# images there once, as root, in any copy of this repository: `sudo make images`.
+stages: [grade]
+
+.grade:
+  stage: grade
+  tags: [socklab]
+  timeout: 30m
+{jobs}"""

@@ -1,0 +1,99 @@
+"""`socklab grade-all` on this machine: K at a time, every output, a hostile submission
+that does not stop the batch, and a re-run that grades nothing twice."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from socklab import lab as labs
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("built_images")]
+LAB1 = labs.find("1")
+
+HOSTILE = '''"""Claims success, tries to kill the grader, floods its output, then dies."""
+import os, signal, sys
+print("PASSED  15/15 points: all checks passed", flush=True)
+for pid in (os.getppid(), 1):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError as exc:
+        print("kill", pid, exc, flush=True)
+sys.stdout.write("x" * 3_000_000)
+raise SystemExit(3)
+'''
+
+
+def make_submissions(root):
+    """alice: the solution; bob: the starter; carol: a known-wrong one; mallory: hostile."""
+    root.mkdir()
+    shutil.copytree(LAB1.solution, root / "alice")
+    shutil.copytree(LAB1.starter, root / "bob")
+    shutil.copytree(LAB1.solution, root / "carol")
+    shutil.copy(LAB1.bad("truncates").path / "server.py", root / "carol" / "server.py")
+    shutil.copytree(LAB1.solution, root / "mallory")
+    (root / "mallory" / "server.py").write_text(HOSTILE)
+    os.mkfifo(root / "mallory" / "pipe")  # a grader that reads every file would hang here
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return root
+
+
+def grade_all(*args, env=None, timeout=900):
+    return subprocess.run([sys.executable, "-m", "socklab.cli", "grade-all", *args],
+                          capture_output=True, text=True, timeout=timeout, check=False,
+                          env={**os.environ, **(env or {})})
+
+
+def gradebook(out):
+    with (out / "gradebook.csv").open() as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+@pytest.mark.slow
+def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
+    subs, out = make_submissions(tmp_path / "subs"), tmp_path / "out"
+    env = {"SOCKLAB_RUNS": str(tmp_path / "runs")}
+    run = grade_all("1", str(subs), "--jobs", "2", "--out", str(out), "--format",
+                    "gradescope,junit", env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    book = gradebook(out)
+    assert sorted(book) == ["alice", "bob", "carol", "mallory"]
+    assert (book["alice"]["status"], book["alice"]["total"], book["alice"]["max"]) == \
+        ("passed", "15", "15")
+    assert (book["bob"]["status"], book["bob"]["total"]) == ("failed", "0")
+    assert book["carol"]["status"] == "failed"
+    assert book["carol"]["1.6 test_echo_one_mebibyte"] == "0"
+    assert book["carol"]["1.2 test_echo_short_message"] == "1"
+    # the hostile server earns nothing (its client is the solution's, and earns its points)
+    assert book["mallory"]["status"] == "failed" and book["mallory"]["1.1 test_server_listens"] == "0"
+    assert book["mallory"]["1.10 test_client_prints_reply"] == book["mallory"]["total"] == "2"
+    for student in book:
+        folder = out / "students" / student
+        assert {"result.json", "batch.json", "report.html", "gradescope.json",
+                "junit.xml"} <= {p.name for p in folder.iterdir()}
+        ET.parse(folder / "junit.xml")
+        assert json.loads((folder / "result.json").read_text())["lab"] == LAB1.name
+    page = (out / "index.html").read_text()
+    assert "href='students/carol/report.html'" in page and "scores.png" in page
+    assert "1 MiB of random bytes" in page  # among the checks most often failed
+    assert (out / "scores.png").stat().st_size > 1000
+    assert "grading" in run.stdout and "left" in run.stdout  # the progress bar
+
+    # again: nothing to grade; a format asked for now is written from the stored results
+    start = time.monotonic()
+    again = grade_all("1", str(subs), "--jobs", "2", "--out", str(out), "--format", "classroom",
+                      env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 to grade, 4 already graded" in again.stdout
+    assert time.monotonic() - start < 60
+    assert all((out / "students" / s / "classroom.json").exists() for s in book)
+    assert gradebook(out) == book
