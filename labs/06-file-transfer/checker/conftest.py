@@ -1,0 +1,247 @@
+"""Lab 6's helpers: seeded files on the server, and the checker's client in the client container.
+
+The probe (``socklab/probes/file_transfer.py``, at /socklab/ in the containers) makes the
+files as the student user in the server's root, transfers files with the student's
+server from the client container, through the router, and hashes what arrived; these
+helpers run it with ``docker exec`` and turn what it saw into expected-vs-observed failures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from typing import Any
+
+import pytest
+
+from socklab.checking import expect
+from socklab.checking.programs import docker_exec
+from socklab.errors import PlatformError
+
+PROBE = ["python3", "/socklab/file_transfer.py"]
+PORT = 6000
+ROOT = "/scratch/files"
+MIB = 1024 * 1024
+SIZES = {"empty.bin": 0, "one.bin": 1, "one-mib.bin": MIB, "big.bin": 20 * MIB}
+
+# Run as the student in the server container: the student's processes and their peak memory.
+MEMORY = """
+import json, os, pathlib
+seen = {}
+for status in pathlib.Path("/proc").glob("[0-9]*/status"):
+    if int(status.parent.name) == os.getpid():
+        continue
+    try:
+        fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+    except (OSError, ValueError):
+        continue
+    if fields["Uid"].split()[0] == str(os.getuid()) and "VmHWM" in fields:
+        seen[status.parent.name] = [fields["Name"].strip(), int(fields["VmHWM"].split()[0])]
+print(json.dumps(seen))
+"""
+
+
+def run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise PlatformError(f"no answer within {timeout:g} s: {' '.join(argv)}") from exc
+
+
+def probe(container: str, *args: str, user: str = "0", timeout: float = 120.0) -> dict[str, Any]:
+    """Run the probe in ``container``; a broken probe is a platform error, not the student's."""
+    argv = docker_exec(container, [*PROBE, *args], user=user)
+    out = run(argv, timeout)
+    if out.returncode != 0:
+        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
+                            f"{out.stderr.strip()[-1500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Files:
+    """The student's server with its root of seeded files, and the checker's client for it."""
+
+    def __init__(self, ctx: Any, programs: Any, made: dict[str, dict[str, Any]]) -> None:
+        self.ctx, self.programs, self.made = ctx, programs, made
+        self.client, self.server = ctx.container("client"), ctx.container("server")
+
+    def get(self, name: str, *extra: str) -> dict[str, Any]:
+        return probe(self.client, "get", "--host", "server", "--port", str(PORT),
+                     "--name", name, *extra)
+
+    def put(self, name: str, size: int, seed: int, *extra: str) -> dict[str, Any]:
+        return probe(self.client, "put", "--host", "server", "--port", str(PORT), "--name",
+                     name, "--size", str(size), "--seed", str(seed), *extra)
+
+    def lines(self, *texts: str) -> dict[str, Any]:
+        args = ["lines", "--host", "server", "--port", str(PORT)]
+        for text in texts:
+            args += ["--line", text]
+        return probe(self.client, *args)
+
+    def on_server(self, path: str) -> dict[str, Any]:
+        """Size and SHA-256 of a file in the server container, read as the student user."""
+        return probe(self.server, "hash", "--path", path, user="student")
+
+    def expect_get(self, name: str) -> dict[str, Any]:
+        """GET ``name`` (one of the seeded files) and compare its size and SHA-256."""
+        __tracebackhide__ = True
+        want = self.made[name]
+        seen = self.get(name)
+        what = f"GET {name} ({want['size']} bytes)"
+        if seen["status"] != f"200 OK {want['size']}":
+            expect.fail(f"{what}: the status line '200 OK {want['size']}'",
+                        f"{status(seen['status'])}{problem(seen)}", self.server_state())
+        if seen["received"] != want["size"] or seen["sha256"] != want["sha256"]:
+            expect.fail(f"{what}: {want['size']} bytes with SHA-256 {want['sha256']}",
+                        f"{seen['received']} bytes with SHA-256 {seen['sha256']}{problem(seen)}",
+                        self.server_state())
+        answered_quit(seen, what)
+        return seen
+
+    def expect_put(self, name: str, size: int, seed: int) -> dict[str, Any]:
+        """PUT ``size`` seeded bytes as ``name``; the server must store them, byte for byte."""
+        __tracebackhide__ = True
+        seen = self.put(name, size, seed)
+        what = f"PUT {name} {size}"
+        if (seen["status"] or "").split()[:1] != ["150"]:
+            expect.fail(f"{what}: the reply '150 ready'", f"{status(seen['status'])}"
+                        f"{problem(seen)}", self.server_state())
+        if seen["final"] != f"226 stored {size}":
+            expect.fail(f"{what}, then the {size} bytes: the reply '226 stored {size}'",
+                        f"{status(seen['final'])} after {seen['sent']} bytes sent{problem(seen)}",
+                        self.server_state())
+        stored = self.on_server(f"{ROOT}/{name}")
+        if stored.get("sha256") != seen["sha256"]:
+            expect.fail(f"{what}: {ROOT}/{name} on the server, {size} bytes with SHA-256 "
+                        f"{seen['sha256']}", "no such file" if not stored["exists"] else
+                        f"{stored['size']} bytes with SHA-256 {stored['sha256']}")
+        answered_quit(seen, what)
+        return seen
+
+    def memory(self) -> dict[str, tuple[str, int]]:
+        """The peak resident memory (VmHWM, KiB) of each of the student's server processes."""
+        out = run(docker_exec(self.server, ["python3", "-c", MEMORY], user="student"), 20)
+        if out.returncode != 0:
+            raise PlatformError(f"reading /proc in the server failed: {out.stderr.strip()}")
+        return {pid: (name, kib) for pid, (name, kib) in json.loads(out.stdout).items()}
+
+    def memory_growth(self, before: dict[str, tuple[str, int]]) -> tuple[int, str]:
+        """The largest rise in a server process's peak memory since ``before`` (KiB, which).
+
+        A process born since (a forked child) is measured from the largest peak before.
+        """
+        base = max((kib for _, kib in before.values()), default=0)
+        growth = [(kib - before.get(pid, (name, base))[1], f"{name} (pid {pid})")
+                  for pid, (name, kib) in self.memory().items()]
+        return max(growth, default=(0, "no process"))
+
+    def server_state(self, wait: float = 0.0) -> str:
+        """Evidence: whether the server process died."""
+        proc = self.programs.running.get("server")
+        if proc is None:
+            return ""
+        try:
+            code = proc.wait(timeout=wait) if wait else proc.poll()
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            return ""
+        return f"the server process exited with code {code}\n{self.programs.tail('server')}"
+
+    def send_queue(self, client_port: int) -> int | None:
+        """Bytes the server has queued but the client not yet taken, seen with ss."""
+        out = run(docker_exec(self.server, [
+            "ss", "-Htn", "state", "established",
+            f"( sport = :{PORT} and dport = :{client_port} )"]), 20)
+        fields = out.stdout.split()
+        return int(fields[1]) if out.returncode == 0 and len(fields) >= 2 else None
+
+    def wait_stuck(self, client_port: int, timeout: float = 10.0) -> None:
+        """Wait until the server's send queue is full and not moving: it is blocked sending."""
+        deadline, last = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            queued = self.send_queue(client_port)
+            if queued and queued == last:
+                return
+            last = queued
+            time.sleep(0.05)
+
+    def pause_and_resume(self) -> None:
+        """Stop and continue the student's server, as Ctrl-Z and ``fg`` do in a terminal."""
+        try:
+            run(docker_exec(self.server, ["kill", "-STOP", "-1"], user="student"), 20)
+        finally:
+            run(docker_exec(self.server, ["kill", "-CONT", "-1"], user="student"), 20)
+
+    def slow_get(self, name: str, stall_at: list[int]) -> dict[str, Any]:
+        """GET with a slow reader: at each stall point, the server is paused and resumed."""
+        args = ["get", "--host", "server", "--port", str(PORT), "--name", name]
+        for point in stall_at:
+            args += ["--stall-at", str(point)]
+        proc = subprocess.Popen(docker_exec(self.client, [*PROBE, *args], detach_in=True),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            while True:
+                line = proc.stdout.readline()
+                if not line:
+                    raise PlatformError(f"the probe's slow reader failed: {proc.stderr.read()}")
+                seen = json.loads(line)
+                if "stalled" not in seen:
+                    return seen
+                self.wait_stuck(seen["port"])
+                self.pause_and_resume()
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+def status(line: str | None) -> str:
+    return "no reply (the connection ended)" if line is None else f"the reply {line!r}"
+
+
+def problem(seen: dict[str, Any]) -> str:
+    return f" ({seen['error']})" if seen.get("error") else ""
+
+
+def answered_quit(seen: dict[str, Any], what: str) -> None:
+    __tracebackhide__ = True
+    if seen["quit"] != "221 bye":
+        expect.fail(f"after {what}: QUIT answered '221 bye'",
+                    f"{status(seen['quit'])} (is the reply's size right, or the body cut short?)")
+
+
+def refused(seen: dict[str, Any], what: str, evidence: str = "") -> None:
+    """The command got '553 refused' and the session went on (QUIT answered)."""
+    __tracebackhide__ = True
+    if seen["status"] != "553 refused":
+        expect.fail(f"{what}: the reply '553 refused'", status(seen["status"])
+                    + problem(seen), evidence)
+    answered_quit(seen, what)
+
+
+@pytest.fixture(scope="session")
+def made(ctx: Any) -> dict[str, dict[str, Any]]:
+    """The seeded files in the server's root (and one just outside it), written as the student."""
+    server = ctx.container("server")
+    out = run(docker_exec(server, ["mkdir", "-p", ROOT], user="student"), 20)
+    if out.returncode != 0:
+        raise PlatformError(f"mkdir {ROOT} in the server failed: {out.stderr.strip()}")
+    specs = [f"{ROOT}/{name}:{size}:{ctx.seed * 100 + i}" for i, (name, size) in
+             enumerate(SIZES.items())] + [f"/scratch/outside.txt:100:{ctx.seed}"]
+    made = probe(server, "make", *(arg for spec in specs for arg in ("--file", spec)),
+                 user="student")
+    return {path.rpartition("/")[2]: info for path, info in made.items()}
+
+
+@pytest.fixture
+def files(ctx: Any, programs: Any, made: dict[str, dict[str, Any]]) -> Files:
+    """The student's server running (restarted if it died) over its root of seeded files."""
+    programs.ensure("server")
+    return Files(ctx, programs, made)
