@@ -8,7 +8,8 @@ SOCKLAB = $(BIN)/socklab
 PROJECT ?= socklab-dev
 # make lab-N options: CODE=dir (code to check), BAD=name (a known-wrong submission), CHECK=name, SEED=n
 RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),-k $(CHECK)) $(if $(SEED),--seed $(SEED))
-PYTEST_ARGS ?=
+# two workers: most of an integration test is waiting for containers and the network
+PYTEST_ARGS ?= -n 2
 
 .PHONY: help venv images test test-unit lint bench demo up shell watch down clean clean-images labs grade \
         grade-all export-student
