@@ -1,0 +1,260 @@
+"""Lab 2's judgement, free of I/O: the pinger's output read, the router's log turned into
+what really happened to each ping, and the two compared.
+
+The router's impairment engine logs every datagram it forwards or drops (``t_in`` when it
+reached the router, ``t_out`` when it left). The checker's echo server notes the text of
+every request it got. Requests reach the server in the order they crossed the router,
+and the server answers each at once, so the n-th request the router passed is the n-th
+datagram the server got, and the n-th reply the router saw answers it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+PORT = 5000
+TIMEOUT = 1.0  # seconds a ping waits for its reply
+# A reported RTT against the router's log. The pinger sent the request before the router
+# read it (``t_in``), and got the reply after the router let it go, which was no earlier
+# than its planned release (``t_in + held_ms``) and no later than ``t_out`` (logged just
+# after the release, so late when the engine is descheduled in between):
+RTT_BELOW = 2.0  # ms the pinger may see less than the least possible: it prints rounded numbers
+RTT_ABOVE = 500.0  # ms it may see more: the hops to and from the router, and the wake-up of
+# a nice-19 program on a loaded machine (measured: up to 200 ms at a load of 150 on 2 cores)
+# A reply that left the router this long after its request may be taken or timed out:
+NEAR_TIMEOUT = (TIMEOUT * 1000 - RTT_ABOVE, TIMEOUT * 1000 + RTT_ABOVE)
+
+LINE = re.compile(r"seq=(\d+) (?:rtt=(\d+(?:\.\d+)?) ms|(timeout))")
+NUMBER = r"(\d+(?:\.\d+)?)"
+SUMMARY = re.compile(rf"--- (\d+) sent, (\d+) received, {NUMBER}% loss"
+                     rf"(?:, rtt min/avg/max = {NUMBER}/{NUMBER}/{NUMBER} ms)?")
+REQUEST = re.compile(r"PING (\d+) (\d+(?:\.\d*)?)")
+
+
+@dataclass(frozen=True)
+class Summary:
+    sent: int
+    received: int
+    loss: float  # percent
+    rtt: tuple[float, float, float] | None  # min, avg, max in ms
+
+
+@dataclass
+class Report:
+    """What the pinger printed: one result per ping (an RTT in ms, or None for a timeout)."""
+
+    rtts: dict[int, float | None]
+    problems: list[str]
+    summary: Summary | None
+
+
+def read_output(stdout: str, count: int) -> Report:
+    """The ``seq=`` lines and the ``---`` summary line; other lines are the pinger's own."""
+    rtts: dict[int, float | None] = {}
+    problems, summaries = [], []
+    for line in (raw.strip() for raw in stdout.splitlines()):
+        if line.startswith("seq="):
+            match = LINE.fullmatch(line)
+            if not match:
+                problems.append(f"a line not in the form 'seq=N rtt=X ms' or 'seq=N timeout': "
+                                f"{line[:80]!r}")
+                continue
+            seq = int(match.group(1))
+            if seq in rtts:
+                problems.append(f"seq={seq} reported twice")
+            elif rtts and seq < max(rtts):
+                problems.append(f"seq={seq} reported after seq={max(rtts)}")
+            rtts.setdefault(seq, None if match.group(3) else float(match.group(2)))
+        elif line.startswith("---"):
+            match = SUMMARY.fullmatch(line)
+            if not match:
+                problems.append(f"a summary line not in the README's form: {line[:100]!r}")
+                continue
+            rtt = tuple(float(g) for g in match.groups()[3:]) if match.group(4) else None
+            summaries.append(Summary(int(match.group(1)), int(match.group(2)),
+                                     float(match.group(3)), rtt))  # type: ignore[arg-type]
+    problems += [f"seq={seq}: no line" for seq in range(1, count + 1) if seq not in rtts]
+    problems += [f"seq={seq} reported, but only {count} pings were asked for"
+                 for seq in rtts if not 1 <= seq <= count]
+    if len(summaries) > 1:
+        problems.append(f"{len(summaries)} summary lines, not one")
+    return Report(rtts, problems, summaries[-1] if summaries else None)
+
+
+def dropped(event: dict[str, Any]) -> bool:
+    return event["decision"].startswith("drop")
+
+
+def why(event: dict[str, Any]) -> str:
+    cause = {"drop (loss)": "random loss", "drop (script)": "a scripted drop"}
+    return cause.get(event["decision"], event["decision"])
+
+
+@dataclass
+class Ping:
+    """One ping as the router saw it: its request, and the reply to it if the server got it."""
+
+    seq: int
+    request: dict[str, Any]
+    reply: dict[str, Any] | None
+
+    @property
+    def rtt(self) -> float | None:
+        """ms from the request reaching the router to its reply leaving it; None if lost."""
+        if dropped(self.request) or self.reply is None or dropped(self.reply):
+            return None
+        return (self.reply["t_out"] - self.request["t_in"]) * 1000
+
+    @property
+    def floor(self) -> float | None:
+        """ms the round trip took at least: from the request reaching the router to the
+        planned release of the reply; None if lost."""
+        if self.rtt is None or self.reply is None:
+            return None
+        return (self.reply["t_in"] - self.request["t_in"]) * 1000 + self.reply.get("held_ms", 0.0)
+
+    @property
+    def verdict(self) -> str:
+        """``answered`` (its reply came in time), ``lost``, or ``either`` (near the timeout)."""
+        if self.rtt is None or self.rtt > NEAR_TIMEOUT[1]:
+            return "lost"
+        return "answered" if self.rtt < NEAR_TIMEOUT[0] else "either"
+
+    def fate(self) -> str:
+        if dropped(self.request):
+            return f"request dropped by the router ({why(self.request)})"
+        if self.reply is None or dropped(self.reply):
+            return "reply dropped by the router" + (f" ({why(self.reply)})" if self.reply else "")
+        if self.verdict == "lost":
+            return f"reply held back: left the router {self.rtt:.0f} ms after the request"
+        if self.verdict == "either":
+            return f"answered in {self.rtt:.0f} ms, near the timeout: either is right"
+        return f"answered: {self.rtt:.1f} ms at the router"
+
+
+def to_pings(events: list[dict[str, Any]], received: list[dict[str, Any]],
+             count: int) -> tuple[list[Ping], list[str]]:
+    """The router's log read as pings 1..count, and what stops it (nothing when it works).
+
+    ``events`` are the engine's records of one config version; ``received`` what the
+    checker's echo server got, in order.
+    """
+    requests = [e for e in events if e["proto"] == "udp" and e["dir"] == "c2s"
+                and e["dport"] == PORT]
+    replies = [e for e in events if e["proto"] == "udp" and e["dir"] == "s2c"
+               and e["sport"] == PORT]
+    passed = [e for e in requests if not dropped(e)]
+    problems = []
+    if len(requests) != count:
+        sent = f"{len(requests)} datagram" + ("" if len(requests) == 1 else "s")
+        problems.append(f"{sent} to UDP port {PORT} crossed the router, not {count} (one per ping)")
+    for event, got in zip(passed, received, strict=False):
+        seq = requests.index(event) + 1
+        match = REQUEST.fullmatch(got["text"])
+        if not match:
+            problems.append(f"datagram {seq} reads {got['text'][:60]!r}, not 'PING {seq} "
+                            f"<timestamp>'")
+        elif int(match.group(1)) != seq:
+            problems.append(f"datagram {seq} carries sequence number {match.group(1)}: the "
+                            f"pings must be numbered 1, 2, 3 ... in the order they are sent")
+    pings = []
+    for seq, event in enumerate(requests, 1):
+        reply = None
+        if not dropped(event):
+            n = passed.index(event)
+            reply = replies[n] if n < len(replies) else None
+        pings.append(Ping(seq, event, reply))
+    return pings, problems
+
+
+def reported(rtt: float | None, missing: bool = False) -> str:
+    if missing:
+        return "(no line)"
+    return "timeout" if rtt is None else f"rtt={rtt:g} ms"
+
+
+def table(pings: list[Ping], report: Report) -> str:
+    """Evidence: each ping as the router saw it, next to what the pinger printed."""
+    rows = [f"  {'seq':>4}  {'what the router did':58}  what your pinger printed"]
+    for p in pings:
+        rows.append(f"  {p.seq:>4}  {p.fate():58}  "
+                    f"{reported(report.rtts.get(p.seq), p.seq not in report.rtts)}")
+    return "\n".join(rows)
+
+
+def rtt_window(floor: float, rtt: float) -> tuple[float, float]:
+    """The RTTs a pinger may report for a round trip the router logged as ``floor``, ``rtt``."""
+    return floor - RTT_BELOW, rtt + RTT_ABOVE
+
+
+def loss_mismatches(pings: list[Ping], report: Report) -> list[str]:
+    """Pings reported as answered that were lost, and the other way round."""
+    out = []
+    for p in pings:
+        if p.seq not in report.rtts:
+            continue
+        rtt = report.rtts[p.seq]
+        if p.verdict == "lost" and rtt is not None:
+            out.append(f"seq={p.seq}: {p.fate()}, so no reply to it reached your pinger in "
+                       f"time, yet it printed rtt={rtt:g} ms")
+        elif p.verdict == "answered" and rtt is None:
+            out.append(f"seq={p.seq}: its reply left the router {p.rtt:.1f} ms after the "
+                       f"request came, well within the timeout, yet your pinger printed timeout")
+    return out
+
+
+def rtt_mismatches(pings: list[Ping], report: Report) -> list[str]:
+    """Pings reported with an RTT that the router's log rules out."""
+    out = []
+    for p in pings:
+        rtt = report.rtts.get(p.seq)
+        if rtt is None or p.rtt is None or p.floor is None or p.verdict == "lost":
+            continue
+        low, high = rtt_window(p.floor, p.rtt)
+        if not low <= rtt <= high:
+            out.append(f"seq={p.seq}: printed rtt={rtt:g} ms, but the router held its reply "
+                       f"until {p.floor:.1f} ms after the request came and let it go by "
+                       f"{p.rtt:.1f} ms (expected {max(low, 0):.1f} to {high:.1f} ms)")
+    return out
+
+
+def stats(values: list[float]) -> tuple[float, float, float]:
+    return min(values), sum(values) / len(values), max(values)
+
+
+def summary_mismatches(pings: list[Ping], report: Report, count: int) -> tuple[str, list[str]]:
+    """The summary line the router's log calls for, and what is wrong with the pinger's."""
+    sure = sum(1 for p in pings if p.verdict == "answered")
+    either = sum(1 for p in pings if p.verdict == "either")
+    came = [p for p in pings  # the pings the pinger says came back, as the router saw them
+            if report.rtts.get(p.seq) is not None and p.verdict != "lost"]
+    took = [p.rtt for p in came if p.rtt is not None]
+    least = [p.floor for p in came if p.floor is not None]
+    line = f"--- {count} sent, {sure} received, {100 * (count - sure) / count:.1f}% loss"
+    answered = [p.rtt for p in pings if p.rtt is not None and p.verdict == "answered"]
+    if answered:
+        line += ", rtt min/avg/max = {:.1f}/{:.1f}/{:.1f} ms".format(*stats(answered))
+    expected = f"'{line}' (by the router's log" + (
+        f"; {either} more received would be right too)" if either else ")")
+    said = report.summary
+    if said is None:
+        return expected, ["no summary line"]
+    wrong = []
+    if said.sent != count:
+        wrong.append(f"{said.sent} sent")
+    if not sure <= said.received <= sure + either:
+        wrong.append(f"{said.received} received")
+    received = min(max(said.received, sure), sure + either)
+    if abs(said.loss - 100 * (count - received) / count) > 0.5:
+        wrong.append(f"{said.loss:g}% loss")
+    if took and said.rtt is None:
+        wrong.append("no min/avg/max RTT")
+    elif took and said.rtt is not None:
+        for name, value, low_at, high_at in zip(("min", "avg", "max"), said.rtt, stats(least),
+                                                stats(took), strict=True):
+            low, high = rtt_window(low_at, high_at)
+            if not low <= value <= high:
+                wrong.append(f"rtt {name} {value:g} ms (expected {max(low, 0):.1f} to {high:.1f})")
+    return expected, wrong

@@ -1,0 +1,127 @@
+"""Lab 2's hands: the probe in the lab containers, and runs of the student's pinger
+against the checker's own echo server over the impaired link, read from the router's log.
+
+The probe is ``socklab/probes/udp_pinger.py`` (at /socklab/ in the containers). The
+judgement of what a run shows is in ``pinging.py``; the fixtures are in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pinging import PORT, TIMEOUT, Ping, Report, read_output, to_pings
+
+from socklab import impairing
+from socklab.checking.programs import Finished, docker_exec, run_exec
+from socklab.errors import PlatformError
+
+PROBE = ["python3", "/socklab/udp_pinger.py"]
+COUNT = 10  # pings in the run over the lossy link
+MARGIN = 6.0  # seconds a run may take beyond COUNT timeouts: starting Python in a container
+CUT = 10.0  # seconds beyond COUNT timeouts after which the checker stops a pinger
+SETTLE = 5.0  # seconds for the router to let go of what it still holds after a run
+# The run over the lossy link has a lost request and a lost reply whatever the seed draws.
+SCRIPTED_LOSS = [
+    {"name": "drop-5th-request", "direction": "c2s", "proto": "udp", "packet": "data", "nth": 5,
+     "action": "drop"},
+    {"name": "drop-2nd-reply", "direction": "s2c", "proto": "udp", "packet": "data", "nth": 2,
+     "action": "drop"},
+]
+
+
+def probe(container: str, *args: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Run the probe; a probe that breaks is socklab's fault, not the student's."""
+    argv = docker_exec(container, [*PROBE, *args])
+    try:
+        out = run_exec(container, [*PROBE, *args], timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise PlatformError(f"the probe did not finish within {timeout:g} s: {' '.join(argv)}") from exc
+    if out.returncode != 0:
+        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
+                            f"{out.stderr.strip()[-1500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class EchoServer:
+    """The checker's echo server in the server container; ``stop()`` returns what it got."""
+
+    def __init__(self, container: str) -> None:
+        argv = docker_exec(container, [*PROBE, "echo", "--port", str(PORT)], detach_in=True)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        first = self.proc.stdout.readline() if self.proc.stdout else ""
+        if '"listening"' not in first:
+            self.proc.kill()
+            raise PlatformError(f"the checker's echo server did not start: {first}"
+                                f"{self.proc.communicate()[1][-1500:]}")
+
+    def stop(self) -> list[dict[str, Any]]:
+        try:
+            out, err = self.proc.communicate(input="stop\n", timeout=20)
+        except subprocess.TimeoutExpired as exc:
+            self.proc.kill()
+            raise PlatformError("the checker's echo server did not stop") from exc
+        if self.proc.returncode != 0:
+            raise PlatformError(f"the checker's echo server failed: {err.strip()[-1500:]}")
+        return json.loads(out.strip().splitlines()[-1])["received"]
+
+
+@dataclass
+class Run:
+    """One run of the student's pinger, what it printed, and what the router saw."""
+
+    count: int
+    finished: Finished
+    pings: list[Ping]
+    wire_problems: list[str]  # why the datagrams cannot be read as pings 1..count
+    report: Report
+    received: list[dict[str, Any]]
+
+
+def requests_and_replies(events: list[dict[str, Any]]) -> tuple[int, int]:
+    """How many requests to the echo server the router passed, and how many replies it saw."""
+    passed = sum(1 for e in events if e["dir"] == "c2s" and e["proto"] == "udp"
+                 and e["dport"] == PORT and not e["decision"].startswith("drop"))
+    replies = sum(1 for e in events if e["dir"] == "s2c" and e["proto"] == "udp"
+                  and e["sport"] == PORT)
+    return passed, replies
+
+
+def settle(link: impairing.Link, version: int) -> list[dict[str, Any]]:
+    """The run's events, once the router holds nothing more and every request it passed
+    has its reply logged (dropped or sent), or SETTLE s after the pinger ended."""
+    deadline = time.monotonic() + SETTLE
+    while True:
+        events = link.events(version)
+        passed, replies = requests_and_replies(events)
+        held = impairing.request(link.container, "show").get("held")
+        if (held == 0 and replies >= passed) or time.monotonic() > deadline:
+            return events
+        time.sleep(0.05)
+
+
+def ping_through(ctx: Any, programs: Any, link: impairing.Link, count: int,
+                 **change: Any) -> Run:
+    """Run the pinger against the checker's echo server, on the link ``change`` sets up."""
+    programs.stop_host("server")  # the echo server needs the port; nothing of the student's stays
+    version = link.set(**change)
+    echo = EchoServer(ctx.container("server"))
+    try:
+        finished = programs.run("pinger", ["server", str(PORT), str(count)],
+                                timeout=count * TIMEOUT + CUT)
+        events = settle(link, version)
+    finally:
+        received = echo.stop()
+    pings, problems = to_pings(events, received, count)
+    passed, replies = requests_and_replies(events)
+    if not passed == replies == len(received):
+        if len(pings) == count:  # the pinger kept to the protocol: the fault is socklab's
+            raise PlatformError(f"the router passed {passed} requests and saw {replies} "
+                                f"replies, but the checker's echo server got {len(received)}")
+        problems.append(f"the checker's echo server could not keep up: it got {len(received)} "
+                        f"of the {passed} requests the router passed")
+    return Run(count, finished, pings, problems, read_output(finished.stdout, count), received)

@@ -1,0 +1,202 @@
+"""Lab 2 checker: a UDP echo server, and a pinger judged against the router's log.
+
+The server is driven by the probe from the client container, on a clean link. The
+pinger runs against the checker's own echo server over the lab's lossy link; what it
+prints (which pings were lost, their RTTs, the summary) is compared with what the
+router's impairment engine logged: which requests and replies it dropped, and when
+each one crossed it. The student's program cannot influence that log.
+"""
+
+import itertools
+
+import pytest
+from pinging import (
+    PORT,
+    RTT_ABOVE,
+    RTT_BELOW,
+    TIMEOUT,
+    loss_mismatches,
+    rtt_mismatches,
+    summary_mismatches,
+    table,
+)
+from probing import COUNT, MARGIN, ping_through, probe
+
+from socklab.checking import expect
+
+LATE_COUNT = 16  # pings in the late-reply run: it still runs when the late reply comes
+LATE_DELAY_MS = 50  # each way, in the late-reply run: each ping takes 100 ms or more
+LATE_BY_MS = 2000  # the second reply is held this long: it comes during a later ping's wait
+GAP = (0.8, 1.6)  # seconds from a lost ping's request to the next one's, at the router
+
+
+@pytest.mark.points(1)
+def test_server_listens(programs, server):
+    """The server has a UDP socket bound to port 5000"""
+    programs.ensure("server")
+    out = server.run(f"ss -Hlun 'sport = :{PORT}'")
+    if not out.stdout.strip():
+        listening = server.run("ss -Hlun").stdout.strip() or "none"
+        expect.fail(f"a UDP socket bound to port {PORT}",
+                    f"UDP sockets (seen with ss in the server): {listening}")
+
+
+@pytest.mark.points(2)
+def test_server_echoes_datagrams(clean, ctx, programs):
+    """Every datagram comes back unchanged, from port 5000: a ping, one byte, an empty one, binary, 8 KiB"""
+    seen = probe(ctx.container("client"), "datagrams", "--host", "server", "--port", str(PORT),
+                 "--seed", str(ctx.seed or 1))
+    for sent in seen["datagrams"]:
+        what = f"{sent['name']} ({sent['size']} bytes)"
+        if not sent["sent"]:
+            expect.fail(f"{what} echoed", "not sent: the server had stopped answering",
+                        server_state(programs))
+        if not sent["echoed"]:
+            others = "; ".join(f"{o['size']} bytes {o['text']!r} from {o['from']}"
+                               for o in sent["others"]) or "nothing"
+            expect.fail(f"{what} sent back unchanged within 2 s", f"{others} came back",
+                        server_state(programs))
+        if sent["from"] != seen["server"]:
+            expect.fail(f"{what} echoed from {seen['server']} (the address the client sent to)",
+                        f"the echo came from {sent['from']}: reply from the socket that received")
+
+
+@pytest.mark.points(2)
+def test_server_serves_every_client(clean, ctx, programs):
+    """Three clients at once, after one that vanished: each gets its own echoes, none waits"""
+    seen = probe(ctx.container("client"), "clients", "--host", "server", "--port", str(PORT))
+    rounds = seen["sent"]
+    for i, got in enumerate(seen["got"]):
+        mine = [r[i] for r in rounds]
+        texts = [g["text"] for g in got]
+        if sorted(texts) != sorted(mine) or any(g["from"] != seen["server"] for g in got):
+            others = "; ".join(f"{g['text']!r} from {g['from']} (round {g['round']})"
+                               for g in got) or "nothing"
+            expect.fail(f"client {i + 1} to get back exactly its {len(mine)} datagrams "
+                        f"{mine}, each within 2 s, from {seen['server']}",
+                        f"it got {others}", server_state(programs))
+
+
+def server_state(programs) -> str:
+    if programs.alive("server"):
+        return ""
+    return "the server process has exited"
+
+
+@pytest.fixture
+def run(lossy):
+    """The lossy run, readable as pings 1..COUNT (else the check fails, saying why)."""
+    return readable(lossy)
+
+
+def readable(lossy):
+    __tracebackhide__ = True
+    if lossy.wire_problems:
+        expect.fail(f"{COUNT} datagrams 'PING <seq> <timestamp>' numbered 1 to {COUNT}, so the "
+                    f"checker can tell which ping each one was",
+                    "; ".join(lossy.wire_problems[:4]), ran(lossy))
+    return lossy
+
+
+def ran(run) -> str:
+    how = "stopped by the checker" if run.finished.timed_out else f"exit {run.finished.returncode}"
+    out = run.finished.stdout.strip().splitlines()[-15:]
+    err = run.finished.stderr.strip().splitlines()[-8:]
+    return (f"your pinger ran {run.finished.elapsed:.1f} s ({how}); its output:\n"
+            + "\n".join(f"  | {line}" for line in out + err or ["(nothing)"]))
+
+
+@pytest.mark.points(1)
+def test_pings_on_the_wire(lossy):
+    """The pinger sends 10 datagrams 'PING <seq> <timestamp>', numbered 1 to 10"""
+    if lossy.wire_problems:
+        expect.fail(f"{COUNT} datagrams to UDP port {PORT}, each 'PING <seq> <timestamp>', "
+                    f"numbered 1 to {COUNT} (seen at the router and the checker's server)",
+                    "; ".join(lossy.wire_problems[:4]), ran(lossy))
+
+
+@pytest.mark.points(3)
+def test_losses_match_router(run):
+    """Each ping the router dropped (request or reply) is reported lost, every other one answered"""
+    wrong = run.report.problems + loss_mismatches(run.pings, run.report)
+    if wrong:
+        expect.fail("one line per ping: 'seq=N timeout' exactly for the pings whose request or "
+                    "reply the router dropped, 'seq=N rtt=X ms' for the others",
+                    "; ".join(wrong[:4]), table(run.pings, run.report) + "\n" + ran(run))
+
+
+@pytest.mark.points(2)
+def test_rtts_match_router(run):
+    """Each reported RTT matches the time the router saw between the request and its reply"""
+    answered = [p for p in run.pings if p.verdict == "answered"]
+    shown = [p for p in answered if run.report.rtts.get(p.seq) is not None]
+    wrong = rtt_mismatches(run.pings, run.report)
+    if answered and not shown:
+        wrong.append(f"no RTT printed for any of the {len(answered)} answered pings")
+    if wrong:
+        expect.fail("each RTT no shorter than the router held the request and its reply "
+                    f"(less {RTT_BELOW:g} ms for rounding), and at most {RTT_ABOVE:g} ms longer "
+                    "than they took to cross it",
+                    "; ".join(wrong[:4]), table(run.pings, run.report) + "\n" + ran(run))
+
+
+@pytest.mark.points(2)
+def test_timeouts_honoured(lossy):
+    """A lost ping is waited for 1 s, no more and not much less; the run ends in time"""
+    finished, bound = lossy.finished, lossy.count * TIMEOUT + MARGIN
+    if finished.timed_out:
+        waiting = lossy.pings[-1] if lossy.pings else None
+        expect.fail(f"the pinger to finish {lossy.count} pings within {bound:g} s",
+                    f"still running after {finished.elapsed:.0f} s (stopped by the checker); "
+                    + (f"the last ping it sent was ping {waiting.seq}: {waiting.fate()}. "
+                       if waiting else "it sent nothing. ")
+                    + "Does it give up waiting after 1 s?", ran(lossy))
+    if finished.elapsed > bound:
+        expect.fail(f"{lossy.count} pings done within {bound:g} s", f"{finished.elapsed:.1f} s",
+                    ran(lossy))
+    run_ = readable(lossy)
+    for lost, after in itertools.pairwise(run_.pings):
+        if lost.verdict != "lost":
+            continue
+        gap = after.request["t_in"] - lost.request["t_in"]
+        if not GAP[0] <= gap <= GAP[1]:
+            expect.fail(f"after ping {lost.seq} ({lost.fate()}), the next ping sent once the "
+                        f"1 s timeout ran out: {GAP[0]:g} to {GAP[1]:g} s later",
+                        f"ping {after.seq} reached the router {gap:.2f} s after ping {lost.seq}",
+                        table(run_.pings, run_.report))
+
+
+@pytest.mark.points(2)
+def test_summary_matches_router(run):
+    """The summary line: pings sent and received, loss, min/avg/max RTT, as the router saw them"""
+    expected, wrong = summary_mismatches(run.pings, run.report, run.count)
+    if wrong:
+        expect.fail(f"a summary line like {expected}", "; ".join(wrong),
+                    table(run.pings, run.report) + "\n" + ran(run))
+
+
+@pytest.mark.points(2)
+def test_late_reply_not_counted(ctx, programs, impair):
+    """A reply that comes 2 s late is not taken for the ping then waiting: replies match by seq"""
+    late = {"name": "late-2nd-reply", "direction": "s2c", "proto": "udp", "packet": "data",
+            "nth": 2, "action": "delay", "delay_ms": LATE_BY_MS}
+    each_way = {"delay_ms": LATE_DELAY_MS}
+    run = ping_through(ctx, programs, impair, LATE_COUNT, name="pinger-late-reply",
+                       config={"c2s": each_way, "s2c": each_way, "script": [late]})
+    if run.wire_problems:
+        expect.fail(f"{LATE_COUNT} datagrams 'PING <seq> <timestamp>' numbered 1 to "
+                    f"{LATE_COUNT}", "; ".join(run.wire_problems[:4]), ran(run))
+    held = next((p for p in run.pings if p.reply and p.reply["rule"] == late["name"]), None)
+    during = ""
+    if held is not None and held.reply is not None:
+        arrived = held.reply["t_out"]
+        later = [p for p in run.pings if p.request["t_in"] < arrived]
+        during = (f"the reply to ping {held.seq} left the router {held.rtt / 1000:.2f} s after "
+                  f"its request, after your pinger had sent ping {later[-1].seq}\n")
+    wrong = (run.report.problems + loss_mismatches(run.pings, run.report)
+             + rtt_mismatches(run.pings, run.report))
+    if wrong:
+        expect.fail(f"ping {held.seq if held else 2} reported as 'timeout' (its reply came "
+                    f"after 1 s), every other ping with its own RTT: match each reply to its "
+                    f"request by the sequence number it carries",
+                    "; ".join(wrong[:4]), during + table(run.pings, run.report) + "\n" + ran(run))

@@ -1,0 +1,149 @@
+"""Lab 2's hands inside the lab containers: UDP datagrams. Stdlib only, prints JSON.
+
+It runs as the container's root user (no capabilities) and reports what it observed
+on the wire; the checker on the host judges.
+
+  udp_pinger.py echo       --port P [--timeout S]
+  udp_pinger.py datagrams  --host H --port P --seed S [--wait S]
+  udp_pinger.py clients    --host H --port P [--clients K] [--rounds R] [--wait S]
+
+``echo`` is the checker's echo server for the student's pinger: it prints
+``{"listening": P}``, sends every datagram back to its sender and notes each one (time,
+sender, bytes) until a line or the end arrives on its stdin (or ``--timeout``), then
+prints what it received. ``datagrams`` sends awkward datagrams one at a time (a ping,
+one byte, an empty one, all 256 byte values, 8 KiB) and waits for each one's echo.
+``clients`` sends from several sockets in interleaved rounds, after a client that sends
+and vanishes, and notes which socket got which reply from where.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import selectors
+import socket
+import sys
+import time
+
+MAX_DATAGRAM = 65535
+
+
+def text(data: bytes, limit: int = 120) -> str:
+    """Bytes as JSON can carry them (one character per byte), cut at ``limit``."""
+    return data[:limit].decode("latin-1")
+
+
+def echo(args: argparse.Namespace) -> dict:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("", args.port))
+    print(json.dumps({"listening": args.port}), flush=True)
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ)
+    sel.register(sys.stdin, selectors.EVENT_READ)
+    received, start = [], time.monotonic()
+    while (left := start + args.timeout - time.monotonic()) > 0:
+        ready = [key.fileobj for key, _ in sel.select(left)]
+        if sock in ready:
+            data, peer = sock.recvfrom(MAX_DATAGRAM)
+            sock.sendto(data, peer)
+            received.append({"t": round(time.monotonic(), 6), "peer": f"{peer[0]}:{peer[1]}",
+                             "size": len(data), "text": text(data)})
+        if sys.stdin in ready:
+            break
+    return {"received": received}
+
+
+def awkward(seed: int) -> list[tuple[str, bytes]]:
+    return [
+        ("a ping", b"PING 1 1700000000.123456"),
+        ("one byte", b"x"),
+        ("an empty datagram", b""),
+        ("all 256 byte values (not text)", bytes(range(256))),
+        ("8 KiB of random bytes", random.Random(seed).randbytes(8192)),
+        ("a ping after all that", b"PING 2 1700000001.654321"),
+    ]
+
+
+def await_echo(sock: socket.socket, sent: bytes, wait: float) -> dict:
+    """Wait up to ``wait`` s for ``sent`` to come back; note anything else that came."""
+    seen: dict = {"echoed": False, "from": None, "others": []}
+    deadline = time.monotonic() + wait
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            data, peer = sock.recvfrom(MAX_DATAGRAM)
+        except TimeoutError:
+            break
+        if data == sent:
+            seen.update(echoed=True, **{"from": f"{peer[0]}:{peer[1]}"})
+            break
+        seen["others"].append({"size": len(data), "text": text(data, 40),
+                               "from": f"{peer[0]}:{peer[1]}"})
+    return seen
+
+
+def datagrams(args: argparse.Namespace) -> dict:
+    server = (socket.gethostbyname(args.host), args.port)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    results, missed = [], 0
+    for name, data in awkward(args.seed):
+        if missed >= 2:  # the server stopped answering: no need to wait for the rest
+            results.append({"name": name, "size": len(data), "sent": False})
+            continue
+        sock.sendto(data, server)
+        seen = await_echo(sock, data, args.wait)
+        missed = 0 if seen["echoed"] else missed + 1
+        results.append({"name": name, "size": len(data), "sent": True, **seen})
+    return {"server": f"{server[0]}:{server[1]}", "datagrams": results}
+
+
+def clients(args: argparse.Namespace) -> dict:
+    server = (socket.gethostbyname(args.host), args.port)
+    vanished = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    vanished.sendto(b"PING 1 0.0 (a client that leaves at once)", server)
+    vanished.close()  # its echo meets a closed port: the server gets an ICMP error back
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(args.clients)]
+    sel = selectors.DefaultSelector()
+    for i, sock in enumerate(socks):
+        sel.register(sock, selectors.EVENT_READ, i)
+    got: list[list[dict]] = [[] for _ in socks]
+    rounds = []
+    for r in range(1, args.rounds + 1):
+        sent = [f"client {i + 1} round {r}".encode() for i in range(len(socks))]
+        for sock, data in zip(socks, sent, strict=True):
+            sock.sendto(data, server)
+        deadline = time.monotonic() + args.wait
+        while (left := deadline - time.monotonic()) > 0 and not all(
+                any(g["text"] == s.decode() for g in got[i]) for i, s in enumerate(sent)):
+            for key, _ in sel.select(left):
+                data, peer = socks[key.data].recvfrom(MAX_DATAGRAM)
+                got[key.data].append({"text": text(data, 60), "from": f"{peer[0]}:{peer[1]}",
+                                      "round": r})
+        rounds.append([s.decode() for s in sent])
+    return {"server": f"{server[0]}:{server[1]}", "sent": rounds, "got": got}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="udp_pinger.py")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("echo")
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--timeout", type=float, default=60.0)
+    send = sub.add_parser("datagrams")
+    crowd = sub.add_parser("clients")
+    for p in (send, crowd):
+        p.add_argument("--host", required=True)
+        p.add_argument("--port", type=int, required=True)
+        p.add_argument("--wait", type=float, default=2.0, help="seconds to wait for an echo")
+    send.add_argument("--seed", type=int, default=1)
+    crowd.add_argument("--clients", type=int, default=3)
+    crowd.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    handler = {"echo": echo, "datagrams": datagrams, "clients": clients}[args.command]
+    print(json.dumps(handler(args)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
