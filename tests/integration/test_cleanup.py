@@ -78,20 +78,28 @@ def test_a_crashing_checker_is_a_platform_error_and_leaves_nothing(tmp_path, mon
 
 
 def test_clean_removes_only_socklab_resources():
+    """`socklab clean` selects by label; --run narrows it to one run, so that this test
+    leaves alone the other runs going on meanwhile (the selection is the same code).
+
+    The foreign container is made from socklab's own image: it inherits the image's
+    labels, which must not make it socklab's."""
     api = engine.client()
-    foreign_net = api.networks.create("not-socklab-test-net")
-    foreign = api.containers.create("socklab-host:latest", name="not-socklab-test",
-                                    command=["true"])
-    ours = api.networks.create("socklab-test-leftover", labels={"socklab": "1"})
+    run = f"socklab-cleantest-{os.getpid()}"
+    labels = {"socklab": "1", "socklab.run": run}
+    foreign_net = api.networks.create(f"not-socklab-{run}", labels={"socklab.run": run})
+    foreign = api.containers.create("socklab-host:latest", name=f"not-socklab-{run}",
+                                    command=["true"], labels={"socklab.run": run})
+    ours = api.networks.create(f"{run}-net", labels=labels)
+    ours_c = api.containers.create("socklab-host:latest", name=f"{run}-c", command=["true"],
+                                   labels=labels)
     try:
-        assert main(["clean"]) == 0
+        assert main(["clean", "--run", run]) == 0
         names = {n.name for n in api.networks.list()}
-        assert "socklab-test-leftover" not in names
-        assert "not-socklab-test-net" in names
-        assert api.containers.get("not-socklab-test")
-        assert main(["clean"]) == 0  # safe to run twice
+        assert ours.name not in names
+        assert not api.containers.list(all=True, filters={"name": ours_c.name})
+        assert foreign_net.name in names  # no `socklab` label: not ours
+        assert api.containers.get(foreign.name)
+        assert main(["clean", "--run", run]) == 0  # safe to run twice
     finally:
         foreign.remove(force=True)
         foreign_net.remove()
-        if ours.name in {n.name for n in api.networks.list()}:
-            ours.remove()
