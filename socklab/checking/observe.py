@@ -68,7 +68,7 @@ class Background:
                 raise ProgramError(
                     f"the checker could not listen on port {json.loads(first)['in_use']} in "
                     f"{container}: a program under test holds it (the checker needs that port)")
-            if not refused(self.proc.wait(), err):
+            if not refused(self.proc.wait(), first + err):
                 raise PlatformError(f"the probe did not start: {first}{err}")
             time.sleep(0.1 * (attempt + 1))
         raise ProgramError(f"{container} had no process to spare for the checker: the programs "

@@ -26,6 +26,8 @@ OUTPUT_LIMIT = 1 << 20  # bytes of one program's output kept; the rest is counte
 LAUNCH = ["python3", "/socklab/launch.py", str(OUTPUT_LIMIT - 4096), "--"]  # room for its note
 ESCAPE = "\u241b".encode()  # shown for ESC: program output must not drive the reader's terminal
 EXEC_ATTEMPTS = 8
+# Every student process in a container killed, and gone, by the student (see stop.py).
+KILL = ["sh", "-c", "kill -STOP -1; kill -KILL -1; kill -KILL -1; exec python3 /socklab/stop.py"]
 # The container's memory limit and the kernel's count of out-of-memory kills there
 # (cgroup v2, else v1).
 MEMORY = " ".join(f"/sys/fs/cgroup/{f}" for f in ("memory.max", "memory/memory.limit_in_bytes",
@@ -39,13 +41,13 @@ class ProgramError(AssertionError):
     """The code under test did not start or did not get ready: the student's to fix."""
 
 
-def refused(returncode: int, stderr: str) -> bool:
+def refused(returncode: int, output: str) -> bool:
     """Docker could not start a command in the container: it had no process to spare.
 
     Under a fork bomb the container sits at its pids limit, and runc then fails now and
     then to start the threads of a new ``docker exec`` (``OCI runtime exec failed``).
     """
-    return returncode == 126 and "OCI runtime exec failed" in stderr
+    return returncode == 126 and "OCI runtime exec failed" in output
 
 
 def run_exec(container: str, argv: list[str], *, user: str = "0",
@@ -58,12 +60,12 @@ def run_exec(container: str, argv: list[str], *, user: str = "0",
     for attempt in range(EXEC_ATTEMPTS):
         out = subprocess.run(docker_exec(container, argv, user=user), capture_output=True,
                              text=True, timeout=timeout, check=False)
-        if not refused(out.returncode, out.stderr):
+        if not refused(out.returncode, out.stdout + out.stderr):  # docker says it on stdout
             return out
         time.sleep(0.1 * (attempt + 1))
     raise ProgramError(f"{container} had no process to spare for the checker "
-                       f"({out.stderr.strip()}): the programs under test hold every process "
-                       f"the container may have (its pids limit; threads count too)")
+                       f"({(out.stdout + out.stderr).strip()}): the programs under test hold every "
+                       f"process the container may have (its pids limit; threads count too)")
 
 
 class Capture(threading.Thread):
@@ -182,7 +184,8 @@ class Programs:
                                    f"{port}" + (f": it was {why}" if why else ""))
             out = run_exec(self.ctx.container(program.host), ["ss", "-H", flag, f"sport = :{port}"])
             if out.returncode != 0:
-                raise PlatformError(f"ss failed in {program.host}: {out.stderr.strip()}")
+                raise PlatformError(f"ss failed in {program.host} (exit {out.returncode}): "
+                                    f"{(out.stdout + out.stderr).strip()}")
             if out.stdout.strip():
                 self.check_process_limit(name)
                 return
@@ -228,19 +231,19 @@ class Programs:
         return finished
 
     def kill_all(self, host: str) -> bool:
-        """Kill every student process in a container (kill -1 as the student reaches only those).
+        """Kill every student process in a container (kill -1 as the student reaches only those)
+        and wait until they are gone; True when they are.
 
         All are stopped first, so that none forks while the kill goes round (a fork bomb).
         Running as the student, the kill can itself be killed by a program that kills all it
-        can: then, as when Docker refuses it, it is tried again. True when it went round.
+        can: then, as when Docker refuses it, it is tried again.
         """
-        argv = docker_exec(self.ctx.container(host),
-                           ["sh", "-c", "kill -STOP -1; kill -KILL -1; kill -KILL -1"], user=STUDENT)
+        argv = docker_exec(self.ctx.container(host), KILL, user=STUDENT)
         for attempt in range(EXEC_ATTEMPTS):
             out = subprocess.run(argv, capture_output=True, text=True, check=False)
-            if out.returncode != 137 and not refused(out.returncode, out.stderr):
-                return True
-            time.sleep(0.05 * attempt)
+            if out.returncode in (0, 1):  # stop.py's verdict
+                return out.returncode == 0
+            time.sleep(0.05 * attempt)  # killed (137) or refused: again
         return False
 
     def stop_host(self, host: str) -> None:

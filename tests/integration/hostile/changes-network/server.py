@@ -1,0 +1,22 @@
+"""Hostile: try to rewire the server container's network, then echo as it should."""
+
+import socket
+
+from meddle import meddle
+
+
+def echo(port: int) -> None:
+    with socket.create_server(("", port)) as listener:
+        while True:
+            conn, _ = listener.accept()
+            with conn:
+                try:
+                    while data := conn.recv(65536):
+                        conn.sendall(data)
+                except OSError:
+                    pass
+
+
+if __name__ == "__main__":
+    meddle()
+    echo(5000)
