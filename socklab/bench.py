@@ -231,17 +231,26 @@ SUITES: dict[str, Callable[[], list[Figure]]] = {"platform": platform_suite,
                                                  "impair": impair_suite}
 
 
-def load() -> list[dict]:
+def load() -> tuple[list[dict], dict[str, dict]]:
+    """The figures so far, and when each suite ran and how loaded the machine was."""
     path = DOCS / "benchmarks.json"
-    return json.loads(path.read_text())["figures"] if path.exists() else []
+    if not path.exists():
+        return [], {}
+    data = json.loads(path.read_text())
+    return data["figures"], data.get("runs", {})
 
 
-def render(figures: list[dict], machine: str, when: str) -> str:
+def render(figures: list[dict], runs: dict[str, dict], machine: str) -> str:
     lines = ["# Benchmarks", "",
              "Written by `make bench` (`python -m socklab.bench [SUITE ...]`); do not edit by hand.",
-             f"Last run: {when} on {machine}.", ""]
+             f"Machine: {machine}. A figure taken on a busy machine says so: the 1-minute load "
+             "average during each suite's run is given (on an idle 2-core machine it is below 1).",
+             ""]
     for suite in dict.fromkeys(f["suite"] for f in figures):
-        lines += [f"## {suite}", "", "| figure | value | command | how |", "|---|---|---|---|"]
+        run = runs.get(suite, {})
+        lines += [f"## {suite}", "",
+                  f"Run {run.get('when', '?')}; load average {run.get('load', '?')}.", "",
+                  "| figure | value | command | how |", "|---|---|---|---|"]
         lines += [f"| {f['name']} | {f['value']:g} {f['unit']} | `{f['command']}` | {f['how']} |"
                   for f in figures if f["suite"] == suite]
         lines.append("")
@@ -254,15 +263,18 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown suite {unknown[0]!r}; suites: {', '.join(SUITES)}", file=sys.stderr)
         return 2
-    figures = [f for f in load() if f["suite"] not in chosen]
+    previous, runs = load()
+    figures = [f for f in previous if f["suite"] not in chosen]
     for suite in chosen:
         print(f"bench: {suite} ...", flush=True)
+        before = os.getloadavg()[0]
         figures += [asdict(f) for f in SUITES[suite]()]
+        runs[suite] = {"when": datetime.now(UTC).isoformat(timespec="minutes"),
+                       "load": f"{before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"}
     machine = f"{platform.system()} {platform.release()}, {platform.machine()}, {os.cpu_count()} cores"
-    when = datetime.now(UTC).isoformat(timespec="minutes")
-    write_atomic(DOCS / "benchmarks.json",
-                 json.dumps({"machine": machine, "when": when, "figures": figures}, indent=2) + "\n")
-    write_atomic(DOCS / "benchmarks.md", render(figures, machine, when))
+    write_atomic(DOCS / "benchmarks.json", json.dumps(
+        {"machine": machine, "runs": runs, "figures": figures}, indent=2) + "\n")
+    write_atomic(DOCS / "benchmarks.md", render(figures, runs, machine))
     print((DOCS / "benchmarks.md").read_text())
     return 0
 
