@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -325,9 +326,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _terminated(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a CI timeout, `kill`) cleans up as Ctrl-C does
+
+
 def run() -> None:
     """The console-script entry point."""
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(main())
 
 

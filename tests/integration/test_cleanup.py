@@ -53,7 +53,8 @@ def test_four_runs_at_once_all_pass(tmp_path):
     assert all(not owned_by(p.pid) for p in runs)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
+                         ids=["ctrl-c", "term", "kill-9"])
 def test_an_interrupted_run_leaves_nothing(tmp_path, sig):
     proc = start_run(tmp_path)
     wait_for(lambda: len(owned_by(proc.pid)) >= 5, 60, "the run's topology")
