@@ -121,8 +121,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_images(args: argparse.Namespace) -> int:
-    """Build the images that are missing or out of date."""
-    built = images.ensure(images.ALL, force=args.force, log=print)
+    """Build the images that are missing or out of date (--all: the browser image too)."""
+    built = images.ensure(images.EVERY if args.all else images.ALL, force=args.force, log=print)
     for name, seconds in built.items():
         print(f"built socklab-{name} in {seconds:.1f} s")
     if not built:
@@ -134,14 +134,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     """Start a lab's topology and leave it running, for exploring by hand."""
     lab = labs.find(args.lab)
     code, _ = _code(lab, args)
-    images.ensure(log=print)
+    images.ensure(images.for_lab(lab), log=print)
     profile = labs.known_profile(args.profile or lab.profile)
     impairment = None
     if profile != "clean":
         artifacts = runner.runs_dir() / args.project
         artifacts.mkdir(parents=True, exist_ok=True)
         impairment = compose.Impairment(profile, args.seed, artifacts)
-    topo = compose.up(code, project=args.project, impairment=impairment)
+    topo = compose.up(code, project=args.project, impairment=impairment, images=lab.images)
     print(f"{lab.name} is up (project {topo.project}); code {code} is at /lab/code")
     if impairment:
         print(f"the link is impaired: profile {profile}, seed {args.seed}; "
@@ -267,7 +267,9 @@ def parser() -> argparse.ArgumentParser:
                    help="do not show students the feedback of hidden checks")
     s.add_argument("--hidden-visibility", default="after_published",
                    help="Gradescope visibility of hidden checks (default after_published)")
-    sub.add_parser("images", help=cmd_images.__doc__).add_argument("--force", action="store_true")
+    s = sub.add_parser("images", help=cmd_images.__doc__)
+    s.add_argument("--force", action="store_true", help="rebuild even what is up to date")
+    s.add_argument("--all", action="store_true", help="also the images only some labs use (browser)")
     s = sub.add_parser("up", help=cmd_up.__doc__)
     code_args(s)
     s.add_argument("--project", default=DEV_PROJECT)

@@ -66,6 +66,7 @@ class Topology:
     client_subnet: ipaddress.IPv4Network
     server_subnet: ipaddress.IPv4Network
     impairment: Impairment | None = None
+    images: tuple[tuple[str, str], ...] = ()  # (host, image name) where not the plain host image
 
     @property
     def run_id(self) -> str:
@@ -88,7 +89,10 @@ class Topology:
         imp = self.impairment
         engine_env = {"SOCKLAB_PROFILE": imp.profile, "SOCKLAB_SEED": str(imp.seed),
                       "SOCKLAB_ARTIFACTS": str(imp.artifacts)} if imp else {}
+        image = dict(self.images)
         return {**engine_env,
+            "SOCKLAB_CLIENT_IMAGE": image.get("client", "host"),
+            "SOCKLAB_SERVER_IMAGE": image.get("server", "host"),
             "SOCKLAB_PROJECT": self.project, "SOCKLAB_RUN": self.run_id,
             "SOCKLAB_OWNER": owner(), "SOCKLAB_CODE": str(code), "SOCKLAB_PROBES": str(PROBES),
             "SOCKLAB_CLIENT_SUBNET": str(self.client_subnet),
@@ -103,7 +107,7 @@ class Topology:
 
 def subnet_pairs(pool: str = POOL) -> list[tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]]:
     """The pool cut into pairs of adjacent /24s: (client, server)."""
-    nets = list(ipaddress.ip_network(pool).subnets(new_prefix=24))
+    nets = list(ipaddress.IPv4Network(pool).subnets(new_prefix=24))
     return [(nets[i], nets[i + 1]) for i in range(0, len(nets) - 1, 2)]
 
 
@@ -112,7 +116,7 @@ def used_subnets() -> set[ipaddress.IPv4Network]:
     for net in engine.client().networks.list():
         for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
             if "Subnet" in cfg and ":" not in cfg["Subnet"]:
-                used.add(ipaddress.ip_network(cfg["Subnet"]))
+                used.add(ipaddress.IPv4Network(cfg["Subnet"]))
     return used
 
 
@@ -127,7 +131,7 @@ def compose(topo: Topology, code: Path, *args: str, timeout: float = 180) -> str
 
 
 def up(code: Path, *, project: str | None = None, impairment: Impairment | None = None,
-       attempts: int = 8) -> Topology:
+       images: dict[str, str] | None = None, attempts: int = 8) -> Topology:
     """Start a fresh topology with ``code`` mounted read-only; return it once routed
     (and, with an ``impairment``, once the engine is ready).
 
@@ -143,7 +147,8 @@ def up(code: Path, *, project: str | None = None, impairment: Impairment | None 
         free = [p for p in pairs if not any(n.overlaps(u) for n in p for u in used)]
         if not free:
             raise PlatformError(f"no free pair of subnets left in {POOL}: run `make clean`?")
-        topo = Topology(project, *rng.choice(free), impairment=impairment)
+        topo = Topology(project, *rng.choice(free), impairment=impairment,
+                        images=tuple(sorted((images or {}).items())))
         try:
             compose(topo, code, "up", "-d", "--no-build")
             wait_routed(topo)

@@ -25,6 +25,7 @@ import docker.errors
 
 from socklab import engine
 from socklab.errors import PlatformError
+from socklab.lab import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = "bookworm"
@@ -41,26 +42,39 @@ class ImageSpec:
     """One image: its tag, its parent, and the files of its build context."""
 
     name: str
-    parent: str | None
+    parent: str | None  # None: a root built by debootstrap from the context's package lists
     context: tuple[tuple[str, str], ...]  # (path in context, path in repository)
+    args: tuple[tuple[str, str], ...] = ()  # Dockerfile build arguments
 
     @property
     def tag(self) -> str:
         return f"socklab-{self.name}:latest"
 
 
+BASE_PACKAGES = ("packages.txt", "images/base/packages.txt")
+HOST_CONTEXT = (("Dockerfile", "images/host/Dockerfile"),
+                ("socklab-net-init", "images/host/socklab-net-init"))
 SPECS = (
-    ImageSpec("base", None, (("packages.txt", "images/base/packages.txt"),)),
-    ImageSpec("host", "base", (("Dockerfile", "images/host/Dockerfile"),
-                               ("socklab-net-init", "images/host/socklab-net-init"))),
+    ImageSpec("base", None, (BASE_PACKAGES,)),
+    ImageSpec("host", "base", HOST_CONTEXT),
     ImageSpec("router", "base", (("Dockerfile", "images/router/Dockerfile"),
                                  ("socklab-router", "images/router/socklab-router"))),
     ImageSpec("impair", "base", (("Dockerfile", "images/impair/Dockerfile"),
                                  ("socklab/__init__.py", "socklab/__init__.py"),
                                  ("socklab/impair", "socklab/impair"))),
+    # a lab host with a real browser (Chromium, driven through Selenium) and curl: lab 7
+    ImageSpec("browser-base", None, (BASE_PACKAGES,
+                                     ("browser-packages.txt", "images/browser/packages.txt"))),
+    ImageSpec("browser", "browser-base", HOST_CONTEXT, (("BASE", "socklab-browser-base:latest"),)),
 )
-ALL = ("host", "router", "impair")
+ALL = ("host", "router", "impair")  # what every lab needs; a lab.toml [hosts] table may add more
+EVERY = (*ALL, "browser")
 BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+def for_lab(lab: Lab) -> tuple[str, ...]:
+    """The images a lab's run needs: every lab's, and those its hosts ask for."""
+    return ALL + tuple(sorted(set(lab.images.values()) - set(ALL)))
 
 
 def _files(spec: ImageSpec) -> list[tuple[str, Path]]:
@@ -84,6 +98,8 @@ def content_hash(spec: ImageSpec) -> str:
         digest.update(content_hash(BY_NAME[spec.parent]).encode())
     for arc, path in _files(spec):
         digest.update(arc.encode() + b"\0" + path.read_bytes() + b"\0")
+    for key, value in spec.args:
+        digest.update(f"{key}={value}\0".encode())
     return digest.hexdigest()[:16]
 
 
@@ -96,9 +112,14 @@ def current_hash(tag: str) -> str | None:
     return (image.labels or {}).get(HASH_LABEL)
 
 
-def packages() -> list[str]:
-    text = (ROOT / "images/base/packages.txt").read_text()
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+def packages(spec: ImageSpec) -> list[str]:
+    """The Debian packages of a root image: every package list of its context, in order."""
+    found: list[str] = []
+    for arc, rel in spec.context:
+        if arc.endswith("packages.txt"):
+            lines = (line.split("#")[0].strip() for line in (ROOT / rel).read_text().splitlines())
+            found += [line for line in lines if line and line not in found]
+    return found
 
 
 def mirrors_in(text: str) -> list[str]:
@@ -133,8 +154,8 @@ def _build_base(spec: ImageSpec, digest: str, log: Callable[[str], None]) -> Non
     mirror = debian_mirror()
     with tempfile.TemporaryDirectory(prefix="socklab-rootfs-", dir="/var/tmp") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        log(f"debootstrap {SUITE} from {mirror} ({len(packages())} packages)")
-        engine.run(["debootstrap", "--variant=minbase", f"--include={','.join(packages())}",
+        log(f"debootstrap {SUITE} from {mirror} ({len(packages(spec))} packages)")
+        engine.run(["debootstrap", "--variant=minbase", f"--include={','.join(packages(spec))}",
                     SUITE, str(rootfs), mirror], timeout=1800)
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for path in (rootfs / junk).glob("*"):
@@ -148,7 +169,8 @@ def _build_base(spec: ImageSpec, digest: str, log: Callable[[str], None]) -> Non
                          'CMD ["/bin/sh"]'],
             )
         finally:
-            tar.stdout.close()
+            if tar.stdout is not None:
+                tar.stdout.close()
             tar.wait()
         if tar.returncode != 0:
             raise PlatformError(f"tar of the base rootfs failed with exit code {tar.returncode}")
@@ -168,7 +190,7 @@ def _build_from_dockerfile(spec: ImageSpec, digest: str) -> None:
     output = []
     for chunk in api.build(fileobj=_context_tar(spec), custom_context=True, tag=spec.tag,
                            labels={IMAGE_LABEL: spec.name, HASH_LABEL: digest}, rm=True,
-                           forcerm=True, pull=False, decode=True):
+                           forcerm=True, pull=False, decode=True, buildargs=dict(spec.args)):
         output.append(chunk.get("stream", "") + chunk.get("error", ""))
         if "error" in chunk:
             raise PlatformError(f"building {spec.tag} failed:\n{''.join(output)[-2000:]}")

@@ -20,6 +20,7 @@ from socklab.impair import profiles
 
 LABS_ROOT = Path(__file__).resolve().parent.parent / "labs"
 HOSTS = ("client", "server")
+HOST_IMAGES = ("host", "browser")  # images a lab host may run (socklab/images.py builds them)
 FOLDER = re.compile(r"^(\d\d)-([a-z0-9-]+)$")
 
 
@@ -57,6 +58,7 @@ class Lab:
     check_timeout: float = 30.0  # seconds for one check
     profile: str = "clean"
     programs: dict[str, Program] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # host -> image, where not "host"
 
     @property
     def name(self) -> str:
@@ -163,7 +165,7 @@ def load(path: Path) -> Lab:
         raise LabError(f"{where}: {exc}") from None
     lab = _get(data, "lab", dict, f"{where}:")
     lw = f"{where}: [lab]"
-    _known(data, ("lab", "programs"), f"{where}:")
+    _known(data, ("lab", "programs", "hosts"), f"{where}:")
     _known(lab, ("title", "points", "hidden_points", "timeout", "check_timeout", "profile"), lw)
     timeout = float(_get(lab, "timeout", (int, float), lw, 120.0))
     check_timeout = float(_get(lab, "check_timeout", (int, float), lw, 30.0))
@@ -180,6 +182,10 @@ def load(path: Path) -> Lab:
         name: _load_program(name, table, f"{where}: [programs.{name}]")
         for name, table in _get(data, "programs", dict, f"{where}:", {}).items()
     }
+    host_images = {
+        host: _load_host(host, table, f"{where}: [hosts.{host}]")
+        for host, table in _get(data, "hosts", dict, f"{where}:", {}).items()
+    }
     profile = _get(lab, "profile", str, lw, "clean")
     try:
         known_profile(profile)
@@ -189,7 +195,20 @@ def load(path: Path) -> Lab:
                title=_get(lab, "title", str, lw), path=path, points=points,
                hidden_points=hidden_points, timeout=timeout,
                check_timeout=check_timeout, profile=profile,
-               programs=programs)
+               programs=programs, images={h: i for h, i in host_images.items() if i != "host"})
+
+
+def _load_host(host: str, table: Any, where: str) -> str:
+    """A ``[hosts.NAME]`` table: which image the host runs."""
+    if host not in HOSTS:
+        raise LabError(f"{where}: a host is one of {', '.join(HOSTS)}, not {host!r}")
+    if not isinstance(table, dict):
+        raise LabError(f"{where} must be a table, like image = \"browser\"")
+    _known(table, ("image",), where)
+    image = _get(table, "image", str, where, "host")
+    if image not in HOST_IMAGES:
+        raise LabError(f"{where} image must be one of {', '.join(HOST_IMAGES)}, not {image!r}")
+    return image
 
 
 def known_profile(name: str) -> str:

@@ -80,7 +80,7 @@ def cmd_grade_all(args: argparse.Namespace) -> int:
         if todo:
             slots = _slots(args, lab)
             if not args.hosts:
-                images.ensure(log=lambda m: console.print(f"[dim]{m}[/]"))
+                images.ensure(images.for_lab(lab), log=lambda m: console.print(f"[dim]{m}[/]"))
             sched = _grade(lab, todo, store, seed, names, options, slots, console)
     finally:
         entries = _report(out, lab, store, subs)

@@ -81,6 +81,12 @@ def test_load_a_good_lab(tmp_path):
     assert (lab.number, lab.slug, lab.points) == (7, "demo", 3)
     assert lab.programs["server"].file == "s.py" and lab.programs["server"].listen == 80
     assert lab.check_timeout == 30 and lab.timeout == 120 and lab.profile == "clean"
+    assert lab.images == {}  # every host runs the plain host image
+
+
+def test_a_host_may_run_the_browser_image(tmp_path):
+    lab = labs.load(write_lab(tmp_path, GOOD + '[hosts.client]\nimage = "browser"\n'))
+    assert lab.images == {"client": "browser"}
 
 
 @pytest.mark.parametrize("bad,message", [
@@ -95,6 +101,10 @@ def test_load_a_good_lab(tmp_path):
     (GOOD + "listne = 5\n", r"\[programs.server\] has an unknown key 'listne'"),
     (GOOD.replace("points = 3", "points = 3\ntimeout = 0"), r"\[lab\] timeout must be a positive"),
     ("[lab\n", r"lab.toml: "),
+    (GOOD + '[hosts.router]\nimage = "browser"\n', r"\[hosts.router\]: a host is one of client, server"),
+    (GOOD + '[hosts.client]\nimage = "firefox"\n',
+     r"\[hosts.client\] image must be one of host, browser, not 'firefox'"),
+    (GOOD + '[hosts.client]\nimgae = "browser"\n', r"\[hosts.client\] has an unknown key 'imgae'"),
 ])
 def test_mistakes_name_the_file_and_key(tmp_path, bad, message):
     with pytest.raises(LabError, match=message) as info:

@@ -52,7 +52,19 @@ def test_image_hash_follows_its_inputs_and_its_parent(tmp_path, monkeypatch):
     assert images.content_hash(host) == first  # stable
     (tmp_path / "images/base/packages.txt").write_text("python3\ncurl\n")
     assert images.content_hash(host) != first  # a changed package list rebuilds the children
-    assert images.packages() == ["python3", "curl"]
+    assert images.packages(images.BY_NAME["base"]) == ["python3", "curl"]
+
+
+def test_browser_image_adds_its_packages_to_the_base_list(tmp_path, monkeypatch):
+    (tmp_path / "images/base").mkdir(parents=True)
+    (tmp_path / "images/browser").mkdir(parents=True)
+    (tmp_path / "images/base/packages.txt").write_text("# base\npython3\ncurl\n")
+    (tmp_path / "images/browser/packages.txt").write_text("chromium  # the browser\ncurl\n")
+    monkeypatch.setattr(images, "ROOT", tmp_path)
+    assert images.packages(images.BY_NAME["browser-base"]) == ["python3", "curl", "chromium"]
+    browser, host = images.BY_NAME["browser"], images.BY_NAME["host"]
+    assert browser.context == host.context  # one Dockerfile, built FROM another root
+    assert dict(browser.args) == {"BASE": "socklab-browser-base:latest"}
 
 
 ONE_LINE = "# comment\ndeb [arch=amd64] http://mirror.example/debian bookworm main\n"

@@ -1,0 +1,171 @@
+"""Lab 7's fixtures and helpers: the checker's site on the server, and clients for it.
+
+The probes (``socklab/probes/``, at /socklab/ in the containers): ``http_site.py`` writes
+the seeded site into the server's web root as the student user; ``http_probe.py`` makes
+requests from the client container through the router: raw bytes, curl, http.client. The browser
+(``socklab/probes/browser.py``) is a real headless Chromium in the client container.
+These helpers run them and turn what they saw into expected-vs-observed failures.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from socklab.checking import expect, observe
+from socklab.checking.programs import STUDENT
+
+PORT = 8080
+ROOT = "/scratch/www"
+OUTSIDE = "/scratch/secret.txt"  # just outside the web root: never to be served
+BASE = f"http://server:{PORT}"
+BOUND = 5.0  # seconds a client may wait for an answer its request deserves at once
+# The README's table: the media type for each extension (parameters such as charset aside).
+TYPES = {".html": "text/html", ".htm": "text/html", ".css": "text/css",
+         ".js": "text/javascript", ".txt": "text/plain", ".json": "application/json",
+         ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+         ".gif": "image/gif", ".svg": "image/svg+xml", ".ico": "image/x-icon"}
+OCTETS = "application/octet-stream"
+
+
+def request(method: str, target: str, *, headers: dict[str, str] | None = None,
+            body: str = "", pieces: int = 1, pause: float = 0.0, **options: Any) -> dict[str, Any]:
+    """A well-formed request's raw spec for the probe; the body (if any) in ``pieces``."""
+    lines = [f"{method} {target} HTTP/1.1", "Host: server", "Connection: close",
+             *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    if body:
+        lines.append(f"Content-Length: {len(body.encode())}")
+    head, data = "\r\n".join(lines) + "\r\n\r\n", body.encode().decode("latin-1")
+    size = -(-len(data) // pieces) if data else 0
+    parts = [head + data] if pieces == 1 else [head, *(data[i:i + size] for i in
+                                                        range(0, len(data), size))]
+    return {"pieces": parts, "pause": pause, **options}
+
+
+def raw(text: str) -> dict[str, Any]:
+    """A request sent exactly as written (any bytes, as latin-1 text)."""
+    return {"pieces": [text]}
+
+
+def shown(spec: dict[str, Any]) -> str:
+    """A request as a student can read it: its bytes, escapes and all."""
+    text = "".join(spec["pieces"])
+    return repr(text[:120] + ("..." if len(text) > 120 else ""))
+
+
+def first_line(spec: dict[str, Any]) -> str:
+    return "".join(spec["pieces"]).partition("\r\n")[0]
+
+
+def media_type(answer: dict[str, Any]) -> str | None:
+    values = answer.get("headers", {}).get("content-type", [])
+    return values[0].partition(";")[0].strip().lower() if values else None
+
+
+def type_for(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return TYPES.get(suffix, OCTETS)
+
+
+def status(answer: dict[str, Any]) -> str:
+    """What came back, in a line: the status line and headers, or why there were none."""
+    if answer.get("status") is None:
+        why = answer.get("problem") or "no answer"
+        return f"{why}" + (f" ({answer['error']})" if answer.get("error") else "") + \
+            (f": {answer['head']!r}" if answer.get("head") else "")
+    return repr(answer["head"])[:400]
+
+
+class Web:
+    """The student's server over the checker's site, and the checker's clients for it."""
+
+    def __init__(self, ctx: Any, programs: Any, site: dict[str, Any]) -> None:
+        self.ctx, self.programs, self.site = ctx, programs, site
+        self.client = ctx.container("client")
+
+    def probe(self, *args: str, timeout: float = 60.0) -> dict[str, Any]:
+        return observe.probe(self.client, *args, script="http_probe.py", timeout=timeout)
+
+    def raw(self, *specs: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each request sent as raw bytes on its own connection, and its answer as it came."""
+        seen = self.probe("raw", "--host", "server", "--port", str(PORT),
+                          "--spec", json.dumps(list(specs)), timeout=len(specs) * 15 + 30)
+        return seen["answers"]
+
+    def clients(self, kind: str, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Requests made by a real client: ``curl`` or ``pyclient`` (Python's http.client)."""
+        where = [] if kind == "curl" else ["--host", "server", "--port", str(PORT)]
+        return self.probe(kind, *where, "--spec", json.dumps(specs),
+                          timeout=len(specs) * 15 + 30)["answers"]
+
+    def file(self, name: str) -> dict[str, Any]:
+        return self.site["files"][name]
+
+    def server_state(self) -> str:
+        """Evidence: whether the server process died, and its last words."""
+        if self.programs.alive("server"):
+            return ""
+        return f"the server process has exited\n{self.programs.tail('server')}"
+
+    def still_serving(self, after: str) -> None:
+        """The server still runs and answers GET / with index.html."""
+        __tracebackhide__ = True
+        answer = self.raw(request("GET", "/"))[0]
+        if answer.get("status") != 200 or answer.get("body_sha256") != self.file("index.html")["sha256"]:
+            expect.fail(f"after {after}: the server still running, answering GET / with index.html",
+                        status(answer), self.server_state())
+
+    def expect_file(self, answer: dict[str, Any], name: str, what: str) -> None:
+        """A 200 answer whose body is the site's file ``name``, byte for byte."""
+        __tracebackhide__ = True
+        want = self.file(name)
+        if answer.get("status") != 200:
+            expect.fail(f"{what}: '200 OK' and the file {name}", status(answer), self.server_state())
+        if answer["body_sha256"] != want["sha256"]:
+            expect.fail(f"{what}: the {want['size']} bytes of {name} (SHA-256 {want['sha256'][:16]}...)",
+                        f"{answer['body_size']} bytes after the head (SHA-256 "
+                        f"{answer['body_sha256'][:16]}...), starting {answer['body_start'][:60]!r}")
+
+
+@pytest.fixture(scope="session")
+def site(ctx: Any) -> dict[str, Any]:
+    """The checker's site in the server's web root, written as the student; seeded."""
+    return observe.probe(ctx.container("server"), "--root", ROOT, "--outside", OUTSIDE,
+                         "--seed", str(ctx.seed or 0), script="http_site.py", user=STUDENT)
+
+
+@pytest.fixture
+def web(ctx: Any, programs: Any, site: dict[str, Any]) -> Web:
+    """The student's server running (restarted if it died) over the checker's site."""
+    programs.ensure("server")
+    return Web(ctx, programs, site)
+
+
+@pytest.fixture(scope="session")
+def form_values(ctx: Any) -> dict[str, str]:
+    """What the clients type into the form: markup, entities, a plus, non-ASCII, seeded."""
+    tag = f"{random.Random(ctx.seed).randrange(10 ** 6):06d}"
+    return {"name": f"Zoë <b>&amp; {tag}</b>", "message": f"Héllo + wörld ✓ 50% <i>{tag}</i> & co"}
+
+
+@pytest.fixture(scope="session")
+def visit(ctx: Any, programs: Any, site: dict[str, Any], form_values: dict[str, str]) -> dict[str, Any]:
+    """One visit of the real browser: the page, then the form filled in and sent.
+
+    Its screenshots go to the run's artifacts (browser-page.png, browser-form.png).
+    """
+    programs.ensure("server")
+    seen = observe.probe(ctx.container("client"), "--url", f"{BASE}/", "--name",
+                         form_values["name"], "--message", form_values["message"],
+                         script="browser.py", timeout=80)
+    for key, file in (("page_png", "browser-page.png"), ("answer_png", "browser-form.png")):
+        if seen.get(key):
+            path = Path(ctx.artifacts) / file
+            path.write_bytes(base64.b64decode(seen.pop(key)))
+            seen[key] = str(path)
+    return seen

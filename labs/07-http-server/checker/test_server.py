@@ -1,0 +1,219 @@
+"""Lab 7 checker, on the wire: requests as raw bytes, the answers judged byte by byte.
+
+Every request is made by socklab's HTTP probe in the client container, through the
+router, each on its own connection; the site it asks for was written by the checker
+into the server's web root (conftest.py: ``site``, ``web``).
+"""
+
+import json
+import urllib.parse
+
+import pytest
+from conftest import BOUND, OCTETS, PORT, first_line, media_type, raw, request, shown, status, type_for
+
+from socklab.checking import expect
+
+
+def get(target):
+    return request("GET", target)
+
+
+@pytest.mark.points(1)
+def test_server_listens(programs, server, site):
+    """The server listens on TCP port 8080"""
+    programs.ensure("server")
+    expect.listening(server, PORT)
+
+
+@pytest.mark.points(2)
+def test_get_index(web):
+    """GET / and GET /index.html answer '200 OK' with index.html; GET /docs/ with docs/index.html"""
+    pairs = (("/", "index.html"), ("/index.html", "index.html"), ("/docs/", "docs/index.html"))
+    answers = web.raw(*(request("GET", target) for target, _ in pairs))
+    for (target, name), answer in zip(pairs, answers, strict=True):
+        web.expect_file(answer, name, f"GET {target}")
+        if media_type(answer) != "text/html":
+            expect.fail(f"GET {target}: Content-Type text/html", status(answer))
+
+
+FILES = ("index.html", "notes.txt", "empty.txt", "images/logo.png", "data/random.bin",
+         "docs/a file.txt")
+
+
+@pytest.mark.points(2)
+def test_content_length(web):
+    """Content-Length is the body's size in bytes, and the server closes after the body"""
+    targets = ["/" + urllib.parse.quote(name) for name in FILES]
+    for name, target, answer in zip(FILES, targets, web.raw(*map(get, targets)), strict=True):
+        web.expect_file(answer, name, f"GET {target}")
+        size = web.file(name)["size"]
+        lengths = answer["headers"].get("content-length", [])
+        if lengths != [str(size)]:
+            expect.fail(f"GET {target}: one header 'Content-Length: {size}' (the file's size in "
+                        f"bytes, and the bytes that followed the head)",
+                        f"{lengths or 'no Content-Length'} in {status(answer)}")
+        if not answer["closed"]:
+            expect.fail(f"GET {target}: the server closing the connection after the body",
+                        f"the connection still open ({answer['error']})")
+
+
+@pytest.mark.points(2)
+def test_content_types(web):
+    """Content-Type comes from the file's extension, as the README's table says"""
+    names = ("index.html", "style.css", "app.js", "notes.txt", "data.json", "images/logo.png",
+             "docs/Shout.TXT", "data/README", "data/random.bin")
+    for name, answer in zip(names, web.raw(*(get("/" + n) for n in names)), strict=True):
+        web.expect_file(answer, name, f"GET /{name}")
+        want = type_for(name)
+        if media_type(answer) != want:
+            expect.fail(f"GET /{name}: Content-Type {want}" + (" (an unknown extension)"
+                                                                if want == OCTETS else ""),
+                        f"{answer['headers'].get('content-type') or 'no Content-Type'} "
+                        f"in {status(answer)}")
+
+
+@pytest.mark.points(2)
+def test_head(web):
+    """HEAD answers as GET would, with the same Content-Length, but sends no body"""
+    names = ("data/random.bin", "index.html")
+    for name, answer in zip(names, web.raw(*(request("HEAD", "/" + n) for n in names)), strict=True):
+        size = web.file(name)["size"]
+        if answer.get("status") != 200 or answer["headers"].get("content-length") != [str(size)]:
+            expect.fail(f"HEAD /{name}: '200 OK' with 'Content-Length: {size}' (what a GET "
+                        f"would send)", status(answer), web.server_state())
+        if answer["body_size"]:
+            expect.fail(f"HEAD /{name}: no bytes after the head, then the connection closed",
+                        f"{answer['body_size']} bytes after the head, starting "
+                        f"{answer['body_start'][:40]!r}")
+
+
+def expect_error(answer, spec, codes, evidence=""):
+    """An error answer: one of ``codes``, and a Content-Length that is its body's size."""
+    __tracebackhide__ = True
+    what = f"the request {shown(spec)}"
+    if answer.get("status") not in codes:
+        expect.fail(f"{what}: the status {' or '.join(map(str, codes))}", status(answer), evidence)
+    lengths = answer["headers"].get("content-length", [])
+    if lengths != [str(answer["body_size"])]:
+        expect.fail(f"{what}: a Content-Length that is its body's size ({answer['body_size']} "
+                    f"bytes came)", f"{lengths or 'no Content-Length'} in {status(answer)}")
+
+
+@pytest.mark.points(1)
+def test_not_found(web):
+    """A file that is not there answers '404 Not Found', with a page that says so"""
+    specs = [get(t) for t in ("/no-such-page.html", "/data/no-such.bin", "/docs/missing/",
+                              "/empty.txt/x")]
+    for spec, answer in zip(specs, web.raw(*specs), strict=True):
+        expect_error(answer, spec, (404,), web.server_state())
+
+
+@pytest.mark.points(2)
+def test_method_errors(web):
+    """POST to a file or GET of /submit: '405' with Allow; PUT, DELETE, BREW: '501'"""
+    cases = ((request("POST", "/index.html", body="a=1"), 405, {"GET", "HEAD"}),
+             (get("/submit"), 405, {"POST"}),
+             (request("PUT", "/index.html", body="new"), 501, None),
+             (request("DELETE", "/index.html"), 501, None),
+             (request("BREW", "/"), 501, None))
+    for (spec, code, allow), answer in zip(cases, web.raw(*(c[0] for c in cases)), strict=True):
+        expect_error(answer, spec, (code,), web.server_state())
+        if allow:
+            allowed = {m.strip() for v in answer["headers"].get("allow", []) for m in v.split(",")}
+            if allowed != allow:
+                expect.fail(f"{first_line(spec)}: the header 'Allow: {', '.join(sorted(allow))}'",
+                            f"{answer['headers'].get('allow') or 'no Allow header'}")
+
+
+MALFORMED = {
+    "lines ending in a bare LF, not CRLF": "GET / HTTP/1.1\nHost: server\n\n",
+    "one header line ending in a bare LF": "GET / HTTP/1.1\r\nHost: server\n\r\n",
+    "a request line of two parts": "GET /\r\nHost: server\r\n\r\n",
+    "a request line of four parts": "GET / index.html HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a method that is not a token": "G(T / HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a target that does not start with /": "GET index.html HTTP/1.1\r\nHost: server\r\n\r\n",
+    "not HTTP/1.0 or HTTP/1.1": "GET / HTTX/1.1\r\nHost: server\r\n\r\n",
+    "a header line without a colon": "GET / HTTP/1.1\r\nHost server\r\n\r\n",
+    "a bad percent escape": "GET /%zz.html HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a POST without Content-Length": "POST /submit HTTP/1.1\r\nHost: server\r\n\r\nname=x",
+    "a Content-Length that is not a number":
+        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: ten\r\n\r\nname=x",
+    "bytes that are not ASCII text": "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\xff\xfe\r\n\r\n",
+}
+
+
+@pytest.mark.points(3)
+def test_malformed_requests(web):
+    """Malformed requests (bare LF, bad request line, bad header, bad method) get '400'"""
+    specs = {why: raw(text) for why, text in MALFORMED.items()}
+    for (why, spec), answer in zip(specs.items(), web.raw(*specs.values()), strict=True):
+        expect_error(answer, spec, (400,), f"({why})\n{web.server_state()}".strip())
+    web.still_serving("12 malformed requests")
+
+
+@pytest.mark.points(1)
+def test_huge_head(web):
+    """A request head that never ends (header lines past 8 KiB) gets '431' or '400' at once"""
+    answer = web.probe("huge", "--host", "server", "--port", str(PORT), "--size", str(1 << 20))
+    if answer.get("status") not in (431, 400):
+        expect.fail("a request head of ever more 1 KiB header lines (up to 1 MiB, stopping at "
+                    "the first byte of an answer): the status 431 or 400 once 8 KiB have come",
+                    f"{status(answer)}, after {answer['sent']} bytes sent", web.server_state())
+    web.still_serving("a huge request head")
+
+
+TRAVERSALS = ("/../secret.txt", "/%2e%2e/secret.txt", "/docs/%2E%2E/%2e%2e/secret.txt",
+              "/..%2fsecret.txt", "/docs/..%2f..%2fsecret.txt", "//scratch/secret.txt",
+              "/../../../../etc/passwd", "/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", "//etc/passwd")
+
+
+@pytest.mark.points(3)
+def test_outside_root(web):
+    """Paths that lead out of the web root (.., %2e%2e, ..%2f, //) get 403, 400 or 404, never a file"""
+    secrets = [web.site["secret"], "root:x:0:0"]
+    specs = [request("GET", target, find=secrets) for target in TRAVERSALS]
+    for spec, answer in zip(specs, web.raw(*specs), strict=True):
+        leaked = answer.get("found")
+        if leaked or answer.get("status") not in (400, 403, 404):
+            expect.fail(f"{first_line(spec)}: the status 403 (or 400 or 404), and nothing of "
+                        f"/scratch/secret.txt or /etc/passwd",
+                        f"{status(answer)}" + (f", with {leaked} in its body" if leaked else ""),
+                        web.server_state())
+
+
+@pytest.mark.points(2)
+def test_slow_client(web):
+    """A client that sends its head slowly holds up no one: another is answered meanwhile"""
+    stalled = request("GET", "/notes.txt")["pieces"][0]
+    spec = {"stalled": stalled, "split": len("GET /notes.txt HTTP/1.1\r\nHo"),
+            "other": request("GET", "/empty.txt")["pieces"][0]}
+    seen = web.probe("slow", "--host", "server", "--port", str(PORT), "--bound", str(BOUND),
+                     "--spec", json.dumps(spec), timeout=BOUND + 60)
+    other, slow = seen["other"], seen["stalled"]
+    if other.get("status") != 200 or other["body_sha256"] != web.file("empty.txt")["sha256"]:
+        expect.fail(f"a client that sends GET /empty.txt while another is still sending its "
+                    f"request head (it stopped after {stalled[:spec['split']]!r}): its answer "
+                    f"within {BOUND:g} s (serve each connection in its own thread)",
+                    status(other), web.server_state())
+    web.expect_file(slow, "notes.txt", "GET /notes.txt, its head sent in pieces, the rest one "
+                    "byte at a time")
+
+
+@pytest.mark.points(2)
+def test_post_form(web, form_values):
+    """POST /submit with the form's fields, sent in pieces: a page that shows them as text"""
+    body = urllib.parse.urlencode(form_values)
+    answer = web.raw(request("POST", "/submit", body=body, pieces=3, pause=0.05,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"},
+                             ids=["name", "message"]))[0]
+    what = f"POST /submit with the body {body!r} (head first, then the body in 3 pieces)"
+    if answer.get("status") != 200 or media_type(answer) != "text/html":
+        expect.fail(f"{what}: '200 OK' and an HTML page", status(answer), web.server_state())
+    texts = answer.get("texts", {})
+    for field, value in form_values.items():
+        if texts.get(field) != value:
+            expect.fail(f"{what}: the element with id=\"{field}\" holding the text {value!r} "
+                        f"(decoded from the form, then HTML-escaped)",
+                        "no element with that id" if texts.get(field) is None else
+                        f"the text {texts[field]!r} (parsed as a browser would)",
+                        f"the page began {answer['body_start'][:200]!r}")
