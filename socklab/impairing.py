@@ -12,16 +12,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-import docker.errors
-
-from socklab import engine
 from socklab.errors import PlatformError
 
 CONTROL = "/run/socklab-impair.sock"
 EVENTS = "impair-events.jsonl"  # in the run's artifacts folder
 
 
+# The Docker SDK is imported where it is used: the checker process imports this module,
+# and importing the SDK alone takes about a second there.
+
+
 def _logs(container: str) -> str:
+    import docker.errors
+
+    from socklab import engine
     try:
         return engine.client().containers.get(container).logs(tail=20).decode(errors="replace")
     except docker.errors.NotFound:
@@ -29,6 +33,9 @@ def _logs(container: str) -> str:
 
 
 def _state(container: str) -> dict[str, Any]:
+    import docker.errors
+
+    from socklab import engine
     try:
         return engine.client().containers.get(container).attrs["State"]
     except docker.errors.NotFound:

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape
 from rich.table import Table
 
 from socklab.grading.result import LabResult
+
+# C0 control characters but newline and tab, and DEL: shown as their Unicode pictures (ESC
+# as ␛), so that bytes a check quotes from the network never drive the reader's terminal.
+_CONTROLS = {c: chr(0x2400 + c) for c in range(32) if chr(c) not in "\n\t"} | {0x7F: "\u2421"}
+
+
+def escape(text: str) -> str:
+    """``text`` safe to print: rich markup escaped, control characters made visible."""
+    return _escape(text.translate(_CONTROLS))
+
 
 MARK = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "timeout": "[red]TIME[/]",
         "error": "[magenta]ERROR[/]", "skipped": "[yellow]SKIP[/]"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -27,8 +28,8 @@ def runs_dir() -> Path:
 
 
 @contextmanager
-def topology(code: Path, project: str,
-             impairment: compose.Impairment | None = None) -> Iterator[compose.Topology]:
+def topology(code: Path, project: str, impairment: compose.Impairment | None = None,
+             host_images: dict[str, str] | None = None) -> Iterator[compose.Topology]:
     """A fresh topology for the duration of the block, torn down however the block ends.
 
     A reaper process removes it too if this process is killed before it can.
@@ -37,7 +38,7 @@ def topology(code: Path, project: str,
                               start_new_session=True, stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        yield compose.up(code, project=project, impairment=impairment)
+        yield compose.up(code, project=project, impairment=impairment, images=host_images)
     finally:
         try:
             compose.down(project)
@@ -56,32 +57,66 @@ def checker_argv(lab: Lab, context: Path, results: Path, select: str | None,
             *(["-k", select] if select else [])]
 
 
+def checker_env() -> dict[str, str]:
+    """The checker's environment: no pytest plugin but socklab's (loading every installed
+    plugin costs the checker seconds at start, and none of them may change a verdict)."""
+    return {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+
 GRACE = 30  # seconds the checker process may run past the lab's limit before it is a hang
 
 
-def run_checker(lab: Lab, ctx: RunContext, select: str | None,
-                hidden: bool = False) -> list[CheckResult]:
-    """Run the lab's checker in its own process; a crash or a hang is a platform error.
+class Checker:
+    """The lab's checker in its own process, started before the topology is up so that its
+    imports and collection overlap the wait; ``results`` lets it go and collects its verdicts.
 
-    The checks themselves keep to the lab's time (the plugin times out the rest), so
-    only a checker that hangs past that and a grace period is stopped from here.
+    A crash or a hang is a platform error. The checks themselves keep to the lab's time (the
+    plugin times out the rest), so only a checker that hangs past that and a grace period is
+    stopped from here.
     """
-    artifacts = Path(ctx.artifacts)
-    context, results = artifacts / "context.json", artifacts / "checks.json"
-    ctx.save(context)
-    argv = checker_argv(lab, context, results, select, hidden)
-    with (artifacts / "checker.log").open("wb") as log:
+
+    def __init__(self, lab: Lab, artifacts: Path, select: str | None, hidden: bool = False) -> None:
+        self.lab, self.artifacts = lab, artifacts
+        self.context, self.results = artifacts / "context.json", artifacts / "checks.json"
+        self.log = artifacts / "checker.log"
+        read, self.go = os.pipe()
+        argv = [*checker_argv(lab, self.context, self.results, select, hidden),
+                "--socklab-go", str(read)]
         try:
-            proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT,
-                                  timeout=lab.timeout + GRACE, check=False)
+            with self.log.open("wb") as log:
+                self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL, env=checker_env(),
+                                             pass_fds=(read,))
+        finally:
+            os.close(read)
+
+    def verdicts(self, ctx: RunContext) -> list[CheckResult]:
+        ctx.save(self.context)
+        with contextlib.suppress(BrokenPipeError):  # it died already: its exit code says how
+            os.write(self.go, b"go\n")
+        self.abandon()
+        try:
+            code = self.proc.wait(timeout=self.lab.timeout + GRACE)
         except subprocess.TimeoutExpired:
             raise PlatformError(f"the checker hung: still running {GRACE} s after the lab's "
-                                f"{lab.timeout:g} s (see {artifacts / 'checker.log'})") from None
-    # pytest: 0 all passed, 1 some failed, 5 nothing selected; anything else is a crash
-    if proc.returncode not in (0, 1, 5) or not results.exists():
-        tail = "\n".join((artifacts / "checker.log").read_text(errors="replace").splitlines()[-20:])
-        raise PlatformError(f"the checker crashed (pytest exit {proc.returncode}):\n{tail}")
-    return [CheckResult(**r) for r in json.loads(results.read_text())]
+                                f"{self.lab.timeout:g} s (see {self.log})") from None
+        # pytest: 0 all passed, 1 some failed, 5 nothing selected; anything else is a crash
+        if code not in (0, 1, 5) or not self.results.exists():
+            tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
+            raise PlatformError(f"the checker crashed (pytest exit {code}):\n{tail}")
+        return [CheckResult(**r) for r in json.loads(self.results.read_text())]
+
+    def abandon(self) -> None:
+        """Close the go pipe: a checker still waiting for it exits."""
+        if self.go >= 0:
+            os.close(self.go)
+            self.go = -1
+
+    def stop(self) -> None:
+        self.abandon()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
 
 
 def conclude(result: LabResult, select: str | None) -> None:
@@ -128,15 +163,18 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
             show(result)
 
     try:
-        built = images.ensure(log=log)
+        built = images.ensure(images.for_lab(lab), log=log)
         if built:
             log(f"built images in {sum(built.values()):.0f} s")
         known_profile(profile)
-        with topology(code.resolve(), project, impairment) as topo:
+        checker = Checker(lab, artifacts, select, hidden)
+        with contextlib.ExitStack() as stack:
+            stack.callback(checker.stop)
+            topo = stack.enter_context(topology(code.resolve(), project, impairment, lab.images))
             ctx = RunContext(project=project, lab=str(lab.path), code=str(code.resolve()),
                              artifacts=str(artifacts), addresses=topo.addresses(),
                              profile=profile, seed=seed, reproduce=reproduce)
-            result.checks = run_checker(lab, ctx, select, hidden)
+            result.checks = checker.verdicts(ctx)
             if impairment:
                 impairing.check_health(topo.container("impair"))
             conclude(result, select)

@@ -14,24 +14,30 @@ exception is socklab's (the platform or the checker broke), never the student's.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 import testinfra
+from testinfra.backend.base import CommandResult
+from testinfra.backend.docker import DockerBackend
 
 from socklab import impairing
 from socklab import lab as labs
+from socklab.checking import agent
 from socklab.checking.context import RunContext
-from socklab.checking.programs import Programs, docker_exec
+from socklab.checking.programs import Programs, docker_exec, run_exec
 from socklab.errors import PlatformError
 from socklab.grading.result import CheckResult, write_atomic
 
 CTX = pytest.StashKey[RunContext]()
+LAB = pytest.StashKey[labs.Lab]()
 RESULTS = pytest.StashKey[dict[str, CheckResult]]()
 PROGRAMS = pytest.StashKey[Programs]()
 LOG_SIZES = pytest.StashKey[dict[str, int]]()  # each program's log size when a check began
@@ -49,27 +55,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--socklab-result", help="where to write the checks' results (JSON)")
     group.addoption("--socklab-deadline", type=float,
                     help="seconds for all the checks: when they are up, the rest time out")
+    group.addoption("--socklab-go", type=int, metavar="FD",
+                    help="once collected, wait for 'go' on this file descriptor before loading "
+                         "the context and running (the runner starts the checker early)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): how many points the check is worth")
     config.addinivalue_line("markers", "timeout(seconds): this check's own time limit")
+    config.stash[RESULTS] = {}
+    if config.getoption("--socklab-go") is None:
+        _begin(config)
+
+
+def _begin(config: pytest.Config) -> None:
+    """Load the run's context and start the lab's clock."""
     path = config.getoption("--socklab-context")
     if path:
         config.stash[CTX] = RunContext.load(Path(path))
-    config.stash[RESULTS] = {}
+        config.stash[LAB] = labs.load(Path(config.stash[CTX].lab))  # read once, used by every check
     if seconds := config.getoption("--socklab-deadline"):
         config.stash[DEADLINE] = time.monotonic() + seconds
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Started early, the checker has imported and collected while the topology came up:
+    wait for the runner's go (its context written), or stop when the run was abandoned."""
+    fd = session.config.getoption("--socklab-go")
+    if fd is None:
+        return
+    with os.fdopen(fd, "rb") as go:
+        if go.readline().strip() != b"go":
+            pytest.exit("the run was abandoned before the checks began", 2)
+    _begin(session.config)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     missing = [item.nodeid for item in items if item.get_closest_marker("points") is None]
     if missing:
         raise pytest.UsageError(f"checks without @pytest.mark.points(n): {', '.join(missing)}")
-
-
-def _lab(config: pytest.Config) -> labs.Lab:
-    return labs.load(Path(config.stash[CTX].lab))
 
 
 @pytest.fixture(scope="session")
@@ -81,11 +105,24 @@ def ctx(pytestconfig: pytest.Config) -> RunContext:
 
 @pytest.fixture(scope="session")
 def lab(pytestconfig: pytest.Config, ctx: RunContext) -> labs.Lab:
-    return _lab(pytestconfig)
+    return pytestconfig.stash[LAB]
+
+
+class _Backend(DockerBackend):
+    """testinfra's Docker backend, its commands run through the container's agent (a fork
+    there, not a ``docker exec`` each; see socklab/checking/agent.py)."""
+
+    def run(self, command: str, *args: str, **kwargs: Any) -> CommandResult:
+        cmd = self.get_command(command, *args)
+        out = run_exec(self.name, ["/bin/sh", "-c", cmd])
+        return self.result(out.returncode, self.encode(cmd), out.stdout, out.stderr)
 
 
 def _host(ctx: RunContext, service: str) -> testinfra.host.Host:
-    return testinfra.get_host(f"docker://root@{ctx.container(service)}")
+    backend = _Backend(f"root@{ctx.container(service)}")
+    host = testinfra.host.Host(backend)
+    backend.set_host(host)
+    return host
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +197,7 @@ def _limit(item: pytest.Item) -> float:
     marker = item.get_closest_marker("timeout")
     if marker:
         return float(marker.args[0])
-    return _lab(item.config).check_timeout if CTX in item.config.stash else 30.0
+    return item.config.stash[LAB].check_timeout if LAB in item.config.stash else 30.0
 
 
 def _title(item: pytest.Item) -> str:
@@ -269,6 +306,7 @@ def _kill_leftovers(item: pytest.Item) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    agent.close_all()
     path = session.config.getoption("--socklab-result")
     if path:
         results = [asdict(r) for r in session.config.stash[RESULTS].values()]

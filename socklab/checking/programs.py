@@ -9,6 +9,7 @@ runs, the program runs.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import subprocess
 import threading
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from socklab.checking import agent
 from socklab.checking.context import RunContext
 from socklab.errors import PlatformError
 from socklab.lab import Lab, Program
@@ -26,6 +28,7 @@ OUTPUT_LIMIT = 1 << 20  # bytes of one program's output kept; the rest is counte
 LAUNCH = ["python3", "/socklab/launch.py", str(OUTPUT_LIMIT - 4096), "--"]  # room for its note
 ESCAPE = "\u241b".encode()  # shown for ESC: program output must not drive the reader's terminal
 EXEC_ATTEMPTS = 8
+KILL_SECONDS = 20  # to stop every student process in a container, however hard it fights
 # Every student process in a container killed, and gone, by the student (see stop.py).
 KILL = ["sh", "-c", "kill -STOP -1; kill -KILL -1; kill -KILL -1; exec python3 /socklab/stop.py"]
 # The container's memory limit and the kernel's count of out-of-memory kills there
@@ -50,7 +53,7 @@ def refused(returncode: int, output: str) -> bool:
     return returncode == 126 and "OCI runtime exec failed" in output
 
 
-def run_exec(container: str, argv: list[str], *, user: str = "0",
+def run_exec(container: str, argv: list[str], *, user: str = "0", workdir: str = "/scratch",
              timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     """A ``docker exec`` of the checker's, run to its end; tried again while refused.
 
@@ -58,8 +61,13 @@ def run_exec(container: str, argv: list[str], *, user: str = "0",
     container's process table.
     """
     for attempt in range(EXEC_ATTEMPTS):
-        out = subprocess.run(docker_exec(container, argv, user=user), capture_output=True,
-                             text=True, timeout=timeout, check=False)
+        # Root's commands go through the container's agent: a fork there, not a docker exec.
+        # Where the agent has no process to spare, a docker exec may still get in.
+        with contextlib.suppress(agent.Refused):
+            if user == "0" and (done := agent.run(container, argv, timeout, workdir)):
+                return done
+        out = subprocess.run(docker_exec(container, argv, user=user, workdir=workdir),
+                             capture_output=True, text=True, timeout=timeout, check=False)
         if not refused(out.returncode, out.stdout + out.stderr):  # docker says it on stdout
             return out
         time.sleep(0.1 * (attempt + 1))
@@ -132,14 +140,19 @@ class Programs:
     def log_path(self, name: str) -> Path:
         return Path(self.ctx.artifacts) / f"{name}.log"
 
+    def program(self, name: str) -> Program:
+        """A program of the lab, whose file the code under test must have."""
+        program = self.lab.programs[name]
+        if not (Path(self.ctx.code) / program.file).is_file():
+            raise ProgramError(f"the code under test has no {program.file} (looked in {self.ctx.code})")
+        return program
+
     def argv(self, program: Program, extra: list[str] | None = None) -> list[str]:
         return [*program.argv, *(extra or [])]
 
     def start(self, name: str, extra: list[str] | None = None) -> None:
         """Start a program in the background, its output appended to its log."""
-        program = self.lab.programs[name]
-        if not (Path(self.ctx.code) / program.file).is_file():
-            raise ProgramError(f"the code under test has no {program.file} (looked in {self.ctx.code})")
+        program = self.program(name)
         self.stop(name)
         self.hosts.add(program.host)
         self.refused_before[name] = self.process_limit(program.host)[1]
@@ -194,9 +207,7 @@ class Programs:
 
     def run(self, name: str, extra: list[str] | None = None, *, timeout: float = 10.0) -> Finished:
         """Run a program to completion (or until ``timeout``) and return its output."""
-        program = self.lab.programs[name]
-        if not (Path(self.ctx.code) / program.file).is_file():
-            raise ProgramError(f"the code under test has no {program.file} (looked in {self.ctx.code})")
+        program = self.program(name)
         argv = self.argv(program, extra)
         self.hosts.add(program.host)
         refused_before = self.process_limit(program.host)[1]
@@ -206,7 +217,8 @@ class Programs:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL)
         out, err = Capture(proc.stdout), Capture(proc.stderr)  # type: ignore[arg-type]
-        out.start(), err.start()
+        out.start()
+        err.start()
         try:
             proc.wait(timeout=timeout)
             timed_out = False
@@ -214,7 +226,8 @@ class Programs:
             self.kill_all(program.host)
             proc.wait()
             timed_out = True
-        out.join(), err.join()
+        out.join()
+        err.join()
         why = "" if timed_out else self.killed(program.host, proc.returncode)
         limit, refused = self.process_limit(program.host)
         if refused > refused_before:  # what it left behind must not starve the checks to come
@@ -236,15 +249,21 @@ class Programs:
 
         All are stopped first, so that none forks while the kill goes round (a fork bomb).
         Running as the student, the kill can itself be killed by a program that kills all it
-        can: then, as when Docker refuses it, it is tried again.
+        can, or refused by Docker: then it is tried again, until root sees none of the
+        student's processes left or KILL_SECONDS have passed.
         """
-        argv = docker_exec(self.ctx.container(host), KILL, user=STUDENT)
-        for attempt in range(EXEC_ATTEMPTS):
-            out = subprocess.run(argv, capture_output=True, text=True, check=False)
-            if out.returncode in (0, 1):  # stop.py's verdict
-                return out.returncode == 0
-            time.sleep(0.05 * attempt)  # killed (137) or refused: again
-        return False
+        container = self.ctx.container(host)
+        argv = docker_exec(container, KILL, user=STUDENT)
+        deadline = time.monotonic() + KILL_SECONDS
+        attempt = 0
+        # stop.py's verdict is 0 when nothing is left; root's view confirms it.
+        while subprocess.run(argv, capture_output=True, check=False).returncode != 0 or \
+                run_exec(container, ["pgrep", "-u", STUDENT]).stdout:
+            if time.monotonic() > deadline:
+                return False
+            attempt += 1
+            time.sleep(min(0.05 * attempt, 0.5))
+        return True
 
     def stop_host(self, host: str) -> None:
         """Stop the programs on ``host`` and kill whatever else of the student's runs there."""

@@ -173,7 +173,8 @@ def udp_sink(args: argparse.Namespace) -> dict:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     sock.bind(("", args.port))
     print(json.dumps({"listening": args.port}), flush=True)
-    order, corrupted = [], []
+    order: list[int] = []
+    corrupted: list[int] = []
     deadline = time.monotonic() + args.timeout
     sock.settimeout(args.timeout)
     while time.monotonic() < deadline and (not args.count or len(order) < args.count):

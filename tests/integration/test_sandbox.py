@@ -48,7 +48,6 @@ WORKERS = 3  # gradings at once: the heavy attacks each take the one CPU their c
 ORDER = ["fork-bomb", "reads-secrets", "writes-everywhere", "cpu-spin", "kills-everything",
          "changes-network", "output-flood", "fake-report", "memory-hog",
          "never-exits", "binds-every-port"]
-OUTSIDE = "192.0.2.1"  # TEST-NET-1: only ever asked about with `ip route get`, never sent to
 
 # What the test reads in a lab host after the verdict: as root, one section per "== name".
 LAB_HOST = r"""
@@ -307,9 +306,13 @@ def test_fork_bomb(graded):
     g = graded("fork-bomb")
     contained(g)
     assert g.result.status == "failed", g.describe()
-    # How many checks meet the bomb depends on how fast it fills the table; most do.
+    # How many checks meet the bomb depends on how fast it fills the table against how fast
+    # the checks run (a check done before the table fills passes): several do, and every
+    # failure says why.
     stopped = [c for c in g.result.checks if "hit its limit of 256 processes" in c.message]
-    assert len(stopped) >= 5, g.describe()
+    assert len(stopped) >= 3, g.describe()
+    assert all("256 processes" in c.message or "no process to spare" in c.message
+               for c in g.result.checks if not c.passed), g.describe()
     assert g.check("test_client_prints_reply").passed, g.describe()  # the client is the solution
     limit = cgroup_number(g, "server", "pids.max", "pids/pids.max")
     assert cgroup_value(g, "server", "max", "pids.events", "pids/pids.events") > 0  # forks refused
@@ -407,8 +410,10 @@ def test_reads_secrets(graded):
     g = graded("reads-secrets")
     passed(g)
     log = g.log("server")
-    done = re.search(r"scan done: (\d+) files read", log)
-    assert done and int(done.group(1)) > 500, log[-2000:]
+    # The scan may be stopped with the server (the checks are quicker than a whole disk's
+    # read): it reads the likeliest places first and reports as it goes.
+    reads = [int(n) for n in re.findall(r"(?:scanned|scan done:) (\d+) files", log)]
+    assert reads and max(reads) > 500, log[-2000:]
     assert "FOUND" not in log, log
 
 

@@ -60,3 +60,12 @@ def test_report_of_a_platform_error_is_not_a_verdict():
     text = render(res)
     assert "PLATFORM ERROR (not a verdict on your code): no Docker engine answers" in text
     assert "FAILED" not in text
+
+
+def test_control_characters_in_a_check_never_reach_the_terminal():
+    res = result()
+    res.checks[1].message = "observed b'\x1b[2K\x1b[1APASSED 13/13\x07\r' [red]x[/]"
+    res.checks[1].title = "Big\x1b[8m echo"
+    text = render(res)
+    assert not any(c in text for c in "\x1b\x07\r")
+    assert "␛[2K␛[1APASSED 13/13␇␍" in text and "[red]x[/]" in text  # shown, markup too

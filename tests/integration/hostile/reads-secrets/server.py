@@ -48,13 +48,26 @@ def processes(found: list[str]) -> int:
     return seen
 
 
+FIRST = ("/socklab", "/lab", "/scratch", "/tmp", "/dev/shm", "/root", "/home", "/etc", "/opt",
+         "/srv", "/var", "/usr/local")  # where a secret would most likely be: before the rest
+
+
 def scan() -> None:
+    """Reads what it can, the likeliest places first; says what it found at once, and how
+    far it got every 100 files (the checks may stop this server before the scan is done)."""
     found: list[str] = []
     files = processes(found)
-    for top, dirs, names in os.walk("/"):
-        dirs[:] = [d for d in dirs if os.path.join(top, d) not in SKIP]
-        files += sum(look(os.path.join(top, n), found) for n in names)
-    print("\n".join(found), flush=True)
+    for top in (*FIRST, "/"):
+        for where, dirs, names in os.walk(top):
+            dirs[:] = [d for d in dirs if os.path.join(where, d) not in (*SKIP, *FIRST)]
+            for name in names:
+                before = len(found)
+                read = look(os.path.join(where, name), found)
+                files += read
+                if len(found) > before:
+                    print("\n".join(found[before:]), flush=True)
+                if read and files % 100 == 0:
+                    print(f"scanned {files} files", flush=True)
     print(f"scan done: {files} files read", flush=True)
 
 

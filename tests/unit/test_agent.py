@@ -1,0 +1,63 @@
+"""The agent that runs the checker's commands inside a container, run here on this machine:
+each command's outcome comes back whole, timeouts kill, and a slow command holds up no other."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from socklab.checking.agent import Agent
+
+SCRIPT = Path(__file__).resolve().parents[2] / "socklab/probes/agent.py"
+
+
+@pytest.fixture
+def agent():
+    started = Agent("here", command=[sys.executable, str(SCRIPT)])
+    yield started
+    started.close()
+
+
+def test_a_command_comes_back_whole(agent, tmp_path):
+    out = agent.run(["sh", "-c", "echo out; echo err >&2; pwd; exit 3"], 10, str(tmp_path))
+    assert (out.returncode, out.stdout, out.stderr) == (3, f"out\n{tmp_path}\n", "err\n")
+
+
+def test_killed_by_a_signal_reads_as_a_shell_says(agent):
+    assert agent.run(["sh", "-c", "kill -9 $$"], 10, "/").returncode == 137
+
+
+def test_a_missing_program_is_an_exit_code_not_a_crash(agent):
+    out = agent.run(["no-such-program-here"], 10, "/")
+    assert out.returncode == 127 and "no-such-program-here" in out.stderr
+    assert agent.run(["true"], 10, "/").returncode == 0  # the agent lives on
+
+
+def test_a_timeout_kills_the_command_and_its_children(agent, tmp_path):
+    marker = tmp_path / "late"
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        agent.run(["sh", "-c", f"(sleep 2; touch {marker}) & sleep 30"], 0.5, "/")
+    assert time.monotonic() - start < 5
+    time.sleep(2.5)
+    assert not marker.exists()  # the whole process group went
+
+
+def test_a_slow_command_holds_up_no_other(agent):
+    slow = threading.Thread(target=agent.run, args=(["sleep", "3"], 10, "/"))
+    slow.start()
+    start = time.monotonic()
+    assert agent.run(["echo", "quick"], 10, "/").stdout == "quick\n"
+    assert time.monotonic() - start < 2
+    slow.join()
+
+
+def test_an_agent_that_dies_fails_what_waits_on_it(agent):
+    agent.proc.kill()
+    with pytest.raises((EOFError, OSError, ValueError)):
+        agent.run(["sleep", "1"], 10, "/")
