@@ -11,21 +11,28 @@ import subprocess
 import time
 from typing import Any
 
-from socklab.checking.programs import EXEC_ATTEMPTS, ProgramError, docker_exec, refused, run_exec
+from socklab.checking.programs import EXEC_ATTEMPTS, STUDENT, ProgramError, docker_exec, refused, run_exec
 from socklab.errors import PlatformError
 
-PROBE = ["python3", "/socklab/probe.py"]
+PROBES = "/socklab"  # socklab/probes, mounted read-only in the client and server
 
 
-def probe(container: str, *args: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Run the probe in ``container``, return its JSON; a broken probe is a platform error."""
-    argv = docker_exec(container, [*PROBE, *args])
+def probe_argv(script: str, args: tuple[str, ...] | list[str]) -> list[str]:
+    return ["python3", f"{PROBES}/{script}", *args]
+
+
+def probe(container: str, *args: str, script: str = "probe.py", user: str = "0",
+          workdir: str = "/scratch", timeout: float = 60.0) -> dict[str, Any]:
+    """Run a probe (socklab/probes/SCRIPT) in ``container`` and return the JSON of its last
+    line; a broken probe is a platform error."""
+    argv = probe_argv(script, args)
+    shown = " ".join(docker_exec(container, argv, user=user, workdir=workdir))
     try:
-        out = run_exec(container, [*PROBE, *args], timeout=timeout)
+        out = run_exec(container, argv, user=user, workdir=workdir, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"the probe did not finish within {timeout} s: {' '.join(argv)}") from exc
+        raise PlatformError(f"the probe did not finish within {timeout} s: {shown}") from exc
     if out.returncode != 0:
-        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
+        raise PlatformError(f"the probe failed (exit {out.returncode}): {shown}\n"
                             f"{out.stderr.strip()[-1500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -54,10 +61,11 @@ class Background:
     """A probe command that runs in the background in a container (a server, a sink):
     started and listening on return; ``result()`` waits for its JSON."""
 
-    def __init__(self, container: str, args: list[str], timeout: float) -> None:
+    def __init__(self, container: str, args: list[str], timeout: float, *,
+                 script: str = "probe.py", user: str = "0") -> None:
         self.timeout = timeout
         for attempt in range(EXEC_ATTEMPTS):
-            self.proc = subprocess.Popen(docker_exec(container, [*PROBE, *args]),
+            self.proc = subprocess.Popen(docker_exec(container, probe_argv(script, args), user=user),
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             first = self.proc.stdout.readline() if self.proc.stdout else ""
             if '"listening"' in first:
@@ -99,3 +107,81 @@ def udp_sink(container: str, port: int, *, count: int = 0, idle: float = 1.0,
     return Background(container, ["udp-sink", "--port", str(port), "--count", str(count),
                                   "--idle", str(idle), "--timeout", str(timeout)],
                       timeout + idle)
+
+
+# Run as the student in a container: the student's processes and their peak memory.
+_MEMORY = """
+import json, os, pathlib
+seen = {}
+for status in pathlib.Path("/proc").glob("[0-9]*/status"):
+    if int(status.parent.name) == os.getpid():
+        continue
+    try:
+        fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+    except OSError:
+        continue
+    if fields["Uid"].split()[0] == str(os.getuid()) and "VmHWM" in fields:
+        seen[status.parent.name] = [fields["Name"].strip(), int(fields["VmHWM"].split()[0])]
+print(json.dumps(seen))
+"""
+
+
+def _student(container: str, argv: list[str], what: str, *, check: bool = True) -> str:
+    try:
+        out = run_exec(container, argv, user=STUDENT, timeout=20)
+    except subprocess.TimeoutExpired as exc:
+        raise PlatformError(f"{what} in {container} did not finish within 20 s") from exc
+    if check and out.returncode != 0:
+        raise PlatformError(f"{what} in {container} failed: {(out.stdout + out.stderr).strip()}")
+    return out.stdout
+
+
+def student_memory(container: str) -> dict[str, tuple[str, int]]:
+    """The peak resident memory (VmHWM, KiB) of each of the student's processes, by pid."""
+    seen = json.loads(_student(container, ["python3", "-c", _MEMORY], "reading /proc"))
+    return {pid: (name, kib) for pid, (name, kib) in seen.items()}
+
+
+def memory_growth(container: str, before: dict[str, tuple[str, int]]) -> tuple[int, str]:
+    """The largest rise in a student process's peak memory since ``before`` (KiB, which).
+
+    A process born since (a forked child) is measured from the largest peak before.
+    """
+    base = max((kib for _, kib in before.values()), default=0)
+    growth = [(kib - before.get(pid, (name, base))[1], f"{name} (pid {pid})")
+              for pid, (name, kib) in student_memory(container).items()]
+    return max(growth, default=(0, "no process"))
+
+
+def pause_and_resume(container: str) -> None:
+    """Stop and continue every student process there, as Ctrl-Z and ``fg`` do in a terminal.
+
+    (``kill -1`` fails when a process it would signal is gone meanwhile: no matter here.)
+    """
+    try:
+        _student(container, ["kill", "-STOP", "-1"], "stopping the student's processes", check=False)
+    finally:
+        _student(container, ["kill", "-CONT", "-1"], "continuing the student's processes",
+                 check=False)
+
+
+def send_queue(container: str, port: int, peer_port: int) -> int | None:
+    """Bytes a TCP connection from ``port`` to ``peer_port`` has queued and the peer not yet
+    taken (seen with ss), or None when there is no such connection."""
+    out = run_exec(container, ["ss", "-Htn", "state", "established",
+                               f"( sport = :{port} and dport = :{peer_port} )"], timeout=20)
+    fields = out.stdout.split()
+    return int(fields[1]) if out.returncode == 0 and len(fields) >= 2 else None
+
+
+def wait_stuck(container: str, port: int, peer_port: int, timeout: float = 10.0) -> int | None:
+    """Wait until that send queue is full and not moving (the sender is blocked sending);
+    return its size, or the last size seen when the time runs out."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        queued = send_queue(container, port, peer_port)
+        if queued and queued == last:
+            return queued
+        last = queued
+        time.sleep(0.02)
+    return last

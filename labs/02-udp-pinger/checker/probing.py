@@ -16,10 +16,11 @@ from typing import Any
 from pinging import PORT, TIMEOUT, Ping, Report, read_output, to_pings
 
 from socklab import impairing
-from socklab.checking.programs import Finished, docker_exec, run_exec
+from socklab.checking import observe
+from socklab.checking.programs import Finished, docker_exec
 from socklab.errors import PlatformError
 
-PROBE = ["python3", "/socklab/udp_pinger.py"]
+SCRIPT = "udp_pinger.py"
 COUNT = 10  # pings in the run over the lossy link
 MARGIN = 6.0  # seconds a run may take beyond COUNT timeouts: starting Python in a container
 CUT = 10.0  # seconds beyond COUNT timeouts after which the checker stops a pinger
@@ -34,23 +35,16 @@ SCRIPTED_LOSS = [
 
 
 def probe(container: str, *args: str, timeout: float = 30.0) -> dict[str, Any]:
-    """Run the probe; a probe that breaks is socklab's fault, not the student's."""
-    argv = docker_exec(container, [*PROBE, *args])
-    try:
-        out = run_exec(container, [*PROBE, *args], timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"the probe did not finish within {timeout:g} s: {' '.join(argv)}") from exc
-    if out.returncode != 0:
-        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
-                            f"{out.stderr.strip()[-1500:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Run lab 2's probe; a probe that breaks is socklab's fault, not the student's."""
+    return observe.probe(container, *args, script=SCRIPT, timeout=timeout)
 
 
 class EchoServer:
     """The checker's echo server in the server container; ``stop()`` returns what it got."""
 
     def __init__(self, container: str) -> None:
-        argv = docker_exec(container, [*PROBE, "echo", "--port", str(PORT)], detach_in=True)
+        argv = docker_exec(container, observe.probe_argv(SCRIPT, ["echo", "--port", str(PORT)]),
+                           detach_in=True)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline() if self.proc.stdout else ""

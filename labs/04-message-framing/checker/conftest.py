@@ -10,52 +10,22 @@ from __future__ import annotations
 import json
 import struct
 import subprocess
-import time
 from typing import Any
 
 import pytest
 
-from socklab.checking import expect
+from socklab.checking import expect, observe
 from socklab.checking.programs import docker_exec
 from socklab.errors import PlatformError
 
-PROBE = ["python3", "/socklab/message_framing.py"]
+SCRIPT = "message_framing.py"
 PORT = 5000
 MAX_SIZE = 1024 * 1024
 HEADER = struct.Struct("!cI")
 
-# Run as the student in the server container: the student's processes and their memory.
-MEMORY = """
-import json, os, pathlib
-seen = {}
-for status in pathlib.Path("/proc").glob("[0-9]*/status"):
-    if int(status.parent.name) == os.getpid():
-        continue
-    try:
-        fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
-    except OSError:
-        continue
-    if fields["Uid"].split()[0] == str(os.getuid()) and "VmHWM" in fields:
-        seen[status.parent.name] = [fields["Name"].strip(), int(fields["VmHWM"].split()[0])]
-print(json.dumps(seen))
-"""
-
-
-def run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"no answer within {timeout:g} s: {' '.join(argv)}") from exc
-
-
 def probe(container: str, *args: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Run the probe in ``container``; a broken probe is a platform error, not the student's."""
-    argv = docker_exec(container, [*PROBE, *args])
-    out = run(argv, timeout)
-    if out.returncode != 0:
-        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
-                            f"{out.stderr.strip()[-1500:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Run lab 4's probe in ``container``; a broken probe is a platform error, not the student's."""
+    return observe.probe(container, *args, script=SCRIPT, timeout=timeout)
 
 
 class Wire:
@@ -121,8 +91,8 @@ class Wire:
         try:
             seen = stall.next()
             while "stalled" in seen:
-                self.wait_stuck(seen["port"])
-                self.pause_and_resume()
+                observe.wait_stuck(self.server, PORT, seen["port"])
+                observe.pause_and_resume(self.server)
                 stall.go()
                 seen = stall.next()
         finally:
@@ -131,9 +101,7 @@ class Wire:
 
     def memory_growth(self, before: dict[str, tuple[str, int]]) -> tuple[int, str]:
         """The largest rise in a server process's peak memory since ``before`` (KiB, which)."""
-        growth = [(kib - before.get(pid, (name, 0))[1], f"{name} (pid {pid})")
-                  for pid, (name, kib) in self.memory().items()]
-        return max(growth, default=(0, "no process"))
+        return observe.memory_growth(self.server, before)
 
     def still_serving(self, after: str) -> None:
         __tracebackhide__ = True
@@ -141,37 +109,7 @@ class Wire:
 
     def memory(self) -> dict[str, tuple[str, int]]:
         """The peak resident memory (VmHWM, KiB) of each of the student's server processes."""
-        out = run(docker_exec(self.server, ["python3", "-c", MEMORY], user="student"), 20)
-        if out.returncode != 0:
-            raise PlatformError(f"reading /proc in the server failed: {out.stderr.strip()}")
-        return {pid: (name, kib) for pid, (name, kib) in json.loads(out.stdout).items()}
-
-    def send_queue(self, client_port: int) -> int | None:
-        """Bytes the server has queued but the client not yet taken, seen with ss."""
-        out = run(docker_exec(self.server, [
-            "ss", "-Htn", "state", "established",
-            f"( sport = :{PORT} and dport = :{client_port} )"]), 20)
-        fields = out.stdout.split()
-        return int(fields[1]) if out.returncode == 0 and len(fields) >= 2 else None
-
-    def wait_stuck(self, client_port: int, timeout: float = 5.0) -> int | None:
-        """Wait until the server's send queue is full and not moving: it is blocked sending."""
-        deadline, last = time.monotonic() + timeout, None
-        while time.monotonic() < deadline:
-            queued = self.send_queue(client_port)
-            if queued and queued == last:
-                return queued
-            last = queued
-            time.sleep(0.02)
-        return last
-
-    def pause_and_resume(self) -> None:
-        """Stop and continue the student's server, as Ctrl-Z and ``fg`` do in a terminal."""
-        try:
-            run(docker_exec(self.server, ["kill", "-STOP", "-1"], user="student"), 20)
-        finally:
-            run(docker_exec(self.server, ["kill", "-CONT", "-1"], user="student"), 20)
-
+        return observe.student_memory(self.server)
 
 class Stall:
     """The probe's slow reader: it stops reading its reply at set points until told to go on."""
@@ -180,7 +118,7 @@ class Stall:
         args = ["stall", "--host", "server", "--port", str(PORT), "--message", message]
         for point in stall_at:
             args += ["--stall-at", str(point)]
-        self.proc = subprocess.Popen(docker_exec(container, [*PROBE, *args], detach_in=True),
+        self.proc = subprocess.Popen(docker_exec(container, observe.probe_argv(SCRIPT, args), detach_in=True),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
 
@@ -204,29 +142,12 @@ class Stall:
         self.proc.wait()
 
 
-class FakeServer:
+class FakeServer(observe.Background):
     """The probe's framed server in the server container, for the student's client."""
 
     def __init__(self, container: str, port: int, timeout: float = 10.0) -> None:
-        self.timeout = timeout
-        self.proc = subprocess.Popen(
-            docker_exec(container, [*PROBE, "serve", "--port", str(port), "--timeout", str(timeout)]),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = self.proc.stdout.readline() if self.proc.stdout else ""
-        if '"listening"' not in first:
-            self.proc.kill()
-            err = self.proc.stderr.read() if self.proc.stderr else ""
-            raise PlatformError(f"the probe server did not start: {first}{err}")
-
-    def result(self) -> dict[str, Any]:
-        try:
-            out, err = self.proc.communicate(timeout=self.timeout + 10)
-        except subprocess.TimeoutExpired as exc:
-            self.proc.kill()
-            raise PlatformError("the probe server did not finish") from exc
-        if self.proc.returncode != 0:
-            raise PlatformError(f"the probe server failed: {err.strip()[-1500:]}")
-        return json.loads(out.strip().splitlines()[-1])
+        super().__init__(container, ["serve", "--port", str(port), "--timeout", str(timeout)],
+                         timeout, script=SCRIPT)
 
 
 def replies_right(seen: dict[str, Any], what: str, evidence: str = "") -> None:

@@ -13,12 +13,12 @@ import time
 from collections import Counter
 from typing import Any
 
-from socklab.checking import expect
+from socklab.checking import expect, observe
 from socklab.checking.programs import docker_exec
 from socklab.errors import PlatformError
 
 PORT = 5000
-PROBE = ["python3", "/socklab/concurrent_server.py"]
+SCRIPT = "concurrent_server.py"
 BOUND = 10.0  # seconds for a crowd to be served; a correct server needs well under one
 FD_SLACK = 2  # open files a server may gain over a round of clients without leaking
 THREAD_SLACK = 10  # threads or processes likewise: a pool may still grow towards its size,
@@ -26,25 +26,17 @@ THREAD_SLACK = 10  # threads or processes likewise: a pool may still grow toward
 
 
 def probe(container: str, args: list[str], *, user: str = "0", timeout: float) -> dict[str, Any]:
-    """Run the probe, return its JSON; a probe that breaks is socklab's fault, not the student's."""
-    argv = docker_exec(container, [*PROBE, *args], user=user)
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"the probe did not finish within {timeout:g} s: {' '.join(argv)}") from exc
-    if out.returncode != 0:
-        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
-                            f"{out.stderr.strip()[-1500:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Run lab 5's probe, return its JSON; a probe that breaks is socklab's fault, not the student's."""
+    return observe.probe(container, *args, script=SCRIPT, user=user, timeout=timeout)
 
 
 class Holder:
     """Clients connected and silent, held by the probe until ``release()``."""
 
     def __init__(self, container: str, count: int) -> None:
-        argv = docker_exec(container, [*PROBE, "hold", "--host", "server", "--port", str(PORT),
-                                       "--count", str(count), "--timeout", str(BOUND)],
-                           detach_in=True)
+        hold = ["hold", "--host", "server", "--port", str(PORT), "--count", str(count),
+                "--timeout", str(BOUND)]
+        argv = docker_exec(container, observe.probe_argv(SCRIPT, hold), detach_in=True)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline() if self.proc.stdout else ""

@@ -10,53 +10,23 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from typing import Any
 
 import pytest
 
-from socklab.checking import expect
-from socklab.checking.programs import docker_exec
+from socklab.checking import expect, observe
+from socklab.checking.programs import STUDENT, docker_exec, run_exec
 from socklab.errors import PlatformError
 
-PROBE = ["python3", "/socklab/file_transfer.py"]
+SCRIPT = "file_transfer.py"
 PORT = 6000
 ROOT = "/scratch/files"
 MIB = 1024 * 1024
 SIZES = {"empty.bin": 0, "one.bin": 1, "one-mib.bin": MIB, "big.bin": 20 * MIB}
 
-# Run as the student in the server container: the student's processes and their peak memory.
-MEMORY = """
-import json, os, pathlib
-seen = {}
-for status in pathlib.Path("/proc").glob("[0-9]*/status"):
-    if int(status.parent.name) == os.getpid():
-        continue
-    try:
-        fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
-    except (OSError, ValueError):
-        continue
-    if fields["Uid"].split()[0] == str(os.getuid()) and "VmHWM" in fields:
-        seen[status.parent.name] = [fields["Name"].strip(), int(fields["VmHWM"].split()[0])]
-print(json.dumps(seen))
-"""
-
-
-def run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"no answer within {timeout:g} s: {' '.join(argv)}") from exc
-
-
 def probe(container: str, *args: str, user: str = "0", timeout: float = 120.0) -> dict[str, Any]:
-    """Run the probe in ``container``; a broken probe is a platform error, not the student's."""
-    argv = docker_exec(container, [*PROBE, *args], user=user)
-    out = run(argv, timeout)
-    if out.returncode != 0:
-        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
-                            f"{out.stderr.strip()[-1500:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Run lab 6's probe in ``container``; a broken probe is a platform error, not the student's."""
+    return observe.probe(container, *args, script=SCRIPT, user=user, timeout=timeout)
 
 
 class Files:
@@ -122,20 +92,11 @@ class Files:
 
     def memory(self) -> dict[str, tuple[str, int]]:
         """The peak resident memory (VmHWM, KiB) of each of the student's server processes."""
-        out = run(docker_exec(self.server, ["python3", "-c", MEMORY], user="student"), 20)
-        if out.returncode != 0:
-            raise PlatformError(f"reading /proc in the server failed: {out.stderr.strip()}")
-        return {pid: (name, kib) for pid, (name, kib) in json.loads(out.stdout).items()}
+        return observe.student_memory(self.server)
 
     def memory_growth(self, before: dict[str, tuple[str, int]]) -> tuple[int, str]:
-        """The largest rise in a server process's peak memory since ``before`` (KiB, which).
-
-        A process born since (a forked child) is measured from the largest peak before.
-        """
-        base = max((kib for _, kib in before.values()), default=0)
-        growth = [(kib - before.get(pid, (name, base))[1], f"{name} (pid {pid})")
-                  for pid, (name, kib) in self.memory().items()]
-        return max(growth, default=(0, "no process"))
+        """The largest rise in a server process's peak memory since ``before`` (KiB, which)."""
+        return observe.memory_growth(self.server, before)
 
     def server_state(self, wait: float = 0.0) -> str:
         """Evidence: whether the server process died."""
@@ -150,37 +111,12 @@ class Files:
             return ""
         return f"the server process exited with code {code}\n{self.programs.tail('server')}"
 
-    def send_queue(self, client_port: int) -> int | None:
-        """Bytes the server has queued but the client not yet taken, seen with ss."""
-        out = run(docker_exec(self.server, [
-            "ss", "-Htn", "state", "established",
-            f"( sport = :{PORT} and dport = :{client_port} )"]), 20)
-        fields = out.stdout.split()
-        return int(fields[1]) if out.returncode == 0 and len(fields) >= 2 else None
-
-    def wait_stuck(self, client_port: int, timeout: float = 10.0) -> None:
-        """Wait until the server's send queue is full and not moving: it is blocked sending."""
-        deadline, last = time.monotonic() + timeout, None
-        while time.monotonic() < deadline:
-            queued = self.send_queue(client_port)
-            if queued and queued == last:
-                return
-            last = queued
-            time.sleep(0.05)
-
-    def pause_and_resume(self) -> None:
-        """Stop and continue the student's server, as Ctrl-Z and ``fg`` do in a terminal."""
-        try:
-            run(docker_exec(self.server, ["kill", "-STOP", "-1"], user="student"), 20)
-        finally:
-            run(docker_exec(self.server, ["kill", "-CONT", "-1"], user="student"), 20)
-
     def slow_get(self, name: str, stall_at: list[int]) -> dict[str, Any]:
         """GET with a slow reader: at each stall point, the server is paused and resumed."""
         args = ["get", "--host", "server", "--port", str(PORT), "--name", name]
         for point in stall_at:
             args += ["--stall-at", str(point)]
-        proc = subprocess.Popen(docker_exec(self.client, [*PROBE, *args], detach_in=True),
+        proc = subprocess.Popen(docker_exec(self.client, observe.probe_argv(SCRIPT, args), detach_in=True),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         assert proc.stdin is not None and proc.stdout is not None
@@ -192,8 +128,8 @@ class Files:
                 seen = json.loads(line)
                 if "stalled" not in seen:
                     return seen
-                self.wait_stuck(seen["port"])
-                self.pause_and_resume()
+                observe.wait_stuck(self.server, PORT, seen["port"])
+                observe.pause_and_resume(self.server)
                 proc.stdin.write("go\n")
                 proc.stdin.flush()
         finally:
@@ -230,7 +166,7 @@ def refused(seen: dict[str, Any], what: str, evidence: str = "") -> None:
 def made(ctx: Any) -> dict[str, dict[str, Any]]:
     """The seeded files in the server's root (and one just outside it), written as the student."""
     server = ctx.container("server")
-    out = run(docker_exec(server, ["mkdir", "-p", ROOT], user="student"), 20)
+    out = run_exec(server, ["mkdir", "-p", ROOT], user=STUDENT, timeout=20)
     if out.returncode != 0:
         raise PlatformError(f"mkdir {ROOT} in the server failed: {out.stderr.strip()}")
     specs = [f"{ROOT}/{name}:{size}:{ctx.seed * 100 + i}" for i, (name, size) in

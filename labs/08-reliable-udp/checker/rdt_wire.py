@@ -9,24 +9,15 @@ impairment; what it *sent to the client* is what the sender got: damage, copies 
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 import zlib
 from dataclasses import dataclass
 
+from socklab.checking.pcap import UDP, PcapError, ipv4
+
 HEADER = struct.Struct("!IcIH")  # crc32 of the rest, kind, seq, length (the README's format)
 MAX_PAYLOAD = 1024
-MAGIC = {  # magic number -> (byte order, timestamp units per second)
-    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000), b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
-    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000), b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
-}
-LINKTYPE_SLL, LINKTYPE_SLL2 = 113, 276
-OUTGOING = 4  # the cooked header's packet type for a packet the router sent
-ETH_P_IP = 0x0800
-
-
-class PcapError(ValueError):
-    """The bytes are not a capture this reader understands."""
+__all__ = ["Datagram", "Flight", "Parsed", "PcapError", "in_flight", "parse", "read"]
 
 
 @dataclass(frozen=True)
@@ -64,45 +55,8 @@ def read(data: bytes) -> list[Datagram]:
 
     A capture cut short (the last record incomplete) keeps the datagrams before it.
     """
-    if len(data) < 24 or data[:4] not in MAGIC:
-        raise PcapError(f"not a pcap file (starts with {data[:4].hex() or 'nothing'})")
-    order, units = MAGIC[data[:4]]
-    linktype = struct.unpack(order + "I", data[20:24])[0] & 0x0FFFFFFF
-    if linktype not in (LINKTYPE_SLL, LINKTYPE_SLL2):
-        raise PcapError(f"link type {linktype}: expected a capture on 'any' (SLL or SLL2)")
-    record = struct.Struct(order + "IIII")
-    found, offset = [], 24
-    while offset + record.size <= len(data):
-        sec, frac, caplen, _ = record.unpack_from(data, offset)
-        frame = data[offset + record.size:offset + record.size + caplen]
-        offset += record.size + caplen
-        if len(frame) < caplen:
-            break
-        datagram = _decode(frame, linktype, sec + frac / units)
-        if datagram is not None:
-            found.append(datagram)
-    return found
-
-
-def _decode(frame: bytes, linktype: int, t: float) -> Datagram | None:
-    if linktype == LINKTYPE_SLL2:  # protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) ...
-        if len(frame) < 20:
-            return None
-        proto, pkttype, ip = struct.unpack_from("!H", frame)[0], frame[10], frame[20:]
-    else:  # pkttype(2) hatype(2) addrlen(2) addr(8) protocol(2)
-        if len(frame) < 16:
-            return None
-        pkttype, proto = struct.unpack_from("!H", frame)[0], struct.unpack_from("!H", frame, 14)[0]
-        ip = frame[16:]
-    if proto != ETH_P_IP or len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
-        return None
-    ihl = (ip[0] & 0x0F) * 4
-    total = struct.unpack_from("!H", ip, 2)[0]
-    udp = ip[ihl:total]
-    if len(udp) < 8:
-        return None
-    return Datagram(t=t, outgoing=pkttype == OUTGOING, src=str(ipaddress.IPv4Address(ip[12:16])),
-                    dst=str(ipaddress.IPv4Address(ip[16:20])), payload=bytes(udp[8:]))
+    return [Datagram(t=ip.t, outgoing=ip.outgoing, src=ip.src, dst=ip.dst, payload=ip.body[8:])
+            for ip in ipv4(data) if ip.protocol == UDP and len(ip.body) >= 8]
 
 
 @dataclass(frozen=True)

@@ -8,28 +8,19 @@ Each function returns what the probe observed as a plain dict; the checks judge 
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
-from socklab.checking.programs import STUDENT, docker_exec
-from socklab.errors import PlatformError
+from socklab.checking import observe
+from socklab.checking.programs import STUDENT
 
-PROBE = ["python3", "/socklab/unix.py"]
+SCRIPT = "unix.py"
 GROUP_MEMBER = "2000:1000"  # another user in the student's group (gid 1000)
 OUTSIDER = "3000:3000"  # a user outside the student's group
 
 
 def probe(container: str, *args: str, user: str = STUDENT, timeout: float = 60.0) -> dict[str, Any]:
-    """Run the probe; a probe that breaks is the platform's failure, never the student's."""
-    argv = docker_exec(container, [*PROBE, *args], user=user, workdir="/")
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"the probe did not finish within {timeout} s: {' '.join(argv)}") from exc
-    if out.returncode != 0:
-        raise PlatformError(f"the probe failed (exit {out.returncode}): {' '.join(argv)}\n"
-                            f"{out.stderr.strip()[-1500:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Run lab 9's probe; a probe that breaks is the platform's failure, never the student's."""
+    return observe.probe(container, *args, script=SCRIPT, user=user, workdir="/", timeout=timeout)
 
 
 def stat(container: str, *paths: str) -> dict[str, dict[str, Any]]:
