@@ -128,13 +128,13 @@ def serve(args: argparse.Namespace) -> dict:
             raise
         return {"error": f"port {args.port} is in use", "in_use": args.port}
     print(json.dumps({"listening": args.port}), flush=True)
-    listener.settimeout(args.timeout)
+    listener.settimeout(args.accept_timeout or args.timeout)
     out: dict = {"error": None, "connected": False, "request": "", "request_size": 0,
                  "eof": False, "replied": 0}
     try:
         conn, _ = listener.accept()
     except TimeoutError:
-        out["error"] = f"no client connected within {args.timeout:g} s"
+        out["error"] = f"no client connected within {args.accept_timeout or args.timeout:g} s"
         return out
     out["connected"] = True
     request_bytes, out["eof"], err = read_until_eof(conn, time.monotonic() + args.timeout)
@@ -161,6 +161,7 @@ def main(argv: list[str]) -> int:
     req.add_argument("--host", required=True)
     req.add_argument("--payload", required=True)
     srv.add_argument("--reply", required=True)
+    srv.add_argument("--accept-timeout", type=float, help="for the client to come (default: --timeout)")
     for p in (req, srv):
         p.add_argument("--port", type=int, required=True)
         p.add_argument("--pieces", type=int, default=1)

@@ -1,8 +1,13 @@
 """The TCP vs UDP demonstration on real containers: it shows what it claims to show.
 
-A short sweep (0, 10 and 30 % loss each way, small data) run twice with one seed: TCP
+A short sweep (0, 10 and 20 % loss each way, small data) run twice with one seed: TCP
 delivers every byte in order at every rate; UDP's delivered fraction is 1 − loss within
 a binomial tolerance; the second run's UDP outcome is the first's, datagram by datagram.
+
+Not 30 %: a retransmission there fails half the time (the segment or its ACK lost), and
+the kernel doubles its timeout after each failure, so now and then a run of failures
+stalls TCP for minutes (a clean-clone CI run saw it: 90 s, 137560 of 153600 bytes). That
+is TCP's behaviour, which `make demo` shows, not a fault to test for.
 """
 
 from __future__ import annotations
@@ -12,14 +17,14 @@ import pytest
 from socklab import demo, demo_report
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("built_images")]
-LOSSES = (0.0, 0.10, 0.30)
-SIZE = 150 * demo.DATAGRAM  # 150 datagrams: a tolerance of about ±19 at 30 %
+LOSSES = (0.0, 0.10, 0.20)
+SIZE = 150 * demo.DATAGRAM  # 150 datagrams: a tolerance of about ±16 at 20 %
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("SOCKLAB_RUNS", str(tmp_path_factory.mktemp("demo-runs")))
-    return [demo.sweep(LOSSES, seed=5, size=SIZE, tcp_timeout=90) for _ in range(2)]
+    return [demo.sweep(LOSSES, seed=5, size=SIZE, tcp_timeout=120) for _ in range(2)]
 
 
 @pytest.fixture(scope="module")

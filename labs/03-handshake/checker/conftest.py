@@ -51,8 +51,10 @@ def against_checker(ctx, programs):
     def run(message: str, reply: str, pieces: int = 1, gap_ms: float = 0):
         __tracebackhide__ = True
         programs.stop_host("server")  # the checker's server stands in for the student's
+        # The server waits for the client as long as the client may run: a loaded machine
+        # can take seconds just to start it.
         server = ProbeServer(ctx.container("server"), CHECKER_PORT, reply, pieces=pieces,
-                             gap_ms=gap_ms, timeout=5)
+                             gap_ms=gap_ms, timeout=5, accept_timeout=BOUND + 4)
         finished = programs.run("client", ["server", str(CHECKER_PORT), message],
                                 timeout=BOUND + 4)
         seen = server.result()

@@ -58,7 +58,11 @@ class RouterCapture:
     def __enter__(self) -> RouterCapture:
         # -Z root: with -w, tcpdump would chown the file to its own user, and the router's
         # root may not chown. With -w it only copies packets out; it dissects none.
-        script = 'echo $$ >&2; exec tcpdump -i any -n -U --immediate-mode -B 16384 -Z root "$@"'
+        # -s 2048: a whole packet at the links' MTU of 1500. Without it each slot of the
+        # kernel's ring is sized for 256 KiB packets, so the 16 MiB ring held only a few
+        # dozen packets, and a capture under load lost some ("dropped by kernel").
+        script = ('echo $$ >&2; exec tcpdump -i any -n -s 2048 -U --immediate-mode -B 16384 '
+                  '-Z root "$@"')
         self.proc = subprocess.Popen(
             ["docker", "exec", self.router, "sh", "-c", script, "sh", "-w", self.inside,
              "udp", "port", str(PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
