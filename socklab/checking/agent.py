@@ -55,14 +55,15 @@ class Agent:
         for future in gone.values():
             future.set_exception(EOFError(f"the agent in {self.container} stopped"))
 
-    def run(self, argv: list[str], timeout: float | None, cwd: str) -> subprocess.CompletedProcess[str]:
-        """Run ``argv``; raises Refused, subprocess.TimeoutExpired, or OSError/EOFError when the
-        agent itself failed."""
+    def run(self, argv: list[str], timeout: float | None, cwd: str,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run ``argv``, ``env`` added to the agent's environment; raises Refused,
+        subprocess.TimeoutExpired, or OSError/EOFError when the agent itself failed."""
         future: Future[dict[str, Any]] = Future()
         with self.lock:
             ident = next(self.ids)
             self.pending[ident] = future
-            request = {"id": ident, "argv": argv, "timeout": timeout, "cwd": cwd}
+            request = {"id": ident, "argv": argv, "timeout": timeout, "cwd": cwd, "env": env or {}}
             assert self.proc.stdin is not None
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
@@ -91,8 +92,8 @@ _without: set[str] = set()  # containers where no agent would start: docker exec
 _start = threading.Lock()
 
 
-def run(container: str, argv: list[str], timeout: float | None,
-        cwd: str) -> subprocess.CompletedProcess[str] | None:
+def run(container: str, argv: list[str], timeout: float | None, cwd: str,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str] | None:
     """Run ``argv`` as root in ``container`` through its agent, started on first use; None
     when there is no working agent (the caller then uses ``docker exec``). Raises Refused
     and subprocess.TimeoutExpired as the command's own outcomes."""
@@ -108,7 +109,7 @@ def run(container: str, argv: list[str], timeout: float | None,
                 _without.add(container)  # the router (no /socklab), or a container out of pids
                 return None
     try:
-        return agent.run(argv, timeout, cwd)
+        return agent.run(argv, timeout, cwd, env)
     except (OSError, EOFError, ValueError):  # ValueError: its pipe was closed under us
         agent.close()
         return None

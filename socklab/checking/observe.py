@@ -7,6 +7,7 @@ judge it with the helpers in ``socklab.checking.expect``.
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import time
 from typing import Any
@@ -17,18 +18,36 @@ from socklab.errors import PlatformError
 PROBES = "/socklab"  # socklab/probes, mounted read-only in the client and server
 
 
-def probe_argv(script: str, args: tuple[str, ...] | list[str]) -> list[str]:
-    return ["python3", f"{PROBES}/{script}", *args]
+def probe_argv(script: str) -> list[str]:
+    """The command that runs the probe SCRIPT in a container (socklab/probes/run.py).
+
+    Its arguments travel in its environment (``probe_env``), not on its command line: any
+    process in the container may read another's command line (``ps``), but root's
+    environment only root. A student's program must not learn what a check is about to
+    send, or what it expects back.
+    """
+    return ["python3", f"{PROBES}/run.py", script]
+
+
+def probe_env(args: tuple[str, ...] | list[str]) -> dict[str, str]:
+    return {"SOCKLAB_ARGS": json.dumps(list(args))}
+
+
+def probe_exec(container: str, script: str, args: tuple[str, ...] | list[str], *,
+               user: str = "0", detach_in: bool = False) -> list[str]:
+    """The ``docker exec`` that runs a probe, for a caller that talks to it while it runs."""
+    return docker_exec(container, probe_argv(script), user=user, detach_in=detach_in,
+                       env=probe_env(args))
 
 
 def probe(container: str, *args: str, script: str = "probe.py", user: str = "0",
           workdir: str = "/scratch", timeout: float = 60.0) -> dict[str, Any]:
     """Run a probe (socklab/probes/SCRIPT) in ``container`` and return the JSON of its last
     line; a broken probe is a platform error."""
-    argv = probe_argv(script, args)
-    shown = " ".join(docker_exec(container, argv, user=user, workdir=workdir))
+    argv, env = probe_argv(script), probe_env(args)
+    shown = shlex.join(docker_exec(container, argv, user=user, workdir=workdir, env=env))
     try:
-        out = run_exec(container, argv, user=user, workdir=workdir, timeout=timeout)
+        out = run_exec(container, argv, user=user, workdir=workdir, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as exc:
         raise PlatformError(f"the probe did not finish within {timeout} s: {shown}") from exc
     if out.returncode != 0:
@@ -65,7 +84,7 @@ class Background:
                  script: str = "probe.py", user: str = "0") -> None:
         self.timeout = timeout
         for attempt in range(EXEC_ATTEMPTS):
-            self.proc = subprocess.Popen(docker_exec(container, probe_argv(script, args), user=user),
+            self.proc = subprocess.Popen(probe_exec(container, script, args, user=user),
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             first = self.proc.stdout.readline() if self.proc.stdout else ""
             if '"listening"' in first:

@@ -54,7 +54,8 @@ def refused(returncode: int, output: str) -> bool:
 
 
 def run_exec(container: str, argv: list[str], *, user: str = "0", workdir: str = "/scratch",
-             timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+             timeout: float | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """A ``docker exec`` of the checker's, run to its end; tried again while refused.
 
     Refused to the end is the student's failure: only the programs under test fill the
@@ -64,9 +65,9 @@ def run_exec(container: str, argv: list[str], *, user: str = "0", workdir: str =
         # Root's commands go through the container's agent: a fork there, not a docker exec.
         # Where the agent has no process to spare, a docker exec may still get in.
         with contextlib.suppress(agent.Refused):
-            if user == "0" and (done := agent.run(container, argv, timeout, workdir)):
+            if user == "0" and (done := agent.run(container, argv, timeout, workdir, env)):
                 return done
-        out = subprocess.run(docker_exec(container, argv, user=user, workdir=workdir),
+        out = subprocess.run(docker_exec(container, argv, user=user, workdir=workdir, env=env),
                              capture_output=True, text=True, timeout=timeout, check=False)
         if not refused(out.returncode, out.stdout + out.stderr):  # docker says it on stdout
             return out
@@ -120,9 +121,10 @@ class Finished:
 
 
 def docker_exec(container: str, argv: list[str], *, user: str = "0", detach_in: bool = False,
-                workdir: str = "/scratch") -> list[str]:
+                workdir: str = "/scratch", env: dict[str, str] | None = None) -> list[str]:
+    variables = [f"--env={name}={value}" for name, value in (env or {}).items()]
     return ["docker", "exec", *(["-i"] if detach_in else []), "-u", user, "-w", workdir,
-            container, *argv]
+            *variables, container, *argv]
 
 
 class Programs:

@@ -5,7 +5,7 @@ Started once per container and check session (``docker exec -i CONTAINER python3
 reads one JSON request per line on stdin and answers one JSON line per request on
 stdout, each command in a thread of its own, so a slow command holds up no other:
 
-    {"id": 1, "argv": ["ss", "-H", "-ltn"], "timeout": 10, "cwd": "/scratch"}
+    {"id": 1, "argv": ["ss", "-H", "-ltn"], "timeout": 10, "cwd": "/scratch", "env": {}}
     {"id": 1, "rc": 0, "out": "...", "err": "", "timed_out": false}
     {"id": 2, "refused": "fork: Resource temporarily unavailable"}
 
@@ -39,6 +39,7 @@ def run(request: dict[str, Any]) -> None:
     try:
         proc = subprocess.Popen(request["argv"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, cwd=request.get("cwd") or "/",
+                                env={**os.environ, **request.get("env", {})},
                                 start_new_session=True)
     except BlockingIOError as exc:  # EAGAIN: the process table is full
         reply({"id": ident, "refused": str(exc)})

@@ -12,6 +12,7 @@ import testinfra
 
 from socklab import compose, engine
 from socklab import lab as labs
+from socklab.checking import observe
 from socklab.runner import topology
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("built_images")]
@@ -78,6 +79,24 @@ def test_student_user_has_no_privileges(topo, service):
     assert "NoNewPrivs:\t1" in out
     assert out.count("Read-only file system") == 2  # the code under test and the root fs
     assert out.endswith("ok\n")  # the one writable place: /scratch
+
+
+def test_the_student_sees_no_probe_arguments(topo):
+    """A check's probe runs beside the student's programs: they may see that it runs (ps),
+    but not what it was told to send or to expect (its arguments are in root's environment)."""
+    secret = "reply-only-the-checker-knows-8d1e"
+    server = observe.Background(topo.container("server"),
+                                ["tcp-serve", "--port", "5999", "--reply", secret], 10)
+    try:
+        seen = subprocess.run(
+            ["docker", "exec", "-u", "student", topo.container("server"), "sh", "-c",
+             "ps -eo user:12,args; cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'"],
+            capture_output=True, text=True, check=True).stdout
+    finally:
+        server.proc.kill()
+        server.proc.wait()
+    assert "python3 /socklab/run.py probe.py" in seen, seen  # the probe was there to be seen
+    assert secret not in seen and "5999" not in seen, seen
 
 
 def test_limits_and_capabilities(topo):

@@ -28,6 +28,13 @@ def test_a_command_comes_back_whole(agent, tmp_path):
     assert (out.returncode, out.stdout, out.stderr) == (3, f"out\n{tmp_path}\n", "err\n")
 
 
+def test_a_command_gets_the_environment_it_is_given(agent):
+    out = agent.run(["sh", "-c", 'echo "$SOCKLAB_ARGS|$PATH"'], 10, "/", {"SOCKLAB_ARGS": '["a b"]'})
+    given, path = out.stdout.strip().split("|")
+    assert given == '["a b"]' and path  # added to the agent's environment, not instead of it
+    assert agent.run(["sh", "-c", 'echo "${SOCKLAB_ARGS-unset}"'], 10, "/").stdout == "unset\n"
+
+
 def test_killed_by_a_signal_reads_as_a_shell_says(agent):
     assert agent.run(["sh", "-c", "kill -9 $$"], 10, "/").returncode == 137
 

@@ -17,7 +17,7 @@ from pinging import PORT, TIMEOUT, Ping, Report, read_output, to_pings
 
 from socklab import impairing
 from socklab.checking import observe
-from socklab.checking.programs import Finished, docker_exec
+from socklab.checking.programs import Finished
 from socklab.errors import PlatformError
 
 SCRIPT = "udp_pinger.py"
@@ -43,8 +43,7 @@ class EchoServer:
     """The checker's echo server in the server container; ``stop()`` returns what it got."""
 
     def __init__(self, container: str) -> None:
-        argv = docker_exec(container, observe.probe_argv(SCRIPT, ["echo", "--port", str(PORT)]),
-                           detach_in=True)
+        argv = observe.probe_exec(container, SCRIPT, ["echo", "--port", str(PORT)], detach_in=True)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline() if self.proc.stdout else ""

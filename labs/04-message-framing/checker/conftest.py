@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from socklab.checking import expect, observe
-from socklab.checking.programs import docker_exec
 from socklab.errors import PlatformError
 
 SCRIPT = "message_framing.py"
@@ -118,7 +117,7 @@ class Stall:
         args = ["stall", "--host", "server", "--port", str(PORT), "--message", message]
         for point in stall_at:
             args += ["--stall-at", str(point)]
-        self.proc = subprocess.Popen(docker_exec(container, observe.probe_argv(SCRIPT, args), detach_in=True),
+        self.proc = subprocess.Popen(observe.probe_exec(container, SCRIPT, args, detach_in=True),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
 

@@ -14,7 +14,6 @@ from collections import Counter
 from typing import Any
 
 from socklab.checking import expect, observe
-from socklab.checking.programs import docker_exec
 from socklab.errors import PlatformError
 
 PORT = 5000
@@ -36,7 +35,7 @@ class Holder:
     def __init__(self, container: str, count: int) -> None:
         hold = ["hold", "--host", "server", "--port", str(PORT), "--count", str(count),
                 "--timeout", str(BOUND)]
-        argv = docker_exec(container, observe.probe_argv(SCRIPT, hold), detach_in=True)
+        argv = observe.probe_exec(container, SCRIPT, hold, detach_in=True)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline() if self.proc.stdout else ""

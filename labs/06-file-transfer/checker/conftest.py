@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from socklab.checking import expect, observe
-from socklab.checking.programs import STUDENT, docker_exec, run_exec
+from socklab.checking.programs import STUDENT, run_exec
 from socklab.errors import PlatformError
 
 SCRIPT = "file_transfer.py"
@@ -116,7 +116,7 @@ class Files:
         args = ["get", "--host", "server", "--port", str(PORT), "--name", name]
         for point in stall_at:
             args += ["--stall-at", str(point)]
-        proc = subprocess.Popen(docker_exec(self.client, observe.probe_argv(SCRIPT, args), detach_in=True),
+        proc = subprocess.Popen(observe.probe_exec(self.client, SCRIPT, args, detach_in=True),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         assert proc.stdin is not None and proc.stdout is not None
