@@ -153,6 +153,13 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
                        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
                        version=__version__)
     shown = False
+    lapped = started
+
+    def lap(phase: str) -> None:
+        nonlocal lapped
+        now = time.monotonic()
+        result.phases[phase] = round(now - lapped, 3)
+        lapped = now
 
     def finish() -> None:
         nonlocal shown
@@ -167,10 +174,12 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
         if built:
             log(f"built images in {sum(built.values()):.0f} s")
         known_profile(profile)
+        lap("images")
         checker = Checker(lab, artifacts, select, hidden)
         with contextlib.ExitStack() as stack:
             stack.callback(checker.stop)
             topo = stack.enter_context(topology(code.resolve(), project, impairment, lab.images))
+            lap("network_up")
             ctx = RunContext(project=project, lab=str(lab.path), code=str(code.resolve()),
                              artifacts=str(artifacts), addresses=topo.addresses(),
                              profile=profile, seed=seed, reproduce=reproduce)
@@ -178,7 +187,9 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
             if impairment:
                 impairing.check_health(topo.container("impair"))
             conclude(result, select)
+            lap("checks")
             finish()
+        lap("teardown")
     except SocklabError as exc:
         if shown:  # the verdict stands, but the teardown failed: that is the platform's
             log(f"socklab: error: cleaning up after the run failed: {exc}")

@@ -50,6 +50,9 @@ class LabResult:
     message: str = ""  # the platform's error, when status is "error"
     artifacts: str = ""  # folder with logs and captures
     version: str = ""
+    # Where the time went, in seconds: images (checked, or built), network_up (Compose and
+    # the routes), checks (from the go to the checker's exit), teardown.
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
