@@ -43,20 +43,42 @@ class Figure:
     how: str
 
 
-def time_to_verdict(argv: list[str], verdict: str = "PASSED") -> tuple[float, float]:
-    """(seconds until the verdict line is printed, seconds until the command exits)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=ROOT)
-    seen = None
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if seen is None and line.startswith(verdict):
-            seen = time.monotonic() - start
-    proc.wait()
-    if proc.returncode != 0 or seen is None:
-        raise SystemExit(f"{' '.join(argv)} did not pass (exit {proc.returncode})")
-    return seen, time.monotonic() - start
+@dataclass(frozen=True)
+class Timed:
+    verdict: float  # seconds from the command's start until the verdict line is printed
+    exit: float  # ... until it exits, teardown included
+    phases: dict[str, float]  # the run's own account (LabResult.phases)
+
+    @property
+    def before_run(self) -> float:
+        """Seconds before the run began: the interpreter and socklab's imports."""
+        return self.verdict - sum(v for k, v in self.phases.items() if k != "teardown")
+
+
+def time_to_verdict(argv: list[str], verdict: str = "PASSED") -> Timed:
+    with tempfile.TemporaryDirectory(prefix="socklab-bench-runs-") as runs:
+        start = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                cwd=ROOT, env={**os.environ, "SOCKLAB_RUNS": runs})
+        seen = None
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if seen is None and line.startswith(verdict):
+                seen = time.monotonic() - start
+        proc.wait()
+        if proc.returncode != 0 or seen is None:
+            raise SystemExit(f"{' '.join(argv)} did not pass (exit {proc.returncode})")
+        result = json.loads(next(Path(runs).glob("*/result.json")).read_text())
+    return Timed(seen, time.monotonic() - start, result.get("phases", {}))
+
+
+PHASES = {  # LabResult.phases, as the benchmarks explain them
+    "images": "checking that the images are up to date (hashes of their inputs)",
+    "network_up": "Compose brings up the topology; the routes set; the checker meanwhile "
+                  "starts and collects its checks",
+    "checks": "the checks, from the checker's go to its exit",
+    "teardown": "after the verdict: the checker stopped, Compose takes the topology down",
+}
 
 
 def platform_suite() -> list[Figure]:
@@ -67,14 +89,21 @@ def platform_suite() -> list[Figure]:
     start = time.monotonic()
     images.ensure(images.ALL, force=True)
     build = time.monotonic() - start
-    cold_verdict, _ = time_to_verdict(run)
+    cold_verdict = time_to_verdict(run).verdict
     figures = [
         Figure("platform", "lab 1, warm: time to verdict (median of 5)",
-               round(statistics.median(v for v, _ in warm), 2), "s", "make lab-1",
+               round(statistics.median(t.verdict for t in warm), 2), "s", "make lab-1",
                "images built; from starting `socklab run 1` to the verdict line"),
         Figure("platform", "lab 1, warm: time to exit, teardown included (median of 5)",
-               round(statistics.median(t for _, t in warm), 2), "s", "make lab-1",
+               round(statistics.median(t.exit for t in warm), 2), "s", "make lab-1",
                "as above, until the command exits"),
+        Figure("platform", "lab 1, warm: before the run (median of 5)",
+               round(statistics.median(t.before_run for t in warm), 2), "s", "make lab-1",
+               "the interpreter and socklab's imports, then printing the verdict: time to "
+               "verdict minus the run's own phases"),
+        *(Figure("platform", f"lab 1, warm: phase {phase} (median of 5)",
+                 round(statistics.median(t.phases.get(phase, 0.0) for t in warm), 2), "s",
+                 "make lab-1", PHASES[phase]) for phase in PHASES),
         Figure("platform", "lab 1, cold: image build + time to verdict",
                round(build + cold_verdict, 1), "s", "make clean-images && make lab-1",
                "every image rebuilt from Debian packages (debootstrap), then a run"),
@@ -191,31 +220,41 @@ def _late(topo: compose.Topology, link: impairing.Link, rate: int, seconds: floa
     return next(r for r in link.stats()["rules"] if r.get("direction") == "c2s")
 
 
+TRANSFERS = 3  # bulk transfers per figure: one varies by some 10 % from the next
+
+
 def impair_suite() -> list[Figure]:
     """The engine beside plain forwarding in one run: TCP throughput, packets/s, delay precision."""
     images.ensure()
     size = 200_000_000
     code = labs.find("1").solution
     with runner.topology(code, compose.new_project("socklab-bench")) as topo:
-        plain = _bulk(topo, size)
+        plain = [_bulk(topo, size)["mb_per_s"] for _ in range(TRANSFERS)]
+    through, rates = [], []
     with tempfile.TemporaryDirectory(prefix="socklab-bench-") as tmp:
         Path(tmp).chmod(0o777)
         impairment = compose.Impairment("clean", 1, Path(tmp))
         with runner.topology(code, compose.new_project("socklab-bench"), impairment) as topo:
             link = impairing.Link(topo.container("impair"), Path(tmp))
-            before = sum(r.get("packets", 0) for r in link.stats()["rules"])
-            through = _bulk(topo, size)
-            packets = sum(r.get("packets", 0) for r in link.stats()["rules"]) - before
+            for _ in range(TRANSFERS):
+                before = sum(r.get("packets", 0) for r in link.stats()["rules"])
+                sent = _bulk(topo, size)
+                packets = sum(r.get("packets", 0) for r in link.stats()["rules"]) - before
+                through.append(sent["mb_per_s"])
+                rates.append(packets / sent["elapsed"])
             lateness = {rate: _late(topo, link, rate) for rate in (1000, 10000)}
-    how = "200 MB one-way TCP, client to server through the router (socklab/probes/bulk.py)"
+    how = (f"200 MB one-way TCP, client to server through the router (socklab/probes/bulk.py); "
+           f"median of {TRANSFERS} transfers")
     figures = [
-        Figure("impair", "TCP throughput, plain kernel forwarding", plain["mb_per_s"], "MB/s",
-               "make bench", how),
-        Figure("impair", "TCP throughput through the engine, no impairment", through["mb_per_s"],
-               "MB/s", "make bench", how + "; every packet queued, decided and logged"),
+        Figure("impair", "TCP throughput, plain kernel forwarding",
+               round(statistics.median(plain), 1), "MB/s", "make bench", how),
+        Figure("impair", "TCP throughput through the engine, no impairment",
+               round(statistics.median(through), 1), "MB/s", "make bench",
+               how + "; every packet queued, decided and logged"),
         Figure("impair", "packets per second through the engine (TCP bulk)",
-               round(packets / through["elapsed"]), "packets/s", "make bench",
-               "packets the engine decided during the bulk transfer / its duration"),
+               round(statistics.median(rates)), "packets/s", "make bench",
+               f"packets the engine decided during a bulk transfer / its duration; median of "
+               f"{TRANSFERS} (each: {', '.join(f'{r:.0f}' for r in rates)})"),
     ]
     for rate, rule in lateness.items():
         late = rule.get("late_ms") or {}

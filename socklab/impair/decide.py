@@ -24,11 +24,13 @@ from socklab.impair.model import (
     Deliver,
     Drop,
     Duplicate,
+    Match,
     Packet,
     Profile,
     Reorder,
     Rule,
     Script,
+    new_tuple,
 )
 
 PASS: Decision = (Deliver(""),)
@@ -97,13 +99,23 @@ class Lane:
         self.floor = -math.inf  # latest release so far: jitter must not reorder
         self.link_free = -math.inf  # when the rate-limited link finishes its backlog
         self.backlog: deque[float] = deque()  # departure times of packets on the link
+        # Verdicts are frozen and compared by value, so one of each serves every packet.
+        self._verdicts: dict[tuple[type, str, str], Decision] = {}
 
     def _streams(self, p: Packet) -> Streams:
-        svc = service(p)
+        svc = (p.proto, min(p.sport, p.dport))  # service(p), inlined: once per packet
         s = self.streams.get(svc)
         if s is None:
             s = self.streams[svc] = Streams(self.seed, self.name, self.direction, svc)
         return s
+
+    def _verdict(self, kind: type, name: str, cause: str = "") -> Decision:
+        """``(Deliver(name),)``, ``(Drop(name, cause),)`` or ``(Reorder(name),)``, made once."""
+        key = (kind, name, cause)
+        decision = self._verdicts.get(key)
+        if decision is None:
+            decision = self._verdicts[key] = (kind(name, cause) if cause else kind(name),)
+        return decision
 
     def draw(self, p: Packet) -> Plan:
         imp, s = self.imp, self._streams(p)
@@ -112,14 +124,15 @@ class Lane:
             lost = "burst" if self._gilbert_elliott(s) else None
         elif imp.loss > 0 and s.loss.random() < imp.loss:
             lost = "loss"
-        hold = hold_ms(imp.delay_ms, imp.jitter_ms, imp.jitter, s.delay)
+        hold = imp.delay_ms if imp.jitter_ms <= 0 else hold_ms(
+            imp.delay_ms, imp.jitter_ms, imp.jitter, s.delay)  # hold_ms's first line, inlined
         reorder = s.reorder.random() if imp.reorder > 0 else 1.0
         dup = imp.duplicate > 0 and s.duplicate.random() < imp.duplicate
         corrupt = None
         if imp.corrupt > 0 and p.length > 0 and s.corrupt.random() < imp.corrupt:
             corrupt = Corrupt(self.name, p.payload_at + s.corrupt.randrange(p.length),
                               s.corrupt.randrange(8), imp.corrupt_mode == "detected")
-        return Plan(lost, hold, dup, corrupt, reorder)
+        return new_tuple(Plan, (lost, hold, dup, corrupt, reorder))
 
     def _gilbert_elliott(self, s: Streams) -> bool:
         # netem's order: move between states, then lose with the old state's probability.
@@ -136,23 +149,26 @@ class Lane:
     def apply(self, plan: Plan, p: Packet, now: float, name: str | None = None) -> Decision:
         """Turn a plan into a decision at time ``now``; ``name`` overrides the rule's name."""
         name = name or self.name
+        imp = self.imp
         if plan.lost:
-            return (Drop(name, plan.lost),)
-        mods: Decision = ((Duplicate(name),) if plan.duplicate else ()) + (
-            (plan.corrupt,) if plan.corrupt else ())
-        if self.imp.reorder > 0 and self._reorders(self._streams(p), plan.reorder):
-            return (Reorder(name), *mods)
+            return self._verdict(Drop, name, plan.lost)
+        mods: Decision = ()
+        if plan.duplicate or plan.corrupt:
+            mods = ((Duplicate(name),) if plan.duplicate else ()) + (
+                (plan.corrupt,) if plan.corrupt else ())
+        if imp.reorder > 0 and self._reorders(self._streams(p), plan.reorder):
+            return self._verdict(Reorder, name) + mods
         depart = now
-        if self.imp.rate_kbit > 0:
+        if imp.rate_kbit > 0:
             depart = self._transmit(p.size, now)
             if depart is None:
-                return (Drop(name, "rate"),)
+                return self._verdict(Drop, name, "rate")
         until = depart + plan.hold / 1000
-        if self.imp.keep_order:
+        if imp.keep_order:
             until = max(until, self.floor)
             self.floor = until
         if until <= now:
-            return (Deliver(name), *mods)
+            return self._verdict(Deliver, name) + mods
         return (Delay(name, until, plan.hold), *mods)
 
     def _reorders(self, s: Streams, draw: float) -> bool:
@@ -184,20 +200,40 @@ class State:
         self._lanes: dict[tuple[int, str], Lane] = {}
         self._counts: dict[tuple[object, ...], int] = {}
         self._script_rngs: dict[tuple[int, str, int, int], random.Random] = {}
+        # Per direction, the rules and scripts that take it (in profile order): a packet
+        # then checks only their matches, and a profile without any costs nothing.
+        self._rules: dict[str, list[tuple[int, Rule, bool]]] = {}
+        self._scripts: dict[str, list[tuple[int, Script]]] = {}
+        self.idle = not (profile.rules or profile.scripts)  # every packet passes untouched
+
+    def _list(self, direction: str) -> list[tuple[int, Rule, bool]]:
+        """List the rules (with whether they match everything) and scripts of ``direction``."""
+        self._scripts[direction] = [(i, s) for i, s in enumerate(self.profile.scripts)
+                                    if s.direction in (direction, "both")]
+        rules = self._rules[direction] = [
+            (i, rule, rule.match == Match()) for i, rule in enumerate(self.profile.rules)
+            if rule.direction in (direction, "both")]
+        return rules
 
     def lane(self, p: Packet) -> Lane | None:
-        for i, rule in enumerate(self.profile.rules):
-            if rule.applies(p):
-                lane = self._lanes.get((i, p.direction))
+        direction = p.direction
+        rules = self._rules.get(direction)
+        if rules is None:
+            rules = self._list(direction)
+        for i, rule, matches_all in rules:
+            if matches_all or rule.match.matches(p):
+                lane = self._lanes.get((i, direction))
                 if lane is None:
-                    lane = self._lanes[i, p.direction] = Lane(rule, p.direction, self.seed)
+                    lane = self._lanes[i, direction] = Lane(rule, direction, self.seed)
                 return lane
         return None
 
     def fired_script(self, p: Packet) -> tuple[int, Script] | None:
         """Count the packet for every script it matches; the first that fires decides."""
+        if p.direction not in self._scripts:
+            self._list(p.direction)
         fired = None
-        for i, script in enumerate(self.profile.scripts):
+        for i, script in self._scripts[p.direction]:
             if not script.applies(p):
                 continue
             key = (i, p.flow) if script.per == "flow" else (i, p.direction)
@@ -222,9 +258,11 @@ def decide(p: Packet, state: State, now: float) -> Decision:
     The first verdict is the fate (Deliver, Delay, Reorder or Drop); Duplicate and
     Corrupt may follow. Each verdict names the rule or script that decided it.
     """
+    if state.idle:
+        return PASS
     lane = state.lane(p)
     plan = lane.draw(p) if lane is not None else None
-    fired = state.fired_script(p)
+    fired = state.fired_script(p) if state.profile.scripts else None
     if fired is not None:
         return _scripted(*fired, p, state, lane, plan, now)
     if lane is None or plan is None:

@@ -82,25 +82,59 @@ _FLAGS = [flag_text(i) for i in range(64)]
 _quote = functools.lru_cache(maxsize=256)(json.dumps)
 
 
+def _template(proto: str, fields: str, dropped: bool) -> str:
+    """The start of a packet's line, as a %-format (one C call fills it: about half the
+    time of an f-string reading each field). ``null%.0s`` takes the None and prints nothing,
+    so both forms take the same arguments."""
+    return ('{"t_in":%.6f,"t_out":' + ("null%.0s" if dropped else "%.6f")
+            + ',"id":%d,"version":%d,"dir":"%s","proto":' + proto
+            + ',"src":"%s","sport":%d,"dst":"%s","dport":%d,"size":%d' + fields
+            + ',"decision":"%s","rule":%s')
+
+
+_TCP_LINE = [_template('"tcp"', ',"seq":%d,"ack":%d,"flags":"%s","len":%d', d)
+             for d in (False, True)]
+_UDP_LINE = [_template('"udp"', ',"len":%d', d) for d in (False, True)]
+_OTHER_LINE = [_template('"%s"', "", d) for d in (False, True)]
+
+
 def to_json(event: Event) -> str:
-    """``json.dumps(record(event))``, written out by hand: it runs for every packet."""
-    p, d = event.packet, event.decision
-    t_out = "null" if event.t_out is None else f"{event.t_out:.6f}"
-    line = (f'{{"t_in":{event.t_in:.6f},"t_out":{t_out},"id":{event.id},'
-            f'"version":{event.version},"dir":"{p.direction}",'
-            f'"proto":"{PROTO_NAMES.get(p.proto, p.proto)}","src":"{p.src}","sport":{p.sport},'
-            f'"dst":"{p.dst}","dport":{p.dport},"size":{p.size}')
-    if p.proto == TCP:
-        line += f',"seq":{p.seq},"ack":{p.ack},"flags":"{_FLAGS[p.flags]}","len":{p.length}'
-    elif p.proto == UDP:
-        line += f',"len":{p.length}'
-    text = "pass" if len(d) == 1 and type(d[0]) is Deliver else decision_text(d, p.payload_at)
-    line += f',"decision":"{text}","rule":{_quote(d[0].rule)}'
-    if type(d[0]) is Delay:
-        line += f',"held_ms":{round((d[0].until - event.t_in) * 1000, 3)!r}'
+    """``json.dumps(record(event))``, written out by hand: it runs for every packet.
+
+    A lone fate's words are inlined (as ``decision_text`` says them): most decisions are.
+    """
+    # Unpacked whole, in field order: quicker than reading a dozen attributes.
+    packet_id, p, d, t_in, t_out, version, _planned = event
+    direction, proto, src, dst, sport, dport, size, seq, ack, flags, length, payload_at = p
+    fate = d[0]
+    kind = type(fate)
+    if len(d) > 1:
+        text = decision_text(d, payload_at)
+    elif kind is Deliver:
+        text = "pass"
+    elif kind is Delay:
+        text = f"delay {fate.ms:.1f} ms" if fate.ms > 0 else "pass"  # type: ignore[union-attr]
+    elif kind is Drop:
+        text = f"drop ({fate.cause})"  # type: ignore[union-attr]
+    else:
+        text = decision_text(d, payload_at)
+    dropped = t_out is None
+    if proto == TCP:
+        line = _TCP_LINE[dropped] % (t_in, t_out, packet_id, version, direction, src, sport, dst,
+                                     dport, size, seq, ack, _FLAGS[flags], length, text,
+                                     _quote(fate.rule))
+    elif proto == UDP:
+        line = _UDP_LINE[dropped] % (t_in, t_out, packet_id, version, direction, src, sport, dst,
+                                     dport, size, length, text, _quote(fate.rule))
+    else:
+        line = _OTHER_LINE[dropped] % (t_in, t_out, packet_id, version, direction,
+                                       PROTO_NAMES.get(proto, proto), src, sport, dst, dport,
+                                       size, text, _quote(fate.rule))
+    if kind is Delay:
+        line += f',"held_ms":{round((fate.until - t_in) * 1000, 3)!r}'  # type: ignore[union-attr]
     for v in d:
-        if isinstance(v, Corrupt):
-            line += (f',"corrupt":{{"byte":{v.offset - p.payload_at},"offset":{v.offset},'
+        if type(v) is Corrupt:
+            line += (f',"corrupt":{{"byte":{v.offset - payload_at},"offset":{v.offset},'
                      f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}}}')
     return line + "}"
 

@@ -1,8 +1,19 @@
-"""The engine's data: packet summaries, verdicts, rules and profiles (frozen dataclasses)."""
+"""The engine's data: packet summaries, verdicts, rules and profiles (frozen dataclasses).
+
+``Packet`` and ``Event`` are made for every packet, so they are NamedTuples: just as
+immutable, read as fast, built several times faster (a frozen dataclass sets each field
+through ``object.__setattr__``; ``new_tuple`` below is faster still).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
+
+# ``new_tuple(Packet, (all, the, fields))`` builds a NamedTuple without its Python-level
+# ``__new__`` (which only names the arguments and fills defaults): about 0.45 us less per
+# object, and the engine makes four per packet. Every field must be given, in order.
+new_tuple = tuple.__new__
 
 C2S, S2C = "c2s", "s2c"
 DIRECTIONS = (C2S, S2C)
@@ -25,8 +36,7 @@ KINDS = {
 ACTIONS = ("drop", "delay", "duplicate", "corrupt")
 
 
-@dataclass(frozen=True, slots=True)
-class Packet:
+class Packet(NamedTuple):
     """What the engine knows of one IPv4 packet; ports and TCP fields are 0 where absent."""
 
     direction: str
@@ -218,8 +228,7 @@ class Profile:
     scripts: tuple[Script, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """One packet's passage: what came in, what was decided, when it left (None: dropped)."""
 
     id: int
@@ -228,4 +237,4 @@ class Event:
     t_in: float
     t_out: float | None
     version: int
-    planned: float | None = field(default=None)  # when the decision said it would leave
+    planned: float | None = None  # when the decision said it would leave

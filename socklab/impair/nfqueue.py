@@ -8,13 +8,15 @@ The message builders and parsers work on bytes, so the tests need no socket.
 from __future__ import annotations
 
 import errno
+import functools
 import socket
 import struct
 from collections import Counter, deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+
+from socklab.impair.model import new_tuple
 
 NETLINK_NETFILTER = 12  # Python's socket module has no name for it
 NFNL_SUBSYS_QUEUE = 3
@@ -32,6 +34,7 @@ HOOK_FORWARD = 2
 PROC_COUNTERS = Path("/proc/net/netfilter/nfnetlink_queue")
 
 _NLMSG = struct.Struct("=IHHII")  # len, type, flags, seq, pid: host byte order
+_NLMSG_LEN_TYPE = struct.Struct("=IH")  # the start of the same
 _NFGEN = struct.Struct("!BBH")  # family, version, res_id (big-endian queue number)
 _NLA = struct.Struct("=HH")  # nla_len, nla_type: host byte order
 _VERDICT_HDR = struct.Struct("!II")
@@ -39,6 +42,7 @@ _PACKET_HDR = struct.Struct("!IHB")
 _PARAMS = struct.Struct("!IB")
 _BE32 = struct.Struct("!I")
 _NLA_TYPE_MASK = ~(0x8000 | 0x4000) & 0xFFFF  # NLA_F_NESTED, NLA_F_NET_BYTEORDER
+_PACKET_TYPE = (NFNL_SUBSYS_QUEUE << 8) | MSG_PACKET
 
 
 def _align(n: int) -> int:
@@ -77,16 +81,25 @@ def config_maxlen(queue: int, maxlen: int, seq: int = 0) -> bytes:
 
 def verdict(queue: int, packet_id: int, accept: bool, payload: bytes | None = None) -> bytes:
     """Accept or drop one packet; with ``payload``, the whole new IP packet replaces it."""
+    if payload is None:  # the common case: only the last 8 bytes vary
+        return _verdict_prefix(MSG_VERDICT, queue) + _VERDICT_HDR.pack(
+            NF_ACCEPT if accept else NF_DROP, packet_id)
     attrs = attr(ATTR_VERDICT_HDR, _VERDICT_HDR.pack(NF_ACCEPT if accept else NF_DROP, packet_id))
-    if payload is not None:
-        attrs += attr(ATTR_PAYLOAD, payload)
+    attrs += attr(ATTR_PAYLOAD, payload)
     return message(MSG_VERDICT, queue, attrs, family=socket.AF_UNSPEC)
+
+
+@functools.lru_cache(maxsize=64)
+def _verdict_prefix(msg: int, queue: int) -> bytes:
+    """A payload-less verdict message up to its verdict header, the same for every packet."""
+    return message(msg, queue, attr(ATTR_VERDICT_HDR, bytes(_VERDICT_HDR.size)),
+                   family=socket.AF_UNSPEC)[:-_VERDICT_HDR.size]
 
 
 def verdict_batch(queue: int, packet_id: int, accept: bool = True) -> bytes:
     """One verdict for every packet still queued with an id up to ``packet_id``."""
-    attrs = attr(ATTR_VERDICT_HDR, _VERDICT_HDR.pack(NF_ACCEPT if accept else NF_DROP, packet_id))
-    return message(MSG_VERDICT_BATCH, queue, attrs, family=socket.AF_UNSPEC)
+    return _verdict_prefix(MSG_VERDICT_BATCH, queue) + _VERDICT_HDR.pack(
+        NF_ACCEPT if accept else NF_DROP, packet_id)
 
 
 def accepts(queue: int, ids: list[int], oldest_held: float) -> list[bytes]:
@@ -95,6 +108,11 @@ def accepts(queue: int, ids: list[int], oldest_held: float) -> list[bytes]:
     A VERDICT_BATCH covers every queued id up to its own, so it takes only the ids
     below the oldest packet still held; the others get one verdict each.
     """
+    if not ids:
+        return []
+    top = max(ids)
+    if top < oldest_held:  # the usual case, the lines below in short
+        return [verdict_batch(queue, top)] if len(ids) > 1 else [verdict(queue, top, True)]
     below = [i for i in ids if i < oldest_held]
     out = [verdict_batch(queue, max(below))] if len(below) > 1 else [
         verdict(queue, i, True) for i in below]
@@ -141,9 +159,8 @@ def error_code(body: memoryview) -> int:
     return -struct.unpack_from("=i", body)[0]
 
 
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """A packet the kernel queued to us."""
+class Queued(NamedTuple):
+    """A packet the kernel queued to us (a NamedTuple: one is made for every packet)."""
 
     id: int
     hook: int
@@ -153,28 +170,36 @@ class Queued:
     truncated: bool
 
 
-def parse_packet(body: memoryview) -> Queued:
-    """A PACKET message's body: the attributes the engine needs, read in one pass."""
+def parse_packet(body: memoryview | bytes | bytearray, start: int = 0, end: int | None = None
+                 ) -> Queued:
+    """A PACKET message's body: the attributes the engine needs, read in one pass.
+
+    ``body[start:end]`` is the body (after the netlink header), so ``receive`` can parse
+    straight from its buffer without making a view of each message.
+    """
     packet_id = hook = indev = outdev = 0
     payload, truncated = b"", False
-    offset, end = _NFGEN.size, len(body)
-    while offset + 4 <= end:
-        size, kind = _NLA.unpack_from(body, offset)
-        if size < _NLA.size:
+    nla = _NLA.unpack_from  # a local name: this loop runs some six times per packet
+    offset = start + _NFGEN.size
+    last = (len(body) if end is None else end) - _NLA.size  # the last offset a header fits
+    while offset <= last:
+        size, kind = nla(body, offset)
+        if size < 4:
             raise ValueError(f"netlink attribute length must be at least 4, not {size}")
         kind &= _NLA_TYPE_MASK
         if kind == ATTR_PAYLOAD:
             payload = bytes(body[offset + 4: offset + size])
-        elif kind == ATTR_PACKET_HDR:
-            packet_id, _hw, hook = _PACKET_HDR.unpack_from(body, offset + 4)
-        elif kind == ATTR_IFINDEX_INDEV:
-            indev = _BE32.unpack_from(body, offset + 4)[0]
-        elif kind == ATTR_IFINDEX_OUTDEV:
-            outdev = _BE32.unpack_from(body, offset + 4)[0]
+        elif kind <= ATTR_IFINDEX_OUTDEV:  # one test skips the others (hwaddr, skb info...)
+            if kind == ATTR_PACKET_HDR:
+                packet_id, _hw, hook = _PACKET_HDR.unpack_from(body, offset + 4)
+            elif kind == ATTR_IFINDEX_INDEV:
+                indev = _BE32.unpack_from(body, offset + 4)[0]
+            elif kind == ATTR_IFINDEX_OUTDEV:
+                outdev = _BE32.unpack_from(body, offset + 4)[0]
         elif kind == ATTR_CAP_LEN:
             truncated = True
         offset += (size + 3) & ~3
-    return Queued(packet_id, hook, indev, outdev, payload, truncated)
+    return new_tuple(Queued, (packet_id, hook, indev, outdev, payload, truncated))
 
 
 class Queue:
@@ -230,12 +255,14 @@ class Queue:
 
     def receive(self, limit: int = 512) -> list[Queued]:
         """Up to ``limit`` queued packets without blocking; ENOBUFS is counted, not raised."""
-        out = list(self._early)
-        self._early.clear()
-        packet_type = (NFNL_SUBSYS_QUEUE << 8) | MSG_PACKET
+        out: list[Queued] = []
+        if self._early:  # packets that came while configuring
+            out += self._early
+            self._early.clear()
+        recv_into, buf = self.sock.recv_into, self._buf
         while len(out) < limit:
             try:
-                size = self.sock.recv_into(self._buf)
+                size = recv_into(buf)
             except BlockingIOError:
                 break
             except OSError as exc:
@@ -243,14 +270,29 @@ class Queue:
                     raise
                 self.enobufs += 1
                 continue
-            for header, body in messages(self._buf, size):
-                if header.type == packet_type:
-                    out.append(parse_packet(body))
-                elif header.type == NLMSG_ERROR:
-                    code = error_code(body)
-                    if code:
-                        self.errors[code] += 1
+            # The kernel sends each packet in a datagram of its own: parse that at once.
+            length, kind = _NLMSG_LEN_TYPE.unpack_from(buf)
+            if kind == _PACKET_TYPE and length == size >= _NLMSG.size:
+                out.append(parse_packet(buf, _NLMSG.size, size))
+            else:
+                self._split(size, out)
         return out
+
+    def _split(self, size: int, out: list[Queued]) -> None:
+        """Any other datagram: ``messages`` over the buffer, without a view or Header each."""
+        buf, offset, head = self._buf, 0, _NLMSG.size
+        while offset + head <= size:
+            length, kind = _NLMSG_LEN_TYPE.unpack_from(buf, offset)
+            if length < head or offset + length > size:
+                raise ValueError(f"netlink message length must be between 16 and "
+                                 f"{size - offset}, not {length}")
+            if kind == _PACKET_TYPE:
+                out.append(parse_packet(buf, offset + head, offset + length))
+            elif kind == NLMSG_ERROR:
+                code = -struct.unpack_from("=i", buf, offset + head)[0]
+                if code:
+                    self.errors[code] += 1
+            offset += _align(length)
 
     def send(self, data: bytes) -> None:
         """Send concatenated verdict messages (the kernel handles each in turn)."""

@@ -7,40 +7,41 @@ import socket
 import struct
 import sys
 
-from socklab.impair.model import TCP, UDP, Packet
+from socklab.impair.model import TCP, UDP, Packet, new_tuple
 
-_IP = struct.Struct("!BBHHHBBH4s4s")
+_IP = struct.Struct("!BBHHHBBH8s")  # ... protocol, checksum, then both addresses together
 _PORTS = struct.Struct("!HH")
 _TCP = struct.Struct("!HHIIBB")
 _SWAP = sys.byteorder == "little"
 
 
 @functools.lru_cache(maxsize=1024)
-def _address(raw: bytes) -> str:
-    return socket.inet_ntoa(raw)
+def _addresses(raw: bytes) -> tuple[str, str]:
+    """Source and destination as text: one cache lookup per packet for both."""
+    return socket.inet_ntoa(raw[:4]), socket.inet_ntoa(raw[4:])
 
 
 def parse(data: bytes, direction: str) -> Packet:
     """Summarize an IPv4 packet; raise ValueError if it is not one."""
     if len(data) < 20:
         raise ValueError(f"an IPv4 packet has at least 20 bytes, not {len(data)}")
-    vihl, _tos, total, _id, frag, _ttl, proto, _csum, src, dst = _IP.unpack_from(data)
+    vihl, _tos, total, _id, frag, _ttl, proto, _csum, hosts = _IP.unpack_from(data)
     if vihl >> 4 != 4:
         raise ValueError(f"IP version must be 4, not {vihl >> 4}")
     ihl = (vihl & 0x0F) * 4
     size = min(total, len(data))
-    src, dst = _address(src), _address(dst)
+    src, dst = _addresses(hosts)
     if frag & 0x1FFF:  # a later fragment: no L4 header to read
         return Packet(direction, proto, src, dst, 0, 0, size, 0, 0, 0, size - ihl, ihl)
-    if proto == TCP and size >= ihl + 20:
+    if proto == TCP and size >= ihl + 20:  # the common case, built the quick way
         sport, dport, seq, ack, off, flags = _TCP.unpack_from(data, ihl)
         at = ihl + (off >> 4) * 4
-        return Packet(direction, proto, src, dst, sport, dport, size, seq, ack, flags & 0x3F,
-                      max(size - at, 0), at)
+        return new_tuple(Packet, (direction, proto, src, dst, sport, dport, size, seq, ack,
+                                  flags & 0x3F, max(size - at, 0), at))
     if proto == UDP and size >= ihl + 8:
         sport, dport = _PORTS.unpack_from(data, ihl)
-        return Packet(direction, proto, src, dst, sport, dport, size, 0, 0, 0, size - ihl - 8,
-                      ihl + 8)
+        return new_tuple(Packet, (direction, proto, src, dst, sport, dport, size, 0, 0, 0,
+                                  size - ihl - 8, ihl + 8))
     return Packet(direction, proto, src, dst, 0, 0, size, 0, 0, 0, size - ihl, ihl)
 
 

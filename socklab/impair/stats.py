@@ -48,12 +48,15 @@ def quantile(hist: Counter[int], q: float) -> float | None:
     raise AssertionError("unreachable: the ranks add up to the total")
 
 
+_KINDS: dict[type, str] = {Deliver: "pass", Delay: "delay", Reorder: "reorder",
+                           Duplicate: "duplicate", Corrupt: "corrupt"}
+
+
 def kind_of(verdict: object) -> str:
     """The name a verdict is counted under."""
     if isinstance(verdict, Drop):
         return f"drop_{verdict.cause}"
-    return {Deliver: "pass", Delay: "delay", Reorder: "reorder", Duplicate: "duplicate",
-            Corrupt: "corrupt"}[type(verdict)]
+    return _KINDS[type(verdict)]
 
 
 @dataclass
@@ -76,18 +79,21 @@ class Stats:
     overload: Counter[str] = field(default_factory=Counter)
 
     def record(self, event: Event) -> None:
-        fate = event.decision[0]
-        key = (fate.rule, event.packet.direction)
+        """Count one event (it runs for every packet: ``kind_of`` is inlined)."""
+        _id, packet, decision, t_in, t_out, _version, planned = event
+        key = (decision[0].rule, packet.direction)
         row = self.rows.get(key)
         if row is None:
             row = self.rows[key] = Row()
         row.packets += 1
-        for verdict in event.decision:
-            row.counts[kind_of(verdict)] += 1
-        if event.t_out is not None:
-            row.hold[round((event.t_out - event.t_in) * 1000 * _BIN)] += 1
-            if event.planned is not None:
-                row.late[round((event.t_out - event.planned) * 1000 * _BIN)] += 1
+        counts = row.counts
+        for verdict in decision:
+            kind = _KINDS.get(type(verdict))
+            counts[kind if kind is not None else kind_of(verdict)] += 1
+        if t_out is not None:
+            row.hold[round((t_out - t_in) * 1000 * _BIN)] += 1
+            if planned is not None:
+                row.late[round((t_out - planned) * 1000 * _BIN)] += 1
 
     def configured(self, rule: str, direction: str) -> Impairment | None:
         for r in self.profile.rules:

@@ -5,11 +5,12 @@ import json
 
 import pytest
 
-from socklab.impair.log import human, print_log, record, to_json
+from socklab.impair.log import decision_text, flag_text, human, print_log, record, to_json
 from socklab.impair.model import (
     ACK,
     C2S,
     ICMP,
+    PROTO_NAMES,
     PSH,
     S2C,
     TCP,
@@ -67,3 +68,50 @@ def test_print_log_renders_a_file() -> None:
     out = io.StringIO()
     print_log([to_json(EVENTS[0]) + "\n", "\n", to_json(EVENTS[1]) + "\n"], out)
     assert len(out.getvalue().splitlines()) == 2
+
+
+def reference_line(event: Event) -> str:
+    """The hand-written line as it was before the fast path: the bytes must not change."""
+    p, d = event.packet, event.decision
+    t_out = "null" if event.t_out is None else f"{event.t_out:.6f}"
+    line = (f'{{"t_in":{event.t_in:.6f},"t_out":{t_out},"id":{event.id},'
+            f'"version":{event.version},"dir":"{p.direction}",'
+            f'"proto":"{PROTO_NAMES.get(p.proto, p.proto)}","src":"{p.src}","sport":{p.sport},'
+            f'"dst":"{p.dst}","dport":{p.dport},"size":{p.size}')
+    if p.proto == TCP:
+        line += f',"seq":{p.seq},"ack":{p.ack},"flags":"{flag_text(p.flags)}","len":{p.length}'
+    elif p.proto == UDP:
+        line += f',"len":{p.length}'
+    text = decision_text(d, p.payload_at)
+    line += f',"decision":"{text}","rule":{json.dumps(d[0].rule)}'
+    if type(d[0]) is Delay:
+        line += f',"held_ms":{round((d[0].until - event.t_in) * 1000, 3)!r}'
+    for v in d:
+        if isinstance(v, Corrupt):
+            line += (f',"corrupt":{{"byte":{v.offset - p.payload_at},"offset":{v.offset},'
+                     f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}}}')
+    return line + "}"
+
+
+def many_events() -> list[Event]:
+    """Every fate and modifier, each protocol, odd times and rule names."""
+    packets = [TCP_PKT, ICMP_PKT, pkt(S2C, UDP, length=0), pkt(C2S, TCP, flags=0x3F, length=0),
+               Packet(C2S, 47, "10.0.0.10", "10.0.1.10", size=60, length=40, payload_at=20)]
+    fates = [Deliver(""), Deliver("udp"), Drop("default"), Drop("x", "rate"), Drop("s", "script"),
+             Delay("default", 1.0203456, 20.25), Delay("default", 1.0, 0.0),
+             Delay("ü \\ \"q\"", 1000.5, 1e-3), Reorder("default")]
+    mods = [(), (Duplicate("default"),), (Corrupt("default", 41, 7, True),),
+            (Duplicate("y"), Corrupt("y", 28, 0, False))]
+    out = []
+    for i, (p, fate, extra) in enumerate((p, f, m) for p in packets for f in fates for m in mods):
+        t_in = 1.0 + i * 0.1234567
+        t_out = None if isinstance(fate, Drop) else t_in + (i % 7) * 0.0031
+        out.append(Event(i, p, (fate, *extra) if not isinstance(fate, Drop) else (fate,),
+                         t_in, t_out, 1 + i % 3, None if t_out is None else t_in))
+    return out
+
+
+def test_the_fast_line_is_byte_for_byte_the_reference_one() -> None:
+    for event in many_events():
+        assert to_json(event) == reference_line(event)
+        assert json.loads(to_json(event)) == json.loads(json.dumps(record(event)))

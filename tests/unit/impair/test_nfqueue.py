@@ -97,3 +97,61 @@ def test_counters_reads_the_kernels_overload_counts(tmp_path: Path) -> None:
                                      "id_sequence": 9}
     assert nfq.counters(2, proc) == {}
     assert nfq.counters(0, tmp_path / "missing") == {}
+
+
+def test_a_verdict_without_payload_is_built_as_the_general_form() -> None:
+    for queue in (0, 1, 300):
+        for accept in (True, False):
+            for packet_id in (1, 0xFFFFFFFF):
+                header = nfq.attr(nfq.ATTR_VERDICT_HDR, struct.pack("!II", int(accept), packet_id))
+                assert nfq.verdict(queue, packet_id, accept) == nfq.message(
+                    nfq.MSG_VERDICT, queue, header, family=socket.AF_UNSPEC)
+                assert nfq.verdict_batch(queue, packet_id, accept) == nfq.message(
+                    nfq.MSG_VERDICT_BATCH, queue, header, family=socket.AF_UNSPEC)
+
+
+class FakeNetlink:
+    """Hands out prepared datagrams, one per recv_into, then EAGAIN; ACKs requests."""
+
+    def __init__(self) -> None:
+        self.datagrams: list[bytes] = []
+
+    def bind(self, address: object) -> None: ...
+    def setsockopt(self, *args: object) -> None: ...
+    def setblocking(self, flag: bool) -> None: ...
+
+    def send(self, data: bytes) -> int:
+        seq = struct.unpack_from("=I", data, 8)[0]
+        self.datagrams.append(struct.pack("=IHHII", 36, nfq.NLMSG_ERROR, 0, seq, 0)
+                              + struct.pack("=i", 0) + data[:16])
+        return len(data)
+
+    def recv_into(self, buf: bytearray) -> int:
+        if not self.datagrams:
+            raise BlockingIOError
+        data = self.datagrams.pop(0)
+        buf[:len(data)] = data
+        return len(data)
+
+
+def test_receive_splits_datagrams_parses_packets_and_counts_errors(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeNetlink()
+    monkeypatch.setattr(nfq.socket, "socket", lambda *args: fake)
+    queue = nfq.Queue(0)
+    error = struct.pack("=IHHII", 36, nfq.NLMSG_ERROR, 0, 0, 0) + struct.pack("=i", -2) + b"\0" * 16
+    fake.datagrams = [packet_message(1, b"E" * 21),
+                      packet_message(2, b"F" * 40) + error + packet_message(3, b"G" * 3)]
+    got = queue.receive()
+    assert [(q.id, q.hook, q.indev, q.outdev, q.payload, q.truncated) for q in got] == [
+        (1, 2, 11, 12, b"E" * 21, False), (2, 2, 11, 12, b"F" * 40, False),
+        (3, 2, 11, 12, b"G" * 3, False)]
+    assert queue.errors == {2: 1}
+    assert queue.receive() == []
+    fake.datagrams = [packet_message(4, b"H") + b"\0" * 3]  # a truncated header at the end
+    assert [q.id for q in queue.receive()] == [4]
+    bad = bytearray(packet_message(5, b"I"))
+    struct.pack_into("=I", bad, 0, 200)
+    fake.datagrams = [bytes(bad)]
+    with pytest.raises(ValueError, match="length must be between 16 and"):
+        queue.receive()
