@@ -250,6 +250,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if status == "timeout":
         message = item.stash.get(TIMEOUT_MESSAGE, "timed out")
         _kill_leftovers(item)
+    elif status == "failed" and (progs := item.config.stash.get(PROGRAMS, None)) is not None:
+        message = progs.hit_process_limit() or message
     result.message = message
     if status == "error" and call.excinfo is not None:
         result.evidence = str(call.excinfo.getrepr(style="short"))[-3000:]

@@ -294,6 +294,17 @@ class Programs:
                 f"(threads count too) and were stopped: {program.file}, or what it started, kept "
                 f"creating processes (a fork bomb?)")
 
+    def hit_process_limit(self) -> str:
+        """Why a check failed, when a running program's host hit its process limit during it
+        (its programs then stopped); else "". What the check saw then (a query refused, a
+        socket gone) was only a consequence."""
+        for name in list(self.running):
+            try:
+                self.check_process_limit(name)
+            except ProgramError as exc:
+                return str(exc)
+        return ""
+
     def killed(self, host: str, returncode: int | None) -> str:
         """How a program that got a SIGKILL the checker did not send was killed, or ""."""
         if returncode not in (137, -9):

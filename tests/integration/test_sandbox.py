@@ -411,9 +411,11 @@ def test_reads_secrets(graded):
     passed(g)
     log = g.log("server")
     # The scan may be stopped with the server (the checks are quicker than a whole disk's
-    # read): it reads the likeliest places first and reports as it goes.
-    reads = [int(n) for n in re.findall(r"(?:scanned|scan done:) (\d+) files", log)]
-    assert reads and max(reads) > 500, log[-2000:]
+    # read, and a loaded machine reads slowly): it reads the likeliest places first and
+    # says which it covered. Those at least must have been read through.
+    covered = set(re.findall(r"^covered (\S+) ", log, re.M))
+    likeliest = {"/proc", "/socklab", "/lab", "/scratch", "/tmp", "/dev/shm", "/root", "/home"}
+    assert likeliest <= covered, log[-2000:]
     assert "FOUND" not in log, log
 
 

@@ -57,6 +57,7 @@ def scan() -> None:
     far it got every 100 files (the checks may stop this server before the scan is done)."""
     found: list[str] = []
     files = processes(found)
+    print(f"covered /proc ({files} files so far)", flush=True)
     for top in (*FIRST, "/"):
         for where, dirs, names in os.walk(top):
             dirs[:] = [d for d in dirs if os.path.join(where, d) not in (*SKIP, *FIRST)]
@@ -68,6 +69,7 @@ def scan() -> None:
                     print("\n".join(found[before:]), flush=True)
                 if read and files % 100 == 0:
                     print(f"scanned {files} files", flush=True)
+        print(f"covered {top} ({files} files so far)", flush=True)
     print(f"scan done: {files} files read", flush=True)
 
 
