@@ -10,8 +10,6 @@ import os
 import sys
 import time
 
-from socklab import compose, engine
-
 
 def alive(pid: int) -> bool:
     try:
@@ -27,6 +25,8 @@ def main(argv: list[str]) -> int:
     pid, project = int(argv[0]), argv[1]
     while alive(pid):
         time.sleep(0.5)
+    from socklab import compose, engine  # only now: at a run's start its CPU is the run's
+
     # A Compose command the runner started may still be creating containers: sweep
     # until nothing of the run has appeared for a few seconds.
     quiet_since = time.monotonic()

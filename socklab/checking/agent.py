@@ -23,6 +23,11 @@ class Refused(Exception):
     """The container had no process to spare for the command (its pids limit)."""
 
 
+def exec_argv(container: str) -> list[str]:
+    """The command that starts an agent in ``container``."""
+    return ["docker", "exec", "-i", "-u", "0", container, *ARGV]
+
+
 class Agent:
     def __init__(self, container: str, command: list[str] | None = None) -> None:
         """``command`` starts the agent (default: ``docker exec`` of it in ``container``)."""
@@ -31,7 +36,7 @@ class Agent:
         self.pending: dict[int, Future[dict[str, Any]]] = {}
         self.lock = threading.Lock()
         self.proc = subprocess.Popen(
-            command or ["docker", "exec", "-i", "-u", "0", container, *ARGV],
+            command or exec_argv(container),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
         first = stdout.readline()
@@ -89,7 +94,38 @@ class Agent:
 
 _agents: dict[str, Agent] = {}
 _without: set[str] = set()  # containers where no agent would start: docker exec it is
-_start = threading.Lock()
+_start = threading.Lock()  # guards the three tables
+_starting: dict[str, threading.Lock] = {}  # one per container: agents start side by side
+
+
+def _agent(container: str) -> Agent | None:
+    """The container's working agent, started if need be; None where none would start."""
+    with _start:
+        lock = _starting.setdefault(container, threading.Lock())
+    with lock:
+        with _start:
+            if container in _without:
+                return None
+            agent = _agents.get(container)
+        if agent is not None and agent.alive():
+            return agent
+        try:
+            agent = Agent(container)
+        except OSError:
+            with _start:
+                _agents.pop(container, None)
+                _without.add(container)  # the router (no /socklab), or a container out of pids
+            return None
+        with _start:
+            _agents[container] = agent
+        return agent
+
+
+def warm(containers: list[str]) -> None:
+    """Start these containers' agents now, side by side, in the background: a check's first
+    command there then finds its agent ready (or waits for it, not for a second one)."""
+    for container in containers:
+        threading.Thread(target=_agent, args=(container,), daemon=True).start()
 
 
 def run(container: str, argv: list[str], timeout: float | None, cwd: str,
@@ -97,17 +133,9 @@ def run(container: str, argv: list[str], timeout: float | None, cwd: str,
     """Run ``argv`` as root in ``container`` through its agent, started on first use; None
     when there is no working agent (the caller then uses ``docker exec``). Raises Refused
     and subprocess.TimeoutExpired as the command's own outcomes."""
-    with _start:
-        if container in _without:
-            return None
-        agent = _agents.get(container)
-        if agent is None or not agent.alive():
-            try:
-                agent = _agents[container] = Agent(container)
-            except OSError:
-                _agents.pop(container, None)
-                _without.add(container)  # the router (no /socklab), or a container out of pids
-                return None
+    agent = _agent(container)
+    if agent is None:
+        return None
     try:
         return agent.run(argv, timeout, cwd, env)
     except (OSError, EOFError, ValueError):  # ValueError: its pipe was closed under us
@@ -121,3 +149,4 @@ def close_all() -> None:
             agent.close()
         _agents.clear()
         _without.clear()
+        _starting.clear()

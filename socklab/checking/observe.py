@@ -113,11 +113,14 @@ class Background:
 
 
 class Server(Background):
-    """The probe's one-shot TCP server: answers the first client with ``reply``."""
+    """The probe's one-shot TCP server: answers the first client with ``reply``, once the
+    client pauses (briefly, once it has sent as many bytes as ``expect``)."""
 
-    def __init__(self, container: str, port: int, reply: str, timeout: float = 10.0) -> None:
+    def __init__(self, container: str, port: int, reply: str, timeout: float = 10.0,
+                 expect: str | None = None) -> None:
+        expected = ["--expect", str(len(expect.encode()))] if expect is not None else []
         super().__init__(container, ["tcp-serve", "--port", str(port), "--reply", reply,
-                                     "--timeout", str(timeout)], timeout)
+                                     *expected, "--timeout", str(timeout)], timeout)
 
 
 def udp_sink(container: str, port: int, *, count: int = 0, idle: float = 1.0,

@@ -74,6 +74,7 @@ def _begin(config: pytest.Config) -> None:
     if path:
         config.stash[CTX] = RunContext.load(Path(path))
         config.stash[LAB] = labs.load(Path(config.stash[CTX].lab))  # read once, used by every check
+        agent.warm([config.stash[CTX].container(host) for host in ("client", "server")])
     if seconds := config.getoption("--socklab-deadline"):
         config.stash[DEADLINE] = time.monotonic() + seconds
 

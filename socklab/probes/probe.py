@@ -6,7 +6,7 @@ difference, whether the peer closed. The checker on the host judges; this only l
 
   probe.py tcp-echo  --host H --port P --payload SPEC [--chunk N [--chunk-seed S]] [--timeout S]
   probe.py tcp-abort --host H --port P [--send N]
-  probe.py tcp-serve --port P --reply TEXT [--timeout S]
+  probe.py tcp-serve --port P --reply TEXT [--expect N] [--timeout S]
   probe.py udp-send  --host H --port P --count N [--size B] [--interval-ms MS]
   probe.py udp-sink  --port P [--count N] [--idle S] [--timeout S]
 
@@ -123,8 +123,17 @@ def tcp_abort(args: argparse.Namespace) -> dict:
     return {"error": None, "sent": args.send}
 
 
+PAUSE = 0.5  # seconds of silence that end a client's message
+EXPECTED_PAUSE = 0.05  # the same once the expected bytes are in
+
+
 def tcp_serve(args: argparse.Namespace) -> dict:
-    """Accept one client, read its message (until a pause or EOF), answer ``--reply``."""
+    """Accept one client, read its message (until a pause or EOF), answer ``--reply``.
+
+    With ``--expect N`` the pause that ends the message is short once N bytes are in: a
+    client that sends what was expected need not wait half a second for its answer, and
+    one that sends more still has it read (it comes in the same moment).
+    """
     try:
         listener = socket.create_server(("", args.port), reuse_port=False)
     except OSError as exc:
@@ -138,10 +147,12 @@ def tcp_serve(args: argparse.Namespace) -> dict:
     except TimeoutError:
         return {"error": f"no client connected within {args.timeout} s", "received": ""}
     got = bytearray()
-    conn.settimeout(0.5)
+    conn.settimeout(PAUSE)
     try:
         while chunk := conn.recv(65536):
             got += chunk
+            if args.expect is not None and len(got) >= args.expect:
+                conn.settimeout(EXPECTED_PAUSE)
     except TimeoutError:
         pass  # the client waits for the answer without closing: a pause ends its message
     conn.sendall(args.reply.encode())
@@ -211,6 +222,7 @@ def main(argv: list[str]) -> int:
     abort.add_argument("--send", type=int, default=100)
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--reply", required=True)
+    serve.add_argument("--expect", type=int, help="bytes the client should send")
     serve.add_argument("--timeout", type=float, default=10.0)
     send = sub.add_parser("udp-send")
     send.add_argument("--host", required=True)

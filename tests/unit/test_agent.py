@@ -68,3 +68,39 @@ def test_an_agent_that_dies_fails_what_waits_on_it(agent):
     agent.proc.kill()
     with pytest.raises((EOFError, OSError, ValueError)):
         agent.run(["sleep", "1"], 10, "/")
+
+
+def test_warm_starts_agents_side_by_side_and_run_uses_them(monkeypatch):
+    from socklab.checking import agent as agents
+
+    started: list[str] = []
+
+    def slow_start(container: str) -> list[str]:  # as a docker exec takes its time
+        started.append(container)
+        return ["sh", "-c", f'sleep 0.6; exec "{sys.executable}" "{SCRIPT}"']
+
+    monkeypatch.setattr(agents, "exec_argv", slow_start)
+    agents.close_all()
+    try:
+        begin = time.monotonic()
+        agents.warm(["a", "b"])
+        assert agents.run("a", ["true"], 10, "/").returncode == 0  # waits for a's, starts no other
+        assert agents.run("b", ["true"], 10, "/").returncode == 0
+        assert time.monotonic() - begin < 1.1  # not one after the other (1.2 s)
+        assert sorted(started) == ["a", "b"]
+    finally:
+        agents.close_all()
+
+
+def test_a_container_without_an_agent_is_remembered(monkeypatch):
+    from socklab.checking import agent as agents
+
+    tries: list[str] = []
+    monkeypatch.setattr(agents, "exec_argv", lambda c: tries.append(c) or ["sh", "-c", "echo no"])
+    agents.close_all()
+    try:
+        assert agents.run("router", ["true"], 10, "/") is None
+        assert agents.run("router", ["true"], 10, "/") is None
+        assert tries == ["router"]  # the caller goes to docker exec; no second try
+    finally:
+        agents.close_all()

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 from socklab.checking.programs import Capture
 from socklab.compose import PROBES
@@ -51,3 +52,49 @@ def test_probe_server_reports_a_port_in_use():
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"error": f"port {port} is in use", "in_use": port}
 
+
+
+def serve(port: int, *expect: str) -> subprocess.Popen[str]:
+    server = subprocess.Popen([sys.executable, str(PROBES / "probe.py"), "tcp-serve", "--port",
+                               str(port), "--reply", "REPLY", *expect, "--timeout", "10"],
+                              stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and '"listening"' in server.stdout.readline()
+    return server
+
+
+def answer_after(port: int, *sends: bytes) -> tuple[bytes, float]:
+    """Send each piece without closing; the probe's reply, and how long it took to come."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for piece in sends:
+            sock.sendall(piece)
+        start = time.monotonic()
+        reply = sock.recv(100)
+        return reply, time.monotonic() - start
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+def test_probe_server_answers_at_once_when_the_expected_bytes_are_in():
+    port = free_port()
+    server = serve(port, "--expect", "5")
+    reply, waited = answer_after(port, b"hello")
+    assert reply == b"REPLY" and waited < 0.4  # not the half-second pause
+    assert json.loads(server.communicate(timeout=10)[0])["received"] == "hello"
+
+
+def test_probe_server_with_expect_still_reads_what_comes_with_it():
+    port = free_port()
+    server = serve(port, "--expect", "5")
+    answer_after(port, b"hello", b"\n")  # one byte too many: the check must see it
+    assert json.loads(server.communicate(timeout=10)[0])["received"] == "hello\n"
+
+
+def test_probe_server_without_expect_waits_for_a_pause():
+    port = free_port()
+    server = serve(port)
+    reply, waited = answer_after(port, b"hello")
+    assert reply == b"REPLY" and waited >= 0.4
+    server.communicate(timeout=10)

@@ -93,7 +93,7 @@ def test_client_prints_reply(ctx, programs):
     message = f"ping-{rng.randrange(10**6):06d}"
     reply = message[::-1].upper()  # not an echo: the client must print what it received
     programs.stop_host("server")  # the test server stands in for the student's: nothing of theirs stays
-    fake = observe.Server(ctx.container("server"), 6000, reply)
+    fake = observe.Server(ctx.container("server"), 6000, reply, expect=message)
     run = programs.run("client", ["server", "6000", message], timeout=15)
     seen = fake.result()
     if seen["received"] != message:
