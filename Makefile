@@ -27,7 +27,7 @@ help:
 	@echo "make images        build the container images (cached; rebuilt when their inputs change)"
 	@echo "make up LAB=N      start lab N's network and leave it up; then make shell S=client|server|router,"
 	@echo "                   make watch (tcpdump on the router), make down"
-	@echo "make bench         measure; writes docs/benchmarks.md and docs/benchmarks.json"
+	@echo "make bench         measure; writes docs/benchmarks.md and docs/benchmarks.json [SUITES=\"reliability:6,7 impair\"]"
 	@echo "make demo          TCP vs UDP through a lossy router: a table, runs/demo/tcp-vs-udp.csv and .png"
 	@echo "                   [LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]"
 	@echo "make clean         remove every container and network socklab created (make clean-images: images too)"
@@ -76,7 +76,7 @@ lint: venv
 	$(BIN)/ruff check socklab tests labs
 
 bench: venv
-	$(BIN)/python -m socklab.bench
+	$(BIN)/python -m socklab.bench $(SUITES)
 
 # make demo [LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]
 demo: venv

@@ -5,6 +5,7 @@ Running some suites replaces only their figures in the JSON; the Markdown is rew
 from the whole JSON. Benchmarks report figures; tests, not benchmarks, check correctness.
 
   python -m socklab.bench [SUITE ...]     (default: every suite)
+  python -m socklab.bench reliability:6,7  (that suite for labs 6 and 7 only)
 """
 
 from __future__ import annotations
@@ -147,6 +148,36 @@ def grading_suite() -> list[Figure]:
     return figures
 
 
+RUNS = 20  # gradings of each solution for the reliability figure
+
+
+def reliability_suite(only: list[str] | None = None) -> list[Figure]:
+    """Each lab's solution graded RUNS times under its own profile (hidden checks included),
+    seeds 1 to RUNS: how many passed, and which check failed with which seed."""
+    images.ensure(images.EVERY)
+    figures = []
+    for lab in labs.all_labs():
+        if only and str(lab.number) not in only:
+            continue
+        failures, loads = [], []
+        for seed in range(1, RUNS + 1):
+            loads.append(os.getloadavg()[0])
+            result = runner.run(lab, lab.solution, hidden=True, seed=seed)
+            print(f"bench: {lab.name} seed {seed}: {result.status}", flush=True)
+            if result.status != "passed":
+                failed = [c.id for c in result.checks if not c.passed] or [result.message[:200]]
+                failures.append(f"seed {seed}: {result.status} ({', '.join(failed)}; "
+                                f"artifacts {result.artifacts})")
+        figures.append(Figure(
+            "reliability", f"{lab.name}: solution passes (seeds 1-{RUNS})", RUNS - len(failures),
+            f"of {RUNS}", f"for s in $(seq {RUNS}); do socklab grade {lab.number} "
+            f"labs/{lab.name}/solution --seed $s; done",
+            f"profile {lab.profile}, hidden checks included; 1-minute load average "
+            f"{min(loads):.1f} to {max(loads):.1f}"
+            + (f"; failed: {'; '.join(failures)}" if failures else "")))
+    return figures
+
+
 def _class_of(n: int, root: Path) -> Path:
     """``n`` submissions of lab 1: solutions, starters and known-wrong ones, in turn."""
     lab = labs.find("1")
@@ -267,10 +298,12 @@ def impair_suite() -> list[Figure]:
     return figures
 
 
-SUITES: dict[str, Callable[[], list[Figure]]] = {"platform": platform_suite,
-                                                 "grading": grading_suite,
-                                                 "classroom": classroom_suite,
-                                                 "impair": impair_suite}
+SUITES: dict[str, Callable[..., list[Figure]]] = {"platform": platform_suite,
+                                                  "grading": grading_suite,
+                                                  "reliability": reliability_suite,
+                                                  "classroom": classroom_suite,
+                                                  "impair": impair_suite}
+SUBSETS = ("reliability",)  # suites that take ``SUITE:1,4``: only those labs, the rest kept
 
 
 def load() -> tuple[list[dict], dict[str, dict]]:
@@ -299,20 +332,43 @@ def render(figures: list[dict], runs: dict[str, dict], machine: str) -> str:
     return "\n".join(lines)
 
 
+def parse(argv: list[str]) -> list[tuple[str, list[str] | None]]:
+    """``SUITE`` or ``SUITE:1,4`` (some labs only, for the suites in SUBSETS)."""
+    chosen = []
+    for spec in argv or list(SUITES):
+        suite, _, only = spec.partition(":")
+        if suite not in SUITES:
+            raise SystemExit(f"unknown suite {suite!r}; suites: {', '.join(SUITES)}")
+        if only and suite not in SUBSETS:
+            raise SystemExit(f"suite {suite!r} runs whole (only {', '.join(SUBSETS)} take :LABS)")
+        chosen.append((suite, only.split(",") if only else None))
+    return chosen
+
+
+def merge(previous: list[dict], new: list[dict], suite: str, whole: bool) -> list[dict]:
+    """The figures with a suite's new ones in: all its old ones out when it ran whole, else
+    those the new ones replace."""
+    names = {f["name"] for f in new}
+    kept = [f for f in previous
+            if f["suite"] != suite or (not whole and f["name"] not in names)]
+    return kept + new
+
+
 def main(argv: list[str]) -> int:
-    chosen = argv or list(SUITES)
-    unknown = [s for s in chosen if s not in SUITES]
-    if unknown:
-        print(f"unknown suite {unknown[0]!r}; suites: {', '.join(SUITES)}", file=sys.stderr)
+    try:
+        chosen = parse(argv)
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
         return 2
-    previous, runs = load()
-    figures = [f for f in previous if f["suite"] not in chosen]
-    for suite in chosen:
-        print(f"bench: {suite} ...", flush=True)
+    figures, runs = load()
+    for suite, only in chosen:
+        print(f"bench: {suite}{f' (labs {only})' if only else ''} ...", flush=True)
         before = os.getloadavg()[0]
-        figures += [asdict(f) for f in SUITES[suite]()]
+        new = [asdict(f) for f in (SUITES[suite](only) if only else SUITES[suite]())]
+        figures = merge(figures, new, suite, whole=only is None)
         runs[suite] = {"when": datetime.now(UTC).isoformat(timespec="minutes"),
-                       "load": f"{before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"}
+                       "load": f"{before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+                       + (f" (labs {','.join(only)} this time)" if only else "")}
     machine = f"{platform.system()} {platform.release()}, {platform.machine()}, {os.cpu_count()} cores"
     write_atomic(DOCS / "benchmarks.json", json.dumps(
         {"machine": machine, "runs": runs, "figures": figures}, indent=2) + "\n")

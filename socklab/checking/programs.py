@@ -14,6 +14,7 @@ import shlex
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -271,7 +272,7 @@ class Programs:
         """Stop the programs on ``host`` and kill whatever else of the student's runs there."""
         self.kill_all(host)
         for name in [n for n in self.running if self.lab.programs[n].host == host]:
-            self.stop(name)  # collects what the kill ended
+            self.stop(name, killed=True)  # collects what the kill ended
 
     def process_limit(self, host: str) -> tuple[int, int]:
         """The host's process limit, and how many forks it has refused for it so far."""
@@ -317,10 +318,13 @@ class Programs:
         return (f"killed by the kernel: the programs in the {host} container went over its "
                 f"memory limit{limit}")
 
-    def stop(self, name: str) -> None:
+    def stop(self, name: str, *, killed: bool = False) -> None:
+        """Stop a program (every student process on its host goes with it) and collect its
+        output; ``killed``: its host's processes were killed already, only collect."""
         proc = self.running.pop(name, None)
         if proc is not None and proc.poll() is None:
-            self.kill_all(self.lab.programs[name].host)
+            if not killed:
+                self.kill_all(self.lab.programs[name].host)
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -333,11 +337,12 @@ class Programs:
                 capture.sink.close()
 
     def stop_all(self) -> None:
-        """Stop every program, and whatever they left behind (detached children included)."""
+        """Stop every program, and whatever they left behind (detached children included):
+        the hosts side by side, then the programs' output collected."""
+        with ThreadPoolExecutor() as pool:
+            list(pool.map(self.kill_all, sorted(self.hosts)))
         for name in list(self.running):
-            self.stop(name)
-        for host in sorted(self.hosts):
-            self.kill_all(host)
+            self.stop(name, killed=True)
 
     def tail(self, name: str, lines: int = 15) -> str:
         """The last lines of a program's output, as evidence for a failed check."""
