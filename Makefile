@@ -74,6 +74,7 @@ test-unit: venv
 
 lint: venv
 	$(BIN)/ruff check socklab tests labs
+	$(BIN)/mypy socklab
 
 bench: venv
 	$(BIN)/python -m socklab.bench $(SUITES)

@@ -158,11 +158,11 @@ class Lane:
                 (plan.corrupt,) if plan.corrupt else ())
         if imp.reorder > 0 and self._reorders(self._streams(p), plan.reorder):
             return self._verdict(Reorder, name) + mods
-        depart = now
+        depart: float | None = now
         if imp.rate_kbit > 0:
             depart = self._transmit(p.size, now)
-            if depart is None:
-                return self._verdict(Drop, name, "rate")
+        if depart is None:
+            return self._verdict(Drop, name, "rate")
         until = depart + plan.hold / 1000
         if imp.keep_order:
             until = max(until, self.floor)

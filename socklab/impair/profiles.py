@@ -189,8 +189,12 @@ def from_table(name: str, table: Any, source: str) -> Profile:
     description = table.get("description", "")
     if not isinstance(description, str):
         raise where.error(f"description must be a string, not {description!r}")
-    rules, scripts, taken = [], [], set()
-    for key, build, out in (("flows", _flow, rules), ("script", _script, scripts)):
+    rules: list[Rule] = []
+    scripts: list[Script] = []
+    taken: set[str] = set()
+    parts_of: tuple[tuple[str, Callable[[Any, _Where, set[str]], Any], list[Any]], ...] = (
+        ("flows", _flow, rules), ("script", _script, scripts))
+    for key, build, out in parts_of:
         entries = table.get(key, [])
         if not isinstance(entries, list):
             raise where.error(f"{key} must be an array of tables ([[{name}.{key}]]), "
