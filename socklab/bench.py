@@ -94,7 +94,8 @@ def platform_suite() -> list[Figure]:
     figures = [
         Figure("platform", "lab 1, warm: time to verdict (median of 5)",
                round(statistics.median(t.verdict for t in warm), 2), "s", "make lab-1",
-               "images built; from starting `socklab run 1` to the verdict line"),
+               f"images built; from starting `socklab run 1` to the verdict line; range "
+               f"{min(t.verdict for t in warm):.2f}-{max(t.verdict for t in warm):.2f} s"),
         Figure("platform", "lab 1, warm: time to exit, teardown included (median of 5)",
                round(statistics.median(t.exit for t in warm), 2), "s", "make lab-1",
                "as above, until the command exits"),
