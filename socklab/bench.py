@@ -173,7 +173,8 @@ def reliability_suite(only: list[str] | None = None) -> list[Figure]:
             "reliability", f"{lab.name}: solution passes (seeds 1-{RUNS})", RUNS - len(failures),
             f"of {RUNS}", f"for s in $(seq {RUNS}); do socklab grade {lab.number} "
             f"labs/{lab.name}/solution --seed $s; done",
-            f"profile {lab.profile}, hidden checks included; 1-minute load average "
+            f"profile {lab.profile}, hidden checks included; graded "
+            f"{datetime.now(UTC):%Y-%m-%dT%H:%M}, 1-minute load average "
             f"{min(loads):.1f} to {max(loads):.1f}"
             + (f"; failed: {'; '.join(failures)}" if failures else "")))
     return figures
@@ -350,9 +351,9 @@ def merge(previous: list[dict], new: list[dict], suite: str, whole: bool) -> lis
     """The figures with a suite's new ones in: all its old ones out when it ran whole, else
     those the new ones replace."""
     names = {f["name"] for f in new}
-    kept = [f for f in previous
-            if f["suite"] != suite or (not whole and f["name"] not in names)]
-    return kept + new
+    others = [f for f in previous if f["suite"] != suite]
+    kept = [] if whole else [f for f in previous if f["suite"] == suite and f["name"] not in names]
+    return others + (new if whole else sorted(kept + new, key=lambda f: f["name"]))
 
 
 def main(argv: list[str]) -> int:

@@ -31,5 +31,7 @@ def test_a_whole_suite_replaces_all_its_figures():
 
 def test_some_labs_replace_only_their_own_figures():
     old = [fig("r", "06: passes", 19), fig("r", "07: passes", 20)]
-    new = bench.merge(old, [fig("r", "06: passes", 20)], "r", whole=False)
-    assert new == [fig("r", "07: passes", 20), fig("r", "06: passes", 20)]
+    new = bench.merge(old, [fig("r", "06: passes", 20), fig("r", "01: passes", 20)], "r",
+                      whole=False)
+    assert new == [fig("r", "01: passes", 20), fig("r", "06: passes", 20),
+                   fig("r", "07: passes", 20)]  # in lab order
