@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from socklab.impair.model import (
@@ -33,24 +33,29 @@ def flag_text(flags: int) -> str:
     return "".join("." if c == "A" else c for i, c in enumerate(_FLAG_LETTERS) if flags >> i & 1)
 
 
+def _corrupt_words(v: Corrupt, payload_at: int) -> str:
+    mode = "detected" if v.detected else "undetected"
+    return f"corrupt payload byte {v.offset - payload_at} bit {v.bit} ({mode})"
+
+
+# Each verdict's words, by its type (looked up, not tested in turn: this runs for every packet).
+_WORDS: dict[type, Callable[[Any, int], str]] = {
+    Deliver: lambda v, at: "pass",
+    Drop: lambda v, at: f"drop ({v.cause})",
+    # held with no delay drawn: only queued or kept in order
+    Delay: lambda v, at: f"delay {v.ms:.1f} ms" if v.ms > 0 else "pass",
+    Reorder: lambda v, at: "reorder (sent ahead)",
+    Duplicate: lambda v, at: "duplicate",
+    Corrupt: _corrupt_words,
+}
+
+
 def decision_text(decision: Decision, payload_at: int = 0) -> str:
     """The verdicts in words: ``delay 20.3 ms + duplicate``."""
-    words = []
-    for v in decision:
-        if isinstance(v, Deliver):
-            words.append("pass")
-        elif isinstance(v, Drop):
-            words.append(f"drop ({v.cause})")
-        elif isinstance(v, Delay):  # held with no delay drawn: only queued or kept in order
-            words.append(f"delay {v.ms:.1f} ms" if v.ms > 0 else "pass")
-        elif isinstance(v, Reorder):
-            words.append("reorder (sent ahead)")
-        elif isinstance(v, Duplicate):
-            words.append("duplicate")
-        elif isinstance(v, Corrupt):
-            mode = "detected" if v.detected else "undetected"
-            words.append(f"corrupt payload byte {v.offset - payload_at} bit {v.bit} ({mode})")
-    return " + ".join(words)
+    if len(decision) == 1:  # most decisions
+        v = decision[0]
+        return _WORDS[type(v)](v, payload_at)
+    return " + ".join(_WORDS[type(v)](v, payload_at) for v in decision)
 
 
 def record(event: Event) -> dict[str, Any]:
@@ -99,25 +104,12 @@ _OTHER_LINE = [_template('"%s"', "", d) for d in (False, True)]
 
 
 def to_json(event: Event) -> str:
-    """``json.dumps(record(event))``, written out by hand: it runs for every packet.
-
-    A lone fate's words are inlined (as ``decision_text`` says them): most decisions are.
-    """
+    """``json.dumps(record(event))``, written out by hand: it runs for every packet."""
     # Unpacked whole, in field order: quicker than reading a dozen attributes.
     packet_id, p, d, t_in, t_out, version, _planned = event
     direction, proto, src, dst, sport, dport, size, seq, ack, flags, length, payload_at = p
     fate = d[0]
-    kind = type(fate)
-    if len(d) > 1:
-        text = decision_text(d, payload_at)
-    elif kind is Deliver:
-        text = "pass"
-    elif kind is Delay:
-        text = f"delay {fate.ms:.1f} ms" if fate.ms > 0 else "pass"  # type: ignore[union-attr]
-    elif kind is Drop:
-        text = f"drop ({fate.cause})"  # type: ignore[union-attr]
-    else:
-        text = decision_text(d, payload_at)
+    text = decision_text(d, payload_at)
     dropped = t_out is None
     if proto == TCP:
         line = _TCP_LINE[dropped] % (t_in, t_out, packet_id, version, direction, src, sport, dst,
@@ -130,7 +122,7 @@ def to_json(event: Event) -> str:
         line = _OTHER_LINE[dropped] % (t_in, t_out, packet_id, version, direction,
                                        PROTO_NAMES.get(proto, proto), src, sport, dst, dport,
                                        size, text, _quote(fate.rule))
-    if kind is Delay:
+    if type(fate) is Delay:
         line += f',"held_ms":{round((fate.until - t_in) * 1000, 3)!r}'  # type: ignore[union-attr]
     for v in d:
         if type(v) is Corrupt:

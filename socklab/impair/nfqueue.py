@@ -247,7 +247,7 @@ class Queue:
                         raise OSError(code, f"NFQUEUE config of queue {self.number} refused: "
                                             f"{errno.errorcode.get(code, code)}")
                     return
-                if header.type == (NFNL_SUBSYS_QUEUE << 8) | MSG_PACKET:
+                if header.type == _PACKET_TYPE:
                     self._early.append(parse_packet(body))
 
     def fileno(self) -> int:
@@ -274,25 +274,13 @@ class Queue:
             length, kind = _NLMSG_LEN_TYPE.unpack_from(buf)
             if kind == _PACKET_TYPE and length == size >= _NLMSG.size:
                 out.append(parse_packet(buf, _NLMSG.size, size))
-            else:
-                self._split(size, out)
-        return out
-
-    def _split(self, size: int, out: list[Queued]) -> None:
-        """Any other datagram: ``messages`` over the buffer, without a view or Header each."""
-        buf, offset, head = self._buf, 0, _NLMSG.size
-        while offset + head <= size:
-            length, kind = _NLMSG_LEN_TYPE.unpack_from(buf, offset)
-            if length < head or offset + length > size:
-                raise ValueError(f"netlink message length must be between 16 and "
-                                 f"{size - offset}, not {length}")
-            if kind == _PACKET_TYPE:
-                out.append(parse_packet(buf, offset + head, offset + length))
-            elif kind == NLMSG_ERROR:
-                code = -struct.unpack_from("=i", buf, offset + head)[0]
-                if code:
+                continue
+            for header, body in messages(buf, size):  # anything else (an error report): rare
+                if header.type == _PACKET_TYPE:
+                    out.append(parse_packet(body))
+                elif header.type == NLMSG_ERROR and (code := error_code(body)):
                     self.errors[code] += 1
-            offset += _align(length)
+        return out
 
     def send(self, data: bytes) -> None:
         """Send concatenated verdict messages (the kernel handles each in turn)."""
