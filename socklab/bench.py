@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from socklab import compose, engine, images, impairing, runner
+from socklab import compose, engine, images, impairing, mutation, runner
 from socklab import lab as labs
 from socklab.grading.result import write_atomic
 
@@ -149,34 +149,63 @@ def grading_suite() -> list[Figure]:
     return figures
 
 
-RUNS = 20  # gradings of each solution for the reliability figure
+RUNS = int(os.environ.get("SOCKLAB_RUNS_EACH", "20"))  # gradings of each design and bad/ case
+
+
+def _graded(lab: labs.Lab, code: Path, bad: labs.BadSubmission | None) -> tuple[list[str], list[float]]:
+    """Grade ``code`` RUNS times, seeds 1 to RUNS: the failures (a correct design that did not
+    pass, a bad/ case its check did not catch), and the load at each grading."""
+    failures, loads = [], []
+    meant = lab.checks_citing(bad.rule) if bad and bad.rule else []
+    for seed in range(1, RUNS + 1):
+        loads.append(os.getloadavg()[0])
+        result = runner.run(lab, code, hidden=True, seed=seed, select=" or ".join(meant) or None)
+        by_id = {c.id: c for c in result.checks}
+        if bad is None:
+            ok = result.status == "passed"
+        else:
+            ok = result.status == "failed" and bad.caught_by in by_id \
+                and by_id[bad.caught_by].status in ("failed", "timeout")
+        print(f"bench: {lab.name} {code.name} seed {seed}: {result.status}", flush=True)
+        if not ok:
+            odd = [f"{c.id} {c.status}" for c in result.checks if not c.passed] or [result.message[:200]]
+            failures.append(f"seed {seed}: {result.status} ({', '.join(odd)}; "
+                            f"artifacts {result.artifacts})")
+    return failures, loads
 
 
 def reliability_suite(only: list[str] | None = None) -> list[Figure]:
-    """Each lab's solution graded RUNS times under its own profile (hidden checks included),
-    seeds 1 to RUNS: how many passed, and which check failed with which seed."""
+    """Each lab's correct designs graded RUNS times under its own profile (hidden checks
+    included), seeds 1 to RUNS, and each bad/ case (only the checks citing its rule): how
+    many passed, how many were caught, and what went wrong with which seed."""
     images.ensure(images.EVERY)
     figures = []
     for lab in labs.all_labs():
         if only and str(lab.number) not in only:
             continue
-        failures, loads = [], []
-        for seed in range(1, RUNS + 1):
-            loads.append(os.getloadavg()[0])
-            result = runner.run(lab, lab.solution, hidden=True, seed=seed)
-            print(f"bench: {lab.name} seed {seed}: {result.status}", flush=True)
-            if result.status != "passed":
-                failed = [c.id for c in result.checks if not c.passed] or [result.message[:200]]
-                failures.append(f"seed {seed}: {result.status} ({', '.join(failed)}; "
-                                f"artifacts {result.artifacts})")
-        figures.append(Figure(
-            "reliability", f"{lab.name}: solution passes (seeds 1-{RUNS})", RUNS - len(failures),
-            f"of {RUNS}", f"for s in $(seq {RUNS}); do socklab grade {lab.number} "
-            f"labs/{lab.name}/solution --seed $s; done",
-            f"profile {lab.profile}, hidden checks included; graded "
-            f"{datetime.now(UTC):%Y-%m-%dT%H:%M}, 1-minute load average "
-            f"{min(loads):.1f} to {max(loads):.1f}"
-            + (f"; failed: {'; '.join(failures)}" if failures else "")))
+        cases: list[tuple[Path, labs.BadSubmission | None]] = [(c, None) for c in lab.solutions()]
+        cases += [(bad.path, bad) for bad in lab.bad_submissions()]
+        for code, bad in cases:
+            rel = code.relative_to(lab.path)
+            if bad is None:
+                failures, loads = _graded(lab, code, None)
+                name, command = f"{lab.name}: {rel} passes", f"socklab grade {lab.number} " \
+                    f"labs/{lab.name}/{rel} --seed $s"
+            else:
+                laid = labs.lay_over(lab.solution, code)
+                try:
+                    failures, loads = _graded(lab, laid, bad)
+                finally:
+                    shutil.rmtree(laid)
+                name, command = f"{lab.name}: {rel} caught by {bad.caught_by}", \
+                    f"socklab run {lab.number} --bad {bad.name} --seed $s"
+            figures.append(Figure(
+                "reliability", f"{name} (seeds 1-{RUNS})", RUNS - len(failures), f"of {RUNS}",
+                f"for s in $(seq {RUNS}); do {command}; done",
+                f"profile {lab.profile}, hidden checks included; graded "
+                f"{datetime.now(UTC):%Y-%m-%dT%H:%M}, 1-minute load average "
+                f"{min(loads):.1f} to {max(loads):.1f}"
+                + (f"; failed: {'; '.join(failures)}" if failures else "")))
     return figures
 
 
@@ -300,12 +329,39 @@ def impair_suite() -> list[Figure]:
     return figures
 
 
+MUTANTS = int(os.environ.get("SOCKLAB_MUTANTS", "40"))  # sampled per lab (seed 1); 0: all
+
+
+def mutation_suite(only: list[str] | None = None) -> list[Figure]:
+    """Each lab's checker against mutants of its solution (socklab/mutation.py)."""
+    images.ensure(images.EVERY)
+    figures = []
+    for lab in labs.all_labs():
+        if only and str(lab.number) not in only:
+            continue
+        loads = [os.getloadavg()[0]]
+        score = mutation.score_lab(lab, MUTANTS or None, seed=1, log=print)
+        loads.append(os.getloadavg()[0])
+        survivors = "; ".join(f"{m.where} (`{m.change.replace('|', '¦')}`)" if m.change else m.where
+                              for m in score.survived) or "none"
+        figures.append(Figure(
+            "mutation", f"{lab.name}: mutants killed", round(score.percent, 1), "%",
+            f"SOCKLAB_MUTANTS={MUTANTS} python -m socklab.bench mutation:{lab.number}",
+            f"killed {len(score.killed)} of {len(score.killed) + len(score.survived)} "
+            f"non-equivalent mutants ({len(score.run)} run of the {score.total} cosmic-ray makes of "
+            f"solution/, sampled with seed {score.seed}; {len(score.equivalent)} judged equivalent "
+            f"in labs/{lab.name}/mutation.toml; {len(score.errors)} platform errors, not counted); "
+            f"survivors: {survivors}; load {min(loads):.1f} to {max(loads):.1f}"))
+    return figures
+
+
 SUITES: dict[str, Callable[..., list[Figure]]] = {"platform": platform_suite,
                                                   "grading": grading_suite,
                                                   "reliability": reliability_suite,
                                                   "classroom": classroom_suite,
-                                                  "impair": impair_suite}
-SUBSETS = ("reliability",)  # suites that take ``SUITE:1,4``: only those labs, the rest kept
+                                                  "impair": impair_suite,
+                                                  "mutation": mutation_suite}
+SUBSETS = ("reliability", "mutation")  # suites that take ``SUITE:1,4``: only those labs, the rest kept
 
 
 def load() -> tuple[list[dict], dict[str, dict]]:

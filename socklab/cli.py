@@ -33,6 +33,7 @@ from socklab.classroom import commands as classroom
 from socklab.errors import LabError, SocklabError
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
+from socklab.grading.text import visible
 
 DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
 
@@ -178,10 +179,17 @@ def cmd_shell(args: argparse.Namespace) -> int:
                   f"{args.project}-{args.service}", "/bin/sh", *(["-c", args.c] if args.c else [])])
 
 
+# The router's interface on the client's network, found by the route to the client: one
+# interface, so each packet shows once (on 'any' a forwarded packet shows in and out).
+WATCH = ('dev=$(ip -o -4 route get "$(getent hosts client | cut -d" " -f1)" '
+         '| sed -n "s/.* dev \\([^ ]*\\).*/\\1/p") '
+         '&& exec tcpdump -n -l -i "$dev" "$@"')
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
-    """Watch the traffic crossing the router with tcpdump."""
+    """Watch the traffic crossing the router on the client's network, with tcpdump."""
     return _exec(["docker", "exec", *(["-t"] if sys.stdout.isatty() else []),
-                  f"{args.project}-router", "tcpdump", "-n", "-l", "-i", "any",
+                  f"{args.project}-router", "sh", "-c", WATCH, "sh",
                   *(["-c", str(args.count)] if args.count else []),
                   *(args.filter or ["not", "arp"])])
 
@@ -321,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except SocklabError as exc:
-        print(f"socklab: error: {exc}", file=sys.stderr)
+        print(f"socklab: error: {visible(str(exc))}", file=sys.stderr)  # it may name a student's file
         return exc.exit_code
     except KeyboardInterrupt:
         print("socklab: interrupted; cleaned up", file=sys.stderr)

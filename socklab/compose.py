@@ -186,6 +186,20 @@ def down(project: str) -> None:
     remove(f"{engine.RUN_LABEL}={project}")
 
 
+def sweep(project: str, quiet: float = 2.0, limit: float = 60.0) -> None:
+    """Remove the run's resources until none has appeared for ``quiet`` seconds.
+
+    After an interrupted start-up, or a killed runner, a Compose command or a create
+    request may still be in flight: what it makes after one removal, the next one takes.
+    """
+    quiet_since = time.monotonic()
+    deadline = quiet_since + limit
+    while time.monotonic() - quiet_since < quiet and time.monotonic() < deadline:
+        if remove(f"{engine.RUN_LABEL}={project}"):
+            quiet_since = time.monotonic()
+        time.sleep(0.25)
+
+
 def remove(*labels: str) -> list[str]:
     """Remove socklab's containers, then networks and volumes, that carry ``labels``.
 

@@ -1,12 +1,15 @@
 """The lab model: a lab folder and its ``lab.toml``, loaded and checked. No Docker here.
 
-A lab folder ``labs/NN-slug/`` holds ``README.md``, ``lab.toml``, ``starter/``,
-``solution/``, ``checker/`` (pytest) and ``bad/NAME/`` known-wrong submissions,
-each with ``defect.toml`` saying what is wrong and which check must catch it.
+A lab folder ``labs/NN-slug/`` holds ``README.md`` (its contract: numbered rules,
+``**R1.** ...``), ``lab.toml``, ``starter/``, ``solution/`` and ``solutions/NAME/``
+(other correct designs), ``checker/`` (pytest; each check cites the rules it enforces
+with ``@pytest.mark.rules("R1")``) and ``bad/NAME/`` known-wrong submissions, each with
+``defect.toml`` saying what is wrong, the rule it breaks and which check must catch it.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import tempfile
@@ -22,6 +25,7 @@ LABS_ROOT = Path(__file__).resolve().parent.parent / "labs"
 HOSTS = ("client", "server")
 HOST_IMAGES = ("host", "browser")  # images a lab host may run (socklab/images.py builds them)
 FOLDER = re.compile(r"^(\d\d)-([a-z0-9-]+)$")
+RULE = re.compile(r"^\s*(?:[-*]\s+)?\*\*(R\d+)\.\*\*\s*(.+?)\s*$")  # **R3.** The server ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,17 @@ class BadSubmission:
     path: Path
     defect: str
     caught_by: str
+    rule: str = ""  # the README rule it breaks, e.g. "R3"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check as its source declares it: its points and the README rules it enforces."""
+
+    name: str  # the test function, e.g. "test_echo_one_byte"
+    points: float
+    rules: tuple[str, ...]
+    hidden: bool  # from hidden/: grading only
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,28 @@ class Lab:
     @property
     def starter(self) -> Path:
         return self.path / "starter"
+
+    @property
+    def readme(self) -> Path:
+        return self.path / "README.md"
+
+    @property
+    def rules(self) -> dict[str, str]:
+        """The README's numbered rules, ``{"R1": "The server listens ..."}``."""
+        return rules_in(self.readme.read_text(encoding="utf-8")) if self.readme.is_file() else {}
+
+    def solutions(self) -> list[Path]:
+        """Every correct design: the reference ``solution/`` and each of ``solutions/NAME/``."""
+        others = sorted(p for p in (self.path / "solutions").glob("*") if p.is_dir())
+        return [self.solution, *others]
+
+    def checks(self) -> list[Check]:
+        """The checks of checker/ and hidden/, read from their source (nothing is imported)."""
+        return [check for folder in (self.checker, self.hidden)
+                for path in sorted(folder.glob("test_*.py")) for check in _declared(path)]
+
+    def checks_citing(self, rule: str) -> list[str]:
+        return [check.name for check in self.checks() if rule in check.rules]
 
     def default_code(self) -> Path:
         """The solution where there is one, else the starter."""
@@ -228,7 +265,44 @@ def _load_bad(path: Path) -> BadSubmission:
     except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
         raise LabError(f"{where} {exc}") from None
     return BadSubmission(path.name, path, _get(data, "defect", str, where),
-                         _get(data, "caught_by", str, where))
+                         _get(data, "caught_by", str, where), _get(data, "rule", str, where, ""))
+
+
+def _declared(path: Path) -> list[Check]:
+    """The checks a test file declares, with their ``points`` and ``rules`` markers."""
+    found = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+            continue
+        marks = {ast.unparse(d.func).removeprefix("pytest.mark."): d.args
+                 for d in node.decorator_list if isinstance(d, ast.Call)}
+        points = [a.value for a in marks.get("points", [])
+                  if isinstance(a, ast.Constant) and isinstance(a.value, int | float)]
+        rules = [a.value for a in marks.get("rules", []) if isinstance(a, ast.Constant)]
+        found.append(Check(node.name, float(points[0]) if points else 0.0, tuple(map(str, rules)),
+                           path.parent.name == "hidden"))
+    return found
+
+
+def rules_in(markdown: str) -> dict[str, str]:
+    """The numbered rules of a README: each a line ``**R<n>.** text`` (a list item or not).
+
+    A rule's text runs on over the following lines until a blank line, a heading, a list
+    item or the next rule.
+    """
+    found: dict[str, str] = {}
+    current = None
+    for line in markdown.splitlines():
+        if match := RULE.match(line):
+            current = match.group(1)
+            if current in found:
+                raise LabError(f"rule {current} is stated twice")
+            found[current] = match.group(2)
+        elif current and line.strip() and not re.match(r"\s*(#|[-*|]\s|\d+\.\s)", line):
+            found[current] += " " + line.strip()
+        else:
+            current = None
+    return found
 
 
 def folders(root: Path = LABS_ROOT) -> list[Path]:

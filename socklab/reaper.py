@@ -25,16 +25,10 @@ def main(argv: list[str]) -> int:
     pid, project = int(argv[0]), argv[1]
     while alive(pid):
         time.sleep(0.5)
-    from socklab import compose, engine  # only now: at a run's start its CPU is the run's
+    from socklab import compose  # only now: at a run's start its CPU is the run's
 
-    # A Compose command the runner started may still be creating containers: sweep
-    # until nothing of the run has appeared for a few seconds.
-    quiet_since = time.monotonic()
-    deadline = quiet_since + 120
-    while time.monotonic() - quiet_since < 3 and time.monotonic() < deadline:
-        if compose.remove(f"{engine.RUN_LABEL}={project}"):
-            quiet_since = time.monotonic()
-        time.sleep(0.5)
+    # A Compose command the runner started may still be creating containers
+    compose.sweep(project, quiet=3.0, limit=120.0)
     return 0
 
 

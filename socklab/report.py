@@ -7,15 +7,13 @@ from rich.markup import escape as _escape
 from rich.table import Table
 
 from socklab.grading.result import LabResult
-
-# C0 control characters but newline and tab, and DEL: shown as their Unicode pictures (ESC
-# as ␛), so that bytes a check quotes from the network never drive the reader's terminal.
-_CONTROLS = {c: chr(0x2400 + c) for c in range(32) if chr(c) not in "\n\t"} | {0x7F: "\u2421"}
+from socklab.grading.text import visible
 
 
 def escape(text: str) -> str:
-    """``text`` safe to print: rich markup escaped, control characters made visible."""
-    return _escape(text.translate(_CONTROLS))
+    """``text`` safe to print: rich markup escaped, control and bidi characters made visible,
+    so that bytes a check quotes from the network never drive the reader's terminal."""
+    return _escape(visible(text))
 
 
 MARK = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "timeout": "[red]TIME[/]",

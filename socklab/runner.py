@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,13 +41,37 @@ def topology(code: Path, project: str, impairment: compose.Impairment | None = N
                               start_new_session=True, stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        yield compose.up(code, project=project, impairment=impairment, images=host_images)
+        with mountable(code) as path:
+            yield compose.up(path, project=project, impairment=impairment, images=host_images)
+    except BaseException:
+        # interrupted, maybe while Compose was still creating: sweep until nothing comes
+        compose.sweep(project)
+        raise
     finally:
         try:
             compose.down(project)
         finally:
             reaper.terminate()
             reaper.wait()
+
+
+PLAIN_PATH = re.compile(r"[A-Za-z0-9_./@+-]+")
+
+
+@contextmanager
+def mountable(code: Path) -> Iterator[Path]:
+    """``code``, or a link to it with a plain name where its own path is not one.
+
+    A folder name is whatever a student's archive held: a ``:`` or a ``,`` breaks Compose's
+    volume syntax, and a name that is not UTF-8 breaks Compose v1's reading of it.
+    """
+    if PLAIN_PATH.fullmatch(str(code)):
+        yield code
+        return
+    with tempfile.TemporaryDirectory(prefix="socklab-code-") as tmp:
+        link = Path(tmp) / "code"
+        link.symlink_to(code, target_is_directory=True)
+        yield link
 
 
 def checker_argv(lab: Lab, context: Path, results: Path, select: str | None,
@@ -84,9 +111,11 @@ class Checker:
                 "--socklab-go", str(read)]
         try:
             with self.log.open("wb") as log:
+                # its own process group: stop() ends it with every probe it started, and it
+                # ends itself so if this process dies (see plugin.watch_parent)
                 self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL, env=checker_env(),
-                                             pass_fds=(read,))
+                                             pass_fds=(read,), start_new_session=True)
         finally:
             os.close(read)
 
@@ -114,8 +143,8 @@ class Checker:
 
     def stop(self) -> None:
         self.abandon()
-        if self.proc.poll() is None:
-            self.proc.kill()
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from socklab.grading.text import capped, visible
+from socklab.probes.bounded import stopped as stopped_reading  # the checkers' words for it
+
 
 def fail(expected: str, observed: str, evidence: str = "") -> None:
     __tracebackhide__ = True
@@ -15,17 +18,30 @@ def fail(expected: str, observed: str, evidence: str = "") -> None:
     raise AssertionError(f"{text}\n{evidence}" if evidence else text)
 
 
+def output(label: str, text: str, lines: int = 12) -> str:
+    """A program's output quoted for a failure message: labelled, each line marked as its
+    own and capped, so nothing it prints stands in the report as socklab's words."""
+    shown = text.rstrip("\n").splitlines()[-lines:]
+    if not shown:
+        return f"{label}: nothing"
+    return f"{label} (last lines):\n" + "\n".join(f"  | {visible(capped(line))}" for line in shown)
+
+
 def echoed(seen: dict[str, Any], what: str, evidence: str = "") -> None:
     """The probe's exchange came back byte-identical (an empty one: closed by the server)."""
     __tracebackhide__ = True
     if seen["sent"] == 0:
         if not seen["peer_closed"] or seen["received"]:
+            stopped = f" ({stopped_reading(seen['received'])})" if seen.get("overflow") else ""
             fail(f"{what}: no bytes back, and the server closing the connection",
-                 f"{seen['received']} bytes back; {seen['error'] or 'the server closed'}", evidence)
+                 f"{seen['received']} bytes back{stopped}; "
+                 f"{seen['error'] or 'the server closed' if not stopped else 'not closed'}", evidence)
         return
     if seen["first_difference"] is None:
         return
     observed = f"{seen['received']} of {seen['sent']} bytes back"
+    if seen.get("overflow"):
+        observed = f"more than {seen['sent']} bytes back: {stopped_reading(seen['received'])}"
     if seen["first_difference"] < seen["received"]:
         observed += (f"; first difference at byte {seen['first_difference']}: sent "
                      f"{seen['sent_at_difference']}, got {seen['received_at_difference']} (hex)")
@@ -45,3 +61,17 @@ def listening(host: Any, port: int, proto: str = "tcp") -> None:
     if not any(s.startswith(f"{proto}://") and s.endswith(f":{port}") for s in sockets):
         fail(f"a socket listening on {proto.upper()} port {port}",
              f"listening sockets {sockets or 'none'} (seen with ss in the container)")
+
+
+WILDCARDS = ("0.0.0.0", "::")  # every IPv4 address; every IPv6 one (and IPv4 too, dual-stack)
+
+
+def listening_everywhere(host: Any, port: int, proto: str = "tcp") -> None:
+    """A socket listens on ``port`` on every address (bound to ``""``, 0.0.0.0 or ::)."""
+    __tracebackhide__ = True
+    listening(host, port, proto)
+    sockets = host.socket.get_listening_sockets()
+    if not any(s in (f"{proto}://{a}:{port}" for a in WILDCARDS) for s in sockets):
+        fail(f"a socket listening on {proto.upper()} port {port} on every address (bound to "
+             "'', 0.0.0.0 or ::)",
+             f"listening sockets {sockets} (seen with ss in the container): bound to one address")

@@ -3,9 +3,10 @@
 The runner starts pytest with ``-p socklab.checking.plugin --socklab-context FILE
 --socklab-result FILE``. This plugin gives checks their fixtures (``ctx``, ``lab``,
 ``client``, ``server``, ``router`` testinfra hosts, ``programs``, ``impair`` the impaired
-link), reads each check's
-``@pytest.mark.points(n)``, enforces a time limit per check, sorts every outcome into
-passed / failed / timeout / error, and writes the results for the runner.
+link), reads each check's ``@pytest.mark.points(n)`` and ``@pytest.mark.rules("R1", ...)``
+(the README rules it enforces, quoted in its failure), enforces a time limit per check,
+sorts every outcome into passed / failed / timeout / error, and writes the results for
+the runner.
 
 An ``AssertionError`` is the student's failure; a ``PlatformError`` or any other
 exception is socklab's (the platform or the checker broke), never the student's.
@@ -17,6 +18,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -35,6 +37,7 @@ from socklab.checking.context import RunContext
 from socklab.checking.programs import Programs, docker_exec, run_exec
 from socklab.errors import PlatformError
 from socklab.grading.result import CheckResult, write_atomic
+from socklab.grading.text import capped, visible
 
 CTX = pytest.StashKey[RunContext]()
 LAB = pytest.StashKey[labs.Lab]()
@@ -43,6 +46,7 @@ PROGRAMS = pytest.StashKey[Programs]()
 LOG_SIZES = pytest.StashKey[dict[str, int]]()  # each program's log size when a check began
 DEADLINE = pytest.StashKey[float]()  # time.monotonic() when the lab's time is up
 TIMEOUT_MESSAGE = pytest.StashKey[str]()
+RULES = pytest.StashKey[dict[str, str]]()  # the lab README's numbered rules
 
 
 class CheckTimeout(Exception):
@@ -60,10 +64,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "the context and running (the runner starts the checker early)")
 
 
+def watch_parent() -> None:
+    """End this checker, and every probe it started, as soon as the runner is gone.
+
+    The runner starts the checker as the leader of its own process group; a runner killed
+    with SIGKILL cannot stop it, so it stops itself (the reaper removes the containers).
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="socklab-watch-parent", daemon=True).start()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): how many points the check is worth")
     config.addinivalue_line("markers", "timeout(seconds): this check's own time limit")
+    config.addinivalue_line("markers", "rules(*ids): the README rules the check enforces, e.g. 'R2'")
     config.stash[RESULTS] = {}
+    if config.getoption("--socklab-go") is not None and os.getpgrp() == os.getpid():
+        watch_parent()
     if config.getoption("--socklab-go") is None:
         _begin(config)
 
@@ -74,6 +97,7 @@ def _begin(config: pytest.Config) -> None:
     if path:
         config.stash[CTX] = RunContext.load(Path(path))
         config.stash[LAB] = labs.load(Path(config.stash[CTX].lab))  # read once, used by every check
+        config.stash[RULES] = config.stash[LAB].rules
         agent.warm([config.stash[CTX].container(host) for host in ("client", "server")])
     if seconds := config.getoption("--socklab-deadline"):
         config.stash[DEADLINE] = time.monotonic() + seconds
@@ -253,11 +277,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         _kill_leftovers(item)
     elif status == "failed" and (progs := item.config.stash.get(PROGRAMS, None)) is not None:
         message = progs.hit_process_limit() or message
-    result.message = message
+    result.message = visible(message)  # it may quote what a program sent or printed
+    if status in ("failed", "timeout"):
+        result.message += _quote_rules(item, result.rules)
     if status == "error" and call.excinfo is not None:
         result.evidence = str(call.excinfo.getrepr(style="short"))[-3000:]
     else:
         result.evidence = _program_output(item)
+
+
+def rules_of(item: pytest.Item) -> list[str]:
+    """The README rules a check cites with ``@pytest.mark.rules(...)``."""
+    marker = item.get_closest_marker("rules")
+    return [str(rule) for rule in marker.args] if marker else []
+
+
+def _quote_rules(item: pytest.Item, rules: list[str]) -> str:
+    """The rules a failed check enforces, quoted from the README, as the failure's last lines."""
+    known = item.config.stash.get(RULES, {})
+    ctx = item.config.stash.get(CTX, None)
+    where = f"labs/{Path(ctx.lab).name}/README.md#rules" if ctx else "the lab's README"
+    quoted = [f"{rule}. {known[rule]}" for rule in rules if rule in known]
+    return f"\nthe rule this breaks ({where}):\n" + "\n".join(quoted) if quoted else ""
 
 
 def _new_result(item: pytest.Item) -> CheckResult:
@@ -266,7 +307,7 @@ def _new_result(item: pytest.Item) -> CheckResult:
     number = f"{int(Path(ctx.lab).name[:2]) if ctx else 0}.{_index(item)}"
     return CheckResult(
         id=item.name, title=_title(item), number=number, status="passed", points=points,
-        max_points=points, hidden="hidden" in Path(str(item.path)).parts,
+        max_points=points, hidden="hidden" in Path(str(item.path)).parts, rules=rules_of(item),
         reproduce=f"{ctx.reproduce} CHECK={item.name}" if ctx and ctx.reproduce else "")
 
 
@@ -287,11 +328,13 @@ def _program_output(item: pytest.Item) -> str:
         if not path.exists():
             continue
         with path.open("rb") as log:
-            log.seek(before.get(name, 0))
+            start = max(before.get(name, 0), path.stat().st_size - 64 * 1024)  # the tail is enough
+            log.seek(start)
             lines = log.read().decode(errors="replace").splitlines()[-12:]
         if lines:
-            parts.append(f"{name}'s output during this check (last lines):\n"
-                         + "\n".join(f"  | {line}" for line in lines))
+            parts.append(f"{name}'s output during this check (last lines; all of it in "
+                         f"{path.name} in the run's artifacts):\n"
+                         + "\n".join(f"  | {visible(capped(line))}" for line in lines))
     return "\n".join(parts)
 
 

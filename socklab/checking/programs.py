@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -30,6 +30,7 @@ LAUNCH = ["python3", "/socklab/launch.py", str(OUTPUT_LIMIT - 4096), "--"]  # ro
 ESCAPE = "\u241b".encode()  # shown for ESC: program output must not drive the reader's terminal
 EXEC_ATTEMPTS = 8
 KILL_SECONDS = 20  # to stop every student process in a container, however hard it fights
+LISTEN_WAIT = 20.0  # s to listen: a correct asyncio server on a loaded machine may need over 10
 # Every student process in a container killed, and gone, by the student (see stop.py).
 KILL = ["sh", "-c", "kill -STOP -1; kill -KILL -1; kill -KILL -1; exec python3 /socklab/stop.py"]
 # The container's memory limit and the kernel's count of out-of-memory kills there
@@ -153,9 +154,13 @@ class Programs:
     def argv(self, program: Program, extra: list[str] | None = None) -> list[str]:
         return [*program.argv, *(extra or [])]
 
-    def start(self, name: str, extra: list[str] | None = None) -> None:
-        """Start a program in the background, its output appended to its log."""
+    def start(self, name: str, extra: list[str] | None = None, *,
+              argv: list[str] | None = None) -> None:
+        """Start a program in the background, its output appended to its log; ``argv``
+        instead of the lab's command line (e.g. a server given another port)."""
         program = self.program(name)
+        if argv is not None:
+            program = replace(program, argv=tuple(argv))
         self.stop(name)
         self.hosts.add(program.host)
         self.refused_before[name] = self.process_limit(program.host)[1]
@@ -173,11 +178,27 @@ class Programs:
         self.captures[name] = Capture(proc.stdout, log)  # type: ignore[arg-type]
         self.captures[name].start()
 
+    def start_with(self, name: str, changes: dict[str, str]) -> list[str]:
+        """Start a program again with some of its arguments changed (``{"5000": "5123"}``:
+        a server given another port) and wait until it listens, on the new port when its
+        port was changed; the command it was started with. Stop it after: ``ensure``
+        would take it for the lab's own."""
+        program = self.program(name)
+        argv = [changes.get(arg, arg) for arg in program.argv]
+        self.start(name, argv=argv)
+        listen = program.listen or program.listen_udp
+        try:
+            self.wait_ready(name, port=int(changes.get(str(listen), listen)) if listen else None)
+        except ProgramError as exc:
+            raise ProgramError(f"started as `{shlex.join(argv[1:])}` (its arguments are the "
+                               f"README's): {exc}") from None
+        return argv
+
     def alive(self, name: str) -> bool:
         proc = self.running.get(name)
         return proc is not None and proc.poll() is None
 
-    def ensure(self, name: str, timeout: float = 10.0) -> None:
+    def ensure(self, name: str, timeout: float = LISTEN_WAIT) -> None:
         """The program running and ready: reuse it if alive, else (re)start and wait."""
         if self.alive(name):
             self.check_process_limit(name)
@@ -185,12 +206,14 @@ class Programs:
         self.start(name)
         self.wait_ready(name, timeout)
 
-    def wait_ready(self, name: str, timeout: float = 10.0) -> None:
-        """Wait until the program listens on its port (seen with ``ss`` in its container)."""
+    def wait_ready(self, name: str, timeout: float = LISTEN_WAIT, *, port: int | None = None) -> None:
+        """Wait until the program listens on its port, or on ``port`` when it was started
+        with another one (seen with ``ss`` in its container)."""
         program = self.lab.programs[name]
         if program.listen is None and program.listen_udp is None:
             return
-        flag, port = ("-ltn", program.listen) if program.listen else ("-lun", program.listen_udp)
+        flag = "-ltn" if program.listen else "-lun"
+        port = port or program.listen or program.listen_udp
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive(name):

@@ -9,12 +9,14 @@ verdict, a platform error and a bug of ours all end as that student's stored res
 from __future__ import annotations
 
 import hashlib
+import os
 import shlex
 import stat
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -26,30 +28,57 @@ from socklab.grading.feedback import FormatOptions
 from socklab.grading.result import LabResult
 from socklab.lab import Lab
 
+# Folders a submissions folder holds that are never a student's (tools and archivers make
+# them); every other folder is graded, its name whatever it is, and these are listed.
+NOT_STUDENTS = frozenset({".git", ".github", ".gitlab", ".vscode", ".idea", "__MACOSX",
+                          "__pycache__", ".ipynb_checkpoints", ".Trash", ".Trashes"})
+
 
 @dataclass(frozen=True)
 class Submission:
-    student: str  # the folder's name
+    student: str  # the folder's name (not UTF-8 bytes kept as surrogates: os.fsdecode)
     path: Path  # the submission folder
     code: Path  # the code under test in it
     digest: str  # of every file under ``code``
+    problem: str = ""  # why it is not graded as it stands; the student's result says so
 
 
 def digest(folder: Path) -> str:
-    """A hash of a folder's files (names and bytes; a symlink by its target, never followed;
-    ``__pycache__`` left out)."""
+    """A hash of a folder's files (names and bytes, read in pieces; a symlink by its target,
+    never followed; ``__pycache__`` left out). Names are hashed as the bytes they are."""
     h = hashlib.sha256()
     files = (p for p in folder.rglob("*") if (not p.is_dir() or p.is_symlink())
              and "__pycache__" not in p.relative_to(folder).parts)
     for path in sorted(files):
-        rel = path.relative_to(folder).as_posix().encode()
+        rel = os.fsencode(path.relative_to(folder).as_posix())
         mode = path.lstat().st_mode
+        h.update(len(rel).to_bytes(8, "big") + rel)
         if stat.S_ISLNK(mode):
-            body = f"-> {path.readlink()}".encode()
+            h.update(b"-> " + os.fsencode(path.readlink()))
+        elif stat.S_ISREG(mode):
+            h.update(path.stat().st_size.to_bytes(8, "big"))
+            with path.open("rb") as data:
+                for piece in iter(lambda: data.read(1 << 20), b""):  # a sparse 3 GiB file too
+                    h.update(piece)
         else:  # a FIFO or a device is hashed by its kind: reading it could block forever
-            body = path.read_bytes() if stat.S_ISREG(mode) else f"special {mode:o}".encode()
-        h.update(len(rel).to_bytes(8, "big") + rel + len(body).to_bytes(8, "big") + body)
+            h.update(f"special {mode:o}".encode())
     return h.hexdigest()[:16]
+
+
+def leaves(submission: Path, code: Path) -> str:
+    """Why ``code`` is not inside ``submission`` (a link somewhere on the way), or ""."""
+    if submission.is_symlink():
+        return f"the submission folder is a link (to {os.readlink(submission)}), not a folder"
+    inside = submission.resolve()
+    if code.resolve() == inside or code.resolve().is_relative_to(inside):
+        return ""
+    step = submission
+    for part in code.relative_to(submission).parts:
+        step = step / part
+        if step.is_symlink():
+            return (f"{step.relative_to(submission)} is a link to {os.readlink(step)}, outside the "
+                    "submission: socklab grades only what is inside it")
+    return "the code folder is outside the submission"
 
 
 def code_folder(submission: Path, lab: Lab) -> Path:
@@ -61,14 +90,28 @@ def code_folder(submission: Path, lab: Lab) -> Path:
     return submission
 
 
+def skipped(folder: Path) -> list[str]:
+    """The entries of a submissions folder that are not graded, each with why."""
+    return [f"{p.name} ({'not a student' if p.name in NOT_STUDENTS else 'not a folder'})"
+            for p in sorted(folder.iterdir())
+            if p.name in NOT_STUDENTS or not (p.is_dir() or p.is_symlink())]
+
+
 def submissions(folder: Path, lab: Lab) -> list[Submission]:
-    """One submission per sub-folder (hidden ones skipped), sorted by name."""
+    """One submission per sub-folder (see NOT_STUDENTS and skipped()), sorted by name.
+
+    A submission tree is data: a link that leads out of it is refused, for that student
+    alone, with a message that names it.
+    """
     if not folder.is_dir():
         raise LabError(f"{folder}: no such folder of submissions")
     found = []
-    for path in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        code = code_folder(path.resolve(), lab)
-        found.append(Submission(path.name, path.resolve(), code, digest(code)))
+    for path in sorted(p for p in folder.iterdir()
+                       if (p.is_dir() or p.is_symlink()) and p.name not in NOT_STUDENTS):
+        path = path.absolute()
+        code = path if path.is_symlink() else code_folder(path, lab)
+        problem = leaves(path, code)
+        found.append(Submission(path.name, path, code, "" if problem else digest(code), problem))
     if not found:
         raise LabError(f"{folder} has no submission folders (one folder per student)")
     return found
@@ -126,6 +169,13 @@ class LocalGrader:
 
     def close(self) -> None:
         pass
+
+
+def refused(lab: Lab, sub: Submission) -> LabResult:
+    """The result of a submission that cannot be graded as it stands: the student's doing."""
+    return LabResult(lab=lab.name, title=lab.title, code=str(sub.code), status="failed",
+                     message=f"not graded: {sub.problem}", version=__version__,
+                     started_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 def error_result(lab: Lab, sub: Submission, message: str) -> LabResult:
@@ -191,6 +241,9 @@ class Batch:
     def _grade_one(self, host: str, grader: Grader, sub: Submission) -> bool:
         """Grade and store one submission; False when the host failed (the slot stops)."""
         self.store.forget(sub.student)
+        if sub.problem:
+            self._finish(host, sub, refused(self.lab, sub))
+            return True
         try:
             result = grader.grade(self.lab, sub, self.seed)
         except HostFailure as exc:

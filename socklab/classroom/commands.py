@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,6 +31,7 @@ from socklab.classroom.store import FILES, Store, check_formats
 from socklab.errors import SocklabError
 from socklab.grading.feedback import FormatOptions
 from socklab.grading.result import LabResult
+from socklab.report import escape
 
 STATUS = {"passed": "[green]passed[/]", "failed": "[red]failed[/]", "error": "[magenta]error[/]"}
 
@@ -75,6 +75,8 @@ def cmd_grade_all(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     console.print(f"{lab.name}: {len(subs)} submissions, {len(todo)} to grade, "
                   f"{len(keep)} already graded (--redo grades them again); results in {escape(str(out))}")
+    if passed_over := batch.skipped(Path(args.submissions)):
+        console.print(f"not submissions, not graded: {escape(', '.join(passed_over))}")
     sched: Scheduler | None = None
     try:
         if todo:

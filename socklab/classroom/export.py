@@ -21,8 +21,8 @@ from socklab.grading.result import write_atomic
 ROOT = labs.LABS_ROOT.parent
 KIT = ("Makefile", "docker-compose.yml", "pyproject.toml", ".gitignore", "images", "socklab",
        "docs/students.md")
-LAB_PARTS = ("README.md", "lab.toml", "starter", "checker")
-SECRET = ("solution", "hidden", "bad")  # never shipped, at any depth
+LAB_PARTS = ("README.md", "README.zh-CN.md", "lab.toml", "starter", "checker")
+SECRET = ("solution", "solutions", "hidden", "bad")  # never shipped, at any depth
 JUNK = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
 
 

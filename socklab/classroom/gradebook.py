@@ -9,6 +9,7 @@ from pathlib import Path
 
 from socklab.grading import feedback
 from socklab.grading.result import LabResult, write_atomic
+from socklab.grading.text import visible
 
 Entry = tuple[str, LabResult | None]  # a student and their result (None: not graded)
 
@@ -30,6 +31,7 @@ def columns(results: Sequence[LabResult | None]) -> list[tuple[str, str]]:
 
 def _cell(text: str) -> str:
     # A spreadsheet runs a cell that starts with one of these as a formula.
+    text = visible(text)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

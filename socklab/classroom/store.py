@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict, dataclass
-from html import escape
 from pathlib import Path
 
 from rich.console import Console
@@ -22,6 +21,7 @@ from socklab.errors import SocklabError
 from socklab.grading import feedback, formats
 from socklab.grading.feedback import FormatOptions
 from socklab.grading.result import LabResult, load, save, write_atomic
+from socklab.grading.text import in_html
 
 # What each format is called in a student's folder; json is as students see it
 # (hidden feedback withheld if asked), result.json always the complete one.
@@ -113,4 +113,5 @@ def text_report(result: LabResult) -> str:
 def html_report(result: LabResult, student: str) -> str:
     # rich escapes the text it exports; the title is ours to escape
     page = _recorded(result).export_html(inline_styles=True)
-    return page.replace("<head>", f"<head>\n<title>{escape(student)}: {escape(result.lab)}</title>", 1)
+    title = f"{in_html(student)}: {in_html(result.lab)}"
+    return page.replace("<head>", f"<head>\n<title>{title}</title>", 1)

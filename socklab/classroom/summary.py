@@ -7,7 +7,6 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,8 +14,10 @@ from socklab.classroom.gradebook import Entry
 from socklab.classroom.store import REPORT
 from socklab.grading import feedback
 from socklab.grading.result import write_atomic
+from socklab.grading.text import in_html as escape
 
 PLOT = "scores.png"
+
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def page(title: str, entries: Sequence[Entry], max_points: float, s: Stats) -> s
     for student, result in entries:
         status = result.status if result else "not graded"
         total = f"{feedback.score(result):g}" if result and result.status != "error" else "—"
-        link = f"students/{quote(student)}/{REPORT}"
+        link = f"students/{quote(student, errors='surrogateescape')}/{REPORT}"
         name = f"<a href='{escape(link)}'>{escape(student)}</a>" if result else escape(student)
         note = escape(result.message.splitlines()[0]) if result and result.message else ""
         rows.append(f"<tr><td>{name}</td><td class=n>{total}</td>"

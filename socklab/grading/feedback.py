@@ -7,13 +7,13 @@ a platform failure is worded so that nobody takes it for a wrong program.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
 from socklab.errors import SocklabError
 from socklab.grading.result import CheckResult, LabResult
+from socklab.grading.text import visible
 
 Results = LabResult | Sequence[LabResult]
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
@@ -38,9 +38,6 @@ class FormatOptions:
 
 DEFAULT_OPTIONS = FormatOptions()
 
-# XML 1.0 forbids most control characters and lone surrogates, and a misbehaving
-# student program prints both; strict JSON readers reject the surrogates too.
-_UNPRINTABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # What a check's status adds to its message where a format knows only pass and fail.
 _LABELS = {
@@ -51,8 +48,9 @@ _LABELS = {
 
 
 def clean(text: str) -> str:
-    """``text`` with the characters no XML or strict JSON reader accepts replaced."""
-    return _UNPRINTABLE.sub("\ufffd", text)
+    """``text`` with what no XML or strict JSON reader accepts (most control characters, lone
+    surrogates), and what would drive a terminal or reorder a line, shown as escapes."""
+    return visible(text)
 
 
 def as_list(results: Results) -> list[LabResult]:

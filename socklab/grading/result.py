@@ -28,6 +28,7 @@ class CheckResult:
     evidence: str = ""  # program output tail, capture excerpt, ...
     hidden: bool = False
     reproduce: str = ""  # the one command that runs this check again
+    rules: list[str] = field(default_factory=list)  # the README rules it enforces, e.g. ["R2"]
 
     @property
     def passed(self) -> bool:
@@ -76,11 +77,21 @@ class LabResult:
         return cls(**data, checks=checks)
 
 
+# read once, while socklab has one thread: os.umask can only be read by setting it
+UMASK = os.umask(0o022)
+os.umask(UMASK)
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the whole new one."""
+    """Write ``text`` to ``path`` so readers see the old file or the whole new one.
+
+    The file is as readable as the user's umask allows (a TA or a web server reads the
+    gradebook), not the 0600 of a temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~UMASK)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)

@@ -206,12 +206,14 @@ class Script:
     corrupt_mode: str = "detected"
     byte: int | None = None  # offset in the L4 payload; None: drawn from the script's stream
     bit: int | None = None
+    length: int | None = None  # take only packets with this many L4 payload bytes
 
     def applies(self, p: Packet) -> bool:
         return (
             self.direction in (p.direction, "both")
             and self.match.matches(p)
             and KINDS[self.kind](p)
+            and (self.length is None or p.length == self.length)
         )
 
     def fires(self, count: int) -> bool:

@@ -7,7 +7,6 @@ Errors are ``ValueError`` naming the file and the table:
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -28,6 +27,11 @@ from socklab.impair.model import (
     Rule,
     Script,
 )
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04): the backport, a dependency there
+    import tomli as tomllib  # type: ignore[no-redef]
 
 BUILTIN = Path(__file__).resolve().parent / "profiles.toml"
 BUILTIN_LABEL = "socklab/impair/profiles.toml"
@@ -83,6 +87,7 @@ SCRIPT_KEYS: dict[str, Callable[[Any], Any]] = {
     "every": _number(1, integer=True), "per": _choice(("flow", "direction")),
     "delay_ms": _number(0, 600_000), "corrupt_mode": _choice(CORRUPT_MODES),
     "byte": _number(0, integer=True), "bit": _number(0, 7, integer=True),
+    "length": _number(0, 65535, integer=True),
 }
 BURST_KEYS = {"p": "p", "r": "r", "1-h": "bad_loss", "1-k": "good_loss"}
 
@@ -248,7 +253,7 @@ def to_table(profile: Profile) -> dict[str, Any]:
                  "per": script.per}
         entry.update({"nth": list(script.nth)} if script.nth else {"every": script.every})
         defaults = {f.name: f.default for f in fields(Script)}
-        for key in ("delay_ms", "corrupt_mode", "byte", "bit"):
+        for key in ("delay_ms", "corrupt_mode", "byte", "bit", "length"):
             if getattr(script, key) != defaults[key]:
                 entry[key] = getattr(script, key)
         table.setdefault("script", []).append(entry)

@@ -7,15 +7,24 @@ first line once its clients are held).
                        [--seed S] [--reset R] [--stall silent|paused|flood] [--timeout S]
   concurrent_server.py hold    --host H --port P --count N [--timeout S]
   concurrent_server.py usage   [--seconds S]
+  concurrent_server.py slow    --host H --port P [--size B] [--seed S] [--pauses K] [--pause S]
+                       [--timeout S]
 
 ``clients`` connects N clients one after another, then has them all talk at once: each
 sends its own seeded message in K pieces (the first is one byte), waits for the echo of
 each piece before sending the next, and keeps its connection open until every client is
 served; then each closes its side and waits for the server to close. R of them instead
-send their whole message and reset the connection at once. A ``--stall`` client is
+send their whole message and reset the connection: half at once, half (with 256 KiB) once
+the first bytes of the echo come back, while the server still owes the rest. A ``--stall`` client is
 connected before the others and held until the end: ``silent`` sends nothing, ``paused``
 sends a few bytes, gets them back and then says nothing more, ``flood`` never reads and
 sends until the server stops taking its bytes (then more, whenever it takes some).
+
+A ``--size`` of 0 gives each client its own seeded size (some at a common buffer's size).
+
+``slow`` is one client that sends B bytes, closes its sending side, and reads the echo
+through a small window, pausing at K seeded points: every byte must come back, then the
+server's close.
 
 ``hold`` connects N clients, has each exchange a few bytes, prints {"holding": N}, and
 keeps them connected and silent until its stdin closes (--timeout bounds the first part).
@@ -39,7 +48,12 @@ import struct
 import sys
 import time
 
-FLOOD_CAP = 64 * 2**20  # a flooding client stops here: the server took it all in
+try:  # in a lab container the probes sit side by side (/socklab)
+    from bounded import overflowed, stopped
+except ImportError:  # imported from the socklab package (the unit tests)
+    from socklab.probes.bounded import overflowed, stopped
+
+FLOOD_CAP = 128 * 2**20  # a flooding client stops here: the server took it all in
 STUCK = 1.0  # seconds without progress after which a flooding client counts as stuck
 FLOOD_CHUNK = bytes(range(256)) * 256
 HOLD_MAX = 120.0  # seconds that hold keeps its clients if its stdin never closes
@@ -94,7 +108,8 @@ class Client:
     def go(self, loop: Loop) -> None:
         """Start the conversation: a piece at a time, or all at once then a reset."""
         self.state = "talking"
-        self.send(loop, self.message if self.role == "reset" else self.message[:self.bounds[0]])
+        whole = self.role in ("reset", "reset-late")
+        self.send(loop, self.message if whole else self.message[:self.bounds[0]])
 
     def handle(self, loop: Loop, events: int) -> None:
         try:
@@ -137,6 +152,8 @@ class Client:
         self.got += data
         if self.got != self.message[:len(self.got)]:
             return self.fail(loop, "the bytes that came back differ from the bytes sent")
+        if self.role == "reset-late" and len(self.got) < len(self.message):
+            return self.abort(loop)  # the server still owes most of the echo
         while self.state == "talking" and len(self.got) >= self.bounds[self.piece]:
             self.piece += 1
             if self.piece == len(self.bounds):
@@ -229,9 +246,22 @@ class Loop:
         return True
 
 
+# Sizes where programs break: buffers of 1024, 4096, 8192 and 65536 bytes, one less, one more.
+BOUNDARIES = [1023, 1024, 1025, 4095, 4096, 4097, 8191, 8192, 8193, 65535, 65536, 65537]
+
+
+def message_size(seed: int, index: int, size: int) -> int:
+    """``size``, or with size 0 a seeded size: a buffer's size (give or take one) for a
+    quarter of the clients, else anything from 1 byte to 20 000."""
+    if size:
+        return size
+    rng = random.Random(f"size:{seed}:{index}")
+    return rng.choice(BOUNDARIES) if rng.random() < 0.25 else rng.randint(1, 20000)
+
+
 def message(seed: int, index: int, size: int) -> bytes:
     """Each client's own bytes: seeded, and different for every client."""
-    return random.Random(f"{seed}:{index}").randbytes(size)
+    return random.Random(f"{seed}:{index}").randbytes(message_size(seed, index, size))
 
 
 def connect_all(loop: Loop, clients: list[Client], deadline: float) -> None:
@@ -269,6 +299,16 @@ def finish(loop: Loop, clients: list[Client]) -> None:
         loop.forget(client)
 
 
+LATE_SIZE = 256 * 1024  # a client that resets after the first bytes of its echo sends this much
+
+
+def role(index: int, args: argparse.Namespace) -> str:
+    """The last R clients reset: half once their bytes are sent, half once the echo begins."""
+    if index <= args.count - args.reset:
+        return "normal"
+    return "reset" if (args.count - index) % 2 else "reset-late"
+
+
 def run_clients(args: argparse.Namespace) -> dict:
     """A stalled client first, if asked, held while the crowd talks; then the crowd closes."""
     loop = Loop(args.host, args.port)
@@ -281,8 +321,8 @@ def run_clients(args: argparse.Namespace) -> dict:
             stall.go(loop)  # a few bytes, then nothing more
         loop.run(stall.ready, deadline)
     rng = random.Random(args.seed)
-    clients = [Client(i, "reset" if i > args.count - args.reset else "normal",
-                      message(args.seed, i, args.size), args.pieces, rng)
+    clients = [Client(i, role(i, args), message(args.seed, i, LATE_SIZE if role(i, args) ==
+                                                "reset-late" else args.size), args.pieces, rng)
                for i in range(1, args.count + 1)]
     started = loop.now()
     converse(loop, clients, deadline)
@@ -305,6 +345,58 @@ def hold(args: argparse.Namespace) -> dict:
     loop.run(lambda: loop.stdin_closed, time.monotonic() + HOLD_MAX)
     finish(loop, clients)
     return {"held": held, "clients": [c.report() for c in clients]}
+
+
+def slow(args: argparse.Namespace) -> dict:
+    """One client that sends its bytes at once, then closes its sending side, but reads the
+    echo slowly: a small receive window, and pauses at seeded points. The server must send
+    back every byte (its send() stops short meanwhile) and then close."""
+    data = message(args.seed, 0, args.size)
+    rng = random.Random(args.seed)
+    pauses = sorted(rng.sample(range(1, len(data)), min(args.pauses, len(data) - 1)))
+    result: dict = {"error": None, "peer_closed": False}
+    got, offset = bytearray(), 0
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window
+    deadline = time.monotonic() + args.timeout
+    try:
+        sock.settimeout(args.timeout)
+        sock.connect((args.host, args.port))
+        sock.setblocking(False)
+        sel = selectors.DefaultSelector()
+        sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        while time.monotonic() < deadline:
+            for _key, events in sel.select(timeout=0.1):
+                if events & selectors.EVENT_WRITE:
+                    offset += sock.send(data[offset:offset + 65536])
+                    if offset == len(data):
+                        sock.shutdown(socket.SHUT_WR)  # all sent: the server owes the rest
+                        sel.modify(sock, selectors.EVENT_READ)
+                if events & selectors.EVENT_READ:
+                    chunk = sock.recv(min(4096, (pauses[0] if pauses else 1 << 30) - len(got)))
+                    if not chunk:
+                        result["peer_closed"] = True
+                        raise StopIteration
+                    got += chunk
+                    if overflowed(got, len(data)):  # the server sends without end
+                        result["error"] = stopped(len(got))
+                        raise StopIteration
+                    if pauses and len(got) >= pauses[0]:
+                        while pauses and len(got) >= pauses[0]:
+                            pauses.pop(0)
+                        time.sleep(args.pause)  # a reader that stops reading for a while
+        else:
+            result["error"] = f"timed out after {args.timeout:g} s"
+    except StopIteration:
+        pass
+    except OSError as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        sock.close()
+    diff = None if got == data else next(
+        (i for i, (a, b) in enumerate(zip(data, got, strict=False)) if a != b), min(len(data), len(got)))
+    return {**result, "sent": len(data), "written": offset, "received": len(got),
+            "first_difference": diff}
 
 
 def links(folder: str) -> list[str]:
@@ -387,19 +479,25 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="concurrent_server.py")
     sub = parser.add_subparsers(dest="command", required=True)
     many, held, use = sub.add_parser("clients"), sub.add_parser("hold"), sub.add_parser("usage")
-    for p in (many, held):
+    reader = sub.add_parser("slow")
+    for p in (many, held, reader):
         p.add_argument("--host", required=True)
         p.add_argument("--port", type=int, required=True)
-        p.add_argument("--count", type=int, required=True)
         p.add_argument("--timeout", type=float, default=10.0)
+    for p in (many, held):
+        p.add_argument("--count", type=int, required=True)
     many.add_argument("--size", type=int, default=3000)
     many.add_argument("--pieces", type=int, default=3)
     many.add_argument("--seed", type=int, default=0)
     many.add_argument("--reset", type=int, default=0)
     many.add_argument("--stall", choices=["silent", "paused", "flood"])
+    reader.add_argument("--size", type=int, default=1 << 20)
+    reader.add_argument("--seed", type=int, default=0)
+    reader.add_argument("--pauses", type=int, default=3)
+    reader.add_argument("--pause", type=float, default=0.3)
     use.add_argument("--seconds", type=float, default=0.0)
     args = parser.parse_args(argv)
-    handler = {"clients": run_clients, "hold": hold, "usage": usage}[args.command]
+    handler = {"clients": run_clients, "hold": hold, "usage": usage, "slow": slow}[args.command]
     print(json.dumps(handler(args)), flush=True)
     return 0
 

@@ -6,25 +6,44 @@ Runs inside the lab containers (stdlib only) and prints one JSON object per line
   file_transfer.py hash  --path P                        size and SHA-256 of P (or missing)
   file_transfer.py get   --host H --port P --name NAME [--stall-at N...] [--reset-after N]
   file_transfer.py put   --host H --port P --name NAME --size N --seed S [--reset-after N]
+                         [--close-after N]
   file_transfer.py lines --host H --port P --line TEXT...
+  file_transfer.py session --host H --port P --script JSON   one session, step by step
+  file_transfer.py listing --root DIR                     what LIST must answer for DIR
 
 ``get`` and ``put`` hash the bytes as they go and never hold a whole file; each ends
 its session with QUIT. ``--stall-at`` stops reading the body at that byte count, prints
 ``{"stalled": ...}`` and reads on when a line arrives on stdin. ``--reset-after`` resets
-the connection after that many body bytes. ``lines`` sends each command line, reads
-each reply's status line (and a ``200`` reply's body) and reports them.
+the connection after that many body bytes; ``--close-after`` closes it cleanly. ``lines``
+sends each command line, reads each reply's status line (and a ``200`` reply's body) and reports them.
+
+A ``session`` script is a list of steps, each sent on the one connection:
+``{"send": TEXT, "cuts": [N...], "pause": S, "replies": K}`` sends TEXT's UTF-8 bytes cut
+at those byte offsets, ``pause`` seconds between the pieces (or a list: one pause per
+gap), then reads K replies;
+``{"data": [SIZE, SEED], "cuts": ..., "pause": ..., "replies": K}`` sends SIZE seeded
+bytes (only if the last reply began with ``150``, unless the step also has ``send``: then
+that line and the data go together, without waiting). A reply is its status line and, for
+``200 OK N``, the N bytes that follow (hashed; their text too if short).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
+import os
 import random
 import socket
 import struct
 import sys
 import time
+
+try:  # in a lab container the probes sit side by side (/socklab)
+    from bounded import overflowed, stopped
+except ImportError:  # imported from the socklab package (the unit tests)
+    from socklab.probes.bounded import overflowed, stopped
 
 CHUNK = 64 * 1024
 IDLE = 10.0  # seconds without a byte from the server before the probe stops waiting
@@ -42,8 +61,11 @@ def seeded(size: int, seed: int):
 
 def make(args: argparse.Namespace) -> dict:
     made = {}
+    for path in args.dir:
+        os.makedirs(path, exist_ok=True)
     for spec in args.file:
         path, size, seed = spec.rsplit(":", 2)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         digest = hashlib.sha256()
         with open(path, "wb") as f:
             for chunk in seeded(int(size), int(seed)):
@@ -78,7 +100,8 @@ class Conn:
         """One reply line without its newline; None if the server closed first."""
         while b"\n" not in self.buf:
             if len(self.buf) > limit:
-                raise ValueError(f"no newline in the first {limit} bytes: {self.buf[:80]!r}")
+                raise ValueError(f"the checker stopped reading: no newline in the first {limit} "
+                                 f"bytes: {self.buf[:80]!r}")
             chunk = self.sock.recv(4096)
             if not chunk:
                 return None
@@ -173,6 +196,11 @@ def put(args: argparse.Namespace) -> dict:
                 conn.reset()
                 result["reset"] = True
                 return result
+            if args.close_after is not None and result["sent"] + len(chunk) > args.close_after:
+                conn.sock.sendall(chunk[:args.close_after - result["sent"]])
+                conn.sock.close()  # a clean close (FIN), in the middle of the upload
+                result["closed_early"] = True
+                return result
             conn.sock.sendall(chunk)
             digest.update(chunk)
             result["sent"] += len(chunk)
@@ -201,12 +229,16 @@ def lines(args: argparse.Namespace) -> dict:
             reply = {"status": status}
             size = size_of(status)
             if size is not None:
-                body = b""
-                while len(body) < size:
+                body = bytearray()
+                while len(body) < size and not overflowed(body):
                     chunk = conn.take(size - len(body))
                     if not chunk:
                         break
                     body += chunk
+                if overflowed(body):  # a size without end: the rest of the session is lost
+                    replies.append({**reply, "body": body[:200].decode("utf-8", "replace")})
+                    result["error"] = stopped(len(body))
+                    break
                 reply["body"] = body.decode("utf-8", "replace")
             replies.append(reply)
         if not result["closed"]:
@@ -219,13 +251,92 @@ def lines(args: argparse.Namespace) -> dict:
     return result
 
 
+def listing(args: argparse.Namespace) -> dict:
+    """The body LIST must answer: regular files of ``root``, not hidden, sorted by bytes."""
+    names = sorted(os.fsencode(e.name) for e in os.scandir(args.root)
+                   if not e.name.startswith(".") and e.is_file())
+    body = b"".join(name + b"\n" for name in names)
+    return {"size": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+            "text": body.decode("utf-8", "replace")}
+
+
+def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
+    edges = [0, *sorted(c for c in set(cuts) if 0 < c < len(data)), len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(edges)]
+
+
+def send_pieces(conn: Conn, data: bytes, cuts: list[int], pause: float | list[float]) -> None:
+    """The pieces, ``pause`` seconds apart (or, a list, each gap its own pause)."""
+    for i, piece in enumerate(pieces(data, cuts)):
+        wait = pause if not isinstance(pause, list) else pause[i - 1] if i <= len(pause) else 0
+        if i and wait:
+            time.sleep(wait)
+        conn.sock.sendall(piece)
+
+
+def reply(conn: Conn) -> dict | None:
+    """One reply: its status line and, for '200 OK N', the N bytes after it."""
+    status = conn.line()
+    if status is None:
+        return None
+    seen: dict = {"status": status}
+    size = size_of(status)
+    if size is not None:
+        digest, got, text = hashlib.sha256(), 0, b""
+        while got < size:
+            chunk = conn.take(size - got)
+            if not chunk:
+                seen["error"] = "the server closed the connection before the whole body"
+                break
+            digest.update(chunk)
+            got += len(chunk)
+            if len(text) < 65536:
+                text += chunk
+        seen.update(size=got, sha256=digest.hexdigest(), text=text.decode("utf-8", "replace"))
+    return seen
+
+
+def session(args: argparse.Namespace) -> dict:
+    replies: list = []
+    result: dict = {"replies": replies, "error": None, "closed": False, "sent": []}
+    try:
+        conn = Conn(args.host, args.port)
+        for step in json.loads(args.script):
+            if "data" in step:
+                if "send" not in step and not (replies and replies[-1]["status"].startswith("150")):
+                    continue
+                size, seed = step["data"]
+                data = b"".join(seeded(size, seed))
+                result["sent"].append({"size": size, "sha256": hashlib.sha256(data).hexdigest()})
+                data = step.get("send", "").encode() + data
+            else:
+                data = step["send"].encode()
+            send_pieces(conn, data, step.get("cuts", []), step.get("pause", 0.0))
+            for _ in range(step.get("replies", 1)):
+                seen = reply(conn)
+                if seen is None:
+                    result["closed"] = True
+                    return result
+                replies.append(seen)
+        conn.sock.settimeout(2.0)
+        result["closed"] = conn.sock.recv(1) == b""
+    except TimeoutError:
+        result["error"] = f"nothing more from the server for {IDLE:g} s"
+    except (OSError, ValueError) as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    return result
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="file_transfer.py")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("make").add_argument("--file", action="append", required=True)
+    p = sub.add_parser("make")
+    p.add_argument("--file", action="append", default=[])
+    p.add_argument("--dir", action="append", default=[])
+    sub.add_parser("listing").add_argument("--root", required=True)
     p = sub.add_parser("hash")
     p.add_argument("--path", required=True)
-    for name in ("get", "put", "lines"):
+    for name in ("get", "put", "lines", "session"):
         p = sub.add_parser(name)
         p.add_argument("--host", required=True)
         p.add_argument("--port", type=int, required=True)
@@ -238,9 +349,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--reset-after", type=int)
+    p.add_argument("--close-after", type=int)
     sub.choices["lines"].add_argument("--line", action="append", required=True)
+    sub.choices["session"].add_argument("--script", required=True)
     args = parser.parse_args(argv)
-    run = {"make": make, "hash": hash_file, "get": get, "put": put, "lines": lines}[args.cmd]
+    run = {"make": make, "hash": hash_file, "get": get, "put": put, "lines": lines,
+           "session": session, "listing": listing}[args.cmd]
     print(json.dumps(run(args)), flush=True)
     return 0
 

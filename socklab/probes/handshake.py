@@ -3,28 +3,59 @@
 Stdlib only; runs inside a lab container (mounted at /socklab/handshake.py) as root
 without capabilities and prints one JSON object: what it observed, never a verdict.
 
-  handshake.py request --host H --port P --payload SPEC [--pieces N] [--gap-ms MS] [--timeout S]
-      connect, send the payload in N pieces with pauses (noting anything that comes back
-      early), shut down the sending side, read the reply until EOF
-  handshake.py serve --port P --reply TEXT [--pieces N] [--gap-ms MS] [--timeout S]
+  handshake.py request --host H --port P --plan JSON [--timeout S]
+      one connection per item of the plan, one after another: connect, send the payload
+      cut at the item's byte offsets with its pauses between the pieces (noting anything
+      that comes back early), then end as the item says:
+        "fin"       shut down the sending side, read the reply until EOF
+        "rst"       reset the connection (SO_LINGER 0) without a FIN
+        "fin-rst"   shut down the sending side, then reset at once, reading nothing
+  handshake.py serve --port P --reply TEXT [--cuts JSON] [--gaps JSON] [--hold S]
+                     [--timeout S] [--accept-timeout S]
       print {"listening": P}, accept one client, read its request until EOF, then send the
-      reply in N pieces with pauses and close
+      reply's UTF-8 bytes cut at the byte offsets ``cuts`` with the pauses ``gaps`` between
+      the pieces, wait ``hold`` seconds, and close
 
-A payload SPEC is ``empty``, ``text:WORDS`` or ``random:SIZE:SEED`` (seeded bytes).
+A plan item is {"payload": SPEC, "cuts": [offsets], "gaps": [seconds], "end": END}; a
+payload SPEC is ``empty``, ``text:WORDS``, ``random:SIZE:SEED`` (seeded bytes) or
+``utf8:SIZE:SEED`` (seeded UTF-8 text of exactly SIZE bytes: 1- to 4-byte characters,
+newlines, spaces). Every request and reply is reported with its size and SHA-256, and
+its first bytes (latin-1).
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import hashlib
+import itertools
 import json
 import random
 import select
 import socket
+import struct
 import sys
 import time
 
+try:  # in a lab container the probes sit side by side (/socklab)
+    from bounded import overflowed, stopped
+except ImportError:  # imported from the socklab package (the unit tests)
+    from socklab.probes.bounded import overflowed, stopped
+
 KEEP = 4096  # bytes of a reply or request kept in the report
+CHARACTERS = "abcdefghij klmnop\nqrstuvwxyz0123456789éüßñçøλжщ中文字節符號🙂🚀𝄞"
+
+
+def utf8_text(size: int, seed: int) -> bytes:
+    """Seeded UTF-8 text of exactly ``size`` bytes, mixing characters of 1 to 4 bytes."""
+    rng = random.Random(seed)
+    out = bytearray()
+    while True:
+        char = rng.choice(CHARACTERS).encode()
+        if len(out) + len(char) > size:
+            break
+        out += char
+    return bytes(out) + b"a" * (size - len(out))
 
 
 def payload(spec: str) -> bytes:
@@ -33,16 +64,27 @@ def payload(spec: str) -> bytes:
         return b""
     if kind == "text":
         return rest.encode()
+    size, _, seed = rest.partition(":")
     if kind == "random":
-        size, _, seed = rest.partition(":")
         return random.Random(int(seed or 0)).randbytes(int(size))
+    if kind == "utf8":
+        return utf8_text(int(size), int(seed or 0))
     raise SystemExit(f"unknown payload {spec!r}")
 
 
-def pieces(data: bytes, count: int) -> list[bytes]:
-    """``data`` cut into ``count`` pieces of about the same size (none when empty)."""
-    step = -(-len(data) // max(count, 1)) or 1
-    return [data[i:i + step] for i in range(0, len(data), step)]
+def cut(data: bytes, cuts: list[int]) -> list[bytes]:
+    """``data`` cut at the byte offsets ``cuts`` (those outside it ignored); none when empty."""
+    edges = [0, *sorted({c for c in cuts if 0 < c < len(data)}), len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(edges) if b > a]
+
+
+def digest(data: bytes) -> dict:
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+            "head": data[:KEEP].decode("latin-1")}
+
+
+class Flooded(Exception):
+    """The peer sent more than a probe keeps (bounded.KEEP): the probe stopped reading."""
 
 
 def error_name(exc: OSError) -> str:
@@ -63,6 +105,8 @@ def read_until_eof(sock: socket.socket, deadline: float) -> tuple[bytes, bool, s
         if not chunk:
             return bytes(got), True, None
         got += chunk
+        if overflowed(got):  # a request is 200 kB at most: a peer that sends without end
+            return bytes(got), False, stopped(len(got))
     return bytes(got), False, None
 
 
@@ -80,44 +124,71 @@ def wait_readable(sock: socket.socket, seconds: float) -> tuple[bytes, bool, str
         if not chunk:
             return bytes(got), True, None
         got += chunk
+        if overflowed(got):  # a request is 200 kB at most: a peer that sends without end
+            return bytes(got), False, stopped(len(got))
     return bytes(got), False, None
 
 
-def request(args: argparse.Namespace) -> dict:
-    data = payload(args.payload)
-    out: dict = {"request_size": len(data), "sent": 0, "early": "", "early_eof": False, "early_at": None,
-                 "error": None, "reply": "", "reply_size": 0, "eof": False, "wait": None}
+def reset(sock: socket.socket) -> None:
+    """Close with a RST instead of a FIN: what a crashed or killed client leaves."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def one_request(host: str, port: int, item: dict, timeout: float) -> dict:
+    data = payload(item["payload"])
+    gaps = list(item.get("gaps", []))
+    end = item.get("end", "fin")
+    out: dict = {"request": digest(data), "sent": 0, "early": "", "early_eof": False,
+                 "early_at": None, "error": None, "reply": digest(b""), "eof": False,
+                 "wait": None}
     try:
-        sock = socket.create_connection((args.host, args.port), timeout=args.timeout)
+        sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
         out["error"] = f"connect: {error_name(exc)}"
         return out
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     early = bytearray()
     try:
-        for piece in pieces(data, args.pieces):
-            sock.sendall(piece)
-            out["sent"] += len(piece)
-            if args.gap_ms and out["sent"] < len(data):
-                got, eof, err = wait_readable(sock, args.gap_ms / 1000)
+        for i, piece in enumerate(cut(data, item.get("cuts", []))):
+            if i and (gap := gaps[(i - 1) % len(gaps)] if gaps else 0):
+                got, eof, err = wait_readable(sock, gap)
                 if (got or eof or err) and out["early_at"] is None:
                     out["early_at"] = out["sent"]  # bytes of the request sent when it came
                 early += got
                 out["early_eof"] = out["early_eof"] or eof
+                if err and overflowed(early):
+                    raise Flooded(err)
                 if err:
                     raise ConnectionResetError(err)
+            sock.sendall(piece)
+            out["sent"] += len(piece)
+        if end == "rst":
+            time.sleep(0.2)  # the server is waiting in recv() when the reset comes
+            reset(sock)
+            return out
         sock.shutdown(socket.SHUT_WR)
+        if end == "fin-rst":
+            reset(sock)
+            return out
+    except Flooded as exc:
+        out["error"] = f"while sending: {exc}"
     except OSError as exc:
         out["error"] = f"while sending: {error_name(exc)}"
     out["early"] = early[:KEEP].decode("latin-1")
     shut = time.monotonic()
-    reply, out["eof"], err = read_until_eof(sock, shut + args.timeout)
+    reply, out["eof"], err = read_until_eof(sock, shut + timeout)
     out["error"] = out["error"] or (f"while reading the reply: {err}" if err else None)
     if out["eof"]:
         out["wait"] = round(time.monotonic() - shut, 4)
-    out["reply"], out["reply_size"] = reply[:KEEP].decode("latin-1"), len(reply)
+    out["reply"] = digest(reply)
     sock.close()
     return out
+
+
+def request(args: argparse.Namespace) -> dict:
+    return {"results": [one_request(args.host, args.port, item, args.timeout)
+                        for item in json.loads(args.plan)]}
 
 
 def serve(args: argparse.Namespace) -> dict:
@@ -129,8 +200,8 @@ def serve(args: argparse.Namespace) -> dict:
         return {"error": f"port {args.port} is in use", "in_use": args.port}
     print(json.dumps({"listening": args.port}), flush=True)
     listener.settimeout(args.accept_timeout or args.timeout)
-    out: dict = {"error": None, "connected": False, "request": "", "request_size": 0,
-                 "eof": False, "replied": 0}
+    out: dict = {"error": None, "connected": False, "request": digest(b""), "eof": False,
+                 "replied": 0}
     try:
         conn, _ = listener.accept()
     except TimeoutError:
@@ -138,16 +209,18 @@ def serve(args: argparse.Namespace) -> dict:
         return out
     out["connected"] = True
     request_bytes, out["eof"], err = read_until_eof(conn, time.monotonic() + args.timeout)
-    out["request"], out["request_size"] = request_bytes[:KEEP].decode("latin-1"), len(request_bytes)
+    out["request"] = digest(request_bytes)
     out["error"] = f"while reading the request: {err}" if err else None
+    gaps = json.loads(args.gaps)
     if out["eof"]:  # the protocol: answer only a request the client said was complete
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            for i, piece in enumerate(pieces(args.reply.encode(), args.pieces)):
-                if i:
-                    time.sleep(args.gap_ms / 1000)
+            for i, piece in enumerate(cut(args.reply.encode(), json.loads(args.cuts))):
+                if i and gaps:
+                    time.sleep(gaps[(i - 1) % len(gaps)])
                 conn.sendall(piece)
                 out["replied"] += len(piece)
+            time.sleep(args.hold)  # a real server may take a while to close
         except OSError as exc:
             out["error"] = f"while replying: {error_name(exc)}"
     conn.close()
@@ -159,13 +232,14 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     req, srv = sub.add_parser("request"), sub.add_parser("serve")
     req.add_argument("--host", required=True)
-    req.add_argument("--payload", required=True)
+    req.add_argument("--plan", required=True)
     srv.add_argument("--reply", required=True)
+    srv.add_argument("--cuts", default="[]")
+    srv.add_argument("--gaps", default="[]")
+    srv.add_argument("--hold", type=float, default=0.0)
     srv.add_argument("--accept-timeout", type=float, help="for the client to come (default: --timeout)")
     for p in (req, srv):
         p.add_argument("--port", type=int, required=True)
-        p.add_argument("--pieces", type=int, default=1)
-        p.add_argument("--gap-ms", type=float, default=0.0)
         p.add_argument("--timeout", type=float, default=5.0)
     args = parser.parse_args(argv)
     print(json.dumps({"request": request, "serve": serve}[args.command](args)), flush=True)

@@ -5,15 +5,19 @@ JSON object:
 
   http_probe.py raw   --host H --port P --spec JSON        requests as raw bytes, one by one
   http_probe.py slow  --host H --port P --spec JSON --bound S   a request stalled mid-head
-  http_probe.py huge  --host H --port P --size N           a head that never ends
+  http_probe.py huge  --host H --port P --size N [--one-line]   a head that never ends
   http_probe.py pyclient --host H --port P --spec JSON     requests made by http.client
   http_probe.py curl  --spec JSON                          requests made by curl
 
 A raw request's spec is ``{"pieces": [TEXT...], "pause": SECONDS}``: each piece (a
-latin-1 string, so any byte) is sent on its own, ``pause`` apart. Every answer is read
-until the server closes the connection (or IDLE seconds pass without a byte) and
-reported as it came: status line, headers, the body's size and SHA-256, and, for an HTML
-body, the text of the elements the spec's ``ids`` name and which ``find`` strings occur.
+latin-1 string, so any byte) is sent on its own, ``pause`` apart (or, a list, one pause
+per gap). Every answer is read until the server closes the connection, or IDLE seconds
+pass without a byte, or CLOSE_WAIT seconds pass after the whole answer came (its head
+and ``Content-Length`` bytes; the head alone for ``HEAD``), and reported as it came:
+status line, headers, the body's size and SHA-256, and, for an HTML body, the text of
+the elements the spec's ``ids`` name and which ``find`` strings occur. A rude client:
+``"hangup": true`` closes right after sending, ``"reset_after": N`` resets the
+connection after N bytes of the answer.
 """
 
 from __future__ import annotations
@@ -26,13 +30,21 @@ import json
 import os
 import select
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
+
+try:  # in a lab container the probes sit side by side (/socklab)
+    from bounded import KEEP, overflowed, read_until, stopped
+except ImportError:  # imported from the socklab package (the unit tests)
+    from socklab.probes.bounded import KEEP, overflowed, read_until, stopped
 
 IDLE = 5.0  # seconds without a byte from the server before the probe stops waiting
+ANSWER_TIME = 3 * IDLE  # seconds for a whole answer: a server that trickles bytes without end
+MOST = (256 << 10) + KEEP  # bytes of an answer kept: the site's largest file (200 KiB), and KEEP
+CLOSE_WAIT = 2.5  # seconds after the whole answer within which the server must close
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}
 
@@ -78,6 +90,8 @@ class Texts(html.parser.HTMLParser):
 def body_report(body: bytes, spec: dict) -> dict:
     report = {"body_size": len(body), "body_sha256": hashlib.sha256(body).hexdigest(),
               "body_start": body[:200].decode("utf-8", "backslashreplace")}
+    if len(body) <= 8192:
+        report["body_text"] = body.decode("utf-8", "replace")
     if spec.get("ids"):
         parser = Texts(spec["ids"])
         try:
@@ -111,17 +125,74 @@ def response_report(data: bytes, spec: dict) -> dict:
 
 
 def read_all(sock: socket.socket, limit: float = IDLE) -> tuple[bytes, bool, str | None]:
-    """Everything until the server closes; (bytes, closed, error)."""
-    data = b""
-    sock.settimeout(limit)
+    """Everything until the server closes (at most MOST bytes, for ANSWER_TIME s);
+    (bytes, closed, error)."""
+    data = bytearray()
     try:
-        while chunk := sock.recv(65536):
-            data += chunk
-        return data, True, None
-    except TimeoutError:
-        return data, False, f"no more bytes for {limit:g} s and the connection still open"
+        if read_until(sock, data, None, time.monotonic() + max(limit, ANSWER_TIME), idle=limit,
+                      keep=MOST):
+            return bytes(data), True, None
     except OSError as exc:
-        return data, False, f"{type(exc).__name__}: {exc}"
+        return bytes(data), False, f"{type(exc).__name__}: {exc}"
+    if overflowed(data, keep=MOST):
+        return bytes(data), False, stopped(len(data))
+    return bytes(data), False, f"no more bytes for {limit:g} s and the connection still open"
+
+
+def content_length(head: bytes | bytearray) -> int | None:
+    """The answer's one Content-Length, if it has exactly one that is digits."""
+    values = [line.partition(b":")[2].strip() for line in head.split(b"\r\n")[1:]
+              if line.partition(b":")[0].strip().lower() == b"content-length"]
+    return int(values[0]) if len(values) == 1 and values[0].isdigit() else None
+
+
+def read_answer(sock: socket.socket, head_only: bool) -> tuple[bytes, bool, str | None]:
+    """The answer until the server closes; once the whole answer has come (as its
+    Content-Length says), the server has CLOSE_WAIT seconds to close. (bytes, closed, error)"""
+    data, whole = bytearray(), None
+    deadline = time.monotonic() + ANSWER_TIME
+    sock.settimeout(IDLE)
+    try:
+        while True:
+            if overflowed(data, keep=MOST):
+                return bytes(data), False, stopped(len(data))
+            if time.monotonic() > deadline:
+                return bytes(data), False, (f"the answer was still coming {ANSWER_TIME:g} s "
+                                            "later, and the connection still open")
+            if whole is None and (end := data.find(b"\r\n\r\n")) >= 0:
+                length = 0 if head_only else content_length(data[:end])
+                whole = None if length is None else end + 4 + length
+            if whole is not None and len(data) >= whole:
+                sock.settimeout(CLOSE_WAIT)
+            chunk = sock.recv(65536)
+            if not chunk:
+                return bytes(data), True, None
+            data += chunk
+    except TimeoutError:
+        if whole is not None and len(data) >= whole:
+            return bytes(data), False, (f"the whole answer came, and the connection was still "
+                                        f"open {CLOSE_WAIT:g} s later")
+        return bytes(data), False, f"no more bytes for {IDLE:g} s and the connection still open"
+    except OSError as exc:
+        return bytes(data), False, f"{type(exc).__name__}: {exc}"
+
+
+def rude(sock: socket.socket, spec: dict) -> dict:
+    """A client that hangs up right after its request, or resets in the middle of the answer."""
+    got = b""
+    try:
+        sock.settimeout(IDLE)
+        while len(got) < spec.get("reset_after", 0):
+            chunk = sock.recv(spec["reset_after"] - len(got))
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        pass
+    if "reset_after" in spec:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    return {"status": None, "body_size": 0, "closed": False, "error": None, "rude": True,
+            "received": len(got)}
 
 
 def failed(exc: OSError, doing: str) -> dict:
@@ -146,13 +217,17 @@ def exchange(host: str, port: int, spec: dict) -> dict:
     with sock:
         error = None
         try:
+            pause = spec.get("pause", 0)
             for i, piece in enumerate(spec["pieces"]):
                 if i:
-                    time.sleep(spec.get("pause", 0))
+                    time.sleep(pause[i - 1] if isinstance(pause, list) else pause)
                 sock.sendall(piece.encode("latin-1"))
         except OSError as exc:  # the server may answer and close before it all went
             error = f"sending: {type(exc).__name__}: {exc}"
-        data, closed, read_error = read_all(sock)
+        if spec.get("hangup") or "reset_after" in spec:
+            return rude(sock, spec)
+        head_only = spec.get("head_only", "".join(spec["pieces"]).startswith("HEAD "))
+        data, closed, read_error = read_answer(sock, head_only)
     return {**response_report(data, spec), "closed": closed, "error": read_error or error,
             "seconds": round(time.monotonic() - start, 3)}
 
@@ -197,7 +272,7 @@ def slow(args: argparse.Namespace) -> dict:
 def huge(args: argparse.Namespace) -> dict:
     """A head that goes on and on (header lines, never the blank line): send up to ``size``
     bytes, stopping as soon as the server answers, then read its answer."""
-    line = "X-Filler: " + "a" * 1014 + "\r\n"
+    line = "a" * 1024 if args.one_line else "X-Filler: " + "a" * 1014 + "\r\n"
     try:
         sock = connect(args.host, args.port)
     except OSError as exc:
@@ -205,7 +280,7 @@ def huge(args: argparse.Namespace) -> dict:
     sent, error, start = 0, None, time.monotonic()
     with sock:
         sock.setblocking(False)
-        pending = b"GET / HTTP/1.1\r\nHost: server\r\n"
+        pending = b"GET / HTTP/1.1\r\nHost: server\r\n" + (b"X-Long: " if args.one_line else b"")
         while sent < args.size:
             readable, writable, _ = select.select([sock], [sock], [], IDLE)
             if readable or not writable:
@@ -236,7 +311,7 @@ def pyclient(args: argparse.Namespace) -> dict:
             conn.request(spec["method"], spec["path"], body=body.encode() if body else None,
                          headers=spec.get("headers", {}))
             reply = conn.getresponse()
-            data = reply.read()
+            data = read_body(reply)
             answers.append({"status": reply.status, "reason": reply.reason,
                             "headers": {k.lower(): [v] for k, v in reply.getheaders()},
                             "error": None, **body_report(data, spec)})
@@ -245,6 +320,23 @@ def pyclient(args: argparse.Namespace) -> dict:
         finally:
             conn.close()
     return {"answers": answers}
+
+
+def read_body(reply: http.client.HTTPResponse) -> bytes:
+    """The body, as ``reply.read()`` has it, but at most MOST bytes and ANSWER_TIME s."""
+    data, deadline = bytearray(), time.monotonic() + ANSWER_TIME
+    while not overflowed(data, keep=MOST):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the body was still coming {ANSWER_TIME:g} s later")
+        piece = reply.read(65536)
+        if not piece:
+            break
+        data += piece
+    else:
+        raise ValueError(stopped(len(data)))
+    if reply.length:  # the server closed before the Content-Length it announced
+        raise http.client.IncompleteRead(bytes(data), reply.length)
+    return bytes(data)
 
 
 def curl(args: argparse.Namespace) -> dict:
@@ -258,12 +350,18 @@ def curl(args: argparse.Namespace) -> dict:
                                   "--write-out", "%{json}\n%{header_json}", *spec["args"],
                                   spec["url"]],
                                  capture_output=True, text=True, check=False)
-            body = Path(out).read_bytes() if os.path.exists(out) else b""
+            body = b""
+            if os.path.exists(out):  # curl's file is bounded by /tmp's size: ours by MOST
+                with open(out, "rb") as saved:
+                    body = saved.read(MOST + 1)
         # curl's own account: its summary, then the headers it received, as JSON
         seen, _, headers = run.stdout.partition("\n")
         seen = json.loads(seen) if seen.startswith("{") else {}
         headers = json.loads(headers) if headers.startswith("{") else {}
-        answers.append({"exit": run.returncode, "stderr": run.stderr.strip()[-500:],
+        stderr = run.stderr.strip()[-500:]
+        if overflowed(body, keep=MOST):
+            stderr += f" ({stopped(len(body))})"
+        answers.append({"exit": run.returncode, "stderr": stderr,
                         "status": seen.get("http_code") or None,
                         "headers": {k.lower(): v for k, v in headers.items()},
                         "size_download": seen.get("size_download"), **body_report(body, spec)})
@@ -281,6 +379,8 @@ def main(argv: list[str]) -> int:
             p.add_argument("--spec", required=True)
     sub.choices["slow"].add_argument("--bound", type=float, required=True)
     sub.choices["huge"].add_argument("--size", type=int, required=True)
+    sub.choices["huge"].add_argument("--one-line", action="store_true",
+                                     help="one header line that never ends, not many lines")
     sub.add_parser("curl").add_argument("--spec", required=True)
     args = parser.parse_args(argv)
     run = {"raw": raw, "slow": slow, "huge": huge, "pyclient": pyclient,

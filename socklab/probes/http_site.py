@@ -2,11 +2,12 @@
 
 Runs in the server container as the student (stdlib only) and prints one JSON object:
 
-  http_site.py --root DIR --outside FILE --seed S
+  http_site.py --root DIR --outside FILE --seed S [--beside DIR]
 
 It writes a small seeded site under DIR (a page with a form, its stylesheet and image,
 text, binary, a name with a space, an extension in capitals, a file without one) and a
-secret in FILE, just outside DIR; it lists each file's size and SHA-256, and what the
+secret in FILE, just outside DIR (and in secret.txt of the folder ``--beside``);
+it lists each file's size and SHA-256, and what the
 page shows (its heading's token, the stylesheet's colour, the image's size).
 """
 
@@ -81,7 +82,16 @@ def site(args: argparse.Namespace) -> dict:
         "docs/index.html": f"<!DOCTYPE html>\n<title>docs</title><p>docs {token}</p>\n".encode(),
         "docs/a file.txt": f"a name with a space {token}\n".encode(),
         "docs/Shout.TXT": f"an extension in capitals {token}\n".encode(),
+        "docs/c++ notes.txt": f"a plus is a plus {token}\n".encode(),
+        "docs/café ½.txt": f"a UTF-8 name {token}\n".encode(),
+        "data/v1.2.json": json.dumps({"version": token}).encode(),
+        "data/archive.xyz": rng.randbytes(100),
     }
+    # every type of the README's table, its extension in a seeded case
+    for name, ext in (("page", ".htm"), ("images/photo", ".jpg"), ("images/photo2", ".jpeg"),
+                      ("images/anim", ".gif"), ("images/icon", ".svg"), ("favicon", ".ico")):
+        spelt = "".join(c.upper() if rng.random() < 0.5 else c for c in ext)
+        files[name + spelt] = f"{name} {token} ".encode() + rng.randbytes(rng.randrange(1, 2000))
     listing = {}
     for name, data in files.items():
         path = os.path.join(args.root, name)
@@ -90,8 +100,11 @@ def site(args: argparse.Namespace) -> dict:
             f.write(data)
         listing[name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     secret = f"secret {token} {rng.randbytes(8).hex()}\n".encode()
-    with open(args.outside, "wb") as f:
-        f.write(secret)
+    outside = [args.outside] + ([os.path.join(args.beside, "secret.txt")] if args.beside else [])
+    for path in outside:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(secret)
     return {"files": listing, "token": token, "rgb": list(rgb), "logo": [width, height],
             "secret": secret.decode().strip()}
 
@@ -101,6 +114,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--root", required=True)
     parser.add_argument("--outside", required=True)
     parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--beside", default="", help="a folder beside the root: a secret there too")
     print(json.dumps(site(parser.parse_args(argv))), flush=True)
     return 0
 

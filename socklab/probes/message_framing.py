@@ -8,21 +8,31 @@ payload reversed.
 
   message_framing.py exchange --host H --port P --message SPEC... [--split HOW] [--gap-ms G]
   message_framing.py stall    --host H --port P --message SPEC --stall-at N...
-  message_framing.py raw      --host H --port P --hex BYTES [--then wait|shutdown|reset]
-  message_framing.py serve    --port P [--timeout S]
+  message_framing.py raw      --host H --port P [--hex BYTES] [--frame SPEC...]
+                              [--then wait|shutdown|reset] [--read N]
+  message_framing.py serve    --port P [--timeout S] [--error-at N --reason R] [--pause-at N]
+                              [--bytes-at N]
 
 A message SPEC is ``empty``, ``text:WORDS`` or ``random:SIZE:SEED`` (seeded bytes).
 ``exchange`` sends the messages' frames as one byte stream cut into writes by HOW --
 ``whole`` (one send), ``fixed:N`` (N-byte writes), ``random:SEED:MAX`` (1..MAX-byte
-writes), ``headers`` (each header cut in two at a different place, each payload in two)
--- ``--gap-ms`` apart, with TCP_NODELAY so each write leaves as its own segment; it
-reads all the while and compares the bytes that come back with the expected replies.
+writes), ``headers:SEED`` (frame i's header cut after its byte 1 + i % 5, each payload in
+two at a seeded place), ``at:O1,O2,...`` (writes ending at those stream offsets; ``O@MS``
+waits MS ms after that write) -- ``--gap-ms`` apart, with TCP_NODELAY so each write
+leaves as its own segment; it reads all the while and compares the bytes that come back
+with the expected replies.
 ``stall`` sends one message, and stops reading its reply at each ``--stall-at`` byte
 count: it prints ``{"stalled": ...}`` and reads on when a line arrives on stdin.
-``raw`` sends bytes, then waits for the server to close (``wait``), closes its own
-sending side first (``shutdown``) or resets the connection (``reset``).
+``raw`` sends bytes (then M frames of the SPECs), then waits for the server to close
+(``wait``), closes its own sending side first (``shutdown``) or resets the connection
+(``reset``, after reading ``--read`` bytes of the reply, if asked).
 ``serve`` is a framed server for the student's client: it answers each message with
-the payload reversed and upper-cased, trickled out a few bytes per send.
+``answer(payload)`` (not the reverse the student's server sends), trickled out a few bytes
+per send, and keeps the connection until the client closes it. It answers message
+``--error-at`` (1-based) with the E frame ``--reason`` instead, then closes; it pauses
+1.2 s in the middle of reply ``--pause-at``'s header; it answers message ``--bytes-at``
+with its bytes reversed, as the lab's server does (not valid UTF-8 if it held a multi-byte
+character).
 """
 
 from __future__ import annotations
@@ -36,6 +46,11 @@ import socket
 import struct
 import sys
 import time
+
+try:  # in a lab container the probes sit side by side (/socklab)
+    from bounded import overflowed, read_until
+except ImportError:  # imported from the socklab package (the unit tests)
+    from socklab.probes.bounded import overflowed, read_until
 
 HEADER = struct.Struct("!cI")
 IDLE = 5.0  # seconds without a byte from the server before the probe stops waiting
@@ -72,14 +87,29 @@ def cuts(frames: list[bytes], how: str) -> list[int]:
             end = min(total, end + rng.randint(1, int(most)))
             ends.append(end)
         return ends
-    if how == "headers":
-        ends, start = [], 0
+    if how.startswith("headers"):
+        rng, ends, start = random.Random(how.partition(":")[2]), [], 0
         for i, f in enumerate(frames):
             body = len(f) - HEADER.size
-            ends += [start + 1 + i % 4, start + HEADER.size + body // 2, start + len(f)]
+            middle = start + HEADER.size + (rng.randint(1, body - 1) if body > 1 else 0)
+            ends += [start + 1 + i % HEADER.size, middle, start + len(f)]
             start += len(f)
         return sorted(set(ends) - {0})
+    if how.startswith("at:"):
+        offsets = {int(o.partition("@")[0]) for o in how[3:].split(",") if o}
+        return sorted(o for o in offsets | {total} if 0 < o <= total)
     raise SystemExit(f"unknown split {how!r}")
+
+
+def gaps(how: str, ends: list[int], gap_ms: float) -> list[float]:
+    """Seconds to wait after each write: ``gap_ms``, or for ``at:OFFSET@MS`` that write's own."""
+    own = {}
+    if how.startswith("at:"):
+        for spec in filter(None, how[3:].split(",")):
+            offset, _, ms = spec.partition("@")
+            if ms:
+                own[int(offset)] = float(ms)
+    return [own.get(end, gap_ms) / 1000 for end in ends]
 
 
 def connect(host: str, port: int, rcvbuf: int = 0) -> socket.socket:
@@ -138,6 +168,7 @@ def exchange(args: argparse.Namespace) -> dict:
     messages = [payload(spec) for spec in args.message]
     frames = [frame(b"M", m) for m in messages]
     stream, ends = b"".join(frames), cuts(frames, args.split)
+    waits = gaps(args.split, ends, args.gap_ms)
     expected = b"".join(frame(b"M", m[::-1]) for m in messages)
     got = bytearray()
     result: dict = {"error": None, "peer_closed": False}
@@ -164,8 +195,9 @@ def exchange(args: argparse.Namespace) -> dict:
                     offset += sock.send(stream[offset:ends[piece]])
                     last_heard = time.monotonic()  # the server is taking bytes: not idle
                     if offset == ends[piece]:
+                        next_write = last_heard + waits[piece]
+                        last_heard = next_write  # our own pause is not the server's silence
                         piece += 1
-                        next_write = last_heard + args.gap_ms / 1000
                 if events & selectors.EVENT_READ:
                     chunk = sock.recv(1 << 20)
                     if not chunk:
@@ -173,6 +205,9 @@ def exchange(args: argparse.Namespace) -> dict:
                         raise StopIteration
                     got += chunk
                     last_heard = time.monotonic()
+                    if overflowed(got, len(expected)):
+                        result["overflow"] = True  # the server sends without end: enough seen
+                        raise StopIteration
     except StopIteration:
         pass
     except OSError as exc:
@@ -219,23 +254,32 @@ def raw(args: argparse.Namespace) -> dict:
     start = time.monotonic()
     try:
         sock = connect(args.host, args.port)
-        sock.sendall(bytes.fromhex(args.hex))
+        sock.sendall(bytes.fromhex(args.hex) + b"".join(frame(b"M", payload(s)) for s in args.frame))
     except OSError as exc:
         return {"error": f"{type(exc).__name__}: {exc}", "received": "", "ended": None}
     if args.then == "reset":
+        got = bytearray()
+        try:
+            while len(got) < args.read and (chunk := sock.recv(min(4096, args.read - len(got)))):
+                got += chunk
+        except OSError as exc:
+            return {"error": f"{type(exc).__name__}: {exc}", "received": got[:512].hex(),
+                    "received_bytes": len(got), "ended": None}
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
-        return {"error": None, "received": "", "ended": "reset by us"}
+        return {"error": None, "received": got[:512].hex(), "received_bytes": len(got),
+                "ended": "reset by us"}
     got, ended = bytearray(), None
     try:
         if args.then == "shutdown":
             sock.shutdown(socket.SHUT_WR)  # fails if the server has already reset the connection
-        sock.settimeout(args.timeout)
-        while chunk := sock.recv(65536):
-            got += chunk
-        ended = "closed"
-    except TimeoutError:
-        ended = f"still open after {args.timeout:g} s"
+        # idle: the server's silence; the deadline: one that trickles bytes without end
+        if read_until(sock, got, None, start + 3 * args.timeout, idle=args.timeout):
+            ended = "closed"
+        elif overflowed(got):
+            ended = "overflow"  # the server sends without end: enough seen
+        else:
+            ended = f"still open after {time.monotonic() - start:.0f} s"
     except OSError as exc:
         ended = "reset" if exc.errno in (errno.ECONNRESET, errno.ENOTCONN) else f"{exc}"
     finally:
@@ -254,17 +298,27 @@ def recv_exactly(conn: socket.socket, size: int) -> bytes:
     return bytes(data)
 
 
-def trickle(conn: socket.socket, data: bytes, rng: random.Random) -> None:
-    """Send a frame in pieces: each header byte on its own, the payload in small bits."""
+def answer(data: bytes) -> bytes:
+    """The test server's reply: UTF-8 text reversed by characters and upper-cased (still
+    UTF-8, unlike the bytes reversed), other bytes reversed and upper-cased."""
+    try:
+        return data.decode()[::-1].upper().encode()
+    except UnicodeDecodeError:
+        return data[::-1].upper()
+
+
+def trickle(conn: socket.socket, data: bytes, rng: random.Random, pause: float = 0.0) -> None:
+    """Send a frame in pieces: each header byte on its own, the payload in small bits; with
+    ``pause``, wait that long after the header's second byte (a peer that stalls)."""
     pieces = [data[i:i + 1] for i in range(HEADER.size)]
     at = HEADER.size
     while at < len(data):
         step = rng.randint(1, 200)
         pieces.append(data[at:at + step])
         at += step
-    for piece in pieces:
+    for i, piece in enumerate(pieces):
         conn.sendall(piece)
-        time.sleep(0.005)  # pacing, so the pieces arrive apart, as a slow network delivers them
+        time.sleep(pause if i == 1 and pause else 0.005)  # pacing: pieces arrive apart
 
 
 def serve(args: argparse.Namespace) -> dict:
@@ -275,13 +329,18 @@ def serve(args: argparse.Namespace) -> dict:
     try:
         conn, peer = listener.accept()
     except TimeoutError:
-        return {"error": f"no client connected within {args.timeout:g} s", "messages": []}
+        return {"error": f"no client connected within {args.timeout:g} s", "messages": [],
+                "sent_error": None}
     conn.settimeout(args.timeout)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     messages: list[str] = []
-    error, rng = None, random.Random(4)  # the same pieces every run
+    error, rng, sent_error = None, random.Random(4), None  # the same pieces every run
+    deadline = time.monotonic() + 2 * args.timeout  # a client that talks without end
     try:
         while True:
+            if time.monotonic() > deadline:
+                error = f"the client was still sending after {2 * args.timeout:g} s"
+                break
             try:
                 kind, length = HEADER.unpack(recv_exactly(conn, HEADER.size))
             except EOFError as exc:
@@ -292,15 +351,24 @@ def serve(args: argparse.Namespace) -> dict:
                 error = f"the client sent a header with kind {kind!r} and length {length}"
                 break
             data = recv_exactly(conn, length)
-            messages.append(data.decode("latin-1"))
-            trickle(conn, frame(b"M", data[::-1].upper()), rng)
+            messages.append(data.hex())
+            if len(messages) == args.error_at:
+                trickle(conn, frame(b"E", args.reason.encode()), rng)
+                sent_error = args.reason
+                conn.shutdown(socket.SHUT_WR)  # then close, reading on so as not to reset
+                while time.monotonic() < deadline and conn.recv(65536):
+                    pass
+                break
+            pause = 1.2 if len(messages) == args.pause_at else 0.0
+            reply = data[::-1] if len(messages) == args.bytes_at else answer(data)
+            trickle(conn, frame(b"M", reply), rng, pause)
     except EOFError as exc:
         error = f"the client closed in the middle of a message ({exc.args[0]} bytes of it)"
     except (OSError, TimeoutError) as exc:
         error = f"{type(exc).__name__}: {exc}"
     finally:
         conn.close()
-    return {"error": error, "peer": peer[0], "messages": messages}
+    return {"error": error, "peer": peer[0], "messages": messages, "sent_error": sent_error}
 
 
 def main(argv: list[str]) -> int:
@@ -316,11 +384,17 @@ def main(argv: list[str]) -> int:
     subs["exchange"].add_argument("--split", default="whole")
     subs["exchange"].add_argument("--gap-ms", type=float, default=0.0)
     subs["stall"].add_argument("--stall-at", type=int, action="append", default=[])
-    subs["raw"].add_argument("--hex", required=True)
+    subs["raw"].add_argument("--hex", default="")
+    subs["raw"].add_argument("--frame", action="append", default=[])  # M frames sent after --hex
     subs["raw"].add_argument("--then", choices=("wait", "shutdown", "reset"), default="wait")
     subs["raw"].add_argument("--timeout", type=float, default=IDLE)
+    subs["raw"].add_argument("--read", type=int, default=0)
     subs["serve"].add_argument("--port", type=int, required=True)
     subs["serve"].add_argument("--timeout", type=float, default=10.0)
+    subs["serve"].add_argument("--error-at", type=int, default=0)
+    subs["serve"].add_argument("--reason", default="bad kind")
+    subs["serve"].add_argument("--pause-at", type=int, default=0)
+    subs["serve"].add_argument("--bytes-at", type=int, default=0)
     args = parser.parse_args(argv)
     print(json.dumps(commands[args.command](args)), flush=True)
     return 0

@@ -5,8 +5,11 @@ and reports what it observed on the wire: bytes sent and received, digests, the 
 difference, whether the peer closed. The checker on the host judges; this only looks.
 
   probe.py tcp-echo  --host H --port P --payload SPEC [--chunk N [--chunk-seed S]] [--timeout S]
-  probe.py tcp-abort --host H --port P [--send N]
+  probe.py tcp-abort --host H --port P [--send N] [--flood]
+  probe.py tcp-converse --host H --port P --plan JSON [--wait S] [--final-wait S]
   probe.py tcp-serve --port P --reply TEXT [--expect N] [--timeout S]
+  probe.py tcp-peer  --port P --reply TEXT --expect N [--split I,J] [--pause S,T]
+                     [--close | --hold S] [--timeout S]
   probe.py udp-send  --host H --port P --count N [--size B] [--interval-ms MS]
   probe.py udp-sink  --port P [--count N] [--idle S] [--timeout S]
 
@@ -17,6 +20,7 @@ A payload SPEC is ``empty``, ``all-bytes`` (0..255), ``text:WORDS`` or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import hashlib
 import itertools
@@ -27,6 +31,11 @@ import socket
 import struct
 import sys
 import time
+
+try:  # in a lab container the probes sit side by side (/socklab)
+    from bounded import KEEP, read_until
+except ImportError:  # imported from the socklab package (the unit tests)
+    from socklab.probes.bounded import KEEP, read_until
 
 
 def payload(spec: str) -> bytes:
@@ -97,6 +106,9 @@ def tcp_echo(args: argparse.Namespace) -> dict:
                         result["peer_closed"] = True
                         raise StopIteration
                     got += chunk
+                    if len(got) > len(data) + KEEP:
+                        result["overflow"] = True  # the peer sends without end: enough seen
+                        raise StopIteration
             if data and len(got) >= len(data) and offset == len(data):
                 break
         else:
@@ -112,15 +124,97 @@ def tcp_echo(args: argparse.Namespace) -> dict:
 
 
 def tcp_abort(args: argparse.Namespace) -> dict:
-    """Connect, send a little, then reset the connection (SO_LINGER 0) mid-conversation."""
+    """Connect, send a little, then reset the connection (SO_LINGER 0) mid-conversation.
+
+    With ``--flood`` it sends without reading until nothing more goes in (the peer has
+    stopped reading: an echo server is then blocked sending the echo back), then resets.
+    """
+    flooded = None
     try:
         sock = connect(args.host, args.port, 5)
         sock.sendall(payload(f"random:{args.send}:1"))
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
     except OSError as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"error": None, "sent": args.send}
+    try:
+        if args.flood:
+            flooded = flood(sock)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError as exc:  # the peer closed first: nothing left to reset
+        flooded = {**(flooded or {}), "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        sock.close()
+    return {"error": None, "sent": args.send, "flooded": flooded}
+
+
+STUCK = 0.5  # seconds without room to send that mean the peer has stopped reading
+
+
+def flood(sock: socket.socket, limit: int = 8 << 20, timeout: float = 5.0) -> dict:
+    """Send until nothing has gone in for STUCK s (or ``limit`` bytes, or ``timeout``)."""
+    sock.setblocking(False)
+    block = random.Random(2).randbytes(65536)
+    sent, start = 0, time.monotonic()
+    since = start  # when the last byte went in
+    while sent < limit and (now := time.monotonic()) - start < timeout:
+        try:
+            sent += sock.send(block)
+            since = now
+        except BlockingIOError:
+            if now - since >= STUCK:
+                return {"sent": sent, "stuck": True}
+            time.sleep(0.02)
+        except OSError as exc:
+            return {"sent": sent, "stuck": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"sent": sent, "stuck": False}
+
+
+def tcp_converse(args: argparse.Namespace) -> dict:
+    """A conversation in lock-step: each piece of ``--plan`` (a JSON list of ``{"hex": ..,
+    "pause": seconds before it, "wait": bool}``) is sent in one ``send()`` and, where
+    ``wait``, its echo awaited before anything else is sent; so the peer reads each piece
+    on its own (no coalescing with the next), whatever the timing. Then the probe closes
+    its sending side and waits for the peer to close.
+    """
+    plan = json.loads(args.plan)
+    start = time.monotonic()
+    try:
+        sock = connect(args.host, args.port, args.wait)
+    except OSError as exc:
+        return {"error": f"connect: {exc}", "pieces": [], "sent_hex": "", "received_hex": ""}
+    sent, got = bytearray(), bytearray()
+    pieces: list[dict] = []
+    result: dict = {"error": None, "closed_after": None, "peer_closed": False}
+    try:
+        for step in plan:
+            if step.get("pause"):
+                time.sleep(step["pause"])
+            data = bytes.fromhex(step["hex"])
+            sock.sendall(data)
+            sent += data
+            if not step.get("wait", True):
+                pieces.append({"size": len(data), "echo_s": None})
+                continue
+            began = time.monotonic()
+            closed = read_until(sock, got, len(sent), began + args.wait)
+            took = time.monotonic() - began
+            pieces.append({"size": len(data), "echo_s": round(took, 4) if len(got) >= len(sent)
+                           else None})
+            if closed or len(got) < len(sent):
+                result["peer_closed"] = closed
+                raise StopIteration
+        sock.shutdown(socket.SHUT_WR)
+        began = time.monotonic()
+        if read_until(sock, got, None, began + args.final_wait):
+            result["peer_closed"] = True
+            result["closed_after"] = round(time.monotonic() - began, 4)
+    except StopIteration:
+        pass
+    except OSError as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        sock.close()
+    return {**result, "pieces": pieces, "sent_hex": bytes(sent).hex(),
+            "received_hex": bytes(got).hex(), "elapsed": round(time.monotonic() - start, 4)}
 
 
 PAUSE = 0.5  # seconds of silence that end a client's message
@@ -148,16 +242,67 @@ def tcp_serve(args: argparse.Namespace) -> dict:
         return {"error": f"no client connected within {args.timeout} s", "received": ""}
     got = bytearray()
     conn.settimeout(PAUSE)
+    limit, deadline = (args.expect or 0) + KEEP, time.monotonic() + args.timeout
+    overflow = False
     try:
         while chunk := conn.recv(65536):
             got += chunk
             if args.expect is not None and len(got) >= args.expect:
                 conn.settimeout(EXPECTED_PAUSE)
+            if len(got) > limit or time.monotonic() > deadline:
+                overflow = True  # a client that sends without end: what it sent is wrong anyway
+                break
     except TimeoutError:
         pass  # the client waits for the answer without closing: a pause ends its message
-    conn.sendall(args.reply.encode())
+    with contextlib.suppress(OSError):  # the client gone or not reading: judged by what it got
+        conn.sendall(args.reply.encode())
     conn.close()
-    return {"error": None, "peer": peer[0], "received": got.decode("latin-1")}
+    return {"error": None, "peer": peer[0], "received": got[:limit].decode("latin-1"),
+            "overflow": overflow, "received_bytes": len(got)}
+
+
+def tcp_peer(args: argparse.Namespace) -> dict:
+    """A server as a client meets them: accept one client, read its ``--expect`` bytes,
+    answer ``--reply`` in pieces (cut at the ``--split`` byte offsets, ``--pause`` s apart,
+    each in its own segment), then close at once (``--close``) or keep the connection
+    open until the client closes it or ``--hold`` s pass. It notes all the client sent
+    and when it closed."""
+    try:
+        listener = socket.create_server(("", args.port), reuse_port=False)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        return {"error": f"port {args.port} is in use", "in_use": args.port}
+    listener.settimeout(args.timeout)
+    print(json.dumps({"listening": args.port}), flush=True)
+    try:
+        conn, peer = listener.accept()
+    except TimeoutError:
+        return {"error": f"no client connected within {args.timeout} s", "received_hex": ""}
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    got = bytearray()
+    result: dict = {"error": None, "client_closed_after": None, "closed_early": False}
+    try:
+        closed = read_until(conn, got, args.expect, time.monotonic() + args.timeout)
+        if not closed:  # what a client sends right after its message is part of what it sent
+            closed = read_until(conn, got, args.expect + 1, time.monotonic() + 0.1)
+        result["closed_early"] = closed
+        reply = args.reply.encode()
+        cuts = [0, *sorted(int(i) for i in args.split.split(",") if i), len(reply)]
+        pauses = [float(p) for p in args.pause.split(",") if p]
+        for n, (a, b) in enumerate(itertools.pairwise(cuts)):
+            if n and n - 1 < len(pauses):
+                time.sleep(pauses[n - 1])
+            conn.sendall(reply[a:b])
+        if not args.close:
+            began = time.monotonic()
+            if read_until(conn, got, None, began + args.hold):
+                result["client_closed_after"] = round(time.monotonic() - began, 4)
+    except OSError as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        conn.close()
+    return {**result, "peer": peer[0], "received_hex": bytes(got).hex()}
 
 
 def datagram(seq: int, size: int) -> bytes:
@@ -220,6 +365,24 @@ def main(argv: list[str]) -> int:
     echo.add_argument("--chunk-seed", type=int, help="random sizes from 1 to --chunk, seeded")
     echo.add_argument("--timeout", type=float, default=10.0)
     abort.add_argument("--send", type=int, default=100)
+    abort.add_argument("--flood", action="store_true", help="send until the peer stops reading")
+    converse = sub.add_parser("tcp-converse")
+    converse.add_argument("--host", required=True)
+    converse.add_argument("--port", type=int, required=True)
+    converse.add_argument("--plan", required=True, help="JSON: [{hex, pause, wait}, ...]")
+    converse.add_argument("--wait", type=float, default=3.0, help="seconds for each echo")
+    converse.add_argument("--final-wait", type=float, default=3.0,
+                          help="seconds for the peer to close once the probe has")
+    peer = sub.add_parser("tcp-peer")
+    peer.add_argument("--port", type=int, required=True)
+    peer.add_argument("--reply", required=True)
+    peer.add_argument("--expect", type=int, required=True, help="bytes the client should send")
+    peer.add_argument("--split", default="", help="byte offsets where the reply is cut")
+    peer.add_argument("--pause", default="", help="seconds between the reply's pieces")
+    peer.add_argument("--close", action="store_true", help="close right after replying")
+    peer.add_argument("--hold", type=float, default=5.0,
+                      help="seconds to wait for the client to close")
+    peer.add_argument("--timeout", type=float, default=10.0)
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--reply", required=True)
     serve.add_argument("--expect", type=int, help="bytes the client should send")
@@ -237,6 +400,7 @@ def main(argv: list[str]) -> int:
     sink.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
     handler = {"tcp-echo": tcp_echo, "tcp-abort": tcp_abort, "tcp-serve": tcp_serve,
+               "tcp-converse": tcp_converse, "tcp-peer": tcp_peer,
                "udp-send": udp_send, "udp-sink": udp_sink}[args.command]
     print(json.dumps(handler(args)), flush=True)
     return 0

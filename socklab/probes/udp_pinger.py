@@ -3,15 +3,19 @@
 It runs as the container's root user (no capabilities) and reports what it observed
 on the wire; the checker on the host judges.
 
-  udp_pinger.py echo       --port P [--timeout S]
+  udp_pinger.py echo       --port P [--timeout S] [--strays-after SEQ]
   udp_pinger.py datagrams  --host H --port P --seed S [--wait S]
   udp_pinger.py clients    --host H --port P [--clients K] [--rounds R] [--wait S]
 
 ``echo`` is the checker's echo server for the student's pinger: it prints
 ``{"listening": P}``, sends every datagram back to its sender and notes each one (time,
 sender, bytes) until a line or the end arrives on its stdin (or ``--timeout``), then
-prints what it received. ``datagrams`` sends awkward datagrams one at a time (a ping,
-one byte, an empty one, all 256 byte values, 8 KiB) and waits for each one's echo.
+prints what it received. With ``--strays-after SEQ``, once it has answered ping SEQ it
+sends that reply again every STRAY_EVERY s until the next request comes (a late copy, as a
+network may deliver): a pinger waiting for a lost ping must not take them for its reply,
+nor wait a fresh second after each. ``datagrams`` sends awkward datagrams one at a time
+(a ping, one byte, an empty one, all 256 byte values, sizes around common buffers up to
+65507 bytes, seeded) and waits for each one's echo, noting anything else that comes.
 ``clients`` sends from several sockets in interleaved rounds, after a client that sends
 and vanishes, and notes which socket got which reply from where.
 """
@@ -34,6 +38,11 @@ def text(data: bytes, limit: int = 120) -> str:
     return data[:limit].decode("latin-1")
 
 
+RECORDS = 1000  # datagrams noted at the most (a pinger sends tens): a flood is counted, not kept
+STRAY_EVERY = 0.25  # seconds between the late copies of a reply
+STRAYS = 12  # copies at most: 3 s of them
+
+
 def echo(args: argparse.Namespace) -> dict:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("", args.port))
@@ -41,31 +50,60 @@ def echo(args: argparse.Namespace) -> dict:
     sel = selectors.DefaultSelector()
     sel.register(sock, selectors.EVENT_READ)
     sel.register(sys.stdin, selectors.EVENT_READ)
-    received, start = [], time.monotonic()
+    received: list[dict] = []
+    sent, start = [], time.monotonic()
+    unrecorded = 0  # datagrams past RECORDS: echoed, counted, not noted
+    stray: tuple[bytes, tuple[str, int]] | None = None  # the reply to send again, and to whom
+    strays, next_stray = 0, 0.0
     while (left := start + args.timeout - time.monotonic()) > 0:
+        if stray is not None:
+            left = min(left, max(next_stray - time.monotonic(), 0.0))
         ready = [key.fileobj for key, _ in sel.select(left)]
         if sock in ready:
             data, peer = sock.recvfrom(MAX_DATAGRAM)
             sock.sendto(data, peer)
-            received.append({"t": round(time.monotonic(), 6), "peer": f"{peer[0]}:{peer[1]}",
-                             "size": len(data), "text": text(data)})
+            if len(received) >= RECORDS:
+                unrecorded += 1
+                continue
+            sent.append("reply")
+            received.append({"t": round(time.monotonic(), 6), "wall": round(time.time(), 6),
+                             "peer": f"{peer[0]}:{peer[1]}", "size": len(data),
+                             "text": text(data)})
+            stray = None
+            if args.strays_after is not None and data.startswith(
+                    f"PING {args.strays_after} ".encode()) and not strays:
+                stray, next_stray = (data, peer), time.monotonic() + STRAY_EVERY
+        elif stray is not None and time.monotonic() >= next_stray:
+            sock.sendto(*stray)
+            sent.append("stray")
+            strays += 1
+            next_stray += STRAY_EVERY
+            if strays >= STRAYS:
+                stray = None
         if sys.stdin in ready:
             break
-    return {"received": received}
+    return {"received": received, "sent": sent, "unrecorded": unrecorded}
+
+
+SIZES = [(1023, 1024, 1025), (4095, 4096, 4097), (8192,), (8193, 8200, 9000),
+         (16385, 32769), (65507,)]  # around common buffer sizes, up to the largest datagram
 
 
 def awkward(seed: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(seed)
+    sizes = [rng.choice(group) for group in SIZES] + [rng.randint(9001, 65506)]
+    rng.shuffle(sizes)
     return [
         ("a ping", b"PING 1 1700000000.123456"),
         ("one byte", b"x"),
         ("an empty datagram", b""),
         ("all 256 byte values (not text)", bytes(range(256))),
-        ("8 KiB of random bytes", random.Random(seed).randbytes(8192)),
+        *((f"{size} random bytes", rng.randbytes(size)) for size in sizes),
         ("a ping after all that", b"PING 2 1700000001.654321"),
     ]
 
 
-def await_echo(sock: socket.socket, sent: bytes, wait: float) -> dict:
+def await_echo(sock: socket.socket, sent: bytes | None, wait: float) -> dict:
     """Wait up to ``wait`` s for ``sent`` to come back; note anything else that came."""
     seen: dict = {"echoed": False, "from": None, "others": []}
     deadline = time.monotonic() + wait
@@ -78,6 +116,8 @@ def await_echo(sock: socket.socket, sent: bytes, wait: float) -> dict:
         if data == sent:
             seen.update(echoed=True, **{"from": f"{peer[0]}:{peer[1]}"})
             break
+        if len(seen["others"]) >= RECORDS:
+            continue  # a flood: enough of it noted
         seen["others"].append({"size": len(data), "text": text(data, 40),
                                "from": f"{peer[0]}:{peer[1]}"})
     return seen
@@ -95,7 +135,8 @@ def datagrams(args: argparse.Namespace) -> dict:
         seen = await_echo(sock, data, args.wait)
         missed = 0 if seen["echoed"] else missed + 1
         results.append({"name": name, "size": len(data), "sent": True, **seen})
-    return {"server": f"{server[0]}:{server[1]}", "datagrams": results}
+    after = await_echo(sock, None, 0.3)["others"]  # a last echo sent twice, late
+    return {"server": f"{server[0]}:{server[1]}", "datagrams": results, "after": after}
 
 
 def clients(args: argparse.Namespace) -> dict:
@@ -118,6 +159,8 @@ def clients(args: argparse.Namespace) -> dict:
                 any(g["text"] == s.decode() for g in got[i]) for i, s in enumerate(sent)):
             for key, _ in sel.select(left):
                 data, peer = socks[key.data].recvfrom(MAX_DATAGRAM)
+                if len(got[key.data]) >= RECORDS:
+                    continue  # a flood: enough of it noted
                 got[key.data].append({"text": text(data, 60), "from": f"{peer[0]}:{peer[1]}",
                                       "round": r})
         rounds.append([s.decode() for s in sent])
@@ -130,6 +173,7 @@ def main(argv: list[str]) -> int:
     serve = sub.add_parser("echo")
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--timeout", type=float, default=60.0)
+    serve.add_argument("--strays-after", type=int, help="send late copies of this ping's reply")
     send = sub.add_parser("datagrams")
     crowd = sub.add_parser("clients")
     for p in (send, crowd):

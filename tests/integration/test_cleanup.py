@@ -4,6 +4,7 @@ runner, a crashing checker; `socklab clean` removes only socklab's resources."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -38,9 +39,9 @@ def wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def start_run(tmp_path: Path) -> subprocess.Popen:
+def start_run(tmp_path: Path, lab: str = "1") -> subprocess.Popen:
     env = {**os.environ, "SOCKLAB_RUNS": str(tmp_path)}
-    return subprocess.Popen([*SOCKLAB, "run", "1"], env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([*SOCKLAB, "run", lab], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 
 
@@ -53,15 +54,70 @@ def test_four_runs_at_once_all_pass(tmp_path):
     assert all(not owned_by(p.pid) for p in runs)
 
 
+# The bounds this promises: a run's containers and networks are gone 30 s after it was
+# interrupted or killed, however; its processes (the checker, its probes, the Compose and
+# docker commands it started) 10 s after.
+RESOURCES_GONE, PROCESSES_GONE = 30, 10
+
+
+def processes_of(run: Path, project: str | None) -> list[str]:
+    """The command lines of processes that belong to a run: they name its artifacts
+    folder (the checker) or its Compose project (compose, docker exec)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        ours = str(run) in cmdline or (project and project in cmdline)
+        if ours and "socklab.reaper" not in cmdline:  # the reaper's work is to outlive the run
+            found.append(f"{proc.name}: {cmdline[:200]}")
+    return found
+
+
+def project_of(runs: Path) -> str | None:
+    """The run's Compose project, from its artifacts folder (``...-LAB-<project suffix>``)."""
+    folders = [p for p in runs.glob("*-*") if p.is_dir()]
+    return f"socklab-{folders[0].name.rsplit('-', 1)[1]}" if folders else None
+
+
+@pytest.mark.parametrize("when", ["network up", "checks running"])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
                          ids=["ctrl-c", "term", "kill-9"])
-def test_an_interrupted_run_leaves_nothing(tmp_path, sig):
+def test_an_interrupted_run_leaves_nothing(tmp_path, sig, when):
     proc = start_run(tmp_path)
     wait_for(lambda: len(owned_by(proc.pid)) >= 5, 60, "the run's topology")
+    if when == "checks running":  # the runner writes the context as it lets the checker go
+        wait_for(lambda: list(tmp_path.glob("*/context.json")), 60, "the checks to begin")
+        time.sleep(0.5)
+    project = project_of(tmp_path)
     proc.send_signal(sig)
     proc.wait(timeout=60)
     # SIGKILL: nothing in the runner survives; its reaper cleans up
-    wait_for(lambda: not owned_by(proc.pid), 30, "the run's resources to be removed")
+    wait_for(lambda: not processes_of(tmp_path, project), PROCESSES_GONE, "the run's processes to end")
+    wait_for(lambda: not owned_by(proc.pid), RESOURCES_GONE, "the run's resources to be removed")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
+                         ids=["ctrl-c", "term", "kill-9"])
+def test_a_run_interrupted_at_any_moment_leaves_nothing(tmp_path, sig, seed):
+    """Start-up included: the signal comes at a seeded moment in the run's first seconds
+    (lab 2: its topology has the impairment engine too)."""
+    moment = random.Random(f"{sig}-{seed}").uniform(0.2, 4.0)
+    proc = start_run(tmp_path, "2")
+    time.sleep(moment)
+    project = project_of(tmp_path)
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    try:
+        wait_for(lambda: not processes_of(tmp_path, project), PROCESSES_GONE,
+                 f"the run's processes to end (signal {sig} at {moment:.2f} s)")
+        wait_for(lambda: not owned_by(proc.pid), RESOURCES_GONE,
+                 f"the run's resources to be removed (signal {sig} at {moment:.2f} s)")
+    finally:
+        print(f"signal {sig} at {moment:.2f} s (seed {seed})")
 
 
 def test_a_crashing_checker_is_a_platform_error_and_leaves_nothing(tmp_path, monkeypatch):

@@ -8,14 +8,17 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+import xmlschema
 
 from socklab import lab as labs
 from socklab.grading.feedback import WITHHELD
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("built_images")]
 LAB1 = labs.find("1")
+JUNIT_XSD = Path(__file__).parents[1] / "unit" / "schemas" / "junit-10.xsd"
 
 
 def grade(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -28,13 +31,16 @@ def test_grading_the_solution_runs_the_hidden_checks_too(tmp_path):
     out = tmp_path / "report.xml"
     run = grade("1", str(LAB1.solution), "--format", "junit", "--out", str(out))
     assert run.returncode == 0, run.stdout + run.stderr
+    xmlschema.XMLSchema(JUNIT_XSD).validate(str(out))
     suite = ET.parse(out).getroot().find("testsuite")
     cases = list(suite.iter("testcase"))
-    assert len(cases) == 11  # 10 public checks and 1 hidden
+    checks = LAB1.checks()
+    assert len(cases) == len(checks)  # the public checks and the hidden ones
     assert suite.get("failures") == "0" and suite.get("errors") == "0"
-    hidden = [c for c in cases if any(p.get("name") == "hidden" and p.get("value") == "true"
-                                      for p in c.iter("property"))]
-    assert len(hidden) == 1
+    hidden = [p for p in suite.iter("property")
+              if p.get("name", "").endswith(".hidden") and p.get("value") == "true"]
+    assert len(hidden) == sum(c.get("name").endswith("(hidden)") for c in cases)
+    assert len(hidden) == sum(c.hidden for c in checks) >= 1
 
 
 def test_hidden_feedback_can_be_withheld(tmp_path):

@@ -141,6 +141,33 @@ def test_the_docker_host_is_unreachable_from_student_code(topo, service, gateway
             listener.accept()
 
 
+@pytest.mark.parametrize("service", ["client", "server"])
+def test_broadcast_and_multicast_reach_no_host_socket(topo, service):
+    """A UDP listener of this test on every address of this machine gets nothing that
+    student code sends to its own subnet's broadcast address, 255.255.255.255 or a
+    link-local multicast group (never routed: the datagrams stay on the lab's bridges)."""
+    subnet = topo.client_subnet if service == "client" else topo.server_subnet
+    targets = [str(subnet.broadcast_address), "255.255.255.255", "224.0.0.1", "224.0.0.251"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("0.0.0.0", 0))
+        listener.settimeout(1.0)
+        port = listener.getsockname()[1]
+        out = subprocess.run(
+            ["docker", "exec", "-u", "student", topo.container(service), "python3", "-c",
+             "import socket\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\n"
+             f"for target in {targets!r}:\n"
+             "    for _ in range(3):\n"
+             "        try: s.sendto(b'leak', (target, " + str(port) + "))\n"
+             "        except OSError as e: print(target, e)\n"],
+            capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stderr
+        with pytest.raises(TimeoutError):
+            data, sender = listener.recvfrom(100)
+            pytest.fail(f"the host received {data!r} from {sender}")
+
+
 @pytest.mark.parametrize("service", ["client", "server", "router"])
 def test_no_ipv6(topo, service):
     h = host(topo, service)

@@ -90,12 +90,15 @@ def test_the_gitlab_example_parses_and_keeps_the_junit_report():
 
 @pytest.mark.parametrize(("path", "ships"), [
     ("labs/01-tcp-echo/README.md", True),
+    ("labs/01-tcp-echo/README.zh-CN.md", True),
     ("labs/01-tcp-echo/lab.toml", True),
     ("labs/01-tcp-echo/starter/server.py", True),
     ("labs/01-tcp-echo/checker/test_echo.py", True),
     ("labs/01-tcp-echo/solution/server.py", False),
     ("labs/01-tcp-echo/hidden/test_hidden_echo.py", False),
     ("labs/01-tcp-echo/bad/truncates/server.py", False),
+    ("labs/01-tcp-echo/solutions/asyncio/server.py", False),
+    ("labs/01-tcp-echo/checker/solutions/x.py", False),
     ("labs/01-tcp-echo/checker/solution/helper.py", False),
     ("labs/04-message-framing/LEAD-INSTRUCTIONS.md", False),
     ("labs/01-tcp-echo/checker/__pycache__/x.pyc", False),
@@ -117,7 +120,8 @@ def test_the_manifest_of_this_repository_has_no_secret():
     files = export.manifest(export.ROOT, [LAB])
     assert PurePosixPath("labs/01-tcp-echo/starter/server.py") in files
     assert PurePosixPath("images/host/Dockerfile") in files
-    assert not [f for f in files if set(f.parts) & {"solution", "hidden", "bad", "tests", "runs"}]
+    secret = {"solution", "solutions", "hidden", "bad", "tests", "runs"}
+    assert not [f for f in files if set(f.parts) & secret]
 
 
 def test_export_refuses_a_non_empty_folder(tmp_path):

@@ -3,9 +3,10 @@
 import os
 import resource
 import socket
+import sys
 import time
 
-PORT = 5000
+PORT = int(sys.argv[1])
 PORTS = [p for p in range(1024, 65536) if p != PORT]
 BINDERS = 4
 

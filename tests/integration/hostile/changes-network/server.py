@@ -1,6 +1,7 @@
 """Hostile: try to rewire the server container's network, then echo as it should."""
 
 import socket
+import sys
 
 from meddle import meddle
 
@@ -19,4 +20,4 @@ def echo(port: int) -> None:
 
 if __name__ == "__main__":
     meddle()
-    echo(5000)
+    echo(int(sys.argv[1]))

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sys
 import threading
 
 
@@ -32,4 +33,4 @@ if __name__ == "__main__":
     for _ in range(max(os.cpu_count() or 1, 8)):
         if os.fork() == 0:
             spinner()
-    echo(5000)
+    echo(int(sys.argv[1]))

@@ -3,6 +3,7 @@
 import contextlib
 import os
 import socket
+import sys
 
 
 def bomb() -> None:
@@ -27,4 +28,4 @@ if __name__ == "__main__":
     if os.fork() == 0:
         os.setsid()
         bomb()
-    echo(5000)
+    echo(int(sys.argv[1]))

@@ -4,6 +4,7 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 
@@ -57,4 +58,4 @@ def echo(port: int) -> None:
 
 if __name__ == "__main__":
     threading.Thread(target=killer, daemon=True).start()
-    echo(5000)
+    echo(int(sys.argv[1]))

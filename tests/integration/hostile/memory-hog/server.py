@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sys
 
 CHUNK = 16 << 20
 
@@ -49,4 +50,4 @@ if __name__ == "__main__":
     if os.fork() == 0:
         os.setsid()
         hogs_forever()
-    echo(5000)
+    echo(int(sys.argv[1]))

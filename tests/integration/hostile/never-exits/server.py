@@ -3,6 +3,7 @@
 import os
 import signal
 import socket
+import sys
 import time
 
 
@@ -38,4 +39,4 @@ def echo(port: int) -> None:
 if __name__ == "__main__":
     deaf()
     linger()
-    echo(5000)
+    echo(int(sys.argv[1]))

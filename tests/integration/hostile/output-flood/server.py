@@ -1,6 +1,7 @@
 """Hostile: an echo server with a thread that floods stdout without end."""
 
 import socket
+import sys
 import threading
 
 from flood import flood
@@ -20,4 +21,4 @@ def echo(port: int) -> None:
 
 if __name__ == "__main__":
     threading.Thread(target=flood, daemon=True).start()
-    echo(5000)
+    echo(int(sys.argv[1]))

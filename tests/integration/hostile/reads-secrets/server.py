@@ -3,6 +3,7 @@
 import os
 import socket
 import stat
+import sys
 import threading
 
 # Built at run time, so that this file does not find itself.
@@ -87,4 +88,4 @@ def echo(port: int) -> None:
 
 if __name__ == "__main__":
     threading.Thread(target=scan, daemon=True).start()
-    echo(5000)
+    echo(int(sys.argv[1]))

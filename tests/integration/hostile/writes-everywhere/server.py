@@ -1,6 +1,7 @@
 """Hostile: try to write results, code, probes and host paths, then echo as it should."""
 
 import socket
+import sys
 
 from scribble import scribble
 
@@ -19,4 +20,4 @@ def echo(port: int) -> None:
 
 if __name__ == "__main__":
     scribble()
-    echo(5000)
+    echo(int(sys.argv[1]))
