@@ -2,15 +2,33 @@
 
 Every exchange is made by socklab's probe from the client container, through the
 router, to the student's server; the client is run against the probe's own server.
+Inputs are seeded by the run's seed (echoing.py draws them): a failure replays.
 """
 
+import json
 import random
 
 import pytest
+from echoing import (
+    CLOSE_WAIT,
+    ECHO_WAIT,
+    PORT,
+    client_exchange,
+    close_problem,
+    early_close_exchange,
+    echo_problem,
+    held_pieces,
+    lone_pieces,
+    plan,
+    printed_problem,
+    wildcard,
+)
 
 from socklab.checking import expect, observe
 
-PORT = 5000
+FAKE_PORT = 6000  # the test server's, for the student's client
+HOLD = 4.0  # seconds the test server keeps the connection open for the client to close it
+CLIENT_CLOSE = 2.0  # seconds the client may take to close once it has its bytes (R9: 1 s)
 
 
 @pytest.fixture
@@ -20,86 +38,222 @@ def echo(ctx, programs):
 
     def exchange(payload, what, **options):
         seen = observe.tcp_echo(ctx.container("client"), "server", PORT, payload, **options)
-        expect.echoed(seen, what)
+        expect.echoed(seen, what, server_state(programs))
         return seen
 
     return exchange
 
 
+@pytest.fixture
+def converse(ctx, programs):
+    """Hold a lock-step conversation with the student's server (see echoing.py)."""
+    programs.ensure("server")
+
+    def conversation(pieces, final_wait=0.0):
+        return observe.probe(ctx.container("client"), "tcp-converse", "--host", "server",
+                             "--port", str(PORT), "--plan", json.dumps(plan(pieces)),
+                             "--wait", str(ECHO_WAIT), "--final-wait", str(final_wait),
+                             timeout=len(pieces) * ECHO_WAIT + sum(p.pause for p in pieces)
+                             + final_wait + 20)
+
+    return conversation
+
+
+def server_state(programs) -> str:
+    return "" if programs.alive("server") else "the server process has exited"
+
+
 @pytest.mark.points(1)
-def test_server_listens(programs, server):
-    """The server listens on TCP port 5000"""
+@pytest.mark.rules("R1")
+def test_server_listens(programs, server, ctx):
+    """The server listens on TCP port PORT on every address: 5000, then a seeded other one"""
     programs.ensure("server")
     expect.listening(server, PORT)
+    out = server.run(f"ss -Hltn 'sport = :{PORT}'").stdout.split("\n")
+    local = [line.split()[3] for line in out if len(line.split()) >= 4]
+    if not any(wildcard(address) for address in local):
+        expect.fail(f"a socket listening on port {PORT} on every address (0.0.0.0:{PORT} or "
+                    f"[::]:{PORT}: bound to \"\")",
+                    f"listening on {', '.join(local)} only (seen with ss in the server)")
+    # PORT is the server's argument (R1): a server that listens on 5000 whatever it is given
+    # must not pass. The test server's port (6000) is never drawn.
+    other = random.Random(ctx.seed).randrange(5001, 6000)
+    try:
+        programs.start_with("server", {str(PORT): str(other)})
+        seen = observe.tcp_echo(ctx.container("client"), "server", other, "text:port")
+        expect.echoed(seen, f"a message to port {other}", server_state(programs))
+    finally:
+        programs.stop("server")  # the next checks start it again on port 5000
 
 
 @pytest.mark.points(1)
-def test_echo_short_message(echo):
-    """A short text message comes back unchanged"""
-    echo("text:hello, socklab", "a 14-byte message")
+@pytest.mark.rules("R2")
+def test_echo_short_message(echo, ctx):
+    """A short text message, several lines of multi-byte UTF-8, comes back unchanged"""
+    rng = random.Random(ctx.seed)
+    lines = [f"héllo, socklab {rng.randrange(10**6)}", "世界 → データ 🙂", "  indented\tline "]
+    echo("text:" + "\n".join(rng.sample(lines, 3)) + "\n", "a short multi-line UTF-8 message")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R2")
 def test_echo_one_byte(echo):
     """A single byte comes back"""
     echo("text:x", "one byte")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R4")
 def test_echo_empty(echo):
     """A client that sends nothing and closes: the server closes too"""
     echo("empty", "a client that sends nothing")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R2")
 def test_echo_all_byte_values(echo):
     """Binary data: all 256 byte values come back unchanged"""
     echo("all-bytes", "the 256 byte values 0x00..0xff")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R2")
 def test_echo_one_mebibyte(echo, ctx):
     """1 MiB of random bytes comes back unchanged"""
-    echo(f"random:1048576:{ctx.seed}", "1 MiB of random bytes", timeout=20)
+    size = (1 << 20) + random.Random(ctx.seed).randrange(-4096, 4096)
+    echo(f"random:{size}:{ctx.seed}", f"{size} random bytes (about 1 MiB)", timeout=20)
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R2")
 def test_echo_byte_by_byte(echo):
     """A message sent one byte per send() comes back whole"""
-    echo("text:one byte at a time", "a message sent in 1-byte pieces", chunk=1)
+    echo("text:one byte at a time, é 世", "a message sent in 1-byte pieces", chunk=1)
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R2", "R3")
+def test_echo_piece_by_piece(converse, ctx, programs):
+    """Piece by piece, each echo awaited: whitespace, 'quit', a NUL, half a character, buffer sizes"""
+    pieces = lone_pieces(ctx.seed)
+    seen = converse(pieces)
+    if problem := echo_problem(pieces, seen):
+        expect.fail(f"each piece echoed, unchanged, before the client sends the next (within "
+                    f"{ECHO_WAIT:g} s); no piece means anything special",
+                    problem, server_state(programs))
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R4")
+def test_connection_held_then_closed(converse, ctx, programs):
+    """The server keeps the connection through a long pause, and closes once the client has"""
+    pieces, pause = held_pieces(ctx.seed)
+    seen = converse(pieces, final_wait=CLOSE_WAIT)
+    problem = echo_problem(pieces, seen) or close_problem(seen)
+    if problem:
+        expect.fail(f"the connection kept open through {pause:g} s of silence, every byte "
+                    f"echoed, and the server closing within {CLOSE_WAIT:g} s of the client's "
+                    f"close", problem, server_state(programs))
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R5")
 def test_several_clients_in_turn(echo, ctx):
     """Five clients, one after another, each gets its own bytes back"""
-    for i in range(5):
-        echo(f"random:{1000 + i}:{ctx.seed + i}", f"client {i + 1} of 5")
+    rng = random.Random(ctx.seed)
+    sizes = rng.sample([1023, 1024, 1025, 4095, 4096, 4097, 8191, 8192, 8193, 65537], 5)
+    for i, size in enumerate(sizes):
+        echo(f"random:{size}:{ctx.seed + i}", f"client {i + 1} of 5 ({size} bytes)")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R6")
 def test_survives_abrupt_disconnect(echo, ctx, programs):
-    """A client that resets its connection does not stop the server"""
-    aborted = observe.tcp_abort(ctx.container("client"), "server", PORT)
-    assert aborted["error"] is None, f"expected to connect\nobserved {aborted['error']}"
-    echo("text:still there?", "the next client, after one reset its connection")
+    """Clients that close without a word, or reset (at once, mid-message, mid-echo), do not stop it"""
+    client = ctx.container("client")
+    silent = observe.tcp_echo(client, "server", PORT, "empty")  # connects, closes, says nothing
+    if silent["error"] is not None and silent["error"].startswith("connect"):
+        expect.fail("to connect", silent["error"], server_state(programs))
+    ways = [("right after connecting", ["--send", "0"]),
+            ("after sending 100 bytes", ["--send", "100"]),
+            ("while the server was sending it its echo", ["--send", "100", "--flood"])]
+    for what, options in ways:
+        aborted = observe.probe(client, "tcp-abort", "--host", "server", "--port", str(PORT),
+                                *options)
+        if aborted["error"] is not None:
+            expect.fail(f"to connect (before resetting {what})", aborted["error"],
+                        server_state(programs))
+    echo("text:still there?", "the next client, after one closed without sending anything and "
+         "three reset their connections (" + "; ".join(what for what, _ in ways) + ")")
     if not programs.alive("server"):
         expect.fail("the server still running", "the server process exited")
 
 
-@pytest.mark.points(2)
-def test_client_prints_reply(ctx, programs):
-    """The client sends its message and prints the reply it received"""
-    rng = random.Random(ctx.seed)
-    message = f"ping-{rng.randrange(10**6):06d}"
-    reply = message[::-1].upper()  # not an echo: the client must print what it received
+def run_client(ctx, programs, message, reply, **peer):
+    """Run the student's client against the probe's test server; what each side saw."""
     programs.stop_host("server")  # the test server stands in for the student's: nothing of theirs stays
-    fake = observe.Server(ctx.container("server"), 6000, reply, expect=message)
-    run = programs.run("client", ["server", "6000", message], timeout=15)
-    seen = fake.result()
-    if seen["received"] != message:
-        expect.fail(f"the client to send {message!r}", f"{seen['received']!r}",
-                    f"the client's output:\n{run.stdout}{run.stderr}")
-    if reply not in run.stdout:
-        expect.fail(f"the client to print the reply {reply!r} (a test server answered, not an echo)",
-                    f"stdout {run.stdout.strip()!r}" + (" (timed out)" if run.timed_out else ""),
-                    run.stderr.strip())
+    options = [f"--{k.replace('_', '-')}" + ("" if v is True else f"={v}")
+               for k, v in peer.items() if v is not False]
+    fake = observe.Background(ctx.container("server"),
+                              ["tcp-peer", "--port", str(FAKE_PORT), "--reply", reply,
+                               "--expect", str(len(message.encode())), *options,
+                               "--timeout", "10"], 30)
+    run = programs.run("client", ["server", str(FAKE_PORT), message], timeout=20)
+    return run, fake.result()
+
+
+def client_output(run) -> str:
+    how = " (stopped by the checker)" if run.timed_out else f" (exit {run.returncode})"
+    text = (run.stdout + run.stderr).strip().splitlines()[-8:]
+    return f"the client's output{how}:\n" + "\n".join(f"  | {line[:160]}" for line in text)
+
+
+def expect_sent(seen, message, run):
+    __tracebackhide__ = True
+    got = bytes.fromhex(seen["received_hex"])
+    if got != message.encode():
+        expect.fail(f"the client to send its message, {len(message.encode())} bytes of UTF-8 "
+                    f"{message[:60]!r}, and nothing else",
+                    f"{len(got)} bytes {got[:80]!r}" + (f" ({seen['error']})" if seen["error"] else ""),
+                    client_output(run))
+
+
+def expect_printed(run, reply, how):
+    __tracebackhide__ = True
+    if problem := printed_problem(run.stdout, reply):
+        expect.fail(f"the client to print the reply {reply[:60]!r} ({len(reply.encode())} bytes, "
+                    f"{how}) on a line of its own", problem, client_output(run))
+    if run.timed_out or run.returncode != 0:
+        expect.fail("the client to exit with status 0", "still running after "
+                    f"{run.elapsed:.0f} s" if run.timed_out else f"exit {run.returncode}",
+                    client_output(run))
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R7", "R8", "R9")
+def test_client_prints_reply(ctx, programs):
+    """The client sends its message, reads a reply that comes in pieces, prints it and closes"""
+    message, reply, cuts, pauses = client_exchange(ctx.seed)
+    run, seen = run_client(ctx, programs, message, reply, split=",".join(map(str, cuts)),
+                           pause=",".join(map(str, pauses)), hold=HOLD)
+    expect_sent(seen, message, run)
+    pieces = f"in {len(cuts) + 1} pieces {' and '.join(f'{p:g} s' for p in pauses)} apart"
+    expect_printed(run, reply, f"not an echo, sent {pieces}, cut inside a character")
+    closed = seen["client_closed_after"]
+    if closed is None or closed > CLIENT_CLOSE:
+        expect.fail(f"the client to close the connection once it had its "
+                    f"{len(message.encode())} bytes back (the test server keeps it open)",
+                    f"the client closed {closed:.1f} s after the last byte" if closed else
+                    f"the client had not closed {HOLD:g} s after the last byte: does it wait "
+                    f"for the server to close?", client_output(run))
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R8", "R9")
+def test_client_server_closes_early(ctx, programs):
+    """A server that answers fewer bytes and closes: the client prints what came, and exits"""
+    message, reply = early_close_exchange(ctx.seed)
+    run, seen = run_client(ctx, programs, message, reply, close=True)
+    expect_sent(seen, message, run)
+    expect_printed(run, reply, f"fewer bytes than the {len(message.encode())} sent, then the "
+                               "server closed")

@@ -8,6 +8,7 @@ PORT = 5000
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R2")
 def test_echo_random_pieces(ctx, programs):
     """256 KiB sent in pieces of random sizes comes back unchanged"""
     programs.ensure("server")
