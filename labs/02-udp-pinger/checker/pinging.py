@@ -10,6 +10,7 @@ datagram the server got, and the n-th reply the router saw answers it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -258,3 +259,70 @@ def summary_mismatches(pings: list[Ping], report: Report, count: int) -> tuple[s
             if not low <= value <= high:
                 wrong.append(f"rtt {name} {value:g} ms (expected {max(low, 0):.1f} to {high:.1f})")
     return expected, wrong
+
+
+def without_strays(events: list[dict[str, Any]], sent: list[str]) -> list[dict[str, Any]]:
+    """The router's events less the late copies the checker's echo server sent on purpose.
+
+    ``sent`` is the kind of each datagram the server sent, in order (``reply`` or
+    ``stray``); the router saw them in that order (``events`` are in arrival order).
+    """
+    kinds = iter(sent)
+    kept = []
+    for event in events:
+        if (event["proto"] == "udp" and event["dir"] == "s2c" and event["sport"] == PORT
+                and next(kinds, "reply") == "stray"):
+            continue
+        kept.append(event)
+    return kept
+
+
+NEXT_AT_ONCE = 0.5  # s from a reply leaving the router to the next request reaching it (R7)
+CLOCK_SLACK = (-0.1, 1.0)  # s a request's timestamp may be after / before the server got it
+
+
+def pause_problems(pings: list[Ping], report: Report) -> list[str]:
+    """Answered pings after which the next request came late: the pinger paused."""
+    out = []
+    for done, after in itertools.pairwise(pings):
+        if done.verdict != "answered" or report.rtts.get(done.seq) is None or done.reply is None:
+            continue
+        gap = after.request["t_in"] - done.reply["t_out"]
+        if gap > NEXT_AT_ONCE:
+            out.append(f"ping {after.seq} reached the router {gap:.2f} s after the reply to "
+                       f"ping {done.seq} left it")
+    return out
+
+
+def socket_problems(events: list[dict[str, Any]]) -> list[str]:
+    """Requests sent from more than one source port: more than one socket."""
+    ports = sorted({e["sport"] for e in events if e["proto"] == "udp" and e["dir"] == "c2s"
+                    and e["dport"] == PORT})
+    if len(ports) <= 1:
+        return []
+    return [f"the requests came from {len(ports)} source ports ({', '.join(map(str, ports[:6]))}"
+            f"{', ...' if len(ports) > 6 else ''}): a new socket for each ping"]
+
+
+def timestamp_problems(received: list[dict[str, Any]]) -> list[str]:
+    """Requests whose timestamp is not ``time.time()`` when they were sent, as far as the
+    wall clock of the server that got them can tell (same machine, same clock)."""
+    out = []
+    for got in received:
+        match = REQUEST.fullmatch(got["text"])
+        if not match or "wall" not in got:
+            continue
+        if not re.fullmatch(r"\d+\.\d+", match.group(2)):
+            out.append(f"'{got['text'][:40]}': the timestamp has no fraction of a second")
+            continue
+        early = got["wall"] - float(match.group(2))
+        if not CLOCK_SLACK[0] <= early <= CLOCK_SLACK[1]:
+            out.append(f"'{got['text'][:40]}' reached the server at time.time() = "
+                       f"{got['wall']:.3f}, {early:+.3f} s from its timestamp")
+    return out
+
+
+def wildcard(local: str) -> bool:
+    """Whether an ``ss`` local address (``0.0.0.0:5000``, ``*:5000``, ``[::]:5000``) is
+    every address of the machine."""
+    return local.rsplit(":", 1)[0].split("%")[0] in {"0.0.0.0", "*", "[::]", "::"}

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pinging import PORT, TIMEOUT, Ping, Report, read_output, to_pings
+from pinging import PORT, TIMEOUT, Ping, Report, read_output, to_pings, without_strays
 
 from socklab import impairing
 from socklab.checking import observe
@@ -26,11 +26,12 @@ MARGIN = 6.0  # seconds a run may take beyond COUNT timeouts: starting Python in
 CUT = 10.0  # seconds beyond COUNT timeouts after which the checker stops a pinger
 SETTLE = 5.0  # seconds for the router to let go of what it still holds after a run
 # The run over the lossy link has a lost request and a lost reply whatever the seed draws.
+# Counted per direction, not per flow: a pinger that opens a socket per ping meets them too.
 SCRIPTED_LOSS = [
     {"name": "drop-5th-request", "direction": "c2s", "proto": "udp", "packet": "data", "nth": 5,
-     "action": "drop"},
+     "per": "direction", "action": "drop"},
     {"name": "drop-2nd-reply", "direction": "s2c", "proto": "udp", "packet": "data", "nth": 2,
-     "action": "drop"},
+     "per": "direction", "action": "drop"},
 ]
 
 
@@ -42,8 +43,10 @@ def probe(container: str, *args: str, timeout: float = 30.0) -> dict[str, Any]:
 class EchoServer:
     """The checker's echo server in the server container; ``stop()`` returns what it got."""
 
-    def __init__(self, container: str) -> None:
-        argv = observe.probe_exec(container, SCRIPT, ["echo", "--port", str(PORT)], detach_in=True)
+    def __init__(self, container: str, strays_after: int | None = None) -> None:
+        strays = ["--strays-after", str(strays_after)] if strays_after is not None else []
+        argv = observe.probe_exec(container, SCRIPT, ["echo", "--port", str(PORT), *strays],
+                                  detach_in=True)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline() if self.proc.stdout else ""
@@ -52,7 +55,8 @@ class EchoServer:
             raise PlatformError(f"the checker's echo server did not start: {first}"
                                 f"{self.proc.communicate()[1][-1500:]}")
 
-    def stop(self) -> list[dict[str, Any]]:
+    def stop(self) -> dict[str, Any]:
+        """What it got (``received``) and the kind of each datagram it sent (``sent``)."""
         try:
             out, err = self.proc.communicate(input="stop\n", timeout=20)
         except subprocess.TimeoutExpired as exc:
@@ -60,7 +64,7 @@ class EchoServer:
             raise PlatformError("the checker's echo server did not stop") from exc
         if self.proc.returncode != 0:
             raise PlatformError(f"the checker's echo server failed: {err.strip()[-1500:]}")
-        return json.loads(out.strip().splitlines()[-1])["received"]
+        return json.loads(out.strip().splitlines()[-1])
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Run:
     wire_problems: list[str]  # why the datagrams cannot be read as pings 1..count
     report: Report
     received: list[dict[str, Any]]
+    events: list[dict[str, Any]]  # the router's, less the checker's own late copies
 
 
 def requests_and_replies(events: list[dict[str, Any]]) -> tuple[int, int]:
@@ -97,18 +102,24 @@ def settle(link: impairing.Link, version: int) -> list[dict[str, Any]]:
         time.sleep(0.05)
 
 
-def ping_through(ctx: Any, programs: Any, link: impairing.Link, count: int,
+def ping_through(ctx: Any, programs: Any, link: impairing.Link, count: int, *,
+                 strays_after: int | None = None, default_count: bool = False,
                  **change: Any) -> Run:
-    """Run the pinger against the checker's echo server, on the link ``change`` sets up."""
+    """Run the pinger against the checker's echo server, on the link ``change`` sets up
+    (with ``strays_after``, the server sends late copies of that ping's reply; with
+    ``default_count``, the pinger is not told COUNT, and ``count`` is its default)."""
     programs.stop_host("server")  # the echo server needs the port; nothing of the student's stays
     version = link.set(**change)
-    echo = EchoServer(ctx.container("server"))
+    echo = EchoServer(ctx.container("server"), strays_after)
     try:
-        finished = programs.run("pinger", ["server", str(PORT), str(count)],
+        finished = programs.run("pinger", ["server", str(PORT)] + ([] if default_count
+                                                                   else [str(count)]),
                                 timeout=count * TIMEOUT + CUT)
         events = settle(link, version)
     finally:
-        received = echo.stop()
+        seen = echo.stop()
+    received = seen["received"]
+    events = without_strays(events, seen["sent"])
     pings, problems = to_pings(events, received, count)
     passed, replies = requests_and_replies(events)
     if not passed == replies == len(received):
@@ -117,4 +128,5 @@ def ping_through(ctx: Any, programs: Any, link: impairing.Link, count: int,
                                 f"replies, but the checker's echo server got {len(received)}")
         problems.append(f"the checker's echo server could not keep up: it got {len(received)} "
                         f"of the {passed} requests the router passed")
-    return Run(count, finished, pings, problems, read_output(finished.stdout, count), received)
+    return Run(count, finished, pings, problems, read_output(finished.stdout, count), received,
+               events)

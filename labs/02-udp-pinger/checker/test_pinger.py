@@ -11,14 +11,19 @@ import itertools
 
 import pytest
 from pinging import (
+    NEXT_AT_ONCE,
     PORT,
     RTT_ABOVE,
     RTT_BELOW,
     TIMEOUT,
     loss_mismatches,
+    pause_problems,
     rtt_mismatches,
+    socket_problems,
     summary_mismatches,
     table,
+    timestamp_problems,
+    wildcard,
 )
 from probing import COUNT, MARGIN, ping_through, probe
 
@@ -28,22 +33,31 @@ LATE_COUNT = 16  # pings in the late-reply run: it still runs when the late repl
 LATE_DELAY_MS = 50  # each way, in the late-reply run: each ping takes 100 ms or more
 LATE_BY_MS = 2000  # the second reply is held this long: it comes during a later ping's wait
 GAP = (0.8, 1.6)  # seconds from a lost ping's request to the next one's, at the router
+STRAY_COUNT = 10  # pings in the run with late copies of a reply: COUNT's default (not given)
+STRAY_DELAY_MS = 20  # each way, in that run
+STRAYS_AFTER = 2  # copies of ping 2's reply come while ping 3 (its request dropped) waits
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R1")
 def test_server_listens(programs, server):
-    """The server has a UDP socket bound to port 5000"""
+    """The server has a UDP socket bound to port 5000, on every address"""
     programs.ensure("server")
     out = server.run(f"ss -Hlun 'sport = :{PORT}'")
     if not out.stdout.strip():
         listening = server.run("ss -Hlun").stdout.strip() or "none"
         expect.fail(f"a UDP socket bound to port {PORT}",
                     f"UDP sockets (seen with ss in the server): {listening}")
+    local = [line.split()[3] for line in out.stdout.splitlines() if len(line.split()) >= 4]
+    if not any(wildcard(address) for address in local):
+        expect.fail(f"a UDP socket bound to port {PORT} on every address (0.0.0.0:{PORT}: "
+                    f"bound to \"\")", f"bound to {', '.join(local)} only (seen with ss)")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R2", "R3")
 def test_server_echoes_datagrams(clean, ctx, programs):
-    """Every datagram comes back unchanged, from port 5000: a ping, one byte, an empty one, binary, 8 KiB"""
+    """Every datagram comes back once, unchanged, from port 5000: empty, binary, 1 KiB to 65507 bytes"""
     seen = probe(ctx.container("client"), "datagrams", "--host", "server", "--port", str(PORT),
                  "--seed", str(ctx.seed or 1))
     for sent in seen["datagrams"]:
@@ -59,9 +73,17 @@ def test_server_echoes_datagrams(clean, ctx, programs):
         if sent["from"] != seen["server"]:
             expect.fail(f"{what} echoed from {seen['server']} (the address the client sent to)",
                         f"the echo came from {sent['from']}: reply from the socket that received")
+    extra = [(sent["name"], o) for sent in seen["datagrams"] for o in sent.get("others", [])]
+    extra += [("the last one", o) for o in seen["after"]]
+    if extra:
+        expect.fail("exactly one echo for each datagram, and nothing else",
+                    "; ".join(f"{o['size']} bytes {o['text'][:30]!r} came while waiting for the "
+                              f"echo of {name} (or after it)" for name, o in extra[:3]),
+                    server_state(programs))
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R3", "R4")
 def test_server_serves_every_client(clean, ctx, programs):
     """Three clients at once, after one that vanished: each gets its own echoes, none waits"""
     seen = probe(ctx.container("client"), "clients", "--host", "server", "--port", str(PORT))
@@ -107,15 +129,20 @@ def ran(run) -> str:
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R5")
 def test_pings_on_the_wire(lossy):
-    """The pinger sends 10 datagrams 'PING <seq> <timestamp>', numbered 1 to 10"""
-    if lossy.wire_problems:
-        expect.fail(f"{COUNT} datagrams to UDP port {PORT}, each 'PING <seq> <timestamp>', "
-                    f"numbered 1 to {COUNT} (seen at the router and the checker's server)",
-                    "; ".join(lossy.wire_problems[:4]), ran(lossy))
+    """The pinger sends 10 datagrams 'PING <seq> <timestamp>', numbered 1 to 10, from one socket"""
+    wrong = (lossy.wire_problems + socket_problems(lossy.events)
+             + timestamp_problems(lossy.received))
+    if wrong:
+        expect.fail(f"{COUNT} datagrams to UDP port {PORT} from one socket, each 'PING <seq> "
+                    f"<timestamp>', numbered 1 to {COUNT}, the timestamp time.time() when it "
+                    f"was sent (seen at the router and the checker's server)",
+                    "; ".join(wrong[:4]), ran(lossy))
 
 
 @pytest.mark.points(3)
+@pytest.mark.rules("R6", "R8", "R10")
 def test_losses_match_router(run):
     """Each ping the router dropped (request or reply) is reported lost, every other one answered"""
     wrong = run.report.problems + loss_mismatches(run.pings, run.report)
@@ -126,6 +153,7 @@ def test_losses_match_router(run):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R8")
 def test_rtts_match_router(run):
     """Each reported RTT matches the time the router saw between the request and its reply"""
     answered = [p for p in run.pings if p.verdict == "answered"]
@@ -141,8 +169,9 @@ def test_rtts_match_router(run):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R6", "R7")
 def test_timeouts_honoured(lossy):
-    """A lost ping is waited for 1 s, no more and not much less; the run ends in time"""
+    """A lost ping is waited for 1 s, no more and not much less, an answered one not at all"""
     finished, bound = lossy.finished, lossy.count * TIMEOUT + MARGIN
     if finished.timed_out:
         waiting = lossy.pings[-1] if lossy.pings else None
@@ -164,22 +193,31 @@ def test_timeouts_honoured(lossy):
                         f"1 s timeout ran out: {GAP[0]:g} to {GAP[1]:g} s later",
                         f"ping {after.seq} reached the router {gap:.2f} s after ping {lost.seq}",
                         table(run_.pings, run_.report))
+    if paused := pause_problems(run_.pings, run_.report):
+        expect.fail(f"the next ping sent as soon as a reply came (within {NEXT_AT_ONCE:g} s at "
+                    f"the router): no pause between pings", "; ".join(paused[:3]),
+                    table(run_.pings, run_.report))
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R9")
 def test_summary_matches_router(run):
     """The summary line: pings sent and received, loss, min/avg/max RTT, as the router saw them"""
     expected, wrong = summary_mismatches(run.pings, run.report, run.count)
+    if not wrong and (run.finished.timed_out or run.finished.returncode != 0):
+        wrong = ["then the pinger " + ("was still running" if run.finished.timed_out
+                                       else f"exited with status {run.finished.returncode}")]
     if wrong:
         expect.fail(f"a summary line like {expected}", "; ".join(wrong),
                     table(run.pings, run.report) + "\n" + ran(run))
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R6", "R8", "R10")
 def test_late_reply_not_counted(ctx, programs, impair):
     """A reply that comes 2 s late is not taken for the ping then waiting: replies match by seq"""
     late = {"name": "late-2nd-reply", "direction": "s2c", "proto": "udp", "packet": "data",
-            "nth": 2, "action": "delay", "delay_ms": LATE_BY_MS}
+            "nth": 2, "per": "direction", "action": "delay", "delay_ms": LATE_BY_MS}
     each_way = {"delay_ms": LATE_DELAY_MS}
     run = ping_through(ctx, programs, impair, LATE_COUNT, name="pinger-late-reply",
                        config={"c2s": each_way, "s2c": each_way, "script": [late]})
@@ -200,3 +238,32 @@ def test_late_reply_not_counted(ctx, programs, impair):
                     f"after 1 s), every other ping with its own RTT: match each reply to its "
                     f"request by the sequence number it carries",
                     "; ".join(wrong[:4]), during + table(run.pings, run.report) + "\n" + ran(run))
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R5", "R6", "R10")
+def test_late_copies_ignored(ctx, programs, impair):
+    """Without COUNT, 10 pings; copies of an old reply come while a lost ping waits: 1 s, no more"""
+    drop = {"name": "drop-3rd-request", "direction": "c2s", "proto": "udp", "packet": "data",
+            "nth": STRAYS_AFTER + 1, "per": "direction", "action": "drop"}
+    each_way = {"delay_ms": STRAY_DELAY_MS}
+    run = ping_through(ctx, programs, impair, STRAY_COUNT, strays_after=STRAYS_AFTER,
+                       default_count=True, name="pinger-late-copies",
+                       config={"c2s": each_way, "s2c": each_way, "script": [drop]})
+    if run.wire_problems:
+        expect.fail(f"{STRAY_COUNT} datagrams 'PING <seq> <timestamp>' numbered 1 to "
+                    f"{STRAY_COUNT} (run as 'pinger.py server {PORT}': COUNT not given, so 10)",
+                    "; ".join(run.wire_problems[:4]), ran(run))
+    lost = run.pings[STRAYS_AFTER]
+    wrong = run.report.problems + loss_mismatches(run.pings, run.report)
+    after = run.pings[STRAYS_AFTER + 1] if len(run.pings) > STRAYS_AFTER + 1 else None
+    if not wrong and after is not None:
+        gap = after.request["t_in"] - lost.request["t_in"]
+        if not GAP[0] <= gap <= GAP[1]:
+            wrong.append(f"ping {after.seq} reached the router {gap:.2f} s after ping {lost.seq}")
+    if wrong:
+        expect.fail(f"ping {lost.seq} ({lost.fate()}) reported 'timeout' after waiting 1 s from "
+                    f"its sending, {GAP[0]:g} to {GAP[1]:g} s at the router, while copies of "
+                    f"ping {STRAYS_AFTER}'s reply came every 0.25 s: they are no reply to ping "
+                    f"{lost.seq}, and they do not restart its second",
+                    "; ".join(wrong[:4]), table(run.pings, run.report) + "\n" + ran(run))
