@@ -21,16 +21,27 @@ import ladder
 import pcap
 
 from socklab.checking import expect
+from socklab.checking.pcap import save
 from socklab.checking.programs import Finished
 from socklab.errors import PlatformError
 
 BOUND = 8.0  # seconds for a whole exchange; a correct one takes well under one
 STATS = re.compile(r"(\d+) packets (captured|received by filter|dropped by kernel)")
 QUIET = 0.3  # seconds without a new packet: the conversation is over, the capture may stop
+# Bytes of capture kept: a right exchange takes well under 1 MiB (at most 256 bytes and a
+# 16-byte record header a packet). Past it the capture is read and dropped, so that tcpdump
+# never blocks, and the packets after it are a flood's: what was kept is judged (pcap.read
+# keeps the packets before a cut record).
+MOST = 16 << 20
+SHOWN = 60  # lines of a ladder in a check's message (a flood draws thousands): all in ladder.txt
 
 
 class RouterCapture:
-    """tcpdump on the router (both interfaces) for TCP port ``port``, while a block runs."""
+    """tcpdump on the router (both interfaces) for TCP port ``port``, while a block runs.
+
+    The checks pair what the router received with what it sent on, so it captures both
+    interfaces; the files saved hold one interface each (``pcap.save``), each packet once.
+    """
 
     def __init__(self, ctx: Any, name: str, port: int) -> None:
         self.router = ctx.container("router")
@@ -43,8 +54,9 @@ class RouterCapture:
     def __enter__(self) -> RouterCapture:
         # A small snap length: headers and the start of the payload are all a ladder needs,
         # and the kernel's capture ring holds a few slots of the default 256 KiB only.
-        script = ('echo $$ >&2; exec tcpdump -i any -n -s 256 -B 4096 -U --immediate-mode '
-                  '-Z tcpdump -w - "$@"')
+        # -y LINUX_SLL2: each packet names its interface, so the files saved hold one each.
+        script = ('echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 256 -B 4096 -U '
+                  '--immediate-mode -Z tcpdump -w - "$@"')
         self.proc = subprocess.Popen(
             ["docker", "exec", self.router, "sh", "-c", script, "sh", "tcp", "port", str(self.port)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -63,7 +75,8 @@ class RouterCapture:
 
     def _read(self) -> None:
         while chunk := self.proc.stdout.read1(65536):  # type: ignore[union-attr]
-            self.data += chunk
+            if len(self.data) < MOST:
+                self.data += chunk
             self.last = time.monotonic()
 
     def __exit__(self, failed: type[BaseException] | None, *_: object) -> None:
@@ -79,7 +92,7 @@ class RouterCapture:
             self.proc.kill()
             raise PlatformError("tcpdump on the router did not stop") from None
         self.reader.join(timeout=5)
-        self.path.write_bytes(self.data)
+        save(bytes(self.data), self.client_ip, self.path)
         if failed is None:  # else the block's own exception is the one to report
             self.check_complete(self.proc.stderr.read().decode(errors="replace"))  # type: ignore[union-attr]
 
@@ -115,7 +128,17 @@ class Ladders:
         with (self.artifacts / "ladder.txt").open("a") as out:
             out.write("\n\n".join(texts or [f"{title}\n(no connection was captured)"]) + "\n\n")
         (self.artifacts / "ladder.svg").write_text(ladder.svg(self.drawn))
-        return "\n\n".join(texts) + "\n" + ladder.legend(conns) if texts else ""
+        return "\n\n".join(map(shown, texts)) + "\n" + ladder.legend(conns) if texts else ""
+
+
+def shown(text: str) -> str:
+    """A ladder cut to SHOWN lines for a message: its start and its end."""
+    lines = text.splitlines()
+    if len(lines) <= SHOWN:
+        return text
+    tail = 10
+    return "\n".join([*lines[:SHOWN - tail], f"   ... {len(lines) - SHOWN} more lines: the whole "
+                      "ladder is in the run's ladder.txt ...", *lines[-tail:]])
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cases
 import pytest
 from capture import BOUND, Exchange, Ladders, RouterCapture, client_output
 from peers import CHECKER_PORT, PORT, ProbeServer
@@ -44,19 +45,23 @@ def exchange(ctx, converse):
                     f"hello from the client, run {ctx.seed}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def against_checker(ctx, programs):
-    """Run the student's client against the checker's server: (what the server saw, the run)."""
+    """Run the student's client against the checker's server: (what the server saw, the run).
 
-    def run(message: str, reply: str, pieces: int = 1, gap_ms: float = 0):
+    The server answers only after the client's FIN, with ``reply`` cut at the byte offsets
+    ``cuts``, ``gaps`` seconds between the pieces, and closes ``hold`` seconds later."""
+
+    def run(message: str, reply: str, *, cuts=(), gaps=(), hold: float = 0.0):
         __tracebackhide__ = True
         programs.stop_host("server")  # the checker's server stands in for the student's
         # The server waits for the client as long as the client may run: a loaded machine
         # can take seconds just to start it.
-        server = ProbeServer(ctx.container("server"), CHECKER_PORT, reply, pieces=pieces,
-                             gap_ms=gap_ms, timeout=5, accept_timeout=BOUND + 4)
+        slow = sum(gaps) + hold
+        server = ProbeServer(ctx.container("server"), CHECKER_PORT, reply, cuts=cuts, gaps=gaps,
+                             hold=hold, timeout=5, accept_timeout=BOUND + 4 + slow)
         finished = programs.run("client", ["server", str(CHECKER_PORT), message],
-                                timeout=BOUND + 4)
+                                timeout=BOUND + 4 + slow)
         seen = server.result()
         if not seen["connected"]:
             expect.fail(f"the client to connect to server:{CHECKER_PORT}", seen["error"],
@@ -64,3 +69,14 @@ def against_checker(ctx, programs):
         return seen, finished
 
     return run
+
+
+@pytest.fixture(scope="module")
+def slow_reply(ctx, against_checker):
+    """The student's client, given a long multi-byte MESSAGE, against a server that answers
+    in pieces (one pause over a second) and closes a while after its last byte: (the
+    message, the reply sent, what the server saw, the client's run)."""
+    message = cases.client_message(ctx.seed + 3)
+    reply, cuts, gaps, hold = cases.reply_for_client(ctx.seed + 4, message.encode())
+    seen, run = against_checker(message, reply, cuts=cuts, gaps=gaps, hold=hold)
+    return message, reply, seen, run

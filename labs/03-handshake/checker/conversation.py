@@ -144,10 +144,32 @@ def closed(conn: Connection, before: float) -> bool:
     return True
 
 
+def answered(conn: Connection, rst: Segment) -> Segment | None:
+    """The segment an RST answers: the other side's last one before it acknowledging up to
+    the RST's sequence number (a host answers a segment for a socket it no longer has with
+    an RST whose seq is that segment's ack)."""
+    return next((s for s in reversed(conn.segments) if s.way != rst.way and s.t_in <= rst.t_in
+                 and s.has(".") and s.ack == rst.seq), None)
+
+
+def repeated(conn: Connection, seg: Segment) -> bool:
+    """``seg`` is a copy of one its side had sent before (same seq, ack and flags)."""
+    return any(s is not seg and s.way == seg.way and s.t_in < seg.t_in and s.seq == seg.seq
+               and s.ack == seg.ack and s.flags == seg.flags and s.length == seg.length
+               for s in conn.segments)
+
+
 def late(conn: Connection, seg: Segment) -> bool:
-    """An RST after the connection had closed gracefully: the answer of a host that has
-    forgotten the connection to a late duplicate (a retransmitted FIN's second ACK)."""
-    return seg.has("R") and closed(conn, seg.t_in)
+    """An RST after the connection had closed gracefully, answering a late duplicate (a
+    retransmitted FIN's second ACK): the host had rightly forgotten the connection.
+
+    An RST answering the first copy of a segment (the last ACK, say) is no such thing: the
+    host dropped the connection before the close was done (SO_LINGER 0, for instance).
+    """
+    if not (seg.has("R") and closed(conn, seg.t_in)):
+        return False
+    trigger = answered(conn, seg)
+    return trigger is not None and repeated(conn, trigger)
 
 
 def resets(conn: Connection) -> list[Segment]:

@@ -8,18 +8,20 @@ judge each program alone against the checker's own client or server (peers.py), 
 sends a request, or a reply, in slow pieces. The fixtures are in conftest.py.
 """
 
-import random
+import hashlib
 
+import cases
 import conversation
 import pytest
 from capture import BOUND, client_output
-from peers import PORT, answer, probe
+from peers import requests
 
 from socklab.checking import expect
 from socklab.errors import PlatformError
 
-DROP_FIRST_SYNACK = {"name": "drop-first-synack", "direction": "s2c", "packet": "synack",
-                     "nth": 1, "action": "drop"}
+# The client's first two SYNs lost: the kernel sends the third about 3 s after the first.
+DROP_TWO_SYNS = {"name": "drop-two-syns", "direction": "c2s", "packet": "syn", "nth": [1, 2],
+                 "action": "drop"}
 
 
 def at(conn, seg):
@@ -28,6 +30,7 @@ def at(conn, seg):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R1", "R4")
 def test_three_way_handshake(exchange):
     """The connection opens with SYN, SYN-ACK, ACK"""
     opened = conversation.handshake(exchange.connection())
@@ -37,6 +40,7 @@ def test_three_way_handshake(exchange):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R4", "R2")
 def test_client_closes_first(exchange, against_checker):
     """The client half-closes first: its FIN comes before the server's reply"""
     conn = exchange.connection()
@@ -64,6 +68,7 @@ def test_client_closes_first(exchange, against_checker):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R6", "R3", "R5")
 def test_four_way_close(exchange):
     """The four-way close: a FIN from each side, each acknowledged by the other"""
     conn = exchange.connection()
@@ -81,6 +86,7 @@ def test_four_way_close(exchange):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R6")
 def test_no_reset(exchange):
     """The connection ends without a reset (no RST from either side)"""
     conn = exchange.connection()
@@ -99,19 +105,20 @@ def test_no_reset(exchange):
 
 
 @pytest.mark.points(2)
-def test_lost_synack(converse, impair):
-    """The connection still opens when the router drops the first SYN-ACK (the SYN is sent again)"""
-    version = impair.set(update={"script": [DROP_FIRST_SYNACK]})
-    seen = converse("lost-synack", "the exchange, with the first SYN-ACK dropped by the router",
-                    "hello again, after a lost SYN-ACK", BOUND + 4)
-    if not any(e.get("flags") == "S." and e["decision"].startswith("drop")
-               for e in impair.events(version)):
-        raise PlatformError("the router was told to drop the first SYN-ACK but dropped none")
+@pytest.mark.rules("R4")
+def test_lost_syns(converse, impair):
+    """The connection still opens when the router drops the client's first two SYNs"""
+    version = impair.set(update={"script": [DROP_TWO_SYNS]})
+    seen = converse("lost-syns", "the exchange, with the client's first two SYNs dropped by the router",
+                    "hello again, after two lost SYNs", BOUND + 6)
+    if not any(e.get("flags") == "S" and e["decision"].startswith("drop")
+               for e in impair.events(version)):  # a client that gives up sends only one
+        raise PlatformError("the router was told to drop the first two SYNs but dropped none")
     conn = seen.connection()
     opened = conversation.handshake(conn)
     if isinstance(opened, str):
-        expect.fail("the connection established after the lost SYN-ACK (the client's kernel "
-                    "sends the SYN again after about 1 s: connect() must wait for it)",
+        expect.fail("the connection established after two lost SYNs (the client's kernel sends "
+                    "the SYN again after 1 s, then 2 s later: connect() must wait for it)",
                     opened, seen.evidence())
     for way, who in (("c2s", "client"), ("s2c", "server")):
         fin = conversation.fin(conn, way)
@@ -121,69 +128,113 @@ def test_lost_synack(converse, impair):
                         seen.evidence())
 
 
+def serve_plan(ctx, programs, plan, what, local=False):
+    """Send the plan's requests to the student's server (from the client container, or with
+    ``local`` from the server's own, to 127.0.0.1), which must stay the same process:
+    (the probe's result for each, the problems found)."""
+    programs.ensure("server")
+    start = programs.starts["server"]
+    results = (requests(ctx.container("server"), plan, host="127.0.0.1") if local
+               else requests(ctx.container("client"), plan))
+    problems = []
+    for item, seen in zip(plan, results, strict=True):
+        if item.get("end", "fin") == "fin" and (wrong := cases.problem(seen)):
+            problems.append(f"{cases.describe_request(item, seen['request']['size'])}: {wrong}")
+    if not programs.alive("server") or programs.starts["server"] != start:
+        code = programs.running["server"].returncode if "server" in programs.running else None
+        problems.append(f"server.py exited (code {code}) during {what}: it must serve client "
+                        "after client until it is stopped")
+    return results, problems
+
+
 @pytest.mark.points(3)
+@pytest.mark.rules("R2", "R3")
 def test_server_reads_to_eof(ctx, programs):
     """The server reads the request to its end (EOF) before it replies, then closes"""
-    programs.ensure("server")
-    seen = probe(ctx.container("client"), "request", "--host", "server", "--port", str(PORT),
-                 "--payload", f"random:30000:{ctx.seed}", "--pieces", "4", "--gap-ms", "300",
-                 "--timeout", "5")
-    judge_reply(seen, random.Random(ctx.seed).randbytes(30000),
-                "a 30000-byte request sent in 4 pieces, 0.3 s apart")
+    item = cases.slow_request(ctx.seed)
+    _, problems = serve_plan(ctx, programs, [item], "a slow request")
+    if problems:
+        expect.fail("nothing back before the client's FIN, then the reply '<size> <sha256>\\n' "
+                    "and the server's FIN", problems[0])
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R3", "R1")
 def test_server_empty_request(ctx, programs):
-    """An empty request (the client half-closes at once) gets its answer too"""
-    programs.ensure("server")
-    seen = probe(ctx.container("client"), "request", "--host", "server", "--port", str(PORT),
-                 "--payload", "empty", "--timeout", "5")
-    judge_reply(seen, b"", "an empty request (connect, then shutdown(SHUT_WR) at once)")
-
-
-def judge_reply(seen, request, what):
-    """The probe's request got the protocol's answer, after its FIN, then the server's FIN."""
-    __tracebackhide__ = True
-    expected = answer(request)
-    if seen["error"] and seen["error"].startswith("connect"):
-        expect.fail(f"to connect to the server's port {PORT}", seen["error"])
-    if seen["early"] or seen["early_eof"]:
-        early = f"a reply {seen['early'][:80]!r}" if seen["early"] else "the server's FIN"
-        expect.fail(f"{what}: nothing back before the request is complete (the client's FIN)",
-                    f"{early} after only {seen['early_at']} bytes of the request"
-                    + (f"; then {seen['error']}" if seen["error"] else ""))
-    observed = repr(seen["reply"][:100])
-    if seen["error"]:
-        observed += f" ({seen['error']})"
-    elif not seen["eof"]:
-        observed += " and no FIN (EOF) within 5 s: the server did not close after replying"
-    if seen["reply"] != expected or not seen["eof"]:
-        expect.fail(f"{what}: the reply {expected!r}, then the server's FIN (EOF)", observed)
+    """An empty request (the client half-closes at once) gets its answer too, also on 127.0.0.1"""
+    _, problems = serve_plan(ctx, programs, [{"payload": "empty", "end": "fin"}],
+                             "an empty request", local=True)
+    if problems:
+        expect.fail(f"an empty request (connect, then shutdown(SHUT_WR) at once), from the "
+                    f"server's own container to 127.0.0.1:5000 (the server listens on every "
+                    f"address): the reply {cases.answer(b'')!r}, then the server's FIN",
+                    problems[0])
 
 
 @pytest.mark.points(2)
-def test_client_half_closes(ctx, against_checker):
-    """The client sends its request, then shuts down its sending side (the server sees EOF)"""
-    message = f"request-{random.Random(ctx.seed).randrange(10**6):06d}"
-    seen, run = against_checker(message, "ok\n")
-    if seen["request"] != message:
-        expect.fail(f"the request {message!r}", repr(seen["request"][:100]), client_output(run))
-    if not seen["eof"]:
-        expect.fail("a FIN (EOF at the server) right after the request: shutdown(SHUT_WR)",
-                    "the request, then nothing for 5 s: the client kept its side open (the "
-                    "server answers only a complete request)", client_output(run))
+@pytest.mark.rules("R2", "R3", "R1")
+def test_server_request_sizes(ctx, programs):
+    """Requests around 1024, 4096, 8192 and 65536 bytes, cut anywhere, each get their answer"""
+    plan = cases.request_sizes(ctx.seed)
+    _, problems = serve_plan(ctx, programs, plan, f"{len(plan)} requests")
+    if problems:
+        expect.fail(f"{len(plan)} requests, one connection each, each answered "
+                    "'<size> <sha256>\\n' after the client's FIN, then the server's FIN",
+                    "\n  ".join(["", *problems]))
 
 
 @pytest.mark.points(2)
-def test_client_reads_until_eof(ctx, against_checker):
-    """The client reads the reply to its end (the server's FIN) and prints all of it"""
-    rng = random.Random(ctx.seed + 1)
-    reply = f"a reply in three slow pieces: {rng.randrange(10**9):09d} {rng.randrange(10**9):09d}\n"
-    seen, run = against_checker("tell me", reply, pieces=3, gap_ms=300)
+@pytest.mark.rules("R1")
+def test_server_survives_resets(ctx, programs):
+    """Clients that reset their connections do not stop the server: the next one is served"""
+    plan = cases.resets(ctx.seed)
+    _, problems = serve_plan(ctx, programs, plan, "clients that reset their connections")
+    if problems:
+        expect.fail("the server to go on after clients that reset their connection (in the "
+                    "middle of a request, before sending anything, right after their FIN), "
+                    "and to answer the next one", "\n  ".join(["", *problems]))
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R4")
+def test_client_half_closes(against_checker, slow_reply):
+    """The client sends its whole MESSAGE (UTF-8), then shuts down its sending side (EOF)"""
+    message, _, seen, run = slow_reply
+    empty_seen, empty_run = against_checker("", cases.answer(b""))
+    for text, got, finished in ((message, seen, run), ("", empty_seen, empty_run)):
+        data = text.encode()
+        what = (f"a {len(data)}-byte MESSAGE of multi-byte UTF-8 text with newlines"
+                if data else "an empty MESSAGE")
+        request = got["request"]
+        if (request["size"], request["sha256"]) != (len(data), hashlib.sha256(data).hexdigest()):
+            expect.fail(f"{what}: the server to receive exactly its {len(data)} UTF-8 bytes",
+                        f"{request['size']} bytes, starting {request['head'][:60]!r}",
+                        client_output(finished))
+        if not got["eof"]:
+            expect.fail(f"{what}: a FIN (EOF at the server) right after the request: "
+                        "shutdown(SHUT_WR)", "the request, then nothing for 5 s: the client kept "
+                        "its side open (the server answers only a complete request)",
+                        client_output(finished))
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R5")
+def test_client_reads_until_eof(slow_reply):
+    """The client prints exactly the reply, slow pieces and all, then exits with status 0"""
+    _, reply, seen, run = slow_reply
     if not seen["eof"]:
         expect.fail("a request ended by a FIN (shutdown(SHUT_WR)), so that the server replies",
                     "no FIN from the client within 5 s", client_output(run))
-    if reply not in run.stdout:
-        expect.fail(f"the client to print the whole reply {reply!r} (it came in 3 pieces, "
-                    "0.3 s apart, then the server's FIN)",
-                    f"stdout {run.stdout[-300:]!r}", client_output(run))
+    what = (f"the reply ({len(reply.encode())} bytes of UTF-8 text, 3 lines, the last without "
+            "a newline) sent in pieces cut anywhere, even inside a character, one pause over "
+            "a second, the server's FIN a while after the last byte")
+    if run.stdout != reply:
+        where = cases.first_difference(reply, run.stdout)
+        expect.fail(f"{what}: exactly those bytes on standard output, nothing else",
+                    f"standard output differs from character {where}: expected "
+                    f"{reply[where:where + 40]!r}, got {run.stdout[where:where + 40]!r}",
+                    client_output(run))
+    if run.timed_out or run.returncode != 0:
+        expect.fail(f"{what}: the client to exit with status 0 after the server's FIN",
+                    "it " + (f"was still running after {run.elapsed:.1f} s" if run.timed_out
+                             else f"exited with status {run.returncode}"), client_output(run))

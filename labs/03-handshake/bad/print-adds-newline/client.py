@@ -1,0 +1,19 @@
+"""Lab 3: an asyncio-streams client."""
+
+import asyncio
+import sys
+
+
+async def main(host: str, port: int, message: bytes) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(message)
+    await writer.drain()
+    writer.write_eof()
+    reply = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    print(reply.decode("utf-8", errors="replace"), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()))
