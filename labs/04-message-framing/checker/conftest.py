@@ -8,19 +8,17 @@ run it with ``docker exec`` and turn what it observed into expected-vs-observed 
 from __future__ import annotations
 
 import json
-import struct
 import subprocess
 from typing import Any
 
 import pytest
+from framing_judge import HEADER, closed_quietly, error_reply, frame, replies_right
 
-from socklab.checking import expect, observe
+from socklab.checking import observe
 from socklab.errors import PlatformError
 
 SCRIPT = "message_framing.py"
 PORT = 5000
-MAX_SIZE = 1024 * 1024
-HEADER = struct.Struct("!cI")
 
 def probe(container: str, *args: str, timeout: float = 60.0) -> dict[str, Any]:
     """Run lab 4's probe in ``container``; a broken probe is a platform error, not the student's."""
@@ -48,9 +46,12 @@ class Wire:
             replies_right(seen, what, self.server_state(wait=1 if ended else 0))
         return seen
 
-    def raw(self, data: bytes, then: str = "wait") -> dict[str, Any]:
+    def raw(self, data: bytes, then: str = "wait", read: int = 0,
+            frames: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Send ``data``, then M frames of the probe's message SPECs (for large ones)."""
+        specs = [arg for spec in frames for arg in ("--frame", spec)]
         return probe(self.client, "raw", "--host", "server", "--port", str(PORT),
-                     "--hex", data.hex(), "--then", then)
+                     "--hex", data.hex(), *specs, "--then", then, "--read", str(read))
 
     def server_state(self, wait: float = 0.0) -> str:
         """Evidence: whether the server process died (given ``wait`` seconds to show it)."""
@@ -70,18 +71,21 @@ class Wire:
     def header(kind: bytes, length: int) -> bytes:
         return HEADER.pack(kind, length)
 
-    def error_reply(self, data: bytes, reason: str, what: str) -> None:
-        """Send ``data``; the server must answer the E frame ``reason`` and close."""
+    def error_reply(self, data: bytes, reason: str, what: str, *, before: bytes = b"") -> None:
+        """Send ``data``; the server must answer ``before`` (the replies to the whole
+        messages in ``data``), then the E frame ``reason``, and close."""
         __tracebackhide__ = True
         seen = self.raw(data)
-        answered = bytes.fromhex(seen["received"]) == HEADER.pack(b"E", len(reason)) + reason.encode()
+        answered = bytes.fromhex(seen["received"]) == before + frame(b"E", reason.encode())
         ended = seen["ended"] in ("closed", "reset")
-        error_reply(seen, reason, what, "" if answered else self.server_state(wait=1 if ended else 0))
+        error_reply(seen, reason, what, "" if answered else self.server_state(wait=1 if ended else 0),
+                    before=before)
 
-    def half_message(self, data: bytes, what: str) -> None:
-        """Send part of a frame, then close the sending side: no reply, the server closes."""
+    def half_message(self, data: bytes, what: str, *, before: bytes = b"") -> None:
+        """Send whole frames and part of one, then close the sending side: the replies
+        ``before`` to the whole ones, none to the part, and the server closes."""
         __tracebackhide__ = True
-        closed_quietly(self.raw(data, then="shutdown"), what, self.server_state())
+        closed_quietly(self.raw(data, then="shutdown"), what, self.server_state(), before=before)
 
     def slow_reader(self, message: str, stall_at: list[int], what: str) -> None:
         """At each stall point: wait until the server is stuck sending, pause it, resume it."""
@@ -142,87 +146,24 @@ class Stall:
 
 
 class FakeServer(observe.Background):
-    """The probe's framed server in the server container, for the student's client."""
+    """The probe's framed server in the server container, for the student's client: it
+    answers with ``answer()`` (socklab/probes/message_framing.py), trickled, pauses in the
+    middle of reply ``pause_at``'s header, answers message ``bytes_at`` with its bytes
+    reversed (as the lab's server does), and message ``error_at`` with the E frame
+    ``reason``."""
 
-    def __init__(self, container: str, port: int, timeout: float = 10.0) -> None:
-        super().__init__(container, ["serve", "--port", str(port), "--timeout", str(timeout)],
+    def __init__(self, container: str, port: int, timeout: float = 10.0, *, error_at: int = 0,
+                 reason: str = "bad kind", pause_at: int = 0, bytes_at: int = 0) -> None:
+        super().__init__(container, ["serve", "--port", str(port), "--timeout", str(timeout),
+                                     "--error-at", str(error_at), "--reason", reason,
+                                     "--pause-at", str(pause_at), "--bytes-at", str(bytes_at)],
                          timeout, script=SCRIPT)
-
-
-def replies_right(seen: dict[str, Any], what: str, evidence: str = "") -> None:
-    """Every reply came back: an M frame holding its message reversed, in order."""
-    __tracebackhide__ = True
-    if seen["first_difference"] is None:
-        return
-    count, diff = seen["replies"], seen["first_difference"]
-    observed = f"{seen['complete_replies']} of {count} replies right"
-    if diff < seen["received"] and seen["reply"] < count:
-        observed += (f"; reply {seen['reply'] + 1} differs at its {seen['part']}: expected "
-                     f"{seen['expected_at']}, got {seen['got_at']} (hex)")
-    elif diff < seen["received"]:
-        observed += f"; {seen['received'] - seen['expected']} bytes more than the replies"
-    else:
-        observed += (f"; reply {seen['reply'] + 1} stopped at its {seen['part']} "
-                     f"({seen['received']} of {seen['expected']} reply bytes came back)")
-    if "got_header" in seen:
-        head = seen["got_header"]
-        observed += f"; that reply's header says kind {head['kind']!r}, length {head['length']}"
-        if "got_error" in seen:
-            observed += f", error {seen['got_error']!r}"
-    if seen.get("written", seen.get("stream", 0)) < seen.get("stream", 0):
-        observed += f"; only {seen['written']} of {seen['stream']} bytes could be sent"
-    if seen["error"]:
-        observed += f" ({seen['error']})"
-    elif seen["peer_closed"]:
-        observed += " (then the server closed the connection)"
-    replies = "its reply, an M frame" if count == 1 else f"{count} replies, each an M frame"
-    expect.fail(f"{what}: {replies} holding the message reversed", observed, evidence)
-
-
-def describe(got: bytes) -> str:
-    """Bytes from the server, read as frames where they can be."""
-    if not got:
-        return "no bytes"
-    if len(got) < HEADER.size:
-        return f"{len(got)} bytes ({got.hex()}), less than a header"
-    kind, length = HEADER.unpack(got[:HEADER.size])
-    body = got[HEADER.size:HEADER.size + min(length, 64)]
-    return (f"a frame of kind {kind.decode('latin-1')!r}, length {length}, payload {body!r}"
-            + (f" and {len(got)} bytes in all" if len(got) != HEADER.size + length else ""))
-
-
-def ending(seen: dict[str, Any]) -> str:
-    if seen["error"]:
-        return seen["error"]
-    return {"closed": "then the server closed the connection",
-            "reset": "then the server reset the connection"}.get(seen["ended"], seen["ended"])
-
-
-def error_reply(seen: dict[str, Any], reason: str, what: str, evidence: str = "") -> None:
-    """The server answered with the E frame ``reason`` and closed the connection."""
-    __tracebackhide__ = True
-    got = bytes.fromhex(seen["received"])
-    expected = HEADER.pack(b"E", len(reason)) + reason.encode()
-    if got == expected and seen["ended"] in ("closed", "reset"):
-        return
-    expect.fail(f"{what}: the error frame E {reason!r} ({expected.hex()}), then the server "
-                "closing the connection", f"{describe(got)}; {ending(seen)}", evidence)
-
-
-def closed_quietly(seen: dict[str, Any], what: str, evidence: str = "") -> None:
-    """No reply to half a message: the server just closed its side."""
-    __tracebackhide__ = True
-    got = bytes.fromhex(seen["received"])
-    if not got and seen["ended"] in ("closed", "reset"):
-        return
-    expect.fail(f"{what}: no reply (there is no whole message to answer), and the server "
-                "closing the connection", f"{describe(got)}; {ending(seen)}", evidence)
 
 
 @pytest.fixture
 def framed_server(ctx: Any) -> Any:
-    """Start the probe's framed server in the server container: ``framed_server(port)``."""
-    return lambda port: FakeServer(ctx.container("server"), port)
+    """Start the probe's framed server in the server container: ``framed_server(port, ...)``."""
+    return lambda port, **how: FakeServer(ctx.container("server"), port, **how)
 
 
 @pytest.fixture

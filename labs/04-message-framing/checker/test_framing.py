@@ -2,65 +2,87 @@
 
 Every exchange is made by socklab's framing probe from the client container, through
 the router, with TCP_NODELAY so that each of its writes leaves as a segment of its own.
-The helpers (``wire``, ``framed_server``) are in conftest.py.
+Each check cites the README rules it enforces. The helpers (``wire``, ``framed_server``)
+are in conftest.py, the judges and the seeded inputs in framing_judge.py.
 """
 
 import random
-import string
 
+import framing_judge as judge
 import pytest
 
 from socklab.checking import expect
+from socklab.probes.message_framing import answer
 
 PORT = 5000
-MAX_SIZE = 1024 * 1024  # the protocol's largest payload (README: "Protocol")
+MAX_SIZE = judge.MAX_SIZE  # the protocol's largest payload (README: "Protocol")
+PAUSE_IN_HEADER = 3.0  # seconds: R5's longest pause a server must wait out
 
 
 @pytest.mark.points(1)
-def test_server_listens(programs, server):
-    """The server listens on TCP port 5000"""
+@pytest.mark.rules("R1")
+def test_server_listens(programs, server, ctx):
+    """The server listens on TCP port PORT, on every address: 5000, then a seeded other one"""
     programs.ensure("server")
-    expect.listening(server, PORT)
+    expect.listening_everywhere(server, PORT)
+    other = random.Random(ctx.seed).randrange(5001, 6000)  # PORT is the argument (R1)
+    try:
+        programs.start_with("server", {str(PORT): str(other)})
+        expect.listening_everywhere(server, other)
+    finally:
+        programs.stop("server")  # the next checks start it again on port 5000
 
 
 @pytest.mark.points(1)
-def test_one_message(wire):
-    """A message gets one reply: an M frame holding the payload reversed"""
-    wire.exchange(["text:hello, framing"], "one 14-byte message")
+@pytest.mark.rules("R2", "R3")
+def test_one_message(wire, ctx):
+    """A message gets one reply: an M frame holding the payload reversed, byte by byte"""
+    words = judge.text(random.Random(ctx.seed), 40)
+    wire.exchange([f"text:{words}"], f"one 40-byte message of UTF-8 text ({words!r})")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R3")
 def test_empty_message(wire):
     """An empty message (length 0) gets an empty reply"""
-    wire.exchange(["empty", "text:after the empty one"], "an empty message, then a short one")
+    wire.exchange(["empty", "text:after the empty one", "empty"],
+                  "an empty message, a short one, another empty one")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R4")
 def test_one_byte_per_send(wire, ctx):
     """Two messages sent one byte per send(), headers included: each gets its reply"""
     wire.exchange(["text:one byte at a time", f"random:40:{ctx.seed}"],
-                  "two messages (24 and 40 bytes) sent in 1-byte writes, 3 ms apart",
+                  "two messages (20 and 40 bytes) sent in 1-byte writes, 3 ms apart",
                   split="fixed:1", gap_ms=3)
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R4")
 def test_header_split_across_sends(wire, ctx):
-    """Headers cut after their 1st, 2nd, 3rd and 4th byte, in separate sends"""
-    sizes = [7, 300, 1, 2000, 0, 64, 5, 1000]
+    """Headers cut after each of their bytes (1st to 5th), in separate sends"""
+    sizes = [7, 300, 1, 2000, 0, 64, 5, 1000, 4096, 2]
     wire.exchange([f"random:{size}:{ctx.seed + i}" for i, size in enumerate(sizes)],
-                  "8 messages, each header cut in two (after byte 1, 2, 3 or 4), each payload "
-                  "in two, sent 10 ms apart", split="headers", gap_ms=10)
+                  f"10 messages, each header cut in two (after byte 1, 2, 3, 4 or 5), each "
+                  f"payload in two at a random place (seed {ctx.seed}), sent 10 ms apart",
+                  split=f"headers:{ctx.seed}", gap_ms=10)
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R4")
 def test_coalesced_messages(wire, ctx):
     """Fifty messages in one send(): fifty replies, in order"""
     rng = random.Random(ctx.seed)
-    messages = [f"random:{rng.randint(0, 1000)}:{ctx.seed + i}" for i in range(50)]
-    wire.exchange(messages, "50 messages of 0 to 1000 bytes, all in one send()")
+    sizes = [rng.randint(0, 1000) for _ in range(42)] + rng.sample(judge.BOUNDARIES[:12], 8)
+    rng.shuffle(sizes)
+    messages = [f"random:{size}:{ctx.seed + i}" for i, size in enumerate(sizes)]
+    wire.exchange(messages, f"50 messages of 0 to {max(sizes)} bytes (seed {ctx.seed}), all "
+                  "in one send()")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R4")
 def test_random_segmentation(wire, ctx):
     """A hundred messages cut into writes at random places: every reply right"""
     rng = random.Random(ctx.seed)
@@ -69,7 +91,23 @@ def test_random_segmentation(wire, ctx):
                   f"(seed {ctx.seed})", split=f"random:{ctx.seed}:64", gap_ms=0.5)
 
 
+@pytest.mark.points(1)
+@pytest.mark.rules("R5")
+def test_pauses_between_pieces(wire, ctx):
+    """A client that pauses 3 s in the middle of a header, and 0.5 s in a payload, is answered"""
+    rng = random.Random(ctx.seed)
+    first, second = judge.text(rng, 30).encode(), rng.randbytes(rng.randint(100, 3000))
+    in_header = rng.randint(1, 4)
+    at_header = judge.HEADER.size + len(first) + in_header
+    at_payload = judge.HEADER.size * 2 + len(first) + rng.randint(1, len(second) - 1)
+    wire.exchange([f"text:{first.decode()}", f"random:{len(second)}:{ctx.seed}"],
+                  f"a message, then {in_header} bytes of the next header, a pause of 3 s, the "
+                  "rest of the header and part of the payload, a pause of 0.5 s, the rest",
+                  split=f"at:{at_header}@{PAUSE_IN_HEADER * 1000:g},{at_payload}@500")
+
+
 @pytest.mark.points(2)
+@pytest.mark.rules("R3", "R4")
 def test_one_mebibyte_message(wire, ctx):
     """A 1 MiB message (the largest allowed), in 1400-byte writes, gets its 1 MiB reply"""
     wire.exchange([f"random:{MAX_SIZE}:{ctx.seed}"], "one 1 MiB message in 1400-byte writes",
@@ -77,6 +115,7 @@ def test_one_mebibyte_message(wire, ctx):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R6")
 def test_large_reply_to_a_slow_reader(wire, ctx):
     """A 1 MiB reply reaches a slow reader whole, though the server is paused and resumed"""
     wire.slow_reader(f"random:{MAX_SIZE}:{ctx.seed + 1}", [64 * 1024, 512 * 1024],
@@ -85,66 +124,102 @@ def test_large_reply_to_a_slow_reader(wire, ctx):
 
 
 @pytest.mark.points(2)
-def test_rejects_huge_length(wire):
+@pytest.mark.rules("R7")
+def test_rejects_huge_length(wire, ctx):
     """A header announcing more than 1 MiB: the error reply 'too long', nothing allocated"""
     before = wire.memory()
-    for length, what in ((0xFFFFFFFF, "a header announcing 4 GiB"),
-                         (MAX_SIZE + 1, "a header announcing 1 MiB + 1 byte"),
+    hello = judge.text(random.Random(ctx.seed), 12).encode()
+    wire.error_reply(judge.frame(b"M", hello) + wire.header(b"M", MAX_SIZE + 1), "too long",
+                     "a 12-byte message, then a header announcing 1 MiB + 1 byte (no payload "
+                     "follows)", before=judge.frame(b"M", hello[::-1]))
+    for length, what in ((0xFFFFFFFF, "a header announcing 4 GiB - 1 (ffffffff)"),
+                         (0x80000000, "a header announcing 2 GiB (80000000: negative if read "
+                                      "as a signed number)"),
                          (256 * MAX_SIZE, "a header announcing 256 MiB")):
         wire.error_reply(wire.header(b"M", length), "too long", what)
     growth, which = wire.memory_growth(before)
     if growth > 64 * 1024:
         expect.fail("the server to decide from the header alone, without allocating the "
                     "announced length", f"the peak memory (VmHWM) of {which} grew by "
-                    f"{growth // 1024} MiB during these three exchanges")
-    wire.still_serving(after="three oversized headers")
+                    f"{growth // 1024} MiB during these four exchanges")
+    wire.still_serving(after="four oversized headers")
 
 
 @pytest.mark.points(1)
-def test_rejects_unknown_kind(wire):
-    """A header of an unknown kind: the error reply 'bad kind'"""
-    wire.error_reply(wire.header(b"X", 0), "bad kind", "a header of kind 'X'")
-    wire.still_serving(after="a header of kind 'X'")
+@pytest.mark.rules("R8")
+def test_rejects_unknown_kind(wire, ctx):
+    """A header of another kind than M: the error reply 'bad kind', whatever its length"""
+    hello = judge.text(random.Random(ctx.seed), 9).encode()
+    wire.error_reply(judge.frame(b"M", hello) + wire.header(b"X", 0), "bad kind",
+                     "a 9-byte message, then a header of kind 'X', length 0",
+                     before=judge.frame(b"M", hello[::-1]))
+    wire.error_reply(wire.header(b"E", 1000), "bad kind",
+                     "a header of kind 'E' (the server's own), length 1000, its payload not sent")
+    wire.error_reply(wire.header(b"m", MAX_SIZE + 1), "bad kind",
+                     "a header of kind 'm' (lower case), length 1 MiB + 1")
+    wire.still_serving(after="three headers of other kinds")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R9")
 def test_client_closes_mid_message(wire, ctx):
     """Clients that leave in the middle of a message get no reply; the server goes on"""
-    message = wire.header(b"M", 1000) + random.Random(ctx.seed).randbytes(1000)
-    wire.half_message(message[:15], "a header announcing 1000 bytes, then 10 of them, then "
-                      "the client closes its sending side")
-    wire.half_message(message[:3], "3 bytes of a header, then the client closes its sending side")
+    rng = random.Random(ctx.seed)
+    message = wire.header(b"M", 1000) + rng.randbytes(1000)
+    whole = judge.frame(b"M", b"whole")
+    wire.half_message(whole + message[:15], "a whole 5-byte message, then a header announcing "
+                      "1000 bytes and 10 of them, then the client closes its sending side",
+                      before=judge.frame(b"M", b"elohw"))
+    cut = rng.randint(1, 4)
+    wire.half_message(message[:cut], f"{cut} bytes of a header, then the client closes its "
+                      "sending side")
     wire.raw(message[:200], then="reset")
-    wire.still_serving(after="three clients that left in the middle of a message")
+    seen = wire.raw(b"", then="reset", read=4096, frames=(f"random:{MAX_SIZE}:{ctx.seed}",))
+    if seen["error"]:
+        expect.fail("a 1 MiB message, then 4096 bytes of the reply read and the connection "
+                    "reset: the server answering", seen["error"])
+    wire.still_serving(after="four clients that left in the middle of a message or of a reply "
+                       "(two closing their sending side, two resetting)")
+
+
+def client_messages(rng: random.Random) -> list[str]:
+    """What the client is given to send: short, empty, multi-byte UTF-8, around a buffer size."""
+    return [f"ping {rng.randrange(10**6):06d}", judge.text(rng, rng.randint(200, 600)), "",
+            judge.text(rng, rng.choice(judge.BOUNDARIES[:12])), "framing"]
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R2", "R10", "R11")
 def test_client_prints_replies(ctx, programs, framed_server):
     """The client frames each message and prints each reply, even one that comes in pieces"""
-    rng = random.Random(ctx.seed)
-    messages = [f"ping {rng.randrange(10**6):06d}",
-                "".join(rng.choice(string.ascii_lowercase + " ") for _ in range(500)), "framing"]
-    # Not the real server's answer: only the test server's, so the client must print what it got.
-    replies = [m[::-1].upper() for m in messages]
-    fake = framed_server(6000)
+    messages = client_messages(random.Random(ctx.seed))
+    # Mostly not the real server's answer: the test server's, so the client must print what
+    # it got. The second is the real server's, bytes reversed: not valid UTF-8.
+    replies = [answer(m.encode()).decode() for m in messages]
+    replies[1] = messages[1].encode()[::-1].decode(errors="replace")
+    fake = framed_server(6000, pause_at=3, bytes_at=2)
     run = programs.run("client", ["server", "6000", *messages], timeout=20)
     seen = fake.result()
     output = f"the client's output:\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
-    sent = seen["messages"]
-    if sent != messages[:len(sent)]:
-        expect.fail(f"the client to send {len(messages)} M frames: {short(messages)}",
-                    f"the test server received {short(sent)}"
-                    + (f"; {seen['error']}" if seen["error"] else ""), output)
-    lines = iter(run.stdout.splitlines())
-    missing = [r for r in replies if not any(line.rstrip() == r for line in lines)]
-    if missing:
-        expect.fail(f"the client to print the {len(replies)} replies, one per line, in order "
-                    "(a test server answered each in pieces of a few bytes)",
-                    f"reply {replies.index(missing[0]) + 1} ({short([missing[0]])}) not printed"
-                    + (" (the client timed out)" if run.timed_out else "")
-                    + f"; the test server received {len(sent)} of {len(messages)} messages",
-                    output)
+    judge.client_sent(seen, messages, output)
+    judge.printed(run.stdout, replies, output,
+                  " (the client timed out)" if run.timed_out else "")
+    judge.exited(run.returncode, 0, run.timed_out, output)
 
-def short(texts: list[str]) -> str:
-    return ", ".join(repr(t) if len(t) <= 40 else f"{t[:30]!r}... ({len(t)} chars)" for t in texts) \
-        or "nothing"
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R12")
+def test_client_reports_error_reply(ctx, programs, framed_server):
+    """An E reply: the client prints 'error: REASON' to standard error and exits with 1"""
+    rng = random.Random(ctx.seed)
+    messages = [f"hello {rng.randrange(1000)}", judge.text(rng, 50), "never sent"]
+    reason = rng.choice(["too long", "bad kind"])
+    fake = framed_server(6000, error_at=2, reason=reason)
+    run = programs.run("client", ["server", "6000", *messages], timeout=20)
+    seen = fake.result()
+    output = f"the client's output:\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
+    judge.client_sent(seen, messages[:2], output)
+    judge.reported_error(run.stderr, reason, output)
+    judge.printed(run.stdout, [answer(messages[0].encode()).decode()], output,
+                  " (after the error reply, nothing more belongs there)")
+    judge.exited(run.returncode, 1, run.timed_out, output)
