@@ -21,11 +21,25 @@ def fresh_server(programs):
 def crowd(ctx):
     """Run ``count`` clients at once against the server (see the probe's docstring)."""
 
-    def run(count: int, *, stall: str | None = None, reset: int = 0, size: int = 3000,
+    def run(count: int, *, stall: str | None = None, reset: int = 0, size: int = 0,
             pieces: int = 3) -> dict[str, Any]:
+        """``size`` 0: each client its own seeded size, 1 byte to 65 537 (see the probe)."""
         args = ["clients", "--host", "server", "--port", str(tools.PORT), "--count", str(count),
                 "--size", str(size), "--pieces", str(pieces), "--seed", str(ctx.seed or 0),
                 "--reset", str(reset), "--timeout", str(tools.BOUND), *(["--stall", stall] if stall else [])]
+        return tools.probe(ctx.container("client"), args, timeout=tools.BOUND + 30)
+
+    return run
+
+
+@pytest.fixture
+def slow_reader(ctx):
+    """``slow_reader(size)``: one client sends ``size`` bytes at once, then reads the echo
+    slowly, through a small window, with pauses (see the probe's ``slow``)."""
+
+    def run(size: int, pauses: int = 3) -> dict[str, Any]:
+        args = ["slow", "--host", "server", "--port", str(tools.PORT), "--size", str(size),
+                "--seed", str(ctx.seed or 0), "--pauses", str(pauses), "--timeout", str(tools.BOUND)]
         return tools.probe(ctx.container("client"), args, timeout=tools.BOUND + 30)
 
     return run

@@ -44,12 +44,18 @@ class Holder:
             raise PlatformError(f"the holding probe did not start: {first}{self.proc.communicate()[1]}")
         self.held: dict[str, Any] = json.loads(first)
 
-    def release(self) -> None:
+    def release(self) -> dict[str, Any]:
+        """Let the clients go (each closes its side, then waits for the server's close);
+        what became of them."""
+        if self.proc.returncode is not None:
+            return {}
         try:
-            self.proc.communicate(input="", timeout=30)
+            out, _ = self.proc.communicate(input="", timeout=30)
         except subprocess.TimeoutExpired as exc:
             self.proc.kill()
             raise PlatformError("the holding probe did not let its clients go") from exc
+        lines = out.strip().splitlines()
+        return json.loads(lines[-1]) if lines else {}
 
 
 LABELS = {  # a client that was not served, by the state the probe left it in
@@ -96,6 +102,67 @@ def all_served(seen: dict[str, Any], situation: str, *, done: str = "closed") ->
                 f"echoed back{AFTER[done]}",
                 f"{len(clients) - len(failed)} of {len(clients)} served; "
                 + ", ".join(f"{n} {label}" for label, n in counts.items()) + f"\n{examples}")
+
+
+def still_open(client: dict[str, Any], what: str) -> None:
+    """The server did not close the connection of a client that kept it open."""
+    __tracebackhide__ = True
+    if not client["server_closed"] or client["state"] == "closed":
+        return
+    expect.fail(f"{what}: its connection left open by the server as long as the client keeps "
+                "it open", f"the server closed it ({outcome(client)})")
+
+
+def kept_until_they_left(seen: dict[str, Any], seconds: float) -> None:
+    """Clients held silent, then closing: the server kept each open until then, and closed
+    its side after theirs."""
+    __tracebackhide__ = True
+    clients = seen.get("clients", [])
+    early = [c for c in clients if c["state"] == "served" and c["server_closed"]]
+    late = [c for c in clients if c["state"] not in ("closed", "served")]
+    if clients and not early and not late:
+        return
+    examples = "\n".join(f"  client {c['index']}: {outcome(c)}" for c in (early + late)[:3])
+    expect.fail(f"{len(clients) or 'the'} clients, silent for over {seconds:g} s, kept connected "
+                "by the server until they close, then closed by the server too",
+                f"{len(early)} closed by the server while they were still connected, "
+                f"{len(late)} never closed by the server after they closed\n{examples}")
+
+
+def slow_echoed(seen: dict[str, Any], what: str) -> None:
+    """Every byte came back, in order, to the slow reader, then the server's close."""
+    __tracebackhide__ = True
+    if seen["first_difference"] is None and seen["peer_closed"] and not seen["error"]:
+        return
+    observed = f"{seen['received']} of {seen['sent']} bytes back"
+    if seen["first_difference"] is not None and seen["first_difference"] < seen["received"]:
+        observed += f"; the first wrong one is byte {seen['first_difference']}"
+    elif seen["received"] < seen["sent"]:
+        observed += f"; bytes from {seen['received']} on never came"
+    if seen["written"] < seen["sent"]:
+        observed += f"; only {seen['written']} could be sent"
+    if seen["peer_closed"]:
+        observed += " (then the server closed the connection)"
+    elif seen["received"] >= seen["sent"]:
+        observed += ", but the server did not close the connection after the client closed its side"
+    if seen["error"]:
+        observed += f" ({seen['error']})"
+    expect.fail(f"{what}: all {seen['sent']} bytes echoed back unchanged, then the server "
+                "closing the connection", observed)
+
+
+FLOOD_MEMORY = 64 * 1024  # KiB a server may grow while a client floods it without reading
+
+
+def memory_bounded(growth: int, which: str, flooded: int) -> None:
+    """The server's peak memory grew by less than FLOOD_MEMORY while a client flooded it."""
+    __tracebackhide__ = True
+    if growth < FLOOD_MEMORY:
+        return
+    expect.fail(f"your server to stop reading from a client that never reads its echo (or "
+                f"to close it) before its memory grows by {FLOOD_MEMORY // 1024} MiB",
+                f"the peak memory (VmHWM) of {which} grew by {growth // 1024} MiB while that "
+                f"client sent {flooded // 2**20} MiB: it stores everything it cannot send")
 
 
 def stall_in_place(seen: dict[str, Any], state: str, what: str) -> None:

@@ -7,6 +7,8 @@ after the first two starts the server afresh, so no check inherits another's cli
 The helpers are in crowd_probe.py.
 """
 
+import random
+
 import crowd_probe as tools
 import pytest
 
@@ -23,13 +25,21 @@ RESETS = 5  # ... and this many more that reset their connection
 
 
 @pytest.mark.points(1)
-def test_server_listens(programs, server):
-    """The server listens on TCP port 5000"""
+@pytest.mark.rules("R1")
+def test_server_listens(programs, server, ctx):
+    """The server listens on TCP port PORT, on every address: 5000, then a seeded other one"""
     programs.ensure("server")
-    expect.listening(server, tools.PORT)
+    expect.listening_everywhere(server, tools.PORT)
+    other = random.Random(ctx.seed).randrange(5001, 6000)  # PORT is the argument (R1)
+    try:
+        programs.start_with("server", {str(tools.PORT): str(other)})
+        expect.listening_everywhere(server, other)
+    finally:
+        programs.stop("server")  # the next checks start it again on port 5000
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R2")
 def test_echo_one_client(ctx, programs):
     """One client alone: 1 MiB of random bytes comes back unchanged"""
     programs.ensure("server")
@@ -38,42 +48,63 @@ def test_echo_one_client(ctx, programs):
     expect.echoed(seen, "1 MiB of random bytes")
 
 
+@pytest.mark.points(2)
+@pytest.mark.rules("R2", "R3")
+def test_slow_reader_gets_every_byte(fresh_server, slow_reader, ctx):
+    """A client that reads its echo slowly gets every byte back, then the server's close"""
+    tools.slow_echoed(slow_reader(2 * 2**20), "a client that sends 2 MiB at once, closes its "
+                      "sending side, and reads the echo through a 4 KiB window, pausing 0.3 s "
+                      f"three times (seed {ctx.seed})")
+
+
 @pytest.mark.points(3)
-def test_fifty_clients_at_once(fresh_server, crowd):
+@pytest.mark.rules("R2", "R3", "R4")
+def test_fifty_clients_at_once(fresh_server, crowd, ctx):
     """50 clients connected at once are all served"""
-    tools.all_served(crowd(CROWD), f"while all {CROWD} are connected at once (each sends its message "
-                     "in 3 pieces, waiting for each echo, and stays connected until all are served)")
+    tools.all_served(crowd(CROWD), f"while all {CROWD} are connected at once (each sends its own "
+                     f"message, 1 byte to 64 KiB + 1 (seed {ctx.seed}), in 3 pieces, waiting for "
+                     "each echo, and stays connected until all are served)")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R5", "R3")
 def test_silent_client_does_not_block_others(fresh_server, crowd):
     """A client that connects and says nothing does not hold up the others"""
     seen = crowd(STALLED_CROWD, stall="silent")
     tools.stall_in_place(seen, "connected", "a client connected first, and silent")
     tools.all_served(seen, "while one more client, connected first, says nothing")
+    tools.still_open(seen["stall"], "the silent client")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R5", "R3")
 def test_paused_client_does_not_block_others(fresh_server, crowd):
     """A client that pauses mid-conversation does not hold up the others"""
     seen = crowd(STALLED_CROWD, stall="paused")
     tools.stall_in_place(seen, "served", "a client connected first that sends 7 bytes and gets "
                          "them back")
     tools.all_served(seen, "while one more client, after 7 bytes, pauses without closing")
+    tools.still_open(seen["stall"], "the paused client")
 
 
 @pytest.mark.points(2)
-def test_slow_reader_does_not_block_others(fresh_server, crowd):
-    """A client that sends without ever reading the echo does not hold up the others"""
+@pytest.mark.rules("R6")
+def test_slow_reader_does_not_block_others(fresh_server, crowd, ctx):
+    """A client that sends without ever reading the echo does not hold up the others, nor
+    make the server store all it sends"""
+    before = observe.student_memory(ctx.container("server"))
     seen = crowd(STALLED_CROWD, stall="flood")
     tools.stall_in_place(seen, "connected", "a client connected first that sends as long as the "
                          "server takes its bytes")
     tools.all_served(seen, "while one more client sends and sends, but never reads the echo")
+    growth, which = observe.memory_growth(ctx.container("server"), before)
+    tools.memory_bounded(growth, which, seen["stall"]["sent"])
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R7", "R3")
 def test_no_busy_waiting(fresh_server, hold, usage):
-    """With every client silent, the server waits without burning CPU"""
+    """With every client silent, the server waits without burning CPU (and keeps them)"""
     holder = hold(HELD)
     tools.all_served(holder.held, "(16 bytes each)", done="held")
     seen = usage(IDLE_WINDOW)
@@ -86,9 +117,11 @@ def test_no_busy_waiting(fresh_server, hold, usage):
                     f"({busy / seen['window_s']:.0%}; {seen['cpu_s']:.2f} s on a CPU), "
                     "summed over your server's threads and processes, from /proc: a loop that "
                     "never blocks")
+    tools.kept_until_they_left(holder.release(), IDLE_WINDOW)
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R8", "R9")
 def test_resources_released(fresh_server, crowd, usage):
     """Clients that leave, closing or resetting, leave no open sockets, threads or zombies behind"""
     tools.all_served(crowd(RESETS, pieces=1), f"(the {RESETS} clients before the counting starts)",

@@ -1,0 +1,51 @@
+"""Lab 5: one process per client, reaped from a SIGCHLD handler."""
+
+import os
+import socket
+import sys
+
+
+def reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no children at all
+            return
+        if pid == 0:  # children left, none finished
+            return
+
+
+def serve(conn: socket.socket) -> None:
+    with conn:
+        try:
+            while data := conn.recv(16384):
+                conn.sendall(data)
+        except ConnectionError:
+            pass
+
+
+def main() -> None:
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("", port))
+    listener.listen(128)
+    listener.setblocking(False)  # so that the loop can reap children between clients
+    print(f"listening on port {port}", flush=True)
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except BlockingIOError:
+            reap()
+            continue
+        conn.setblocking(True)
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            serve(conn)
+            os._exit(0)
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()
