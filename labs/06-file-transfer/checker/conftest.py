@@ -9,9 +9,11 @@ helpers run it with ``docker exec`` and turn what it saw into expected-vs-observ
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 from typing import Any
 
+import cases
 import pytest
 
 from socklab.checking import expect, observe
@@ -23,6 +25,7 @@ PORT = 6000
 ROOT = "/scratch/files"
 MIB = 1024 * 1024
 SIZES = {"empty.bin": 0, "one.bin": 1, "one-mib.bin": MIB, "big.bin": 20 * MIB}
+INNER = "sub/inner.bin"  # a file in a folder inside the root: GET sub/inner.bin is refused
 
 def probe(container: str, *args: str, user: str = "0", timeout: float = 120.0) -> dict[str, Any]:
     """Run lab 6's probe in ``container``; a broken probe is a platform error, not the student's."""
@@ -49,6 +52,15 @@ class Files:
         for text in texts:
             args += ["--line", text]
         return probe(self.client, *args)
+
+    def session(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
+        """One connection, step by step (see the probe's ``session``): the replies as read."""
+        return probe(self.client, "session", "--host", "server", "--port", str(PORT),
+                     "--script", json.dumps(steps), timeout=120)
+
+    def listing(self) -> dict[str, Any]:
+        """What LIST must answer now: the root's regular files, not hidden, sorted."""
+        return probe(self.server, "listing", "--root", ROOT, user="student")
 
     def on_server(self, path: str) -> dict[str, Any]:
         """Size and SHA-256 of a file in the server container, read as the student user."""
@@ -163,17 +175,38 @@ def refused(seen: dict[str, Any], what: str, evidence: str = "") -> None:
 
 
 @pytest.fixture(scope="session")
-def made(ctx: Any) -> dict[str, dict[str, Any]]:
-    """The seeded files in the server's root (and one just outside it), written as the student."""
+def layout(ctx: Any) -> dict[str, Any]:
+    """The seeded extras around the root: a sibling folder sharing the root's prefix, a
+    hidden file, files with multi-byte UTF-8 names, files at buffer-boundary sizes."""
+    rng = random.Random(f"lab6-layout-{ctx.seed}")
+    beside_dir = cases.sibling(rng, ROOT)
+    return {"beside_dir": beside_dir,
+            "beside": f"{beside_dir.rpartition('/')[2]}/secret-{rng.randrange(10 ** 6):06d}.txt",
+            "utf8": [cases.utf8_name(rng), cases.utf8_name(rng, ".bin")],
+            # a capital first: sorted by bytes it comes before every lower-case name
+            "capital": rng.choice(("README", "Makefile", "Notes", "Zebra")) + ".txt",
+            "sizes": cases.sizes(rng, 4)}
+
+
+@pytest.fixture(scope="session")
+def made(ctx: Any, layout: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The seeded files in the server's root (and some just outside it), written as the
+    student; keyed by their path relative to the root ('../' for those outside)."""
     server = ctx.container("server")
     out = run_exec(server, ["mkdir", "-p", ROOT], user=STUDENT, timeout=20)
     if out.returncode != 0:
         raise PlatformError(f"mkdir {ROOT} in the server failed: {out.stderr.strip()}")
+    files = {**SIZES, INNER: 3000, ".hidden.txt": 10, layout["utf8"][0]: 1500,
+             layout["utf8"][1]: 4096 + 3, layout["capital"]: 50,
+             **{f"size-{n}.bin": n for n in layout["sizes"]}}
+    parent = ROOT.rpartition("/")[0]
     specs = [f"{ROOT}/{name}:{size}:{ctx.seed * 100 + i}" for i, (name, size) in
-             enumerate(SIZES.items())] + [f"/scratch/outside.txt:100:{ctx.seed}"]
+             enumerate(files.items())]
+    specs += [f"{parent}/outside.txt:100:{ctx.seed}", f"{parent}/{layout['beside']}:200:{ctx.seed + 1}"]
     made = probe(server, "make", *(arg for spec in specs for arg in ("--file", spec)),
                  user="student")
-    return {path.rpartition("/")[2]: info for path, info in made.items()}
+    return {path.removeprefix(ROOT + "/") if path.startswith(ROOT + "/") else
+            "../" + path.removeprefix(parent + "/"): info for path, info in made.items()}
 
 
 @pytest.fixture

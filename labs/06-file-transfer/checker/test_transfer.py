@@ -6,8 +6,11 @@ see LARGE). Uploaded files are hashed in the server container as the student use
 The helpers (``files``) are in conftest.py.
 """
 
+import random
+
+import cases
 import pytest
-from conftest import MIB, PORT, ROOT, answered_quit, problem, refused, status
+from conftest import MIB, PORT, ROOT, answered_quit, problem, status
 
 from socklab.checking import expect
 
@@ -19,31 +22,46 @@ MEMORY_LIMIT_KIB = 8 * 1024  # a 20 MiB transfer must not raise the server's pea
 
 
 @pytest.mark.points(1)
-def test_server_listens(programs, server, made):
-    """The server listens on TCP port 6000"""
-    programs.ensure("server")
-    expect.listening(server, PORT)
+@pytest.mark.rules("R1")
+def test_server_listens(files, server, programs, ctx):
+    """The server listens on TCP port 6000 on every address, serves client after client, and obeys PORT"""
+    expect.listening_everywhere(server, PORT)
+    for i in range(3):
+        seen = files.lines("QUIT")
+        got = [r["status"] for r in seen["replies"]]
+        if got != ["221 bye"]:
+            expect.fail(f"client {i + 1} of 3, one after another, sending QUIT: the reply "
+                        f"'221 bye'", f"the replies {got}{problem(seen)}", files.server_state())
+    expect.listening_everywhere(server, PORT)
+    other = random.Random(ctx.seed).randrange(6001, 7000)  # PORT is the argument (R1)
+    try:
+        programs.start_with("server", {str(PORT): str(other)})
+        expect.listening_everywhere(server, other)
+    finally:
+        programs.stop("server")  # the next checks start it again on port 6000
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R6", "R4")
 def test_list(files):
-    """LIST answers '200 OK <size>' and the file names, one per line"""
+    """LIST answers '200 OK <size>' and the names of the regular files, sorted, no hidden ones"""
+    want = files.listing()
     seen = files.lines("LIST", "QUIT")
     replies = seen["replies"]
-    if not replies or not replies[0]["status"].startswith("200 OK ") or "body" not in replies[0]:
-        expect.fail("LIST: the reply '200 OK <size>', then <size> bytes of names",
-                    status(replies[0]["status"] if replies else None) + problem(seen))
-    names = replies[0]["body"].splitlines()
-    missing = [n for n in ("empty.bin", "one.bin", "one-mib.bin", "big.bin") if n not in names]
-    if missing:
-        expect.fail("LIST: the names empty.bin, one.bin, one-mib.bin, big.bin among its lines",
-                    f"the lines {names[:20]}; missing {missing}")
+    got = replies[0] if replies else None
+    if got is None or got["status"] != f"200 OK {want['size']}" or got.get("body") != want["text"]:
+        expect.fail(f"LIST: '200 OK {want['size']}', then the names of the regular files in "
+                    f"{ROOT} (sorted; no names starting with '.', no folders), each with '\\n': "
+                    f"{want['text']!r}",
+                    status(got["status"] if got else None) + problem(seen)
+                    + (f", then {got.get('body')!r}" if got and "body" in got else ""))
     if len(replies) < 2 or replies[1]["status"] != "221 bye":
         expect.fail("after LIST: QUIT answered '221 bye' (the LIST body exactly <size> bytes)",
                     status(replies[1]["status"] if len(replies) > 1 else None) + problem(seen))
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R7", "R8")
 def test_get_small(files):
     """GET of a 0-byte and a 1-byte file; GET of a missing file answers '550 not found'"""
     files.expect_get("empty.bin")
@@ -56,6 +74,7 @@ def test_get_small(files):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R10")
 def test_put_small(files, ctx):
     """PUT of a 0-byte and a 1-byte file: stored on the server, byte for byte"""
     files.expect_put("up-empty.bin", 0, ctx.seed + 10)
@@ -63,12 +82,14 @@ def test_put_small(files, ctx):
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R7")
 def test_get_one_mebibyte(files):
     """GET of a 1 MiB file over the lossy link: the same SHA-256"""
     files.expect_get("one-mib.bin")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R10")
 def test_put_one_mebibyte(files, ctx):
     """PUT of a 1 MiB file over the lossy link: the same SHA-256 on the server"""
     files.expect_put("up-one-mib.bin", MIB, ctx.seed + 12)
@@ -84,6 +105,7 @@ def small_memory(files, before, what):
 
 
 @pytest.mark.points(3)
+@pytest.mark.rules("R7", "R13")
 def test_get_large(files, impair):
     """GET of a 20 MiB file: the same SHA-256, without holding the file in memory"""
     impair.set(update=LARGE)
@@ -93,6 +115,7 @@ def test_get_large(files, impair):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R10", "R13")
 def test_put_large(files, impair, ctx):
     """PUT of a 20 MiB file: the same SHA-256 on the server, without holding it in memory"""
     impair.set(update=LARGE)
@@ -102,25 +125,7 @@ def test_put_large(files, impair, ctx):
 
 
 @pytest.mark.points(2)
-def test_get_refuses_paths(files):
-    """GET of '../../etc/passwd', '/etc/passwd' or '../outside.txt' answers '553 refused'"""
-    for name in ("../../etc/passwd", "/etc/passwd", "../outside.txt", "."):
-        refused(files.get(name), f"GET {name}", files.server_state())
-
-
-@pytest.mark.points(1)
-def test_put_stays_in_root(files, ctx):
-    """PUT of '../escaped.bin' or '/tmp/escaped.bin' answers '553 refused' and writes nothing"""
-    for name, path in (("../escaped.bin", "/scratch/escaped.bin"),
-                       ("/tmp/escaped.bin", "/tmp/escaped.bin")):
-        seen = files.put(name, 5, ctx.seed)
-        written = files.on_server(path)["exists"]
-        refused(seen, f"PUT {name} 5", f"and {path} was written on the server" if written else "")
-        if written:
-            expect.fail(f"PUT {name} 5: nothing written outside {ROOT}", f"{path} was written")
-
-
-@pytest.mark.points(2)
+@pytest.mark.rules("R7")
 def test_slow_reader(files, impair):
     """GET of 1 MiB by a slow reader, while the server is paused and resumed: the whole file"""
     impair.set(profile="clean")  # a steady send queue shows the server blocked in send()
@@ -137,24 +142,35 @@ def test_slow_reader(files, impair):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R14")
 def test_client_leaves_mid_transfer(files, ctx):
-    """Clients that reset in the middle of a GET or a PUT: the server goes on serving"""
+    """Clients that reset in the middle of a GET or a PUT, or close mid-PUT: the server goes on"""
     files.get("big.bin", "--reset-after", str(256 * 1024))
     files.put("half.bin", MIB, ctx.seed, "--reset-after", str(100 * 1024))
+    files.put("closed.bin", MIB, ctx.seed + 1, "--close-after", str(200 * 1024))
+    what = ("clients that reset in the middle of a GET (after 256 KiB) and of a PUT (after "
+            "100 KiB), and one that closes its side cleanly in the middle of a PUT (after 200 KiB)")
     evidence = files.server_state(wait=1)
     if evidence:
-        expect.fail("the server to go on after clients that reset in the middle of a GET "
-                    "(after 256 KiB) and of a PUT (after 100 KiB)", "it stopped", evidence)
-    files.expect_get("one.bin")
+        expect.fail(f"the server to go on after {what}", "it stopped", evidence)
+    seen = files.get("one.bin")
+    want = files.made["one.bin"]
+    if seen["status"] != "200 OK 1" or seen["sha256"] != want["sha256"]:
+        expect.fail(f"after {what}: GET one.bin answered by a new client",
+                    f"{status(seen['status'])}{problem(seen)}", files.server_state())
 
 
 @pytest.mark.points(1)
-def test_unknown_command_and_quit(files):
-    """An unknown command answers '500 unknown command'; QUIT answers '221 bye' and closes"""
-    seen = files.lines("HELLO", "QUIT")
+@pytest.mark.rules("R5", "R4")
+def test_unknown_command_and_quit(files, ctx):
+    """Unknown commands (HELLO, LISTING, GETX, get, Quit..., a 1024-byte line): 500; QUIT closes"""
+    lines = cases.unknown_commands(random.Random(f"lab6-unknown-{ctx.seed}"))
+    seen = files.lines(*lines, "QUIT")
     got = [r["status"] for r in seen["replies"]]
-    if got != ["500 unknown command", "221 bye"] or not seen["closed"]:
-        expect.fail("HELLO, then QUIT: the replies '500 unknown command', '221 bye', then "
-                    "the server closing the connection",
+    want = ["500 unknown command"] * len(lines) + ["221 bye"]
+    if got != want or not seen["closed"]:
+        shown = [line if len(line) < 40 else f"{line[:8]}... ({len(line) + 1} bytes)" for line in lines]
+        expect.fail(f"{shown}, then QUIT: the replies {want}, then the server closing the "
+                    "connection",
                     f"the replies {got}" + ("; then the server closed" if seen["closed"] else
                                             "; the connection stayed open") + problem(seen))

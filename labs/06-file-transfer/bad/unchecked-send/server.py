@@ -80,12 +80,12 @@ class Session:
                 self.reply(f"200 OK {os.fstat(f.fileno()).st_size}")
                 while chunk := f.read(CHUNK):
                     self.conn.send(chunk)
-        except (FileNotFoundError, IsADirectoryError, PermissionError):
+        except OSError:  # missing, a folder, unreadable, a name too long: none to send
             self.reply("550 not found")
 
     def put(self, arg: str) -> None:
         name, _, size = arg.rpartition(" ")
-        if not size.isdigit():
+        if not (size.isascii() and size.isdigit()):
             return self.reply("501 bad arguments")
         path = self.path(name)
         if path is None:

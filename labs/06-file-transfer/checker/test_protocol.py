@@ -1,0 +1,211 @@
+"""Lab 6 checker, the protocol's edges: command lines in pieces, sizes at buffer
+boundaries, names that try to leave the root, bad arguments, unknown commands.
+
+Each check runs one session (one connection) of the checker's client, through the
+lossy router, with inputs seeded by the run's seed (cases.py); the helpers are in
+conftest.py.
+"""
+
+import random
+
+import cases
+import pytest
+from conftest import INNER, ROOT
+
+from socklab.checking import expect
+
+
+def rng_for(ctx, what):
+    return random.Random(f"lab6-{what}-{ctx.seed}")
+
+
+def send(line, cuts=(), pause=0.0, replies=1):
+    return {"send": line, "cuts": list(cuts), "pause": pause, "replies": replies}
+
+
+def shown(line):
+    return repr(line.encode()) if len(line) < 80 else f"{line[:40]!r}... ({len(line.encode())} bytes)"
+
+
+def reply_at(seen, i):
+    replies = seen["replies"]
+    return replies[i] if i < len(replies) else None
+
+
+def ended(seen):
+    """Why the session's replies stopped, for the evidence."""
+    return f"the session: {len(seen['replies'])} replies" + (
+        f", then {seen['error']}" if seen["error"] else
+        ", then the server closed the connection" if seen["closed"] else "")
+
+
+def expect_quit(seen, i, what):
+    """Reply ``i`` is QUIT's '221 bye', and the server then closed the connection."""
+    __tracebackhide__ = True
+    problem = cases.status_problem(reply_at(seen, i), "221 bye")
+    if problem:
+        expect.fail(f"after {what}: QUIT answered '221 bye' (the session going on)", problem,
+                    ended(seen))
+    if not seen["closed"]:
+        expect.fail(f"after {what}: QUIT answered, then the server closing the connection",
+                    "the connection still open 2 s later")
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R2", "R3")
+def test_commands_in_pieces(files, layout, ctx):
+    """Command lines cut anywhere (inside a UTF-8 character, with pauses), several in one segment"""
+    rng = rng_for(ctx, "pieces")
+    name = layout["utf8"][0]
+    line = f"GET {name}\r\n"
+    cut = cases.line_cuts(rng, line)
+    want_list = files.listing()
+    pauses = [0.0] * len(cut)
+    pauses[rng.randrange(len(cut))] = cases.PAUSE  # one long pause, at a seeded cut
+    steps = [send(line, cut, pauses),
+             send("GET one.bin\nLIST\r\nGET empty.bin\n", replies=3),
+             send("QUIT\n")]
+    seen = files.session(steps)
+    judged = [(f"{shown(line)} sent in {len(cut) + 1} pieces (cut at bytes {cut}, "
+               f"pauses {pauses} s)", name),
+              ("'GET one.bin\\n', 'LIST\\r\\n' and 'GET empty.bin\\n' in one segment: GET one.bin",
+               "one.bin"),
+              ("... then LIST", None),
+              ("... then GET empty.bin", "empty.bin")]
+    for i, (what, file) in enumerate(judged):
+        want = files.made[file] if file else want_list
+        problem = cases.file_problem(reply_at(seen, i), want["size"], want["sha256"])
+        if problem:
+            expect.fail(f"{what}: '200 OK {want['size']}' and the "
+                        + (f"{want['size']} bytes of {file}" if file else "names, one per line"),
+                        problem, ended(seen))
+    expect_quit(seen, 4, "commands in pieces")
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R7")
+def test_get_sizes(files, layout):
+    """GET of files at buffer boundaries (1024, 4096, 8192, 65536 and one off) and a UTF-8 name"""
+    names = [f"size-{n}.bin" for n in layout["sizes"]] + [layout["utf8"][1]]
+    seen = files.session([send(f"GET {n}\n") for n in names] + [send("QUIT\n")])
+    for i, name in enumerate(names):
+        want = files.made[name]
+        problem = cases.file_problem(reply_at(seen, i), want["size"], want["sha256"])
+        if problem:
+            expect.fail(f"GET {name}: '200 OK {want['size']}' and the file's {want['size']} "
+                        f"bytes (SHA-256 {want['sha256'][:16]}...)", problem, ended(seen))
+    expect_quit(seen, len(names), "the GETs")
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R8")
+def test_not_found_kinds(files, ctx):
+    """GET of a missing name, a folder, a UTF-8 name and a name too long for the file system: 550"""
+    rng = rng_for(ctx, "missing")
+    names = [f"missing-{rng.randrange(10 ** 6):06d}.bin", INNER.partition("/")[0],
+             cases.utf8_name(rng), "n" * rng.randrange(300, 900)]
+    rng.shuffle(names)
+    seen = files.session([send(f"GET {n}\n") for n in names] + [send("QUIT\n")])
+    for i, name in enumerate(names):
+        problem = cases.status_problem(reply_at(seen, i), "550 not found")
+        if problem:
+            expect.fail(f"GET {shown(name)} (no regular file of that name in the root): the "
+                        f"reply '550 not found', the session going on", problem, ended(seen))
+    expect_quit(seen, len(names), "GETs of names that are no file")
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R9")
+def test_get_refuses_paths(files, layout, ctx):
+    """GET of names with '/' ('../sibling/x', '/etc/passwd', 'sub/x', 'a/../b'), '.', '..', NUL: 553"""
+    rng = rng_for(ctx, "refused-get")
+    names = cases.refused_gets(rng, ROOT, layout["beside"], INNER)
+    outside = {files.made[f"../{layout['beside']}"]["sha256"]: "the sibling folder's secret",
+               files.made["../outside.txt"]["sha256"]: "/scratch/outside.txt"}
+    seen = files.session([send(f"GET {n}\n") for n in names] + [send("QUIT\n")])
+    for i, name in enumerate(names):
+        got = reply_at(seen, i)
+        problem = cases.status_problem(got, "553 refused")
+        if problem:
+            leak = outside.get((got or {}).get("sha256"))
+            expect.fail(f"GET {shown(name)}: the reply '553 refused' (a name with '/' or NUL, "
+                        f"'.' or '..', or empty), the session going on",
+                        problem + (f": the bytes of {leak}" if leak else ""),
+                        f"{ended(seen)}\n{files.server_state()}".strip())
+    expect_quit(seen, len(names), "refused GETs")
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R9", "R12")
+def test_put_stays_in_root(files, layout, ctx):
+    """PUT of '../sibling/x', '../x', '/tmp/x', 'sub/x', './x': 553, and no file written"""
+    rng = rng_for(ctx, "refused-put")
+    attempts = cases.refused_puts(rng, ROOT, layout["beside_dir"])
+    steps = []
+    for i, (name, _) in enumerate(attempts):
+        steps += [send(f"PUT {name} 5\n"), {"data": [5, ctx.seed + i], "replies": 1}]
+    seen = files.session([*steps, send("QUIT\n")])
+    written = [path for _, path in attempts if files.on_server(path)["exists"]]
+    replies = [r for r in seen["replies"] if not r["status"].startswith("226")]
+    for i, (name, path) in enumerate(attempts):
+        problem = cases.status_problem(reply_at({"replies": replies}, i), "553 refused")
+        if problem:
+            expect.fail(f"PUT {shown(name)} 5: the reply '553 refused'", problem + (
+                f"; {path} was written on the server" if path in written else ""), ended(seen))
+    if written:
+        expect.fail("refused PUTs: no file written", f"{', '.join(written)} written on the server")
+    expect_quit(seen, len(seen["replies"]) - 1, "refused PUTs")
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R11", "R12")
+def test_put_bad_arguments(files, ctx):
+    """PUT without a size, or with one that is not digits ('abc', '12x', '1.5'): 501, nothing stored"""
+    args = cases.bad_sizes(rng_for(ctx, "bad-size"))
+    name = args[0]
+    seen = files.session([send(f"PUT {a}\n") for a in args] + [send("QUIT\n")])
+    for i, arg in enumerate(args):
+        problem = cases.status_problem(reply_at(seen, i), "501 bad arguments")
+        if problem:
+            expect.fail(f"PUT {arg}: the reply '501 bad arguments', the session going on "
+                        f"(the client sends no data)", problem, ended(seen))
+    expect_quit(seen, len(args), "PUTs with bad arguments")
+    if files.on_server(f"{ROOT}/{name}")["exists"]:
+        expect.fail(f"PUTs of {name} with bad arguments: no file stored",
+                    f"{ROOT}/{name} exists on the server")
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R10")
+def test_put_in_pieces(files, layout, ctx):
+    """PUT with its data in pieces and pauses, at buffer-boundary sizes; PUT again replaces"""
+    rng = rng_for(ctx, "put-pieces")
+    first, second = sorted(rng.sample(cases.BOUNDARIES, 2), reverse=True)
+    name, utf8 = f"up-{rng.randrange(10 ** 6):06d}.bin", cases.utf8_name(rng, ".dat")
+    uploads = [(name, first, cases.cuts(rng, first, 1), cases.PAUSE),
+               (name, second, cases.cuts(rng, second, 4), 0.0),
+               (utf8, 1000, cases.cuts(rng, 1000, 2), 0.2)]
+    eager = f"eager-{rng.randrange(10 ** 6):06d}.bin"  # its line and data in one segment
+    steps = []
+    for i, (target, size, cut, pause) in enumerate(uploads):
+        steps += [send(f"PUT {target} {size}\n"),
+                  {"data": [size, ctx.seed * 7 + i], "cuts": cut, "pause": pause, "replies": 1}]
+    steps.append({"send": f"PUT {eager} 700\n", "data": [700, ctx.seed * 7 + 3], "replies": 2})
+    seen = files.session([*steps, send("QUIT\n")])
+    whats = [f"PUT {target} {size}, its data in {len(cut) + 1} pieces ({pause:g} s apart)"
+             for target, size, cut, pause in uploads]
+    whats.append(f"'PUT {eager} 700\\n' and its 700 bytes in one segment (the data right after "
+                 f"the line, before '150 ready' came)")
+    for i, (what, size) in enumerate(zip(whats, [*(u[1] for u in uploads), 700], strict=True)):
+        for j, want in ((2 * i, "150 ready"), (2 * i + 1, f"226 stored {size}")):
+            problem = cases.status_problem(reply_at(seen, j), want)
+            if problem:
+                expect.fail(f"{what}: the reply '{want}'", problem, ended(seen))
+    expect_quit(seen, 2 * len(whats), "the PUTs")
+    for target, sent in ((name, seen["sent"][1]), (utf8, seen["sent"][2]), (eager, seen["sent"][3])):
+        stored = files.on_server(f"{ROOT}/{target}")
+        if stored.get("sha256") != sent["sha256"]:
+            expect.fail(f"{ROOT}/{target} on the server: the {sent['size']} bytes of the last "
+                        f"PUT of that name (SHA-256 {sent['sha256'][:16]}...)",
+                        "no such file" if not stored["exists"] else
+                        f"{stored['size']} bytes with SHA-256 {stored['sha256'][:16]}...")
