@@ -10,11 +10,14 @@ These helpers run them and turn what they saw into expected-vs-observed failures
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cases
 import pytest
 
 from socklab.checking import expect, observe
@@ -34,17 +37,42 @@ OCTETS = "application/octet-stream"
 
 
 def request(method: str, target: str, *, headers: dict[str, str] | None = None,
-            body: str = "", pieces: int = 1, pause: float = 0.0, **options: Any) -> dict[str, Any]:
-    """A well-formed request's raw spec for the probe; the body (if any) in ``pieces``."""
-    lines = [f"{method} {target} HTTP/1.1", "Host: server", "Connection: close",
-             *(f"{k}: {v}" for k, v in (headers or {}).items())]
+            body: str = "", pieces: int = 1, pause: float | list[float] = 0.0,
+            version: str = "HTTP/1.1", connection: str | None = "close",
+            case: Callable[[str], str] = str, cuts: list[int] | None = None,
+            **options: Any) -> dict[str, Any]:
+    """A well-formed request's raw spec for the probe; the body (if any) in ``pieces``, or
+    the whole request cut at the offsets ``cuts``. ``connection`` None sends no Connection
+    header (HTTP/1.1's default: keep the connection open); ``case`` spells header names."""
+    lines = [f"{method} {target} {version}", f"{case('Host')}: server",
+             *([f"{case('Connection')}: {connection}"] if connection else []),
+             *(f"{case(k)}: {v}" for k, v in (headers or {}).items())]
     if body:
-        lines.append(f"Content-Length: {len(body.encode())}")
+        lines.append(f"{case('Content-Length')}: {len(body.encode())}")
     head, data = "\r\n".join(lines) + "\r\n\r\n", body.encode().decode("latin-1")
+    if cuts is not None:
+        text = head + data
+        edges = [0, *sorted(c for c in set(cuts) if 0 < c < len(text)), len(text)]
+        return {"pieces": [text[a:b] for a, b in itertools.pairwise(edges)], "pause": pause,
+                **options}
     size = -(-len(data) // pieces) if data else 0
     parts = [head + data] if pieces == 1 else [head, *(data[i:i + size] for i in
                                                         range(0, len(data), size))]
     return {"pieces": parts, "pause": pause, **options}
+
+
+def varied(rng: random.Random, method: str, target: str, **kwargs: Any) -> dict[str, Any]:
+    """A request in a seeded style: HTTP/1.0 or 1.1, any Connection header or none,
+    header names in any case."""
+    style = {"version": rng.choice(("HTTP/1.1", "HTTP/1.0")),
+             "connection": cases.connection_header(rng),
+             "case": lambda name: cases.name_case(rng, name)}
+    return request(method, target, **{**style, **kwargs})
+
+
+def rng_for(ctx: Any, what: str) -> random.Random:
+    """A seeded stream for one check: the same inputs for the same seed."""
+    return random.Random(f"lab7-{what}-{ctx.seed}")
 
 
 def raw(text: str) -> dict[str, Any]:
@@ -129,14 +157,20 @@ class Web:
         if answer["body_sha256"] != want["sha256"]:
             expect.fail(f"{what}: the {want['size']} bytes of {name} (SHA-256 {want['sha256'][:16]}...)",
                         f"{answer['body_size']} bytes after the head (SHA-256 "
-                        f"{answer['body_sha256'][:16]}...), starting {answer['body_start'][:60]!r}")
+                        f"{answer['body_sha256'][:16]}...), starting {answer['body_start'][:60]!r}"
+                        + (f" ({answer['error']})" if answer.get("error") else ""))
 
 
 @pytest.fixture(scope="session")
 def site(ctx: Any) -> dict[str, Any]:
-    """The checker's site in the server's web root, written as the student; seeded."""
-    return observe.probe(ctx.container("server"), "--root", ROOT, "--outside", OUTSIDE,
-                         "--seed", str(ctx.seed or 0), script="http_site.py", user=STUDENT)
+    """The checker's site in the server's web root, written as the student; seeded. Its
+    secret is just outside the root, and in a folder beside it whose name starts with the
+    root's ('www-old'): a path check by string prefix lets that one out."""
+    beside = ROOT + rng_for(ctx, "beside").choice(("-old", "2", ".bak", "_private", "-site"))
+    seen = observe.probe(ctx.container("server"), "--root", ROOT, "--outside", OUTSIDE,
+                         "--beside", beside, "--seed", str(ctx.seed or 0),
+                         script="http_site.py", user=STUDENT)
+    return {**seen, "beside": beside.rpartition("/")[2]}
 
 
 @pytest.fixture

@@ -6,10 +6,25 @@ into the server's web root (conftest.py: ``site``, ``web``).
 """
 
 import json
+import random
 import urllib.parse
 
+import cases
 import pytest
-from conftest import BOUND, OCTETS, PORT, first_line, media_type, raw, request, shown, status, type_for
+from conftest import (
+    BOUND,
+    OCTETS,
+    PORT,
+    first_line,
+    media_type,
+    raw,
+    request,
+    rng_for,
+    shown,
+    status,
+    type_for,
+    varied,
+)
 
 from socklab.checking import expect
 
@@ -19,13 +34,23 @@ def get(target):
 
 
 @pytest.mark.points(1)
-def test_server_listens(programs, server, site):
-    """The server listens on TCP port 8080"""
-    programs.ensure("server")
-    expect.listening(server, PORT)
+@pytest.mark.rules("R1")
+def test_server_listens(web, server, programs, ctx):
+    """The server listens on TCP port 8080 on every address, serves client after client, and obeys PORT"""
+    expect.listening_everywhere(server, PORT)
+    for i in range(3):
+        web.still_serving(f"{i} clients before")
+    expect.listening_everywhere(server, PORT)
+    other = random.Random(ctx.seed).randrange(8081, 9080)  # PORT is the argument (R1)
+    try:
+        programs.start_with("server", {str(PORT): str(other)})
+        expect.listening_everywhere(server, other)
+    finally:
+        programs.stop("server")  # the next checks start it again on port 8080
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R5")
 def test_get_index(web):
     """GET / and GET /index.html answer '200 OK' with index.html; GET /docs/ with docs/index.html"""
     pairs = (("/", "index.html"), ("/index.html", "index.html"), ("/docs/", "docs/index.html"))
@@ -41,6 +66,7 @@ FILES = ("index.html", "notes.txt", "empty.txt", "images/logo.png", "data/random
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R3", "R4", "R5")
 def test_content_length(web):
     """Content-Length is the body's size in bytes, and the server closes after the body"""
     targets = ["/" + urllib.parse.quote(name) for name in FILES]
@@ -58,6 +84,7 @@ def test_content_length(web):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R6")
 def test_content_types(web):
     """Content-Type comes from the file's extension, as the README's table says"""
     names = ("index.html", "style.css", "app.js", "notes.txt", "data.json", "images/logo.png",
@@ -73,49 +100,78 @@ def test_content_types(web):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R7")
 def test_head(web):
-    """HEAD answers as GET would, with the same Content-Length, but sends no body"""
-    names = ("data/random.bin", "index.html")
-    for name, answer in zip(names, web.raw(*(request("HEAD", "/" + n) for n in names)), strict=True):
-        size = web.file(name)["size"]
-        if answer.get("status") != 200 or answer["headers"].get("content-length") != [str(size)]:
-            expect.fail(f"HEAD /{name}: '200 OK' with 'Content-Length: {size}' (what a GET "
-                        f"would send)", status(answer), web.server_state())
-        if answer["body_size"]:
-            expect.fail(f"HEAD /{name}: no bytes after the head, then the connection closed",
-                        f"{answer['body_size']} bytes after the head, starting "
-                        f"{answer['body_start'][:40]!r}")
+    """HEAD answers as GET would (status, headers, Content-Length), with no body: files and errors"""
+    rng = rng_for(web.ctx, "head")
+    targets = ["/data/random.bin", "/index.html", rng.choice(("/no-such-page.html", "/docs/nope/")),
+               "/submit", rng.choice(("/%zz.txt", "/caf%E9.txt"))]
+    heads = web.raw(*(varied(rng, "HEAD", t) for t in targets))
+    gets = web.raw(*(request("GET", t) for t in targets))
+    for target, head, got in zip(targets, heads, gets, strict=True):
+        same = ("status", *(f"header {h}" for h in ("content-length", "content-type", "allow")))
+        want = [got.get("status"), *(got.get("headers", {}).get(h) for h in
+                                     ("content-length", "content-type", "allow"))]
+        seen = [head.get("status"), *(head.get("headers", {}).get(h) for h in
+                                      ("content-length", "content-type", "allow"))]
+        if head.get("status") is None or seen != want:
+            diff = [f"{n}: {s} (GET: {w})" for n, s, w in zip(same, seen, want, strict=True) if s != w]
+            expect.fail(f"HEAD {target}: the status line and headers a GET gets ({status(got)})",
+                        "; ".join(diff) or status(head), web.server_state())
+        if head["body_size"]:
+            expect.fail(f"HEAD {target}: no bytes after the head, then the connection closed",
+                        f"{head['body_size']} bytes after the head, starting "
+                        f"{head['body_start'][:40]!r}")
 
 
 def expect_error(answer, spec, codes, evidence=""):
     """An error answer: one of ``codes``, and a Content-Length that is its body's size."""
     __tracebackhide__ = True
     what = f"the request {shown(spec)}"
+    if "".join(spec["pieces"]).startswith("HEAD "):
+        codes_ok = answer.get("status") in codes and not answer["body_size"]
+        if not codes_ok:
+            expect.fail(f"{what}: the status {' or '.join(map(str, codes))}, and no body",
+                        f"{status(answer)}, then {answer['body_size']} bytes", evidence)
+        return
     if answer.get("status") not in codes:
         expect.fail(f"{what}: the status {' or '.join(map(str, codes))}", status(answer), evidence)
     lengths = answer["headers"].get("content-length", [])
     if lengths != [str(answer["body_size"])]:
         expect.fail(f"{what}: a Content-Length that is its body's size ({answer['body_size']} "
                     f"bytes came)", f"{lengths or 'no Content-Length'} in {status(answer)}")
+    code = str(answer["status"])
+    if media_type(answer) != "text/html" or code not in answer.get("body_text", ""):
+        expect.fail(f"{what}: an error page, Content-Type text/html, whose text names the "
+                    f"code {code}", f"{status(answer)}, then {answer['body_start'][:120]!r}")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R8", "R9")
 def test_not_found(web):
-    """A file that is not there answers '404 Not Found', with a page that says so"""
-    specs = [get(t) for t in ("/no-such-page.html", "/data/no-such.bin", "/docs/missing/",
-                              "/empty.txt/x")]
+    """A file that is not there, or a folder without index.html: '404 Not Found', with a page that says so"""
+    rng = rng_for(web.ctx, "not-found")
+    targets = ["/no-such-page.html", "/data/no-such.bin", "/docs/missing/", "/empty.txt/x",
+               "/data/", rng.choice(("/images", "/images/")), f"/{rng.randrange(10 ** 6)}.txt"]
+    specs = [varied(rng, "GET", t) for t in targets]
     for spec, answer in zip(specs, web.raw(*specs), strict=True):
         expect_error(answer, spec, (404,), web.server_state())
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R10", "R11", "R9")
 def test_method_errors(web):
-    """POST to a file or GET of /submit: '405' with Allow; PUT, DELETE, BREW: '501'"""
+    """POST to a file or GET of /submit: '405' with Allow; PUT, DELETE, BREW, get: '501'"""
     cases = ((request("POST", "/index.html", body="a=1"), 405, {"GET", "HEAD"}),
              (get("/submit"), 405, {"POST"}),
              (request("PUT", "/index.html", body="new"), 501, None),
              (request("DELETE", "/index.html"), 501, None),
-             (request("BREW", "/"), 501, None))
+             (request("BREW", "/"), 501, None),
+             (request("get", "/index.html"), 501, None),
+             (request(random.Random(web.ctx.seed).choice(("PATCH", "OPTIONS", "TRACE", "M-SEARCH",
+                                                          "Get", "PROPFIND")), "/"), 501, None),
+             (request("POST", "/notes.txt?x=1", body="a=1"), 405, {"GET", "HEAD"}),
+             (request("HEAD", "/submit"), 405, {"POST"}))
     for (spec, code, allow), answer in zip(cases, web.raw(*(c[0] for c in cases)), strict=True):
         expect_error(answer, spec, (code,), web.server_state())
         if allow:
@@ -139,39 +195,57 @@ MALFORMED = {
     "a Content-Length that is not a number":
         "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: ten\r\n\r\nname=x",
     "bytes that are not ASCII text": "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\xff\xfe\r\n\r\n",
+    "bare LF line ends and no empty line yet (answer at once)": "GET / HTTP/1.1\nHost: server\n",
+    "two spaces in the request line": "GET  / HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a version HTTP/1.2": "GET / HTTP/1.2\r\nHost: server\r\n\r\n",
+    "a version in lower case": "GET / http/1.1\r\nHost: server\r\n\r\n",
+    "an absolute URL as the target": "GET http://server/ HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a space before a header's colon": "GET / HTTP/1.1\r\nHost : server\r\n\r\n",
+    "a folded header line (starts with a space)": "GET / HTTP/1.1\r\nHost: server\r\n x\r\n\r\n",
+    "an empty header name": "GET / HTTP/1.1\r\nHost: server\r\n: x\r\n\r\n",
+    "UTF-8 in a header value": "GET / HTTP/1.1\r\nHost: server\r\nX-Name: caf\xc3\xa9\r\n\r\n",
+    "a path that decodes to a NUL byte": "GET /notes%00.txt HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a path that decodes to bytes that are not UTF-8": "GET /caf%E9.txt HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a % with one hex digit": "GET /notes.txt%2 HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a negative Content-Length":
+        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: -6\r\n\r\nname=x",
 }
 
 
 @pytest.mark.points(3)
+@pytest.mark.rules("R12", "R13", "R15", "R18", "R21", "R9")
 def test_malformed_requests(web):
     """Malformed requests (bare LF, bad request line, bad header, bad method) get '400'"""
     specs = {why: raw(text) for why, text in MALFORMED.items()}
     for (why, spec), answer in zip(specs.items(), web.raw(*specs.values()), strict=True):
         expect_error(answer, spec, (400,), f"({why})\n{web.server_state()}".strip())
-    web.still_serving("12 malformed requests")
+    web.still_serving(f"{len(specs)} malformed requests")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R14", "R21")
 def test_huge_head(web):
-    """A request head that never ends (header lines past 8 KiB) gets '431' or '400' at once"""
-    answer = web.probe("huge", "--host", "server", "--port", str(PORT), "--size", str(1 << 20))
-    if answer.get("status") not in (431, 400):
-        expect.fail("a request head of ever more 1 KiB header lines (up to 1 MiB, stopping at "
-                    "the first byte of an answer): the status 431 or 400 once 8 KiB have come",
-                    f"{status(answer)}, after {answer['sent']} bytes sent", web.server_state())
-    web.still_serving("a huge request head")
-
-
-TRAVERSALS = ("/../secret.txt", "/%2e%2e/secret.txt", "/docs/%2E%2E/%2e%2e/secret.txt",
-              "/..%2fsecret.txt", "/docs/..%2f..%2fsecret.txt", "//scratch/secret.txt",
-              "/../../../../etc/passwd", "/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", "//etc/passwd")
+    """A request head that never ends (many lines, or one endless line) gets '431' or '400' at once"""
+    for shape, extra in (("of ever more 1 KiB header lines", ()),
+                         ("whose one header line never ends", ("--one-line",))):
+        answer = web.probe("huge", "--host", "server", "--port", str(PORT), "--size",
+                           str(1 << 20), *extra)
+        if answer.get("status") not in (431, 400):
+            expect.fail(f"a request head {shape} (up to 1 MiB, stopping at the first byte of an "
+                        "answer): the status 431 or 400 once 8 KiB have come",
+                        f"{status(answer)}, after {answer['sent']} bytes sent", web.server_state())
+        web.still_serving(f"a huge request head {shape}")
 
 
 @pytest.mark.points(3)
+@pytest.mark.rules("R16")
 def test_outside_root(web):
     """Paths that lead out of the web root (.., %2e%2e, ..%2f, //) get 403, 400 or 404, never a file"""
     secrets = [web.site["secret"], "root:x:0:0"]
-    specs = [request("GET", target, find=secrets) for target in TRAVERSALS]
+    rng = rng_for(web.ctx, "outside")
+    targets = [*cases.traversals(rng, web.site["beside"]), "/../secret.txt",
+               "/%2e%2e/secret.txt", "/..%2fsecret.txt", "//etc/passwd"]
+    specs = [varied(rng, "GET", target, find=secrets) for target in targets]
     for spec, answer in zip(specs, web.raw(*specs), strict=True):
         leaked = answer.get("found")
         if leaked or answer.get("status") not in (400, 403, 404):
@@ -182,6 +256,7 @@ def test_outside_root(web):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R20")
 def test_slow_client(web):
     """A client that sends its head slowly holds up no one: another is answered meanwhile"""
     stalled = request("GET", "/notes.txt")["pieces"][0]
@@ -200,6 +275,7 @@ def test_slow_client(web):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R19", "R2")
 def test_post_form(web, form_values):
     """POST /submit with the form's fields, sent in pieces: a page that shows them as text"""
     body = urllib.parse.urlencode(form_values)

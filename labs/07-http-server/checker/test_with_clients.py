@@ -37,6 +37,7 @@ def expect_texts(answer, values, what, evidence=""):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R5", "R7", "R19")
 def test_curl(web, form_values):
     """curl downloads a binary file whole, asks HEAD, and sends the form"""
     random_bin, logo = web.file("data/random.bin"), web.file("images/logo.png")
@@ -61,6 +62,7 @@ def test_curl(web, form_values):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R3", "R5", "R19")
 def test_http_client(web, form_values):
     """Python's http.client reads files by their Content-Length and sends the form"""
     specs = [{"method": "GET", "path": "/notes.txt"}, {"method": "GET", "path": "/index.html"},
@@ -89,6 +91,7 @@ def shots(visit):
 
 @pytest.mark.points(2)
 @pytest.mark.timeout(120)  # the browser takes its time to start on a busy machine
+@pytest.mark.rules("R5", "R6")
 def test_browser_page(visit, site):
     """Chromium loads the page: its heading, its stylesheet's colour, its image"""
     title, rgb, logo = f"Café {site['token']}", "rgb({}, {}, {})".format(*site["rgb"]), site["logo"]
@@ -107,6 +110,7 @@ def test_browser_page(visit, site):
 
 @pytest.mark.points(2)
 @pytest.mark.timeout(120)
+@pytest.mark.rules("R19")
 def test_browser_form(visit, form_values):
     """Chromium fills in the form and sends it: the answer page shows what it typed"""
     what = f"Chromium typing {form_values} into the form and sending it"

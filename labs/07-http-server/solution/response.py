@@ -31,16 +31,18 @@ def head(status: int, length: int, kind: str, extra: dict[str, str] | None = Non
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
 
-def page(status: int, title: str, body: str, extra: dict[str, str] | None = None) -> bytes:
-    """A whole response: the head, then a small HTML page."""
+def page(status: int, title: str, body: str, extra: dict[str, str] | None = None,
+         with_body: bool = True) -> bytes:
+    """A whole response: the head, then a small HTML page (not for HEAD: the head only)."""
     text = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
             f"</head>\n<body>\n{body}\n</body></html>\n").encode()
-    return head(status, len(text), HTML, extra) + text
+    return head(status, len(text), HTML, extra) + (text if with_body else b"")
 
 
-def error(status: int, allow: str = "") -> bytes:
+def error(status: int, allow: str = "", with_body: bool = True) -> bytes:
     reason = f"{status} {REASONS[status]}"
-    return page(status, reason, f"<h1>{reason}</h1>", {"Allow": allow} if allow else None)
+    return page(status, reason, f"<h1>{reason}</h1>", {"Allow": allow} if allow else None,
+                with_body)
 
 
 def form_answer(body: bytes) -> bytes:

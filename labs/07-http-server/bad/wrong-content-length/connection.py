@@ -74,11 +74,13 @@ def handle(conn: socket.socket, root: str) -> None:
     # One client's trouble (gone, reset, silent, garbage) ends its connection, never the server.
     with conn, contextlib.suppress(Closed, OSError):
         conn.settimeout(IDLE)
+        method = None  # known once the head is parsed: a HEAD's error has no body either
         try:
             request, rest = read_head(conn)
+            method = request.method
             answer(conn, root, request, rest)
         except HttpError as exc:
-            conn.sendall(response.error(exc.status, exc.allow))
+            conn.sendall(response.error(exc.status, exc.allow, with_body=method != "HEAD"))
         # Let the client read the answer before the connection goes: closing with unread
         # bytes (a huge head) would reset it at once, and the answer with it.
         conn.shutdown(socket.SHUT_WR)

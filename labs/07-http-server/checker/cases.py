@@ -1,0 +1,102 @@
+"""Lab 7's varied inputs and the judging of an answer's framing, without I/O.
+
+Unit-tested in tests/unit/test_lab07_http.py. Every input comes from a
+``random.Random`` seeded with the run's seed, so that a failure replays.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 431: "Request Header Fields Too Large",
+           501: "Not Implemented"}
+PAUSE = 1.2  # seconds: longer than a second, where a program with a 1 s timeout gives up
+SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/")
+
+
+def name_case(rng: random.Random, name: str) -> str:
+    """A header name in a seeded case: as usual, lower, upper or mixed."""
+    how = rng.choice(("title", "lower", "upper", "mixed"))
+    if how == "lower":
+        return name.lower()
+    if how == "upper":
+        return name.upper()
+    if how == "mixed":
+        return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in name)
+    return name
+
+
+def connection_header(rng: random.Random) -> str | None:
+    """What a request says of its connection: nothing (HTTP/1.1 keeps it open), keep-alive, close."""
+    return rng.choice((None, "keep-alive", "Keep-Alive", "close"))
+
+
+def percent(rng: random.Random, path: str, share: float = 0.4) -> str:
+    """``path`` (already a valid target, %XX escapes and all) with a seeded share of its
+    plain characters spelt %XX, in upper- or lower-case hex; a '/' may become %2F."""
+    out, escape = [], 0  # escape: how many characters of an existing %XX are still to come
+    for char in path:
+        if char == "%":
+            escape = 2
+        elif escape:
+            escape -= 1
+        elif char in SAFE and rng.random() < share and (char != "/" or out):
+            code = f"{ord(char):02X}"
+            out.append("%" + (code.lower() if rng.random() < 0.5 else code))
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def query(rng: random.Random) -> str:
+    """A query string to be ignored, with what a path must not have: '..', bad escapes."""
+    return "?" + rng.choice(("x=1", "a=1&b=%2e%2e", "p=../../secret.txt", "q=%zz",
+                             "", "v=%00", "s=a+b&t=/..", "?"))
+
+
+def traversals(rng: random.Random, beside: str) -> list[str]:
+    """Targets that lead out of the web root. ``beside`` is a folder next to the root that
+    shares its name as a prefix ('www-old'): a check by string prefix lets it through."""
+    dots = rng.choice(("..", "%2e%2e", "%2E%2E", ".%2e", "%2e."))
+    sep = rng.choice(("/", "%2f", "%2F"))
+    pool = [f"/..{sep}{beside}/secret.txt", f"/{dots}/{beside}/secret.txt",
+            f"/docs/..{sep}..{sep}{beside}/secret.txt",
+            f"/docs/{dots}/{dots}/secret.txt", f"/{dots}{sep}secret.txt",
+            f"/images/..{sep}..{sep}..{sep}..{sep}etc/passwd", "//scratch/secret.txt",
+            f"//scratch/{beside}/secret.txt", f"/./{dots}/secret.txt",
+            f"/docs//{dots}//{dots}/secret.txt"]
+    return [f"/../{beside}/secret.txt", *rng.sample(pool, 5)]
+
+
+def split_points(rng: random.Random, size: int, count: int) -> list[int]:
+    """``count`` different offsets strictly inside ``size`` bytes, sorted."""
+    return sorted(rng.sample(range(1, size), min(count, size - 1)))
+
+
+def framing_problems(answer: dict[str, Any], head_only: bool = False) -> list[str]:
+    """What breaks R3/R4 in an answer as the probe saw it (an empty list if nothing)."""
+    if answer.get("status") is None:
+        return [f"no answer ({answer.get('problem') or answer.get('error') or 'nothing came'})"]
+    problems = []
+    status, reason = answer["status"], answer.get("reason", "")
+    if answer.get("version") != "HTTP/1.1":
+        problems.append(f"the status line {answer.get('status_line')!r} (not HTTP/1.1)")
+    elif status in REASONS and reason.lower() != REASONS[status].lower():
+        problems.append(f"the status line {answer.get('status_line')!r} (its reason phrase is "
+                        f"{REASONS[status]!r})")
+    headers = answer.get("headers", {})
+    if len(headers.get("content-type", [])) != 1:
+        problems.append(f"{len(headers.get('content-type', []))} Content-Type headers")
+    lengths = headers.get("content-length", [])
+    if len(lengths) != 1 or not lengths[0].isdigit():
+        problems.append(f"the Content-Length headers {lengths}")
+    elif not head_only and int(lengths[0]) != answer["body_size"]:
+        problems.append(f"'Content-Length: {lengths[0]}' but {answer['body_size']} bytes of body")
+    tokens = {t.strip().lower() for v in headers.get("connection", []) for t in v.split(",")}
+    if "close" not in tokens:
+        problems.append(f"the Connection headers {headers.get('connection', [])} (not 'close')")
+    if not answer.get("closed"):
+        problems.append(answer.get("error") or "the connection left open")
+    return problems

@@ -1,0 +1,155 @@
+"""Lab 7 checker, the protocol's edges: every answer framed and closed whatever the request
+said of its connection, paths spelt every way the README allows, the order of the
+answers, requests in pieces with pauses, the form's fields, rude clients.
+
+Inputs are seeded by the run's seed (cases.py); the helpers are in conftest.py.
+"""
+
+import itertools
+import urllib.parse
+
+import cases
+import pytest
+from conftest import media_type, request, rng_for, shown, status, varied
+
+from socklab.checking import expect
+
+
+def raw_spec(text, cuts):
+    """A request's text sent in pieces, cut at ``cuts``."""
+    edges = [0, *cuts, len(text)]
+    return {"pieces": [text[a:b] for a, b in itertools.pairwise(edges)]}
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R3", "R4")
+def test_every_answer_closes(web, form_values):
+    """Every answer: HTTP/1.1, one Content-Type and Content-Length, Connection: close, then the close"""
+    rng = rng_for(web.ctx, "closes")
+    form = urllib.parse.urlencode(form_values)
+    specs = [varied(rng, "GET", "/"), varied(rng, "GET", "/notes.txt"),
+             varied(rng, "GET", "/empty.txt"), varied(rng, "HEAD", "/data/random.bin"),
+             varied(rng, "GET", "/no-such-page.html"), varied(rng, "GET", "/submit"),
+             varied(rng, "POST", "/submit", body=form,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"}),
+             varied(rng, "BREW", "/"), varied(rng, "GET", "/%zz"),
+             varied(rng, "GET", "/..%2fsecret.txt")]
+    # at least one request that says nothing of its connection, and one keep-alive
+    specs[1] = request("GET", "/notes.txt", connection=None)
+    specs[2] = request("GET", "/empty.txt", connection="keep-alive", version="HTTP/1.1")
+    specs[4] = request("GET", "/no-such-page.html", connection=None, version="HTTP/1.0")
+    for spec, answer in zip(specs, web.raw(*specs), strict=True):
+        head_only = "".join(spec["pieces"]).startswith("HEAD ")
+        problems = cases.framing_problems(answer, head_only)
+        if problems:
+            expect.fail(f"the request {shown(spec)}: an answer 'HTTP/1.1 CODE REASON' with one "
+                        f"Content-Type, one Content-Length (its body's size), 'Connection: "
+                        f"close', then the server closing the connection",
+                        "; ".join(problems), f"{status(answer)}\n{web.server_state()}".strip())
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R5")
+def test_paths_decoded(web):
+    """Paths spelt with %XX (any hex case, %2F too), a query, '//' and '/./', '+', UTF-8 names"""
+    rng = rng_for(web.ctx, "paths")
+    files = web.site["files"]
+    names = [*rng.sample(sorted(files), 6), "docs/c++ notes.txt", "docs/café ½.txt"]
+    pairs = [("/" + cases.percent(rng, urllib.parse.quote(n, safe="/+")), n) for n in names]
+    pairs = [(t + cases.query(rng) if rng.random() < 0.5 else t, n) for t, n in pairs]
+    pairs += [("/docs" + cases.query(rng), "docs/index.html"), ("//notes.txt", "notes.txt"),
+              ("/./docs/./index.html", "docs/index.html"), ("/docs%2F", "docs/index.html"),
+              ("/notes.txt" + cases.query(rng), "notes.txt")]
+    specs = [varied(rng, "GET", target) for target, _ in pairs]
+    for (target, name), answer in zip(pairs, web.raw(*specs), strict=True):
+        web.expect_file(answer, name, f"GET {target}")
+
+
+ORDER = (  # (request line, the codes the README's table allows), the first row that applies
+    ("DELETE /../secret.txt", (501,)), ("BREW /%zz", (501,)), ("PUT /submit", (501,)),
+    ("GET /../submit", (403, 400, 404)), ("POST /../submit", (403, 400, 404)),
+    ("POST /%zz", (400,)), ("POST /index.html", (405,)), ("POST /no-such.html", (405,)),
+    ("get /../secret.txt", (501,)), ("HEAD /%2e%2e/submit", (403, 400, 404)),
+)
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R17")
+def test_decision_order(web):
+    """Several rows apply: the first wins (DELETE /../x is 501, POST /index.html with no length 405)"""
+    rng = rng_for(web.ctx, "order")
+    chosen = rng.sample(ORDER, len(ORDER))  # all of them, in a seeded order
+    specs = [varied(rng, *line.split(" ")) for line, _ in chosen]
+    for (line, codes), _spec, answer in zip(chosen, specs, web.raw(*specs), strict=True):
+        if answer.get("status") not in codes:
+            expect.fail(f"{line} (no Content-Length, no body): the status "
+                        f"{' or '.join(map(str, codes))}, from the first row of the table that "
+                        f"applies", status(answer), web.server_state())
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R2")
+def test_request_in_pieces(web, form_values):
+    """A head cut anywhere with a pause over a second; a form whose body straddles segments"""
+    rng = rng_for(web.ctx, "pieces")
+    get = request("GET", "/notes.txt", case=lambda n: cases.name_case(rng, n))
+    cut = cases.split_points(rng, len(get["pieces"][0]), 3)
+    pauses = [0.0, 0.0, 0.0]
+    pauses[rng.randrange(3)] = cases.PAUSE
+    get = {**raw_spec(get["pieces"][0], cut), "pause": pauses}
+    body = urllib.parse.urlencode(form_values)
+    length = rng.choice(("content-length", "CONTENT-LENGTH", "content-LENGTH", "Content-length"))
+    spaced = rng.choice(("\t", " \t", "\t ", "\t\t"))  # a tab always: spaces are common
+    head = (f"POST /submit HTTP/1.1\r\nHost: server\r\n{length}:{spaced}{len(body)}{spaced}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+    text = head + body
+    inside = cases.split_points(rng, len(body), 2)
+    post = {"pieces": [text[:len(head) + inside[0]], body[inside[0]:inside[1]], body[inside[1]:]],
+            "pause": [cases.PAUSE, 0.1], "ids": ["name", "message"]}
+    got, sent = web.raw(get, post)
+    web.expect_file(got, "notes.txt", f"GET /notes.txt, its head cut at {cut} (pauses {pauses} s)")
+    what = (f"POST /submit with '{length}:{spaced!r}{len(body)}{spaced!r}', the head and "
+            f"{inside[0]} bytes of the body in one segment, the rest in two ({cases.PAUSE:g} s later)")
+    if sent.get("status") != 200 or sent.get("texts") != form_values:
+        expect.fail(f"{what}: '200 OK' and a page showing {form_values}",
+                    f"{status(sent)}, showing {sent.get('texts')}", web.server_state())
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R19")
+def test_form_fields(web, form_values):
+    """The form's fields in another order, with an extra field, or one of them absent"""
+    rng = rng_for(web.ctx, "fields")
+    extra = {"submit": "Send", "x": "1&y=2"}
+    fields = list({**form_values, **extra}.items())
+    rng.shuffle(fields)
+    only = rng.choice(("name", "message"))
+    bodies = [(urllib.parse.urlencode(fields), form_values),
+              (urllib.parse.urlencode({only: form_values[only]}),
+               {k: form_values[k] if k == only else "" for k in form_values})]
+    specs = [varied(rng, "POST", "/submit", body=b, ids=["name", "message"],
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+             for b, _ in bodies]
+    for (body, want), answer in zip(bodies, web.raw(*specs), strict=True):
+        if answer.get("status") != 200 or media_type(answer) != "text/html" or \
+                answer.get("texts") != want:
+            expect.fail(f"POST /submit with the body {body!r}: '200 OK', an HTML page whose "
+                        f"elements id=\"name\" and id=\"message\" hold {want} (an absent field "
+                        f"is empty)", f"{status(answer)}, showing {answer.get('texts')}",
+                        web.server_state())
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R21")
+def test_rude_clients(web):
+    """Clients that hang up mid-head, reset mid-answer, or send half a body: the server goes on"""
+    half = request("POST", "/submit", body="name=" + "x" * 995,
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    text = "".join(half["pieces"])
+    web.raw({"pieces": ["GET /notes.txt HTTP/1.1\r\nHo"], "hangup": True},
+            {"pieces": [], "hangup": True},
+            {**request("GET", "/data/random.bin"), "reset_after": 2048},
+            {"pieces": [text[:len(text) - 500]], "hangup": True},
+            {"pieces": ["GET /index.html HTTP/1.1\r\n"], "reset_after": 0})
+    web.still_serving("clients that hung up in the middle of their request, or reset the "
+                      "connection in the middle of the answer")
