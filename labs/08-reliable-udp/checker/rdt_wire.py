@@ -9,15 +9,20 @@ impairment; what it *sent to the client* is what the sender got: damage, copies 
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 from dataclasses import dataclass
 
 from socklab.checking.pcap import UDP, PcapError, ipv4
 
+ICMP = 1
+
 HEADER = struct.Struct("!IcIH")  # crc32 of the rest, kind, seq, length (the README's format)
 MAX_PAYLOAD = 1024
-__all__ = ["Datagram", "Flight", "Parsed", "PcapError", "in_flight", "parse", "read"]
+LINGER_SURE = 0.9  # s: within this after its last packet the receiver surely still lingers (1 s)
+__all__ = ["Datagram", "Ending", "Flight", "Parsed", "PcapError", "ending", "in_flight",
+           "parse", "read", "refused", "sent_before_first_ack", "short_acks", "wire_problems"]
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,213 @@ def in_flight(datagrams: list[Datagram], client: str) -> Flight:
                              f"reached the client asked for {acked} at most{damaged}")
             damaged = ""
     return Flight(sent, foreign, first, excess, most, frozenset(numbers))
+
+
+def _what(d: Datagram, start: float) -> str:
+    return f"at +{d.t - start:.3f} s"
+
+
+def _format_problem(payload: bytes, kinds: str) -> str:
+    """What is wrong with a packet a program sent (R2), or ""."""
+    if len(payload) < HEADER.size:
+        return f"a datagram of {len(payload)} bytes, shorter than the 11-byte header"
+    crc, kind, seq, length = HEADER.unpack_from(payload)
+    text = kind.decode("latin-1")
+    if zlib.crc32(payload[4:]) != crc:
+        return (f"a packet (kind {text!r}, number {seq}) whose crc field reads {crc:08x}, but "
+                f"zlib.crc32 of its bytes 4 to the end is {zlib.crc32(payload[4:]):08x}")
+    if length != len(payload) - HEADER.size:
+        return (f"a packet (kind {text!r}, number {seq}) whose length field says {length}, "
+                f"with {len(payload) - HEADER.size} bytes after the header")
+    if text not in kinds:
+        return f"a packet of kind {text!r} (number {seq}); it may send only {' and '.join(kinds)}"
+    if text in "AF" and length:
+        return f"a packet of kind {text!r} (number {seq}) with a {length}-byte payload"
+    return ""
+
+
+def wire_problems(datagrams: list[Datagram], client: str, server: str,
+                  data: bytes) -> list[str]:
+    """What the router saw the two programs send that breaks the packet rules, in order:
+    a packet not in the format (R2), a data packet that is not the file's payload of its
+    number or a FIN with the wrong number (R3), an ACK asking for a packet that had not
+    reached the receiver, or an intact data packet left unanswered (R5).
+
+    The receiver's view is what the router sent it (``outgoing`` to ``server``): damage
+    and copies included. Its ACKs are what the router got from it, before any impairment.
+    """
+    payloads = [data[i:i + MAX_PAYLOAD] for i in range(0, len(data), MAX_PAYLOAD)]
+    fin = len(payloads)
+    problems: list[str] = []
+    have: set[int] = set()  # intact data packets that reached the receiver
+    wanted = 0  # the lowest number it did not have
+    owed = 0  # intact data packets that reached it, minus its ACKs, until it took the FIN
+    closed = False  # the FIN reached it with every data packet: it lingers, answers FINs
+    ordered = sorted(datagrams, key=lambda d: d.t)
+    start = ordered[0].t if ordered else 0.0
+    for d in ordered:
+        when = _what(d, start)
+        if not d.outgoing and d.src == client:  # as the sender sent it
+            wrong = _format_problem(d.payload, "DF")
+            p = parse(d.payload)
+            if not wrong and p is not None and p.kind == "D":
+                body = d.payload[HEADER.size:]
+                if p.seq >= fin:
+                    wrong = f"data packet {p.seq}, but the file has {fin} payloads (0 to {fin - 1})"
+                elif body != payloads[p.seq]:
+                    wrong = (f"data packet {p.seq} holding {len(body)} bytes that are not bytes "
+                             f"{p.seq * MAX_PAYLOAD} to {p.seq * MAX_PAYLOAD + len(payloads[p.seq]) - 1}"
+                             f" of the file ({len(payloads[p.seq])} bytes)")
+            elif not wrong and p is not None and p.kind == "F" and p.seq != fin:
+                wrong = f"a FIN numbered {p.seq}; the file has {fin} payloads, so its FIN is {fin}"
+            if wrong:
+                problems.append(f"the sender sent {wrong} ({when})")
+        elif d.outgoing and d.dst == server:  # as the receiver got it
+            p = parse(d.payload)
+            if p is None or not p.sound or closed:
+                continue
+            if p.kind == "D" and p.seq < fin:
+                have.add(p.seq)
+                owed += 1
+                while wanted in have:
+                    wanted += 1
+            elif p.kind == "F" and p.seq == fin == wanted:
+                wanted, closed = fin + 1, True
+        elif not d.outgoing and d.src == server:  # as the receiver sent it
+            wrong = _format_problem(d.payload, "A")
+            p = parse(d.payload)
+            if wrong:
+                problems.append(f"the receiver sent {wrong} ({when})")
+                continue
+            assert p is not None
+            owed = max(owed - 1, 0)
+            if p.seq > wanted:
+                got = f"packets 0 to {wanted - 1}" if wanted else "no packet"
+                problems.append(f"the receiver sent ACK {p.seq} ({when}) when {got} had reached "
+                                f"it intact (the first missing: {wanted})")
+    if owed:
+        problems.append(f"the receiver left {owed} intact data packets unanswered: every one "
+                        "that reaches it, new or a copy, gets an ACK")
+    return problems
+
+
+@dataclass(frozen=True)
+class Ending:
+    """The FIN exchange as the router saw it (R10, R12)."""
+
+    fins: int  # FINs the sender sent
+    acks_sent: int  # ACKs of the FIN the receiver sent
+    acks_lost: int  # ... that the router lost
+    acks_reached: int  # intact ACKs of the FIN that reached the sender
+    fins_reached: int  # FINs that reached the receiver once it had every data packet
+    longest_wait: float  # the longest time between two FINs (s), 0 if fewer than two
+    early: str = ""  # the first FIN sent before an ACK had covered every data packet, or ""
+    unanswered: str = ""  # the first FIN that reached the lingering receiver unanswered, or ""
+
+
+def ending(datagrams: list[Datagram], client: str, server: str, fin: int) -> Ending:
+    """Count the FINs numbered ``fin`` and their ACKs (``fin + 1``) on both sides of the router."""
+    fins: list[float] = []
+    acks_sent = acks_reached = fins_reached = 0
+    acked, early = 0, ""  # the most the ACKs that reached the sender asked for
+    ordered = sorted(datagrams, key=lambda d: d.t)
+    last_in = None  # when the last packet reached the receiver
+    pending: list[float] = []  # FINs it must answer (it lingers 1 s after its last packet)
+    taken = False  # it has taken a FIN
+    for d in ordered:
+        if d.outgoing and d.dst == server:
+            p = parse(d.payload)
+            if p is not None and p.sound and p.kind == "F" and p.seq == fin and (
+                    not taken or (last_in is not None and d.t - last_in < LINGER_SURE)):
+                pending.append(d.t)
+                taken = True
+            last_in = d.t
+        elif not d.outgoing and d.src == server and pending:
+            p = parse(d.payload)
+            if p is not None and p.sound and p.kind == "A" and p.seq == fin + 1:
+                pending.pop(0)
+        p = parse(d.payload)
+        if p is None or not p.sound:
+            continue
+        if p.kind == "A" and d.outgoing and d.dst == client:
+            acked = max(acked, p.seq)
+        if p.kind == "F" and not d.outgoing and d.src == client and acked < fin and not early:
+            early = (f"FIN {p.seq} left the client at +{d.t - ordered[0].t:.3f} s, when the "
+                     f"ACKs that had reached it asked for {acked} at most (data packet "
+                     f"{acked} unacknowledged)")
+        if p.kind == "F" and p.seq == fin:
+            if not d.outgoing and d.src == client:
+                fins.append(d.t)
+            elif d.outgoing and d.dst == server:
+                fins_reached += 1
+        elif p.kind == "A" and p.seq == fin + 1:
+            if not d.outgoing and d.src == server:
+                acks_sent += 1
+            elif d.outgoing and d.dst == client:
+                acks_reached += 1
+    waits = [b - a for a, b in itertools.pairwise(fins)]
+    lost = acks_sent - min(acks_sent, acks_reached)
+    unanswered = (f"a FIN reached the receiver at +{pending[0] - ordered[0].t:.3f} s, less "
+                  f"than {LINGER_SURE:g} s after the packet before it, and it never answered"
+                  if pending else "")
+    return Ending(len(fins), acks_sent, lost, acks_reached, fins_reached,
+                  max(waits, default=0.0), early, unanswered)
+
+
+def sent_before_first_ack(events: list[dict[str, object]]) -> int:
+    """How many packets the sender sent before any packet of the receiver's reached it,
+    from the router's log (``dir``, ``t_in``, ``t_out`` of each packet)."""
+    back = [e["t_out"] for e in events if e["dir"] == "s2c" and e["t_out"] is not None]
+    first = min(back, default=float("inf"))  # type: ignore[type-var]
+    return sum(1 for e in events if e["dir"] == "c2s" and e["t_in"] < first)  # type: ignore[operator]
+
+
+def refused(data: bytes, client: str) -> list[bytes]:
+    """The payloads of the datagrams the client refused: an ICMP "port unreachable" it
+    sent back (its socket was closed when the datagram came), from a pcap file's bytes."""
+    out = []
+    for ip in ipv4(data):
+        if ip.protocol != ICMP or ip.outgoing or ip.src != client or len(ip.body) < 8 + 20:
+            continue
+        if ip.body[0] != 3 or ip.body[1] != 3:  # destination unreachable: port
+            continue
+        inner = ip.body[8:]
+        start = (inner[0] & 0x0F) * 4 + 8  # its IP header, then its UDP header
+        if inner[9] == UDP and len(inner) > start:
+            out.append(inner[start:])
+    return out
+
+
+def short_acks(datagrams: list[Datagram], server: str, fin: int) -> list[str]:
+    """ACKs that ask for less than the receiver had (R5, R6): its n-th ACK answers the n-th
+    intact data packet that reached it, and asks for the lowest number it did not have then,
+    counting the packets it keeps ahead of a gap. A receiver that drops those asks again for
+    packets it had. (Asking for more, acting on later packets too, is allowed here.)
+    Stops at the first FIN that reached it with every data packet.
+    """
+    have: set[int] = set()
+    wanted = 0
+    due: list[tuple[int, int]] = []  # (what the answer must ask for at least, packet number)
+    answered = 0
+    problems: list[str] = []
+    ordered = sorted(datagrams, key=lambda d: d.t)
+    for d in ordered:
+        p = parse(d.payload)
+        if p is None or not p.sound:
+            continue
+        if d.outgoing and d.dst == server:
+            if p.kind == "F" and p.seq == fin == wanted:
+                break
+            if p.kind == "D" and p.seq < fin:
+                have.add(p.seq)
+                while wanted in have:
+                    wanted += 1
+                due.append((wanted, p.seq))
+        elif not d.outgoing and d.src == server and p.kind == "A" and answered < len(due):
+            least, seq = due[answered]
+            answered += 1
+            if p.seq < least:
+                problems.append(f"the receiver answered data packet {seq} (+{d.t - ordered[0].t:.3f}"
+                                f" s) with ACK {p.seq}, when it had every packet up to "
+                                f"{least - 1} (packets that came ahead of a gap are kept)")
+    return problems

@@ -1,63 +1,50 @@
-"""Lab 8 checker: reliable file transfer over UDP, judged by the file that arrived and by
-what crossed the router.
+"""Lab 8 checker: reliable file transfer over UDP, judged by the file that arrived, by the
+programs' exit statuses, and by what crossed the router.
 
 Every transfer runs the student's sender in the client container and their receiver in
 the server container; the receiver's file is compared byte for byte with what was sent.
-The router's engine logs every packet's fate, and for stop-and-wait a capture on the
-router shows which packet left the client when, and which ACKs had reached it.
+The router's engine logs every packet's fate, and some transfers are captured on the
+router: the capture shows which packet left which program when, and what reached it.
+Every scripted impairment is a seeded random schedule (links.py), never a fixed period.
 """
 
 import random
 
+import links
 import pytest
 import rdt_wire
-from transfer import PORT, RECEIVER_EXIT, arrived
+from transfer import PORT, arrived, ended
 
 from socklab.checking import expect
 
-SLOW_LINK = {"description": "15 ms each way, nothing else", "c2s": {"delay_ms": 15},
-             "s2c": {"delay_ms": 15}}
-DAMAGING_LINK = {
-    "description": "1 ms each way; every 8th data packet and every 8th ACK damaged",
-    "c2s": {"delay_ms": 1}, "s2c": {"delay_ms": 1},
-    "script": [
-        {"name": "damage-data", "direction": "c2s", "proto": "udp", "packet": "data", "every": 8,
-         "action": "corrupt", "corrupt_mode": "undetected", "byte": 300},
-        {"name": "damage-acks", "direction": "s2c", "proto": "udp", "packet": "data", "every": 8,
-         "action": "corrupt", "corrupt_mode": "undetected", "byte": 8},
-    ]}
-COPYING_LINK = {
-    "description": "1 ms each way; a copy of every 4th packet each way",
-    "c2s": {"delay_ms": 1}, "s2c": {"delay_ms": 1},
-    "script": [
-        {"name": "copy-data", "direction": "c2s", "proto": "udp", "packet": "data", "every": 4,
-         "action": "duplicate"},
-        {"name": "copy-acks", "direction": "s2c", "proto": "udp", "packet": "data", "every": 4,
-         "action": "duplicate"},
-    ]}
+WILDCARDS = ("0.0.0.0", "*", "[::]", "::")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R1")
 def test_receiver_binds_port(programs, server):
-    """The receiver binds UDP port 5000"""
+    """The receiver binds UDP port 5000 on every address"""
     programs.start("receiver", ["/scratch/bind.received"])
     programs.wait_ready("receiver", timeout=30)
     expect.listening(server, PORT, "udp")
+    sockets = [s for s in server.socket.get_listening_sockets()
+               if s.startswith("udp://") and s.endswith(f":{PORT}")]
+    if not any(s[len("udp://"):-len(f":{PORT}")] in WILDCARDS for s in sockets):
+        expect.fail(f"UDP port {PORT} bound on every address (0.0.0.0)",
+                    f"bound only as {', '.join(sockets)} (seen with ss in the server container)")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R6", "R10", "R12")
 def test_clean_link(transfers):
-    """A 20 KiB file over a clean link arrives whole; then the receiver exits by itself"""
-    t = transfers.run("clean", 20 * 1024, "stop-and-wait",
-                      "a 20480-byte file (exactly 20 payloads), stop-and-wait, over a clean link",
-                      bound=30, link={"profile": "clean"})
-    arrived(t)
-    if not t.receiver_exited:
-        expect.fail(f"the receiver to exit by itself within {RECEIVER_EXIT:g} s of the sender, "
-                    "once the transfer is done", "it was still running", t.evidence())
+    """A 20 KiB file over a clean link arrives whole; both programs exit with status 0"""
+    arrived(transfers.run("clean", 20 * 1024, "stop-and-wait",
+                          "a 20480-byte file (exactly 20 payloads), stop-and-wait, over a clean "
+                          "link", bound=30, link={"profile": "clean"}))
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R6", "R10", "R12")
 def test_empty_file(transfers):
     """An empty file arrives as an empty file (window mode, clean link)"""
     arrived(transfers.run("empty", 0, "window", "an empty file, window mode, over a clean link",
@@ -65,12 +52,14 @@ def test_empty_file(transfers):
 
 
 @pytest.mark.points(4)
+@pytest.mark.rules("R6", "R7", "R10", "R12")
 def test_stop_and_wait_impaired(stop_and_wait):
     """Stop-and-wait: about 100 KB through loss, copies, reordering and damage arrive whole"""
     arrived(stop_and_wait)
 
 
 @pytest.mark.points(3)
+@pytest.mark.rules("R8")
 def test_stop_and_wait_one_in_flight(stop_and_wait, ctx):
     """Stop-and-wait: never a packet sent before the previous one was acknowledged"""
     t = stop_and_wait
@@ -92,7 +81,24 @@ def test_stop_and_wait_one_in_flight(stop_and_wait, ctx):
                     f"{len(missing)} of them never sent (the first: {missing[0]})", evidence)
 
 
+@pytest.mark.points(2)
+@pytest.mark.rules("R2", "R3", "R5")
+def test_packets_on_the_wire(stop_and_wait, ctx):
+    """Seen on the router: packets in the format, payloads cut as the README says, honest ACKs"""
+    t = stop_and_wait
+    problems = rdt_wire.wire_problems(t.datagrams, ctx.addresses["client"],
+                                      ctx.addresses["server"], t.data)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        expect.fail("every packet as the README's rules say: the format (R2), data packet n "
+                    "holding the file's bytes 1024n to 1024n + 1023 and the FIN numbered with "
+                    "the count of data packets (R3), each intact data packet that reached the "
+                    "receiver answered by an ACK asking for the lowest number it lacked (R5)",
+                    problems[0] + more, t.evidence())
+
+
 @pytest.mark.points(3)
+@pytest.mark.rules("R6", "R7", "R10", "R12")
 def test_window_impaired(transfers, ctx):
     """Window: about 500 KB through loss, copies, reordering and damage arrive whole"""
     size = random.Random(f"{ctx.seed}:window-size").randint(480_000, 540_000)
@@ -102,17 +108,24 @@ def test_window_impaired(transfers, ctx):
 
 
 @pytest.mark.points(3)
+@pytest.mark.rules("R9")
 def test_window_faster(transfers):
-    """Window mode is at least twice as fast as stop-and-wait over a link with 15 ms each way"""
+    """Window mode: 8 packets or more in flight, at least twice as fast as stop-and-wait"""
     size = 64 * 1024
-    times = {}
+    runs = {}
     for mode in ("stop-and-wait", "window"):
         t = transfers.run(f"speed-{mode}", size, mode,
                           f"a 64 KiB file, {mode}, over a link with 15 ms each way (no loss)",
-                          bound=60, link={"config": SLOW_LINK, "name": "slow"})
+                          bound=60, link={"config": links.SLOW, "name": "slow"})
         arrived(t)
-        times[mode] = t.seconds()
-    saw, window = times["stop-and-wait"], times["window"]
+        runs[mode] = t
+    ahead = rdt_wire.sent_before_first_ack(runs["window"].events)
+    if ahead < 8:
+        expect.fail("window mode: a window of 8 packets or more, so the first 8 of the file's "
+                    "64 packets leave before any ACK could have come back (30 ms round trips)",
+                    f"{ahead} packets left the client before the first ACK reached it",
+                    runs["window"].evidence())
+    saw, window = runs["stop-and-wait"].seconds(), runs["window"].seconds()
     if saw is None or window is None or window * 2 > saw:
         expect.fail("window mode at least twice as fast as stop-and-wait (64 packets, 30 ms "
                     "round trips: one packet per round trip against many)",
@@ -121,18 +134,126 @@ def test_window_faster(transfers):
 
 
 @pytest.mark.points(2)
-def test_damaged_packets_rejected(transfers, ctx):
-    """Damage the UDP checksum cannot see (every 8th data packet and ACK) is caught"""
-    arrived(transfers.run("damage", 100 * 1024, "window",
-                          "a 100 KiB file, window mode, every 8th data packet and every 8th ACK "
-                          "with one bit flipped (the UDP checksum fixed up to match)",
-                          bound=60, link={"config": DAMAGING_LINK, "name": "damaging"}))
+@pytest.mark.rules("R4")
+def test_damaged_packets_rejected(damaged):
+    """Damaged packets (crafted ones, about 1 in 8 flipped by the router) are dropped"""
+    t = damaged
+    if t.crashed:
+        expect.fail("the receiver to drop damaged packets (bad CRC-32, unknown kind, wrong "
+                    "length, too short) as if lost, and go on",
+                    f"it exited (status {t.receiver_status}) after the 6 damaged packets sent "
+                    "to it (its output is below)")
+    if t.replies:
+        expect.fail("the receiver to drop damaged packets (bad CRC-32, unknown kind, wrong "
+                    "length, too short) without a word, as if lost",
+                    f"it answered them with {len(t.replies)} packets, the first "
+                    f"{t.replies[0][:16].hex()}", t.evidence())
+    arrived(t)
 
 
 @pytest.mark.points(1)
-def test_duplicates_ignored(transfers):
-    """A copy of every 4th packet, both ways: each data packet is written once"""
-    arrived(transfers.run("copies", 40 * 1024, "stop-and-wait",
-                          "a 40 KiB file, stop-and-wait, with a copy of every 4th data packet "
-                          "and every 4th ACK", bound=60,
-                          link={"config": COPYING_LINK, "name": "copying"}))
+@pytest.mark.rules("R5", "R6")
+def test_keeps_packets_ahead_of_a_gap(damaged, ctx):
+    """Seen on the router: packets that arrive after a damaged one are kept, not asked again"""
+    t = damaged
+    if t.crashed:
+        expect.fail("a transfer to judge", "the receiver exited on the damaged packets sent "
+                    "to it before (see test_damaged_packets_rejected)")
+    short = rdt_wire.short_acks(t.datagrams, ctx.addresses["server"], len(t.data) // 1024)
+    if short:
+        more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
+        expect.fail("each ACK asking for the lowest number the receiver lacks, counting the "
+                    "packets it keeps that came ahead of a gap (a damaged packet is a gap)",
+                    short[0] + more, t.evidence())
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R5", "R6")
+def test_duplicates_ignored(transfers, ctx):
+    """About one packet in 4 copied, both ways: each data packet is written once"""
+    size = random.Random(f"{ctx.seed}:copies-size").randint(35_000, 45_000)
+    packets = -(-size // 1024)
+    arrived(transfers.run("copies", size, "stop-and-wait",
+                          f"a {size}-byte file, stop-and-wait, about 1 data packet in 4 and 1 "
+                          "ACK in 4 copied (seeded, at random)", bound=60,
+                          link={"config": links.copying(ctx.seed, packets), "name": "copying"}))
+
+
+@pytest.mark.points(2)
+@pytest.mark.rules("R7", "R10", "R12")
+def test_end_handshake(transfers, ctx):
+    """FINs lost and held: the FIN is sent again and answered; status 0 only after its ACK"""
+    rng = random.Random(f"{ctx.seed}:end")
+    size = rng.randint(3_000, 12_000)
+    packets = -(-size // 1024)
+    config, lost = links.fin_link(ctx.seed)
+    t = transfers.run("end", size, "window",
+                      f"a {size}-byte file, window mode, the first {lost} FINs lost by the "
+                      f"router and the next held {links.FIN_HOLD_MS} ms",
+                      bound=30, link={"config": config, "name": "fins-lost"},
+                      capture=True, peek=True, quiet=links.FIN_HOLD_MS / 1000 + 0.3)
+    end = rdt_wire.ending(t.datagrams, ctx.addresses["client"], ctx.addresses["server"], packets)
+    seen = (f"{t.evidence()}\n(the capture: the sender sent {end.fins} FIN(s) {packets}, "
+            f"{end.fins_reached} reached the receiver, which sent {end.acks_sent} ACK(s) "
+            f"{packets + 1}; {end.acks_reached} reached the sender)")
+    if t.sender.returncode == 0 and not t.sender.timed_out and end.acks_reached == 0:
+        expect.fail("the sender to exit with status 0 only once an intact ACK asking for "
+                    f"{packets + 1} (FIN + 1) has reached it",
+                    "it exited with status 0, and no such ACK ever reached it", seen)
+    gone = [r for r in t.refused if (q := rdt_wire.parse(r)) and q.sound and q.kind == "A"
+            and q.seq == packets + 1]
+    if t.sender.returncode == 0 and end.acks_reached and len(gone) >= end.acks_reached:
+        expect.fail("the sender to exit with status 0 only once an intact ACK asking for "
+                    f"{packets + 1} (FIN + 1) has reached it",
+                    f"each of the {end.acks_reached} ACK(s) of the FIN that reached the client "
+                    "found its socket closed (the client answered ICMP port unreachable): the "
+                    "sender had gone before the first arrived", seen)
+    if end.early:
+        expect.fail("the FIN sent only once every data packet is acknowledged (an intact ACK "
+                    f"asking for {packets} has reached the sender)", end.early, seen)
+    if end.unanswered:
+        expect.fail("the receiver to linger after the FIN (until no packet has come for 1 s) "
+                    f"and answer every repeated FIN with ACK {packets + 1}",
+                    end.unanswered, seen)
+    if end.longest_wait > 1.0:
+        expect.fail("the FIN sent again within the timeout, at most 0.5 s (the receiver "
+                    "lingers only 1 s after the last packet)",
+                    f"{end.longest_wait:.2f} s between two FINs", seen)
+    if t.sender.timed_out or t.sender.returncode != 0:
+        if end.fins <= lost:
+            why = f"the router lost the first {lost} FINs, and the sender sent the FIN only " \
+                  f"{end.fins} time(s)"
+        elif end.acks_sent < end.fins_reached:
+            why = f"{end.fins_reached} FINs reached the receiver, which answered only " \
+                  f"{end.acks_sent} of them (it must linger and answer every repeated FIN)"
+        else:
+            why = f"the sender exited with status {t.sender.returncode}"
+        expect.fail("the sender to exit with status 0 once an ACK of its FIN got through",
+                    why, seen)
+    if t.early != t.data:
+        have = "no file" if t.early is None else f"{len(t.early)} bytes of {len(t.data)}"
+        expect.fail("OUTFILE complete (written and closed) when the receiver acknowledges the "
+                    "FIN", f"right after the sender got that ACK and exited, OUTFILE held "
+                    f"{have}", seen)
+    arrived(t)
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R11")
+def test_sender_gives_up(transfers, ctx):
+    """Every ACK lost: the sender gives up 5 s after its first FIN, with status 1"""
+    mode = random.Random(f"{ctx.seed}:give-up").choice(["stop-and-wait", "window"])
+    t = transfers.run("give-up", 0, mode,
+                      f"an empty file, {mode}, every packet from the receiver lost", bound=20,
+                      link={"config": links.ACKS_LOST, "name": "acks-lost"})
+    if t.sender.timed_out:
+        expect.fail("the sender to give up 5 s after its first FIN, no ACK of it having come",
+                    "it was still running after 20 s", t.evidence())
+    if t.sender.returncode == 1 and t.sender.elapsed < 5.0:
+        expect.fail("the sender to give up 5 s after its first FIN, no ACK of it having come",
+                    f"it gave up after {t.sender.elapsed:.2f} s", t.evidence())
+    if t.received != b"":
+        expect.fail("the receiver to write the empty file (the FIN reached it)",
+                    "no file" if t.received is None else f"{len(t.received)} bytes",
+                    t.evidence())
+    ended(t, sender_status=1)

@@ -21,12 +21,29 @@ import rdt_wire
 
 from socklab import impairing
 from socklab.checking import expect
+from socklab.checking.pcap import save
 from socklab.checking.programs import STUDENT, Finished, ProgramError, docker_exec, refused
 from socklab.errors import PlatformError
 
 PORT = 5000
 RECEIVER_EXIT = 8.0  # seconds the receiver may take to exit after the sender (it lingers 1 s)
 QUIET = 0.3  # seconds for the last packets to cross the router before the capture stops
+# Sends the datagrams given in hex on stdin to HOST PORT from one socket, then prints in
+# hex what came back within half a second (in the client container, as the student).
+CRAFT = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for packet in sys.stdin.read().split(","):
+    s.sendto(bytes.fromhex(packet), (sys.argv[1], int(sys.argv[2])))
+s.settimeout(0.5)
+replies = []
+try:
+    while True:
+        replies.append(s.recv(65535).hex())
+except (TimeoutError, ConnectionRefusedError):
+    pass
+print(" ".join(replies))
+"""
 
 
 def exec_bytes(container: str, argv: list[str], data: bytes = b"",
@@ -44,15 +61,20 @@ def exec_bytes(container: str, argv: list[str], data: bytes = b"",
 class RouterCapture:
     """tcpdump on the router (both interfaces) for UDP port ``PORT``, while a block runs.
 
+    The checks compare what the router received with what it sent on, so it captures
+    both interfaces; the files saved hold one interface each (``pcap.save``).
+
     It writes to the router's /tmp (a slow reader on a pipe would make the kernel drop
     packets) with a large buffer, and a capture that missed packets is the platform's
     failure: the checks below judge every packet, and a missing ACK would look like a
     packet sent too early.
     """
 
-    def __init__(self, ctx: Any, name: str) -> None:
+    def __init__(self, ctx: Any, name: str, quiet: float = QUIET) -> None:
+        self.quiet = quiet
         self.router = ctx.container("router")
         self.path = Path(ctx.artifacts) / f"{name}.pcap"
+        self.client = ctx.addresses["client"]
         self.inside = f"/tmp/{name}.pcap"
 
     def __enter__(self) -> RouterCapture:
@@ -61,11 +83,13 @@ class RouterCapture:
         # -s 2048: a whole packet at the links' MTU of 1500. Without it each slot of the
         # kernel's ring is sized for 256 KiB packets, so the 16 MiB ring held only a few
         # dozen packets, and a capture under load lost some ("dropped by kernel").
-        script = ('echo $$ >&2; exec tcpdump -i any -n -s 2048 -U --immediate-mode -B 16384 '
-                  '-Z root "$@"')
+        # -y LINUX_SLL2: each packet names its interface, so the files saved hold one each.
+        script = ('echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 2048 -U '
+                  '--immediate-mode -B 16384 -Z root "$@"')
         self.proc = subprocess.Popen(
             ["docker", "exec", self.router, "sh", "-c", script, "sh", "-w", self.inside,
-             "udp", "port", str(PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "udp", "port", str(PORT), "or", "icmp"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
         assert self.proc.stderr
         self.pid = self.proc.stderr.readline().decode().strip()
         said = []
@@ -78,7 +102,7 @@ class RouterCapture:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        time.sleep(QUIET)  # the last packets are crossing the router
+        time.sleep(self.quiet)  # the last packets are crossing the router
         subprocess.run(["docker", "exec", self.router, "kill", "-INT", self.pid],
                        capture_output=True, check=False)
         try:
@@ -93,7 +117,7 @@ class RouterCapture:
         if out.returncode != 0:
             raise PlatformError(f"reading the capture on the router failed: {out.stderr.decode()}")
         self.data = out.stdout
-        self.path.write_bytes(self.data)
+        save(self.data, self.client, self.path)
 
     def datagrams(self, events: list[dict[str, Any]], client: str) -> list[rdt_wire.Datagram]:
         """The capture's datagrams, checked against the engine's log: none may be missing."""
@@ -124,9 +148,14 @@ class Transfer:
     sender: Finished
     receiver_exited: bool
     bound: float
+    receiver_status: int | None = None  # its exit status, if it exited
+    early: bytes | None = None  # the receiver's file right after the sender exited (peek=True)
+    replies: list[bytes] = field(default_factory=list)  # its answers to crafted packets
     events: list[dict[str, Any]] = field(default_factory=list)  # the router's decisions (UDP)
     datagrams: list[rdt_wire.Datagram] = field(default_factory=list)  # the capture, if taken
     pcap: str = ""
+    refused: list[bytes] = field(default_factory=list)  # what the client's closed port refused
+    crashed: bool = False  # the receiver exited on the crafted packets (no transfer was run)
 
     def seconds(self) -> float | None:
         """The transfer's time as the router saw it: first packet in to last packet out."""
@@ -157,7 +186,9 @@ class Transfer:
     def evidence(self) -> str:
         sender = f"the sender was killed after {self.bound:g} s" if self.sender.timed_out else \
             f"the sender exited with status {self.sender.returncode} after {self.sender.elapsed:.1f} s"
-        parts = [self.link(), sender + " (its output is below)"]
+        receiver = f"the receiver exited with status {self.receiver_status}" \
+            if self.receiver_exited else "the receiver had not exited"
+        parts = [self.link(), sender + " (its output is below); " + receiver]
         if self.pcap:
             parts.append(f"the router's capture: {self.pcap} (open it with Wireshark)")
         return "\n".join(parts)
@@ -191,9 +222,16 @@ class Transfers:
         self.client, self.server = ctx.container("client"), ctx.container("server")
 
     def run(self, name: str, size: int, mode: str, what: str, *, bound: float,
-            link: dict[str, Any], capture: bool = False) -> Transfer:
+            link: dict[str, Any], capture: bool = False, peek: bool = False,
+            crafted: list[bytes] | None = None, quiet: float = QUIET) -> Transfer:
         """Send a seeded random file of ``size`` bytes in ``mode`` over ``link`` (a set
-        request: ``profile=`` or ``config=``); the sender gets ``bound`` seconds."""
+        request: ``profile=`` or ``config=``); the sender gets ``bound`` seconds.
+
+        ``peek``: read the receiver's file as soon as the sender exits, too (it lingers
+        then). ``crafted``: datagrams sent to the receiver first, over a clean link, from
+        another socket of the client; what it answered is kept. ``quiet``: how long the
+        capture goes on once both programs are done (a packet the router holds comes later).
+        """
         data = random.Random(f"{self.ctx.seed}:{name}").randbytes(size)
         source, target = f"/scratch/{name}.bin", f"/scratch/{name}.received"
         put = exec_bytes(self.client, ["python3", "-c", "import sys; open(sys.argv[1], 'wb')"
@@ -202,25 +240,47 @@ class Transfers:
             raise PlatformError(f"writing {source} in the client failed: {put.stderr.decode()}")
         self.programs.start("receiver", [target])
         self.programs.wait_ready("receiver", timeout=30)
+        replies = self.craft(crafted) if crafted else []
+        if crafted and not self.programs.alive("receiver"):  # no transfer to wait out
+            return Transfer(what, data, None, Finished([], -1, "", "", 0.0, False), True, bound,
+                            self.programs.running["receiver"].returncode, None, replies,
+                            crashed=True)
         version = self.link.set(**link)
         argv = ["--mode", mode, "server", str(PORT), source]
         datagrams: list[rdt_wire.Datagram] = []
-        pcap = ""
+        pcap, refused = "", []
         if capture:
-            with RouterCapture(self.ctx, name) as cap:
+            with RouterCapture(self.ctx, name, quiet) as cap:
                 sender = self.programs.run("sender", argv, timeout=bound)
+                early = self.read(target) if peek else None
                 exited = self.receiver_exits()
         else:
             sender = self.programs.run("sender", argv, timeout=bound)
+            early = self.read(target) if peek else None
             exited = self.receiver_exits()
+        status = self.programs.running["receiver"].returncode if exited else None
         self.programs.stop("receiver")
         got = exec_bytes(self.server, ["cat", target])
         events = [e for e in self.link.events(version) if e["proto"] == "udp"]
         if capture:
             datagrams = cap.datagrams(events, self.ctx.addresses["client"])
             pcap = str(cap.path)
+            refused = rdt_wire.refused(cap.data, self.ctx.addresses["client"])
         return Transfer(what, data, got.stdout if got.returncode == 0 else None, sender, exited,
-                        bound, events, datagrams, pcap)
+                        bound, status, early, replies, events, datagrams, pcap, refused)
+
+    def read(self, path: str) -> bytes | None:
+        out = exec_bytes(self.server, ["cat", path])
+        return out.stdout if out.returncode == 0 else None
+
+    def craft(self, packets: list[bytes]) -> list[bytes]:
+        """Send ``packets`` to the receiver over a clean link; what it sent back."""
+        self.link.set(profile="clean")
+        out = exec_bytes(self.client, ["python3", "-c", CRAFT, "server", str(PORT)],
+                         ",".join(p.hex() for p in packets).encode())
+        if out.returncode != 0:
+            raise PlatformError(f"sending crafted packets failed: {out.stderr.decode()[-300:]}")
+        return [bytes.fromhex(h) for h in out.stdout.decode().split()]
 
     def receiver_exits(self) -> bool:
         deadline = time.monotonic() + RECEIVER_EXIT
@@ -232,7 +292,8 @@ class Transfers:
 
 
 def arrived(t: Transfer) -> None:
-    """The receiver's file is byte-identical to the sender's, within the time bound."""
+    """The receiver's file is byte-identical to the sender's, within the time bound; then the
+    sender exited with status 0 and the receiver exited by itself, with status 0."""
     __tracebackhide__ = True
     expected = (f"{t.what}: the receiver's file byte-identical to the {len(t.data)} bytes "
                 f"sent (SHA-256 {hashlib.sha256(t.data).hexdigest()[:16]}...)")
@@ -248,3 +309,21 @@ def arrived(t: Transfer) -> None:
         still = "" if t.receiver_exited else \
             f" (the receiver had not exited {RECEIVER_EXIT:g} s after the sender)"
         expect.fail(expected, describe(t.data, t.received) + still, t.evidence())
+    ended(t)
+
+
+def ended(t: Transfer, sender_status: int = 0) -> None:
+    """The sender exited with ``sender_status``, the receiver by itself with status 0."""
+    __tracebackhide__ = True
+    if t.sender.returncode != sender_status:
+        meaning = "the ACK of its FIN reached it" if sender_status == 0 else \
+            "it gave up waiting for the ACK of its FIN"
+        expect.fail(f"{t.what}: the sender to exit with status {sender_status} ({meaning})",
+                    f"it exited with status {t.sender.returncode}", t.evidence())
+    if not t.receiver_exited:
+        expect.fail(f"{t.what}: the receiver to exit by itself within {RECEIVER_EXIT:g} s "
+                    "after the sender (once no packet has come for 1 s)", "it was still running",
+                    t.evidence())
+    if t.receiver_status != 0:
+        expect.fail(f"{t.what}: the receiver to exit with status 0",
+                    f"it exited with status {t.receiver_status}", t.evidence())

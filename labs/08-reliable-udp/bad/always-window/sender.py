@@ -16,7 +16,7 @@ from rdt import ACK, DATA, FIN, MAX_PAYLOAD, pack, unpack
 
 WINDOW = 32  # packets in flight in window mode
 FIN_PATIENCE = 5.0  # seconds without an answer to the FIN before giving up on the receiver
-MIN_RTO, MAX_RTO = 0.05, 1.0
+MIN_RTO, MAX_RTO = 0.05, 0.5  # R7: the timeout is at most 0.5 s
 
 
 class Timer:
