@@ -2,16 +2,16 @@
 
 Every client is socklab's Unix-socket probe, run in the server container (mostly as the
 student user); the socket files themselves are examined with lstat() there. The checks
-run in order: the last three stop and restart the servers.
+run in order: the last four stop and restart the servers. What they send is drawn from
+the run's seed (cases.py).
 """
 
 from __future__ import annotations
 
 import random
-import string
 import time
-from typing import Any
 
+import cases
 import pytest
 import unix_probe
 
@@ -19,74 +19,34 @@ from socklab.checking import expect
 from socklab.errors import PlatformError
 
 NAMES = ("stream", "dgram")  # the programs, named for their socket type
-LARGEST = 8192  # the largest datagram of the protocol
-SECOND_GIVES_UP = 30.0  # seconds for a second server to see the live socket and exit
-EXIT_WITHIN = 10.0  # seconds for a server to exit after SIGTERM
-TEXT = string.ascii_letters + string.digits + " .,;:!?-_=+*/()[]{}<>'\"#%&@"
+OTHER = {"stream": "dgram", "dgram": "stream"}
+GIVES_UP_WITHIN = 10.0  # seconds for a server to see it must not take the path, and exit (R3)
+EXIT_WITHIN = 10.0  # seconds for a server to exit after SIGTERM (R9)
 
 
-def line_answer(line: str) -> str:
-    return f"{len(line.encode())} {line}\n"
-
-
-def dgram_answer(message: str) -> str:
-    return f"{len(message.encode())} {message}"
-
-
-def words(rng: random.Random, size: int) -> str:
-    return "".join(rng.choice(TEXT) for _ in range(size))
-
-
-def short(text: str | None, limit: int = 60) -> str:
-    if text is None:
-        return "nothing"
-    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} bytes)"
-
-
-def first_difference(want: list[str], got: list[str]) -> int:
-    pairs = enumerate(zip(want, got, strict=False))
-    return next((i for i, (w, g) in pairs if w != g), min(len(want), len(got)))
-
-
-def expect_lines(seen: dict[str, Any], lines: list[str], what: str) -> None:
+def expect_lines(seen, lines: list[bytes], what: str) -> None:
     """The stream server answered each line with one answer line, in order."""
     __tracebackhide__ = True
-    want = [line_answer(line) for line in lines]
-    *complete, rest = seen["received"].split("\n")
-    got = [line + "\n" for line in complete] + ([rest] if rest else [])
-    if got == want:
+    problem = cases.lines_problem(seen["received"], lines)
+    if problem is None:
         return
-    i = first_difference(want, got)
-    observed = f"{len(got)} answer lines for {len(lines)} lines sent"
-    if i < len(want):
-        got_i = got[i] if i < len(got) else None
-        observed += f"; answer {i + 1}: expected {short(want[i])}, got {short(got_i)}"
-    else:
-        observed += f"; extra answer {short(got[i])}"
     if seen["error"]:
-        observed += f" ({seen['error']})"
+        problem += f" ({seen['error']})"
     elif seen["peer_closed"]:
-        observed += " (then the server closed the connection)"
-    expect.fail(f"{what}: one answer line per line sent, in order", observed)
+        problem += " (then the server closed the connection)"
+    expect.fail(f"{what}: one answer line per line sent, in order", problem)
 
 
-def expect_replies(seen: dict[str, Any], client: str, messages: list[str], what: str) -> None:
+def expect_replies(seen, client: str, messages: list[bytes], what: str) -> None:
     """The datagram server answered each of ``client``'s datagrams with one datagram, in order."""
     __tracebackhide__ = True
     if seen["error"]:
         expect.fail(f"{what}: the client's datagrams accepted", seen["error"])
-    want = [dgram_answer(m) for m in messages]
-    got = seen["clients"][client]["replies"]
-    if got == want:
-        return
-    i = first_difference(want, got)
-    observed = f"{len(got)} reply datagrams for {len(messages)} sent"
-    if i < len(want):
-        observed += (f"; reply {i + 1} (to {short(messages[i], 30)}): expected {short(want[i])}, "
-                     f"got {short(got[i] if i < len(got) else None)}")
-    else:
-        observed += f"; an extra reply {short(got[i])}"
-    expect.fail(f"{what}: one reply datagram per datagram, in order", observed)
+    problem = cases.replies_problem(seen["clients"][client]["replies"], messages)
+    if problem is not None:
+        expect.fail(f"{what}: one reply datagram per datagram, in order", problem)
+    if seen["clients"][client]["truncated"]:
+        expect.fail(f"{what}: whole replies", f"{seen['clients'][client]['truncated']} truncated")
 
 
 def still_serves(servers, box: str, name: str, what: str) -> None:
@@ -94,13 +54,22 @@ def still_serves(servers, box: str, name: str, what: str) -> None:
     __tracebackhide__ = True
     path = servers.path(name)
     if name == "stream":
-        expect_lines(unix_probe.stream(box, path, ["still there?"]), ["still there?"], what)
+        expect_lines(unix_probe.stream(box, path, [b"still there?"]), [b"still there?"], what)
     else:
-        expect_replies(unix_probe.dgram(box, path, [("a", "still there?", "")]), "a",
-                       ["still there?"], what)
+        expect_replies(unix_probe.dgram(box, path, [("a", b"still there?", "")]), "a",
+                       [b"still there?"], what)
+
+
+def kept_running(servers, programs, name: str, start: int, after: str) -> None:
+    """The server is the same process that served before (R1): it did not exit meanwhile."""
+    __tracebackhide__ = True
+    if not programs.alive(name) or programs.starts[name] != start:
+        expect.fail(f"{servers.file(name)} to keep serving, in the same process, after {after}",
+                    f"it exited (code {servers.exit_code(name)})")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R1")
 def test_socket_files(servers, box):
     """Both servers serve on their socket files: /scratch/stream.sock and /scratch/dgram.sock"""
     paths = [servers.ensure(name) for name in NAMES]
@@ -110,6 +79,7 @@ def test_socket_files(servers, box):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R4")
 def test_socket_permissions(servers, box):
     """The socket files have mode 0660: the group may connect, other users may not"""
     paths = {name: servers.ensure(name) for name in NAMES}
@@ -131,105 +101,208 @@ def test_socket_permissions(servers, box):
 
 
 @pytest.mark.points(1)
-def test_stream_one_line(servers, box):
-    """Stream: one line gets its answer, and the server closes when the client does"""
-    line = "hello, unix"
-    seen = unix_probe.stream(box, servers.ensure("stream"), [line], shutdown=True)
-    expect_lines(seen, [line], "a one-line conversation")
+@pytest.mark.rules("R6", "R1")
+def test_stream_one_line(servers, programs, box, ctx):
+    """Stream: lines get their answers, an unfinished last one none, and the server closes
+    when the client does"""
+    rng = random.Random(ctx.seed + 5)
+    lines = [cases.words(rng, rng.randrange(5, 30)) for _ in range(rng.randrange(1, 4))]
+    tail = cases.words(rng, rng.randrange(1, 20))
+    path = servers.ensure("stream")
+    start = programs.starts["stream"]
+    seen = unix_probe.stream(box, path, lines, tail=tail, shutdown=True)
+    expect_lines(seen, lines, f"{len(lines)} line(s) and an unfinished one ({cases.show(tail)}), "
+                 "then the client's end (shutdown)")
     if not seen["peer_closed"]:
         expect.fail("the server to close the connection after the client closed its side",
                     f"it stayed open ({seen['error']})")
+    kept_running(servers, programs, "stream", start, "a client closed its side")
+    still_serves(servers, box, "stream", "the next client, after one that closed its side")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R5")
 def test_stream_one_byte_writes(servers, box, ctx):
     """Stream: lines sent one byte per send() get one answer each"""
     rng = random.Random(ctx.seed)
-    lines = [words(rng, rng.randrange(5, 25)) for _ in range(3)]
+    lines = [cases.words(rng, rng.randrange(5, 25)) for _ in range(2)] + cases.odd_lines(rng)[:2]
+    rng.shuffle(lines)
     seen = unix_probe.stream(box, servers.ensure("stream"), lines, chunk=1, gap=0.002)
-    expect_lines(seen, lines, "3 lines sent in 1-byte pieces")
+    expect_lines(seen, lines, f"{len(lines)} lines (multi-byte UTF-8, not UTF-8, a \\r) sent "
+                 "in 1-byte pieces")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R5")
 def test_stream_coalesced_lines(servers, box, ctx):
     """Stream: 20 lines sent in one send() get 20 answers (one line is empty)"""
     rng = random.Random(ctx.seed + 1)
-    lines = [words(rng, rng.randrange(1, 300)) for _ in range(20)]
-    lines[rng.randrange(1, 19)] = ""
+    lines = [cases.words(rng, rng.randrange(1, 300)) for _ in range(20)]
+    lines[rng.randrange(1, 19)] = b""
     seen = unix_probe.stream(box, servers.ensure("stream"), lines)
     expect_lines(seen, lines, "20 lines sent in a single send()")
 
 
+@pytest.mark.points(2)
+@pytest.mark.rules("R5", "R1")
+def test_stream_split_lines(servers, programs, box, ctx):
+    """Stream: a long line and others, cut anywhere, one pause over a second, get their answers"""
+    lines, cuts, gaps = cases.split_lines(ctx.seed + 6)
+    path = servers.ensure("stream")
+    start = programs.starts["stream"]
+    seen = unix_probe.stream(box, path, lines, cuts=cuts, gaps=gaps)
+    expect_lines(seen, lines, f"{len(lines)} lines, one of {max(map(len, lines))} bytes, cut in "
+                 f"{len(cuts) + 1} pieces (one cut inside a UTF-8 character, one pause of "
+                 f"{max(gaps):.1f} s)")
+    kept_running(servers, programs, "stream", start, "a slow client")
+
+
 @pytest.mark.points(1)
+@pytest.mark.rules("R1")
+def test_stream_client_gone(servers, programs, box):
+    """Stream: a client that closes without reading its answers does not stop the server"""
+    path = servers.ensure("stream")
+    start = programs.starts["stream"]
+    seen = unix_probe.jam(box, path)
+    if not seen["jammed"]:
+        raise PlatformError(f"the checker's client could not fill the connection to {path}: {seen}")
+    # the server's blocked send() fails now: it must go on to the next client
+    still_serves(servers, box, "stream", "the next client, after one that closed without "
+                 "reading its answers")
+    kept_running(servers, programs, "stream", start, "a client that sent lines, never read "
+                 f"the answers (the server blocked sending them) and closed ({seen['sent']} bytes)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R7")
 def test_dgram_one_message(servers, box):
     """Datagram: one datagram gets one reply, sent to the client's own socket file"""
-    seen = unix_probe.dgram(box, servers.ensure("dgram"), [("a", "hello, unix", "")])
-    expect_replies(seen, "a", ["hello, unix"], "one datagram")
+    seen = unix_probe.dgram(box, servers.ensure("dgram"), [("a", b"hello, unix", "")])
+    expect_replies(seen, "a", [b"hello, unix"], "one datagram")
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R7")
 def test_dgram_message_boundaries(servers, box, ctx):
-    """Datagram: 6 datagrams sent at once, one of 8192 bytes, get one reply each"""
-    rng = random.Random(ctx.seed + 2)
-    messages = [words(rng, 10), "two\nlines", words(rng, LARGEST), words(rng, 1),
-                "three\nmore\nlines", words(rng, 100)]
+    """Datagram: datagrams sent at once, up to 8192 bytes, get one whole reply each"""
+    messages = cases.boundary_datagrams(ctx.seed + 2)
     seen = unix_probe.dgram(box, servers.ensure("dgram"), [("a", m, "") for m in messages])
-    expect_replies(seen, "a", messages, "6 datagrams sent before reading any reply")
-    if seen["clients"]["a"]["truncated"]:
-        expect.fail("whole replies", f"{seen['clients']['a']['truncated']} truncated")
+    sizes = ", ".join(str(len(m)) for m in messages)
+    expect_replies(seen, "a", messages, f"{len(messages)} datagrams of {sizes} bytes (newlines "
+                   "inside, not UTF-8, multi-byte UTF-8) sent before reading any reply")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R7")
 def test_dgram_empty_message(servers, box):
     """Datagram: an empty datagram is a message, not an end-of-file: it gets the reply '0 '"""
-    messages = ["", "still there?"]
+    messages = [b"", b"still there?"]
     seen = unix_probe.dgram(box, servers.ensure("dgram"), [("a", m, "") for m in messages])
     expect_replies(seen, "a", messages, "an empty datagram, then another")
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R7")
 def test_dgram_replies_to_each_sender(servers, box):
     """Datagram: two clients take turns; each gets the replies to its own datagrams"""
-    plan = [("a", "from a, 1", ""), ("b", "from b, first", ""), ("a", "from a, 2", ""),
-            ("b", "from b, second", "")]
+    plan = [("a", b"from a, 1", ""), ("b", b"from b, first", ""), ("a", b"from a, 2", ""),
+            ("b", b"from b, second", "")]
     seen = unix_probe.dgram(box, servers.ensure("dgram"), plan)
     for client in ("a", "b"):
         expect_replies(seen, client, [m for c, m, _ in plan if c == client],
                        f"client {client}, taking turns with another")
 
 
-@pytest.mark.points(1)
+@pytest.mark.points(2)
+@pytest.mark.rules("R8", "R1")
 def test_dgram_sender_gone(servers, box, programs):
-    """Datagram: a reply that cannot be delivered (the sender is gone) does not stop the server"""
-    plan = [("gone", "nobody will read the reply", "vanished"), ("a", "next client", "")]
-    seen = unix_probe.dgram(box, servers.ensure("dgram"), plan)
-    if not programs.alive("dgram"):
-        expect.fail("the server still running after a reply it could not deliver",
-                    f"dgram_server.py exited (code {servers.exit_code('dgram')})")
-    expect_replies(seen, "a", ["next client"], "the client after one whose socket file was removed")
+    """Datagram: replies that cannot be delivered (sender gone, stale or unbound) are skipped"""
+    for how, why in (("vanished", "whose socket file was removed (FileNotFoundError)"),
+                     ("stale", "whose socket file nobody serves any more (ConnectionRefusedError)"),
+                     ("unbound", "that bound no path (no address to reply to)")):
+        path = servers.ensure("dgram")
+        start = programs.starts["dgram"]
+        seen = unix_probe.dgram(box, path, [(how, b"nobody will read the reply", how),
+                                            ("a", b"next client", "")])
+        kept_running(servers, programs, "dgram", start, f"a datagram from a client {why}")
+        expect_replies(seen, "a", [b"next client"], f"the client after one {why}")
+
+
+def gives_up(servers, programs, box, name: str, what: str, check_after=None, before=None) -> None:
+    """Start a copy of the server while ``what`` is at its path (``before``: its stat): it
+    must exit with a non-zero status and leave the file as it was (R3), removing nothing (R9)."""
+    __tracebackhide__ = True
+    path = servers.path(name)
+    before = before or unix_probe.stat(box, path)[path]
+    run = programs.run(name, timeout=GIVES_UP_WITHIN)
+    output = f"{servers.file(name)}'s output:\n{(run.stdout + run.stderr).strip() or '(nothing)'}"
+    after = unix_probe.stat(box, path)[path]
+    expected = (f"{servers.file(name)}, started while {path} is {what}, to exit with a non-zero "
+                "status and leave the file as it was")
+    if (changed := cases.unchanged(before, after)) is not None:
+        expect.fail(expected, f"{path} was not left alone: {changed}", output)
+    if run.timed_out:
+        expect.fail(expected, f"it was still running after {GIVES_UP_WITHIN:g} s", output)
+    if run.returncode == 0:
+        expect.fail(expected, "it exited with status 0 (a program that could not do its job "
+                    "says so with a non-zero status)", output)
+    if check_after is not None:
+        check_after()
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R3", "R9")
 @pytest.mark.timeout(120)
 def test_live_socket_not_stolen(servers, programs, box):
-    """A second server started on a live socket file exits and leaves that file alone"""
+    """A second server started on a live socket file exits (non-zero) and leaves that file alone"""
     for name in NAMES:
-        path = servers.ensure(name)
-        before = unix_probe.stat(box, path)[path]
-        second = programs.run(name, timeout=SECOND_GIVES_UP)
-        output = f"the second {servers.file(name)}'s output:\n{second.stdout}{second.stderr}"
-        if second.timed_out:
-            expect.fail(f"a second {servers.file(name)}, started while the first serves on {path}, "
-                        "to give up and exit", f"it was still running after {SECOND_GIVES_UP:g} s", output)
-        after = unix_probe.stat(box, path)[path]
-        if after.get("inode") != before["inode"]:
-            expect.fail(f"{path} still the first server's socket file after a second server "
-                        "gave up", f"it was replaced or removed: now {unix_probe.describe(after)}",
-                        output)
-        still_serves(servers, box, name, f"the first {servers.file(name)}, after a second one gave up")
+        servers.ensure(name)
+        gives_up(servers, programs, box, name, f"the live socket of the running {servers.file(name)}",
+                 lambda name=name: still_serves(servers, box, name,
+                                                f"the first {servers.file(name)}, after a second "
+                                                "one gave up"))
+
+
+# What a server must not take for a stale socket file (R3): a regular file at either path,
+# a symbolic link (to a stale socket file) at one, a live socket of the other type at the other.
+FOREIGN = (("stream", "regular"), ("dgram", "regular"), ("stream", "symlink"), ("dgram", "socket"))
+FOREIGN_WORDS = {"regular": "a regular file", "symlink": "a symbolic link to a stale socket file"}
+
+
+@pytest.mark.points(3)
+@pytest.mark.rules("R3", "R9")
+@pytest.mark.timeout(150)
+def test_not_a_socket(servers, programs, box, ctx):
+    """A server started on a regular file, a link or a foreign socket exits, leaving it alone"""
+    rng = random.Random(ctx.seed + 7)
+    for name in NAMES:
+        servers.stop(name)
+    try:
+        for name, kind in FOREIGN:
+            path = servers.path(name)
+            if kind != "socket":
+                content = cases.words(rng, rng.randrange(0, 80))
+                planted = unix_probe.plant(box, path, kind, content)
+                gives_up(servers, programs, box, name, FOREIGN_WORDS[kind]
+                         + (f" ({len(content)} bytes)" if kind == "regular" else ""), before=planted)
+                continue
+            unix_probe.clear(box, path)
+            holder = unix_probe.Holder(box, path, OTHER[name])
+            try:
+                gives_up(servers, programs, box, name,
+                         f"a live {OTHER[name]} socket (connect() fails with EPROTOTYPE)")
+            except BaseException:
+                holder.abandon()
+                raise
+            if not holder.release():
+                expect.fail(f"the {OTHER[name]} socket at {path} still live after "
+                            f"{servers.file(name)} gave up", "it no longer answered")
+    finally:
+        unix_probe.clear(box, *(servers.path(name) for name in NAMES))
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R2")
 def test_stale_socket_file(servers, box):
     """A socket file left by a crashed run is replaced: the server starts and serves"""
     for name in NAMES:
@@ -245,6 +318,7 @@ def test_stale_socket_file(servers, box):
 
 
 @pytest.mark.points(2)
+@pytest.mark.rules("R9")
 def test_cleanup_on_sigterm(servers, programs, box):
     """On SIGTERM both servers exit and remove their socket files"""
     paths = {name: servers.ensure(name) for name in NAMES}
@@ -265,3 +339,4 @@ def test_cleanup_on_sigterm(servers, programs, box):
     if problems:
         expect.fail("both servers to exit on SIGTERM and remove their socket files",
                     "\n  ".join(["", *problems]))
+
