@@ -22,7 +22,7 @@ from pathlib import Path
 
 import docker.errors
 
-from socklab import engine, impairing
+from socklab import engine, impairing, roots
 from socklab.errors import CommandError, PlatformError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,9 +91,13 @@ class Topology:
         engine_env = {"SOCKLAB_PROFILE": imp.profile, "SOCKLAB_SEED": str(imp.seed),
                       "SOCKLAB_ARTIFACTS": str(imp.artifacts)} if imp else {}
         image = dict(self.images)
+        prefix = roots.prefix()  # the images' names: tests build theirs under another prefix
         return {**engine_env,
-            "SOCKLAB_CLIENT_IMAGE": image.get("client", "host"),
-            "SOCKLAB_SERVER_IMAGE": image.get("server", "host"),
+            "SOCKLAB_HOST_IMAGE": f"{prefix}host:latest",
+            "SOCKLAB_ROUTER_IMAGE": f"{prefix}router:latest",
+            "SOCKLAB_IMPAIR_IMAGE": f"{prefix}impair:latest",
+            "SOCKLAB_CLIENT_IMAGE": f"{prefix}{image.get('client', 'host')}:latest",
+            "SOCKLAB_SERVER_IMAGE": f"{prefix}{image.get('server', 'host')}:latest",
             "SOCKLAB_PROJECT": self.project, "SOCKLAB_RUN": self.run_id,
             "SOCKLAB_OWNER": owner(), "SOCKLAB_CODE": str(code), "SOCKLAB_PROBES": str(PROBES),
             "SOCKLAB_CLIENT_SUBNET": str(self.client_subnet),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from socklab import compose, engine, images
+from socklab import compose, engine, images, roots
 from socklab.errors import SocklabError
 
 
@@ -46,20 +44,16 @@ def compose_flavour() -> Finding:
 
 def base_image() -> Finding:
     spec = images.BY_NAME["base"]
-    current = images.current_hash(spec.tag)
-    if current == images.content_hash(spec):
-        return Finding("base image", True, f"{spec.tag} is built and up to date")
-    can_build = shutil.which("debootstrap") and os.geteuid() == 0
-    how = "`make images` will build it from Debian packages" if can_build else \
-        "`sudo make images` (needs root and debootstrap) to build it from Debian packages"
-    state = "out of date" if current else "not built"
-    return Finding("base image", bool(can_build), f"{spec.tag} is {state}: {how}")
+    root = roots.local(images.packages())
+    if root and images.current_hash(spec.tag) == images.content_hash(spec, root.ref):
+        return Finding("base image", True, f"{spec.tag} is built and up to date (from {root.ref})")
+    return Finding("base image", True, f"{spec.tag} is not built yet: `make images` builds it")
 
 
 def nfqueue() -> Finding:
-    if images.current_hash("socklab-impair:latest") is None:
+    if images.current_hash(images.BY_NAME["impair"].tag) is None:
         return Finding("NFQUEUE", False, "unknown until the images are built (make images)")
-    probe = _probe("socklab-impair:latest", ["python3", "-c",
+    probe = _probe(images.BY_NAME["impair"].tag, ["python3", "-c",
                    "from socklab.impair import nfqueue; nfqueue.Queue(0, 16).close()"],
                    ["NET_ADMIN"])
     if probe.returncode == 0:
@@ -68,9 +62,9 @@ def nfqueue() -> Finding:
 
 
 def netem() -> Finding:
-    if images.current_hash("socklab-base:latest") is None:
+    if images.current_hash(images.BY_NAME["base"].tag) is None:
         return Finding("netem", False, "unknown until the images are built", needed=False)
-    probe = _probe("socklab-base:latest", ["tc", "qdisc", "add", "dev", "lo", "root", "netem",
+    probe = _probe(images.BY_NAME["base"].tag, ["tc", "qdisc", "add", "dev", "lo", "root", "netem",
                                            "delay", "1ms"], ["NET_ADMIN"])
     found = probe.returncode == 0
     return Finding("netem", found, "the kernel has netem (socklab does not need it)" if found else

@@ -1,7 +1,8 @@
 """Build socklab's container images, cached by the hash of what goes into them.
 
-No image is pulled: the base is built from Debian packages (debootstrap + import),
-and every other image is built ``FROM`` it with ``COPY`` only, needing no network.
+Every image is built from a Dockerfile ``FROM`` its parent; the base image ``FROM`` a
+Debian root that ``roots`` pulls (pinned by digest) or, offline, builds with debootstrap.
+Image names start with $SOCKLAB_IMAGE_PREFIX (``socklab-``), so tests can build their own.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import fcntl
 import hashlib
 import io
 import os
-import re
-import shutil
-import subprocess
 import tarfile
 import tempfile
 import time
@@ -23,39 +21,43 @@ from pathlib import Path
 
 import docker.errors
 
-from socklab import engine
+from socklab import engine, roots
 from socklab.errors import PlatformError
 from socklab.lab import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = "bookworm"
 HASH_LABEL = "socklab.hash"
 # Images carry their own label, not the `socklab` resource label: a container made from
 # an image inherits the image's labels, and `socklab clean` must not claim other people's.
 IMAGE_LABEL = "socklab.image"
-FORMAT = "2"  # bump to rebuild every image when how they are built changes
-LOCK = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / "socklab-images.lock"
+FORMAT = "3"  # bump to rebuild every image when how they are built changes
+
+
+def lock_path() -> Path:
+    """The build lock: one per user (a shared /tmp must not make a second user's fail)."""
+    folder = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(folder) / f"socklab-images-{os.getuid()}.lock"
 
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One image: its tag, its parent, and the files of its build context."""
+    """One image: its name, its parent (None: the base, built FROM the Debian root), and
+    the files of its build context."""
 
     name: str
-    parent: str | None  # None: a root built by debootstrap from the context's package lists
+    parent: str | None
     context: tuple[tuple[str, str], ...]  # (path in context, path in repository)
-    args: tuple[tuple[str, str], ...] = ()  # Dockerfile build arguments
 
     @property
     def tag(self) -> str:
-        return f"socklab-{self.name}:latest"
+        return f"{roots.prefix()}{self.name}:latest"
 
 
 BASE_PACKAGES = ("packages.txt", "images/base/packages.txt")
 HOST_CONTEXT = (("Dockerfile", "images/host/Dockerfile"),
                 ("socklab-net-init", "images/host/socklab-net-init"))
 SPECS = (
-    ImageSpec("base", None, (BASE_PACKAGES,)),
+    ImageSpec("base", None, (("Dockerfile", "images/base/Dockerfile"), BASE_PACKAGES)),
     ImageSpec("host", "base", HOST_CONTEXT),
     ImageSpec("router", "base", (("Dockerfile", "images/router/Dockerfile"),
                                  ("socklab-router", "images/router/socklab-router"))),
@@ -63,9 +65,9 @@ SPECS = (
                                  ("socklab/__init__.py", "socklab/__init__.py"),
                                  ("socklab/impair", "socklab/impair"))),
     # a lab host with a real browser (Chromium, driven through Selenium) and curl: lab 7
-    ImageSpec("browser-base", None, (BASE_PACKAGES,
-                                     ("browser-packages.txt", "images/browser/packages.txt"))),
-    ImageSpec("browser", "browser-base", HOST_CONTEXT, (("BASE", "socklab-browser-base:latest"),)),
+    ImageSpec("browser-base", "base", (("Dockerfile", "images/browser/Dockerfile"),
+                                       ("packages.txt", "images/browser/packages.txt"))),
+    ImageSpec("browser", "browser-base", HOST_CONTEXT),
 )
 ALL = ("host", "router", "impair")  # what every lab needs; a lab.toml [hosts] table may add more
 EVERY = (*ALL, "browser")
@@ -91,15 +93,13 @@ def _files(spec: ImageSpec) -> list[tuple[str, Path]]:
     return sorted(found)
 
 
-def content_hash(spec: ImageSpec) -> str:
-    """A hash of everything that goes into the image, its parent's included."""
-    digest = hashlib.sha256(f"{FORMAT} {SUITE}".encode())
-    if spec.parent:
-        digest.update(content_hash(BY_NAME[spec.parent]).encode())
+def content_hash(spec: ImageSpec, root: str) -> str:
+    """A hash of everything that goes into the image: its files, its parent's hash, and
+    for the base the Debian root it is built on (a pinned digest, or the offline root)."""
+    digest = hashlib.sha256(f"{FORMAT} {roots.SUITE}".encode())
+    digest.update((content_hash(BY_NAME[spec.parent], root) if spec.parent else root).encode())
     for arc, path in _files(spec):
         digest.update(arc.encode() + b"\0" + path.read_bytes() + b"\0")
-    for key, value in spec.args:
-        digest.update(f"{key}={value}\0".encode())
     return digest.hexdigest()[:16]
 
 
@@ -112,68 +112,10 @@ def current_hash(tag: str) -> str | None:
     return (image.labels or {}).get(HASH_LABEL)
 
 
-def packages(spec: ImageSpec) -> list[str]:
-    """The Debian packages of a root image: every package list of its context, in order."""
-    found: list[str] = []
-    for arc, rel in spec.context:
-        if arc.endswith("packages.txt"):
-            lines = (line.split("#")[0].strip() for line in (ROOT / rel).read_text().splitlines())
-            found += [line for line in lines if line and line not in found]
-    return found
-
-
-def mirrors_in(text: str) -> list[str]:
-    """The Debian archive URLs in an apt sources file (one-line or deb822 format)."""
-    found = []
-    for match in re.finditer(r"(?:^deb\s+(?:\[[^]]*\]\s+)?|^URIs:\s*)(\S+)", text, re.M):
-        uri = match.group(1).rstrip("/")
-        if uri.startswith("http") and uri.endswith("/debian"):
-            found.append(uri)
-    return found
-
-
-def debian_mirror(apt: Path = Path("/etc/apt")) -> str:
-    """The Debian mirror: $SOCKLAB_DEBIAN_MIRROR, else the first one this host's apt uses."""
-    if mirror := os.environ.get("SOCKLAB_DEBIAN_MIRROR"):
-        return mirror
-    for path in [apt / "sources.list", *sorted((apt / "sources.list.d").glob("*"))]:
-        if path.suffix not in (".list", ".sources") or not path.is_file():
-            continue
-        if found := mirrors_in(path.read_text()):
-            return found[0]
-    raise PlatformError(
-        "no Debian mirror found in /etc/apt: set SOCKLAB_DEBIAN_MIRROR to a Debian archive URL"
-    )
-
-
-def _build_base(spec: ImageSpec, digest: str, log: Callable[[str], None]) -> None:
-    if shutil.which("debootstrap") is None:
-        raise PlatformError("building the base image needs debootstrap: apt-get install debootstrap")
-    if os.geteuid() != 0:
-        raise PlatformError("building the base image with debootstrap needs root: sudo make images")
-    mirror = debian_mirror()
-    with tempfile.TemporaryDirectory(prefix="socklab-rootfs-", dir="/var/tmp") as tmp:
-        rootfs = Path(tmp) / "rootfs"
-        log(f"debootstrap {SUITE} from {mirror} ({len(packages(spec))} packages)")
-        engine.run(["debootstrap", "--variant=minbase", f"--include={','.join(packages(spec))}",
-                    SUITE, str(rootfs), mirror], timeout=1800)
-        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for path in (rootfs / junk).glob("*"):
-                if path.is_file():
-                    path.unlink()
-        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        try:
-            engine.client().api.import_image_from_stream(
-                tar.stdout, repository=spec.tag.split(":")[0], tag="latest",
-                changes=[f"LABEL {IMAGE_LABEL}={spec.name} {HASH_LABEL}={digest}",
-                         'CMD ["/bin/sh"]'],
-            )
-        finally:
-            if tar.stdout is not None:
-                tar.stdout.close()
-            tar.wait()
-        if tar.returncode != 0:
-            raise PlatformError(f"tar of the base rootfs failed with exit code {tar.returncode}")
+def packages() -> list[str]:
+    """The Debian packages of the base image, as images/base/packages.txt lists them."""
+    lines = (line.split("#")[0].strip() for line in (ROOT / BASE_PACKAGES[1]).read_text().splitlines())
+    return [line for line in lines if line]
 
 
 def _context_tar(spec: ImageSpec) -> io.BytesIO:
@@ -185,24 +127,20 @@ def _context_tar(spec: ImageSpec) -> io.BytesIO:
     return buf
 
 
-def _build_from_dockerfile(spec: ImageSpec, digest: str) -> None:
+def _build(spec: ImageSpec, digest: str, base: str) -> None:
     api = engine.client().api
     output = []
     for chunk in api.build(fileobj=_context_tar(spec), custom_context=True, tag=spec.tag,
                            labels={IMAGE_LABEL: spec.name, HASH_LABEL: digest}, rm=True,
-                           forcerm=True, pull=False, decode=True, buildargs=dict(spec.args)):
+                           forcerm=True, pull=False, decode=True, buildargs={"BASE": base}):
         output.append(chunk.get("stream", "") + chunk.get("error", ""))
         if "error" in chunk:
-            raise PlatformError(f"building {spec.tag} failed:\n{''.join(output)[-2000:]}")
+            raise PlatformError(f"building {spec.tag} failed:\n{''.join(output)[-2000:]}\n"
+                                "(`socklab doctor` says what this machine can build)")
 
 
-def ensure(names: tuple[str, ...] = ALL, *, force: bool = False,
-           log: Callable[[str], None] = lambda _msg: None) -> dict[str, float]:
-    """Build the named images (and their parents) that are missing or stale.
-
-    Returns the seconds each build took; an empty dict means everything was cached.
-    """
-    built: dict[str, float] = {}
+def build_order(names: tuple[str, ...]) -> list[ImageSpec]:
+    """The named images and their parents, parents first, each once."""
     order: list[ImageSpec] = []
     for name in names:
         chain = []
@@ -211,22 +149,35 @@ def ensure(names: tuple[str, ...] = ALL, *, force: bool = False,
             chain.append(spec)
             spec = BY_NAME[spec.parent] if spec.parent else None
         order.extend(s for s in reversed(chain) if s not in order)
-    stale = [s for s in order if force or current_hash(s.tag) != content_hash(s)]
-    if not stale:
+    return order
+
+
+def ensure(names: tuple[str, ...] = ALL, *, force: bool = False,
+           log: Callable[[str], None] = lambda _msg: None) -> dict[str, float]:
+    """Build the named images (and their parents) that are missing or stale.
+
+    Returns the seconds each build took; an empty dict means everything was cached.
+    Looks for the Debian root on the network (a pull, else debootstrap) only when
+    something must be built.
+    """
+    built: dict[str, float] = {}
+    order = build_order(names)
+    root = roots.local(packages())
+    if root and not force and all(current_hash(s.tag) == content_hash(s, root.ref) for s in order):
         return built
-    with LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel runs: one builds, the others wait for it
+    lock = lock_path()
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # parallel runs: one builds, the others wait for it
+        root = roots.obtain(packages(), log)
         for spec in order:
-            digest = content_hash(spec)
-            if current_hash(spec.tag) == digest and not (force and spec in stale):
+            digest = content_hash(spec, root.ref)
+            if current_hash(spec.tag) == digest and not force:
                 continue
-            log(f"building image {spec.tag}")
+            log(f"building image {spec.tag} (from {root.ref})" if spec.parent is None
+                else f"building image {spec.tag}")
             start = time.monotonic()
             previous = _image_id(spec.tag)
-            if spec.parent is None:
-                _build_base(spec, digest, log)
-            else:
-                _build_from_dockerfile(spec, digest)
+            _build(spec, digest, BY_NAME[spec.parent].tag if spec.parent else root.ref)
             built[spec.name] = time.monotonic() - start
             _remove_replaced(previous)
     return built
@@ -256,6 +207,9 @@ def remove() -> list[str]:
             continue
         engine.client().images.remove(spec.tag, force=True)
         removed.append(spec.tag)
+    if _labelled(roots.debootstrap_tag()):
+        engine.client().images.remove(roots.debootstrap_tag(), force=True)
+        removed.append(roots.debootstrap_tag())
     return removed
 
 

@@ -87,10 +87,10 @@ def test_nothing_secret_is_exported(export):
 
 
 def test_the_export_has_the_same_image_inputs(export):
-    probe = "from socklab import images; print([images.content_hash(s) for s in images.SPECS])"
+    probe = "from socklab import images; print([images.content_hash(s, 'r') for s in images.SPECS])"
     theirs = subprocess.run([export / ".venv/bin/python", "-P", "-c", probe], capture_output=True,
                             text=True, check=True).stdout.strip()
-    assert theirs == str([images.content_hash(s) for s in images.SPECS])
+    assert theirs == str([images.content_hash(s, "r") for s in images.SPECS])
 
 
 def _image_ids() -> list[str]:
