@@ -1,5 +1,6 @@
 # socklab — the commands a student, an instructor and CI use. `make help` lists them.
-# On first use this creates .venv (Python 3.11+) with socklab installed, and builds the images.
+# On first use this creates .venv (Python 3.10+) with socklab installed (only what running a lab
+# needs; the targets that need more install their extra: dev, instructor, demo), and builds the images.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,7 +13,7 @@ RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),
 PYTEST_ARGS ?= -n 2
 
 .PHONY: help venv images test test-unit lint bench demo up shell watch down clean clean-images labs grade \
-        grade-all export-student
+        grade-all export-student doctor
 
 help:
 	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check)"
@@ -24,7 +25,8 @@ help:
 	@echo "                   write the repository students receive (no solutions, hidden checks, bad/)"
 	@echo "make test          the project's own test suite (unit + integration against real containers)"
 	@echo "make test-unit     only the tests that need no Docker"
-	@echo "make images        build the container images (cached; rebuilt when their inputs change)"
+	@echo "make images        build every image the labs need (cached; rebuilt when their inputs change)"
+	@echo "make doctor        what this machine supports (Docker, Compose, registry, NFQUEUE, disk), and how to fix"
 	@echo "make up LAB=N      start lab N's network and leave it up; then make shell S=client|server|router,"
 	@echo "                   make watch (tcpdump on the router), make down"
 	@echo "make bench         measure; writes docs/benchmarks.md and docs/benchmarks.json [SUITES=\"reliability:6,7 impair\"]"
@@ -32,12 +34,21 @@ help:
 	@echo "                   [LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]"
 	@echo "make clean         remove every container and network socklab created (make clean-images: images too)"
 
+PY_CHECK = import sys; v = sys.version_info; sys.exit(v < (3, 10) and \
+  f"socklab needs Python 3.10 or newer, and $(PYTHON) is {v.major}.{v.minor}: pick another with make PYTHON=python3.11")
+
 venv: $(BIN)/.installed
 $(BIN)/.installed: pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "socklab needs Python 3.11 or newer")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@command -v $(PYTHON) >/dev/null || { echo "socklab: no $(PYTHON) here: install Python 3.10+, or pick one with make PYTHON=python3.11"; exit 1; }
+	@$(PYTHON) -c '$(PY_CHECK)'
+	@$(PYTHON) -m venv $(VENV) || { echo "socklab: $(PYTHON) cannot make a virtualenv: sudo apt-get install python3-venv (Debian, Ubuntu)"; exit 1; }
+	$(BIN)/pip install --quiet -e .
+	@rm -f $(BIN)/.installed-*
+	@touch $@
+
+# an extra on top of the student install: make test installs dev, make grade-all instructor ...
+$(BIN)/.installed-%: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[$*]'
 	@touch $@
 
 images: venv
@@ -56,31 +67,31 @@ grade: venv
 
 # make grade-all LAB=1 DIR=submissions JOBS=2 [OUT=dir FORMAT=gradescope,junit REDO=1 SEED=n
 #                HOSTS=user@a,user@b REMOTE_ROOT=path IDENTITY=key]
-grade-all: venv
+grade-all: $(BIN)/.installed-instructor
 	$(SOCKLAB) grade-all $(or $(LAB),$(error give LAB=N)) $(or $(DIR),$(error give DIR=folder)) \
 	  --jobs $(or $(JOBS),1) $(if $(OUT),--out $(OUT)) $(if $(FORMAT),--format $(FORMAT)) \
 	  $(if $(REDO),--redo) $(if $(SEED),--seed $(SEED)) $(if $(HOSTS),--hosts $(HOSTS)) \
 	  $(if $(REMOTE_ROOT),--remote-root $(REMOTE_ROOT)) $(if $(IDENTITY),--identity $(IDENTITY))
 
-export-student: venv
+export-student: $(BIN)/.installed-instructor
 	$(SOCKLAB) export-student $(or $(DIR),$(error give DIR=folder)) $(if $(LABS),--labs $(LABS))
 
-test: venv
+test: $(BIN)/.installed-dev
 	@if [ -d tests ]; then $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	else echo "no tests/ here (a student template): use make lab-N"; fi
 
-test-unit: venv
+test-unit: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest -m "not docker" $(PYTEST_ARGS)
 
-lint: venv
+lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check socklab tests labs
 	$(BIN)/mypy socklab
 
-bench: venv
+bench: $(BIN)/.installed-dev
 	$(BIN)/python -m socklab.bench $(SUITES)
 
 # make demo [LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]
-demo: venv
+demo: $(BIN)/.installed-demo
 	$(SOCKLAB) demo $(if $(LOSSES),--losses $(LOSSES)) $(if $(DELAY),--delay-ms $(DELAY)) \
 	  $(if $(SEED),--seed $(SEED)) $(if $(SIZE),--size $(SIZE)) $(if $(OUT),--out $(OUT))
 
@@ -95,6 +106,9 @@ watch: venv
 
 down: venv
 	$(SOCKLAB) down --project $(PROJECT)
+
+doctor: venv
+	$(SOCKLAB) doctor
 
 clean: venv
 	$(SOCKLAB) clean

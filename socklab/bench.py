@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from socklab import compose, engine, images, impairing, mutation, runner
@@ -203,7 +203,7 @@ def reliability_suite(only: list[str] | None = None) -> list[Figure]:
                 "reliability", f"{name} (seeds 1-{RUNS})", RUNS - len(failures), f"of {RUNS}",
                 f"for s in $(seq {RUNS}); do {command}; done",
                 f"profile {lab.profile}, hidden checks included; graded "
-                f"{datetime.now(UTC):%Y-%m-%dT%H:%M}, 1-minute load average "
+                f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M}, 1-minute load average "
                 f"{min(loads):.1f} to {max(loads):.1f}"
                 + (f"; failed: {'; '.join(failures)}" if failures else "")))
     return figures
@@ -424,7 +424,7 @@ def main(argv: list[str]) -> int:
         before = os.getloadavg()[0]
         new = [asdict(f) for f in (SUITES[suite](only) if only else SUITES[suite]())]
         figures = merge(figures, new, suite, whole=only is None)
-        runs[suite] = {"when": datetime.now(UTC).isoformat(timespec="minutes"),
+        runs[suite] = {"when": datetime.now(timezone.utc).isoformat(timespec="minutes"),
                        "load": f"{before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
                        + (f" (labs {','.join(only)} this time)" if only else "")}
     machine = f"{platform.system()} {platform.release()}, {platform.machine()}, {os.cpu_count()} cores"

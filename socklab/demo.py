@@ -16,7 +16,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from socklab import compose, images, impairing, runner
 from socklab import lab as labs
@@ -170,7 +170,8 @@ def sweep(losses: Iterable[float], *, delay_ms: float = 0.0, seed: int = 1, size
     if built:
         log(f"built images in {sum(built.values()):.0f} s")
     project = compose.new_project("socklab-demo")
-    artifacts = runner.runs_dir() / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-demo-{project.split('-')[-1]}"
+    when = datetime.now(timezone.utc)
+    artifacts = runner.runs_dir() / f"{when:%Y%m%d-%H%M%S}-demo-{project.split('-')[-1]}"
     artifacts.mkdir(parents=True, exist_ok=True)
     artifacts.chmod(0o777)  # the engine writes its event log here
     rows: list[Row] = []

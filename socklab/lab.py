@@ -13,10 +13,14 @@ import ast
 import re
 import shutil
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04): the backport, a dependency there
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from socklab.errors import LabError
 from socklab.impair import profiles

@@ -30,10 +30,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04): the backport, a dependency there
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from socklab import lab as labs
 from socklab.errors import LabError, PlatformError

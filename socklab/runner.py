@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from socklab import __version__, compose, images, impairing
@@ -173,13 +173,13 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
     started = time.monotonic()
     seed = DEFAULT_SEED if seed is None else seed
     project = compose.new_project()
-    artifacts = runs_dir() / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{lab.name}-{project.split('-')[-1]}"
+    artifacts = runs_dir() / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{lab.name}-{project.split('-')[-1]}"
     artifacts.mkdir(parents=True, exist_ok=True)
     profile = profile or lab.profile
     impairment = None if profile == "clean" else compose.Impairment(profile, seed, artifacts)
     result = LabResult(lab=lab.name, title=lab.title, code=str(code), status="error",
                        profile=profile, seed=seed, artifacts=str(artifacts),
-                       started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                       started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                        version=__version__)
     shown = False
     lapped = started

@@ -16,7 +16,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
@@ -175,7 +175,7 @@ def refused(lab: Lab, sub: Submission) -> LabResult:
     """The result of a submission that cannot be graded as it stands: the student's doing."""
     return LabResult(lab=lab.name, title=lab.title, code=str(sub.code), status="failed",
                      message=f"not graded: {sub.problem}", version=__version__,
-                     started_at=datetime.now(UTC).isoformat(timespec="seconds"))
+                     started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
 def error_result(lab: Lab, sub: Submission, message: str) -> LabResult:

@@ -68,7 +68,7 @@ def _net(text: str | None) -> ipaddress.IPv4Network:
 def _header(args: argparse.Namespace, out: IO[str] | None) -> None:
     if out is None:
         return
-    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
     out.write(json.dumps({"event": "start", "t": round(time.monotonic(), 6), "wall": now, "seed": args.seed,
                           "profile": args.profile, "queue": args.queue,
                           "host": socket.gethostname()}) + "\n")
