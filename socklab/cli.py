@@ -30,7 +30,7 @@ from socklab import (
 )
 from socklab import lab as labs
 from socklab.classroom import commands as classroom
-from socklab.errors import LabError, SocklabError
+from socklab.errors import LabError, PlatformError, SocklabError
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
 from socklab.grading.text import visible
@@ -122,8 +122,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_images(args: argparse.Namespace) -> int:
-    """Build the images that are missing or out of date (--all: the browser image too)."""
-    built = images.ensure(images.EVERY if args.all else images.ALL, force=args.force, log=print)
+    """Build every image the labs need that is missing or out of date (--common: only every lab's)."""
+    built = images.ensure(images.ALL if args.common else images.EVERY, force=args.force, log=print)
     for name, seconds in built.items():
         print(f"built socklab-{name} in {seconds:.1f} s")
     if not built:
@@ -211,11 +211,13 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
-    """Report what this machine supports: Docker, Compose, the images, NFQUEUE, netem."""
+    """Report what this machine supports (Docker, Compose, registry, NFQUEUE, disk) and how to fix it."""
     findings = doctor.run()
     for f in findings:
         mark = "ok " if f.ok else ("NO " if f.needed else "-- ")
         print(f"{mark} {f.what:16} {f.detail}")
+        if f.fix:
+            print(f"    {'':16} fix: {f.fix}")
     return 0 if all(f.ok or not f.needed for f in findings) else 2
 
 
@@ -277,7 +279,8 @@ def parser() -> argparse.ArgumentParser:
                    help="Gradescope visibility of hidden checks (default after_published)")
     s = sub.add_parser("images", help=cmd_images.__doc__)
     s.add_argument("--force", action="store_true", help="rebuild even what is up to date")
-    s.add_argument("--all", action="store_true", help="also the images only some labs use (browser)")
+    s.add_argument("--common", action="store_true",
+                   help="only the images every lab uses (not the browser image lab 7 uses)")
     s = sub.add_parser("up", help=cmd_up.__doc__)
     code_args(s)
     s.add_argument("--project", default=DEV_PROJECT)
@@ -329,7 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except SocklabError as exc:
-        print(f"socklab: error: {visible(str(exc))}", file=sys.stderr)  # it may name a student's file
+        message = str(exc)
+        if isinstance(exc, PlatformError) and "socklab doctor" not in message:
+            message += "\n(`socklab doctor` or `make doctor` says what this machine lacks and how to fix it)"
+        print(f"socklab: error: {visible(message)}", file=sys.stderr)  # it may name a student's file
         return exc.exit_code
     except KeyboardInterrupt:
         print("socklab: interrupted; cleaned up", file=sys.stderr)

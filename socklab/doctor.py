@@ -1,13 +1,27 @@
-"""``socklab doctor``: what this machine supports, each finding with what to do about it."""
+"""``socklab doctor``: what this machine supports, each problem with the command that fixes it.
+
+``gather()`` asks the real engine, Compose, the registry and the disk; ``advise(facts)``
+decides, without I/O, what to say: it is what the unit tests feed with each situation.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import platform
+import shutil
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
 
 from socklab import compose, engine, images, roots
 from socklab.errors import SocklabError
+from socklab.lab import Lab
+
+NEEDED_GB = 2.0  # every image, the browser's included, with room for a rebuild
 
 
 @dataclass(frozen=True)
@@ -15,67 +29,202 @@ class Finding:
     what: str
     ok: bool
     detail: str
+    fix: str = ""  # the command (or step) that fixes it, where there is a problem
     needed: bool = True  # a missing needed thing makes socklab unusable here
 
 
-def _probe(image: str, argv: list[str], caps: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run a throwaway container (labelled as socklab's, removed at once)."""
-    return subprocess.run(["docker", "run", "--rm", "--label", f"{engine.LABEL}=1",
-                           "--network", "none", *[f"--cap-add={c}" for c in caps], image, *argv],
-                          capture_output=True, text=True, timeout=60, check=False)
+@dataclass(frozen=True)
+class Facts:
+    """What doctor found out; every field is plain data, so any situation can be written down."""
+
+    system: str = "Linux"  # platform.system()
+    wsl: bool = False
+    engine_error: str | None = None  # None: the engine answered
+    engine_version: str = ""
+    operating_system: str = ""  # `docker info`: "Docker Desktop", "Debian GNU/Linux 12 ..."
+    docker_host: str = ""  # $DOCKER_HOST
+    context: str = "default"
+    compose: str | None = None  # "v2", "v1", or None (neither)
+    reference: str = roots.DEFAULT
+    registry_digest: str | None = None  # the digest the registry gave; None: it did not answer
+    registry_error: str = ""
+    root_local: str | None = None  # a root already here (no pull needed)
+    debootstrap: bool = False
+    is_root: bool = False
+    nfqueue: bool | None = None  # None: unknown (no impair image yet)
+    nfqueue_error: str = ""
+    impaired_labs: tuple[str, ...] = ()
+    free_gb: float | None = None
+    disk_path: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def docker() -> Finding:
-    try:
-        version = engine.client().version()
-    except SocklabError as exc:
-        return Finding("Docker engine", False, str(exc))
-    return Finding("Docker engine", True, f"{version.get('Version')} (API {version.get('ApiVersion')})")
+def start_engine(facts: Facts) -> str:
+    """How to start a Docker engine on this system."""
+    if facts.wsl:
+        return ("start Docker Desktop on Windows, and in its Settings > Resources > WSL integration "
+                "turn this distribution on (or `sudo service docker start` for an engine inside WSL)")
+    if facts.system == "Darwin":
+        return "start Docker Desktop (`open -a Docker`), or `colima start`, or OrbStack (`orb start`)"
+    if facts.system == "Windows":
+        return "start Docker Desktop, and run socklab inside WSL2"
+    return "sudo systemctl start docker (no systemd: sudo dockerd &); not installed: see README Requirements"
 
 
-def compose_flavour() -> Finding:
-    try:
-        argv = compose.compose_argv()
-    except SocklabError as exc:
-        return Finding("Docker Compose", False, str(exc))
-    kind = "v2 (docker compose)" if argv[0] == "docker" else "v1 (docker-compose)"
-    return Finding("Docker Compose", True, kind)
+def engine_finding(facts: Facts) -> Finding:
+    err = facts.engine_error
+    if err is None:
+        where = "local"
+        if facts.docker_host and not facts.docker_host.startswith("unix://"):
+            where = f"remote at DOCKER_HOST={facts.docker_host}: the lab folders must exist there too"
+        elif "Docker Desktop" in facts.operating_system:
+            where = "Docker Desktop"
+        elif facts.context not in ("", "default"):
+            where = f"docker context {facts.context} ({facts.operating_system})"
+        return Finding("Docker engine", True, f"{facts.engine_version}, {where}")
+    if "permission denied" in err.lower():
+        return Finding("Docker engine", False, "the Docker socket is there, but you may not use it",
+                       "sudo usermod -aG docker $USER, then log out and in again (or `newgrp docker`)")
+    if facts.docker_host and not facts.docker_host.startswith("unix://"):
+        return Finding("Docker engine", False, f"no engine answers at DOCKER_HOST={facts.docker_host}",
+                       "start the engine there, or `unset DOCKER_HOST` to use the local one")
+    if facts.context not in ("", "default"):
+        return Finding("Docker engine", False, f"the docker context {facts.context} does not answer",
+                       f"start it (colima start, orb start ...), or `docker context use default`; "
+                       f"{start_engine(facts)}")
+    return Finding("Docker engine", False, "no Docker engine is running", start_engine(facts))
 
 
-def base_image() -> Finding:
-    spec = images.BY_NAME["base"]
-    root = roots.local(images.packages())
-    if root and images.current_hash(spec.tag) == images.content_hash(spec, root.ref):
-        return Finding("base image", True, f"{spec.tag} is built and up to date (from {root.ref})")
-    return Finding("base image", True, f"{spec.tag} is not built yet: `make images` builds it")
+def compose_finding(facts: Facts) -> Finding:
+    if facts.compose == "v2":
+        return Finding("Docker Compose", True, "v2 (docker compose)")
+    if facts.compose == "v1":
+        return Finding("Docker Compose", True, "v1 (docker-compose); v2 works too")
+    fix = ("sudo apt-get install docker-compose-plugin (Docker's apt repository) or docker-compose "
+           "(Debian, Ubuntu)") if facts.system == "Linux" else "it comes with Docker Desktop"
+    return Finding("Docker Compose", False, "neither `docker compose` nor `docker-compose` is here", fix)
 
 
-def nfqueue() -> Finding:
-    if images.current_hash(images.BY_NAME["impair"].tag) is None:
-        return Finding("NFQUEUE", False, "unknown until the images are built (make images)")
-    probe = _probe(images.BY_NAME["impair"].tag, ["python3", "-c",
-                   "from socklab.impair import nfqueue; nfqueue.Queue(0, 16).close()"],
-                   ["NET_ADMIN"])
-    if probe.returncode == 0:
+def images_finding(facts: Facts) -> Finding:
+    ref = facts.reference
+    if facts.registry_digest:
+        return Finding("image path", True, f"pull: a registry gives {ref} ({facts.registry_digest[:19]}...);"
+                       " images are built FROM it, no root needed")
+    if facts.root_local:
+        return Finding("image path", True, f"a root is here already ({facts.root_local}); no registry "
+                       f"needed until it changes")
+    why = f"no registry answers for {ref}"
+    if facts.registry_error:
+        why += f" ({facts.registry_error[:120]})"
+    if facts.debootstrap and facts.is_root:
+        return Finding("image path", True, f"offline: {why}; the root is built with debootstrap")
+    fix = "point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has"
+    if facts.system == "Linux":
+        fix += (", or build offline once: sudo apt-get install debootstrap && sudo make images"
+                if not facts.debootstrap else ", or build offline once as root: sudo make images")
+    return Finding("image path", False, f"{why}, and the offline path (debootstrap, as root) is not "
+                   "available here", fix)
+
+
+def nfqueue_finding(facts: Facts) -> Finding:
+    labs = ", ".join(facts.impaired_labs)
+    if facts.nfqueue is None:
+        return Finding("NFQUEUE", True, f"unknown until the images are built (make images); needed by {labs}",
+                       needed=False)
+    if facts.nfqueue:
         return Finding("NFQUEUE", True, "a queue can be bound: the impairment engine works here")
-    return Finding("NFQUEUE", False, f"binding a queue failed: {probe.stderr.strip()[-300:]}")
+    return Finding("NFQUEUE", False, f"binding a queue failed ({facts.nfqueue_error[-160:]}): labs {labs} "
+                   "cannot run here; the others can",
+                   "a kernel with CONFIG_NETFILTER_NETLINK_QUEUE (Docker Desktop, WSL2 and stock Linux "
+                   "kernels have it): sudo modprobe nfnetlink_queue", needed=False)
 
 
-def netem() -> Finding:
-    if images.current_hash(images.BY_NAME["base"].tag) is None:
-        return Finding("netem", False, "unknown until the images are built", needed=False)
-    probe = _probe(images.BY_NAME["base"].tag, ["tc", "qdisc", "add", "dev", "lo", "root", "netem",
-                                           "delay", "1ms"], ["NET_ADMIN"])
-    found = probe.returncode == 0
-    return Finding("netem", found, "the kernel has netem (socklab does not need it)" if found else
-                   "the kernel has no netem: fine, socklab's engine does not use it", needed=False)
+def disk_finding(facts: Facts) -> Finding:
+    if facts.free_gb is None:
+        return Finding("disk", True, "the engine's disk is not on this machine: not checked", needed=False)
+    ok = facts.free_gb >= NEEDED_GB
+    return Finding("disk", ok, f"{facts.free_gb:.1f} GB free at {facts.disk_path} "
+                   f"(the images need about {NEEDED_GB:.0f} GB)",
+                   "" if ok else "docker system prune (removes unused images), or free some space")
 
 
-CHECKS: tuple[Callable[[], Finding], ...] = (docker, compose_flavour, base_image, nfqueue, netem)
+def advise(facts: Facts) -> list[Finding]:
+    """What to tell the user, from the facts alone."""
+    first = engine_finding(facts)
+    if not first.ok:
+        return [first, compose_finding(facts)]
+    return [first, compose_finding(facts), images_finding(facts), nfqueue_finding(facts),
+            disk_finding(facts)]
+
+
+def _engine_facts() -> dict[str, object]:
+    try:
+        api = docker.from_env(timeout=20)
+        info = api.info()
+    except docker.errors.DockerException as exc:
+        return {"engine_error": str(exc)}
+    return {"engine_version": info.get("ServerVersion", ""),
+            "operating_system": info.get("OperatingSystem", ""), "disk_path": info.get("DockerRootDir", "")}
+
+
+def _context() -> str:
+    if not shutil.which("docker"):
+        return "default"
+    probe = subprocess.run(["docker", "context", "show"], capture_output=True, text=True, check=False)
+    return probe.stdout.strip() or "default" if probe.returncode == 0 else "default"
+
+
+def _compose() -> str | None:
+    try:
+        return "v2" if compose.compose_argv()[0] == "docker" else "v1"
+    except SocklabError:
+        return None
+
+
+def _registry() -> dict[str, object]:
+    try:
+        data = engine.client().images.get_registry_data(roots.reference())
+    except docker.errors.APIError as exc:
+        return {"registry_error": str(exc.explanation or exc)}
+    return {"registry_digest": data.id}
+
+
+def _nfqueue() -> dict[str, object]:
+    tag = images.BY_NAME["impair"].tag
+    if images.current_hash(tag) is None:
+        return {}
+    probe = subprocess.run(["docker", "run", "--rm", "--label", f"{engine.LABEL}=1", "--network", "none",
+                            "--cap-add=NET_ADMIN", tag, "python3", "-c",
+                            "from socklab.impair import nfqueue; nfqueue.Queue(0, 16).close()"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    return {"nfqueue": probe.returncode == 0, "nfqueue_error": probe.stderr.strip()}
+
+
+def _impaired_labs() -> tuple[str, ...]:
+    from socklab import lab as labs
+
+    found: list[Lab] = []
+    for folder in labs.folders():
+        with contextlib.suppress(SocklabError):  # `socklab labs` says what is wrong with it
+            found.append(labs.load(folder))
+    return tuple(str(lab.number) for lab in found if lab.profile != "clean")
+
+
+def gather() -> Facts:
+    """Ask the real engine, Compose, registry and disk."""
+    found: dict[str, object] = {
+        "system": platform.system(), "wsl": "microsoft" in platform.release().lower(),
+        "docker_host": os.environ.get("DOCKER_HOST", ""), "context": _context(), "compose": _compose(),
+        "reference": roots.reference(), "debootstrap": shutil.which("debootstrap") is not None,
+        "is_root": os.geteuid() == 0, "impaired_labs": _impaired_labs(), **_engine_facts()}
+    if found.get("engine_error") is None:
+        root = roots.local(images.packages())
+        found.update(root_local=root.ref if root else None, **_registry(), **_nfqueue())
+        disk = Path(str(found.get("disk_path") or ""))
+        if disk.is_dir() and not found["docker_host"]:
+            found["free_gb"] = shutil.disk_usage(disk).free / 1e9
+    return Facts(**found)  # type: ignore[arg-type]
 
 
 def run() -> list[Finding]:
-    findings = [docker()]
-    if not findings[0].ok:
-        return findings
-    return findings + [check() for check in CHECKS[1:]]
+    return advise(gather())

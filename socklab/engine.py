@@ -22,7 +22,7 @@ def client() -> docker.DockerClient:
         api.ping()
     except docker.errors.DockerException as exc:
         raise PlatformError(
-            f"no Docker engine answers ({exc}); start one (see README: Requirements)"
+            f"no Docker engine answers ({exc}): `socklab doctor` (make doctor) says why and what to do"
         ) from exc
     return api
 
