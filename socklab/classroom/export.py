@@ -79,15 +79,15 @@ def readme(chosen: list[labs.Lab]) -> str:
 Each lab runs your socket programs on a real little network — a **client**, a **server**
 and a **router** container — and a checker tells you, check by check, what works.
 
-On a Linux machine with Docker, Docker Compose, Python 3.11+ and make:
+With Docker (Docker Desktop on macOS or Windows/WSL2, or an engine on Linux), Docker
+Compose, Python 3.10+ and make:
 
 ```
 make lab-1        # builds what is missing, starts the network, runs your lab 1 code, prints the verdict
 ```
 
-The first run creates `.venv` and builds the images from Debian packages, which needs
-root once: `sudo make images` (set `SOCKLAB_DEBIAN_MIRROR` to a Debian mirror URL if your
-machine's apt has none).
+The first run creates `.venv` and builds the images from a Debian image it pulls (about
+a minute; no root needed). Something wrong? `make doctor` says what, and how to fix it.
 
 | # | lab | read | your code | check it |
 |---|---|---|---|---|

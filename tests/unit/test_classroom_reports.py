@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import shlex
-from pathlib import PurePosixPath
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
@@ -77,6 +79,20 @@ def test_the_github_workflow_parses_and_reports_every_lab_to_classroom():
     assert reporter["env"]["LAB-1_RESULTS"] == "${{ steps.lab-1.outputs.result }}"
     assert reporter["if"] == "always()" and grade["continue-on-error"] is True
     assert set(doc["on"]) == {"push", "workflow_dispatch"}
+
+
+def test_the_github_workflow_is_valid_and_needs_no_variable_sudo_or_cache(tmp_path):
+    workflow = tmp_path / "classroom.yml"
+    workflow.write_text(ci.github([LAB]))
+    # GitHub's workflow schema, vendored in check-jsonschema (actionlint's wheel downloads its binary)
+    check = subprocess.run([Path(sys.executable).parent / "check-jsonschema", "--builtin-schema",
+                            "vendor.github-workflows", str(workflow)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    text = "\n".join(line for line in workflow.read_text().splitlines() if not line.startswith("#"))
+    assert "vars." not in text and "secrets." not in text and "sudo" not in text
+    assert "cache" not in text.lower()
+    steps = yaml.safe_load(text)["jobs"]["grade"]["steps"]
+    assert {"name": "Build the images", "run": "make images"} in steps  # the pull path, as a student
 
 
 def test_the_gitlab_example_parses_and_keeps_the_junit_report():
