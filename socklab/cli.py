@@ -124,7 +124,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def cmd_images(args: argparse.Namespace) -> int:
     """Build every image the labs here need that is missing or out of date (--common: only every lab's)."""
-    needed = images.ALL
+    needed: tuple[str, ...] = images.ALL
     if not args.common:
         for folder in labs.folders():
             with contextlib.suppress(LabError):  # `socklab labs` says what is wrong with it
