@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from socklab import compose, engine, images, impairing, mutation, runner
+from socklab import bench_first_run, compose, engine, images, impairing, mutation, runner
 from socklab import lab as labs
 from socklab.grading.result import write_atomic
 
@@ -355,12 +355,20 @@ def mutation_suite(only: list[str] | None = None) -> list[Figure]:
     return figures
 
 
+def first_run_suite() -> list[Figure]:
+    """A student's first make lab-1 on each image path (socklab/bench_first_run.py)."""
+    load = f"; 1-minute load average {os.getloadavg()[0]:.1f} at the start"
+    return [Figure("first-run", name, value, unit, command, how + load)
+            for name, value, unit, command, how in bench_first_run.suite()]
+
+
 SUITES: dict[str, Callable[..., list[Figure]]] = {"platform": platform_suite,
                                                   "grading": grading_suite,
                                                   "reliability": reliability_suite,
                                                   "classroom": classroom_suite,
                                                   "impair": impair_suite,
-                                                  "mutation": mutation_suite}
+                                                  "mutation": mutation_suite,
+                                                  "first-run": first_run_suite}
 SUBSETS = ("reliability", "mutation")  # suites that take ``SUITE:1,4``: only those labs, the rest kept
 
 
