@@ -70,6 +70,9 @@ def one_path(path: str, base: str) -> list[tuple[str, float, str, str, str]]:
             raise SystemExit(f"the {path} path was not taken (SOCKLAB_BASE_IMAGE={base}):\n{out[-1500:]}")
         size = _du_mb(copy / ".venv")
     how = f"SOCKLAB_BASE_IMAGE={base}; no socklab image yet"
+    if path == "pull" and base.startswith(("127.0.0.1", "localhost")):
+        how += (" (a local registry seeded with this machine's Debian root: its layers were not "
+                "downloaded again and its packages were in already, so this is a lower bound)")
     return [(f"{path} path: student virtualenv size", size, "MB", "make venv && du -sm .venv",
              "the base install only (what make lab-N needs)"),
             (f"{path} path: make venv (first time)", round(venv, 1), "s", "make venv",

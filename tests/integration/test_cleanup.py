@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from socklab import engine, runner
+from socklab import engine, images, runner
 from socklab import lab as labs
 from socklab.cli import main
 
@@ -144,10 +144,10 @@ def test_clean_removes_only_socklab_resources():
     run = f"socklab-cleantest-{os.getpid()}"
     labels = {"socklab": "1", "socklab.run": run}
     foreign_net = api.networks.create(f"not-socklab-{run}", labels={"socklab.run": run})
-    foreign = api.containers.create("socklab-host:latest", name=f"not-socklab-{run}",
+    foreign = api.containers.create(images.BY_NAME["host"].tag, name=f"not-socklab-{run}",
                                     command=["true"], labels={"socklab.run": run})
     ours = api.networks.create(f"{run}-net", labels=labels)
-    ours_c = api.containers.create("socklab-host:latest", name=f"{run}-c", command=["true"],
+    ours_c = api.containers.create(images.BY_NAME["host"].tag, name=f"{run}-c", command=["true"],
                                    labels=labels)
     try:
         assert main(["clean", "--run", run]) == 0

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from socklab import compose, engine, report, runner
+from socklab import compose, engine, images, report, runner
 from socklab import lab as labs
 from socklab.checking import observe
 from socklab.checking.programs import OUTPUT_LIMIT, STUDENT, ProgramError
@@ -128,7 +128,7 @@ def firewall(project: str, service: str) -> dict[str, str]:
     out = subprocess.run(
         ["docker", "run", "--rm", "--network", f"container:{project}-{service}", "--cap-drop", "ALL",
          "--cap-add", "NET_ADMIN", "--read-only", "--label", f"{engine.LABEL}=1",
-         "--label", f"{engine.RUN_LABEL}={project}", "socklab-host:latest", "sh", "-c",
+         "--label", f"{engine.RUN_LABEL}={project}", images.BY_NAME["host"].tag, "sh", "-c",
          "echo '== filter'; iptables -S; echo '== nat'; iptables -t nat -S; echo '== end'"],
         capture_output=True, text=True, timeout=60, check=False)
     return sections(out.stdout)
