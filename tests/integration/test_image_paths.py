@@ -82,8 +82,9 @@ def registry(tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
         for image in engine.client().images.list(name=f"127.0.0.1:{port}/debian"):
-            for tag in image.tags:  # untag: the image is also the seed, someone else's
-                engine.client().images.remove(tag)
+            for tag in image.tags:  # only the registry's names: the image is also the seed
+                if tag.startswith(f"127.0.0.1:{port}/"):
+                    engine.client().images.remove(tag)
 
 
 def _wait_answers(url: str, log: Path) -> None:
