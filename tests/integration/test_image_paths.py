@@ -142,6 +142,9 @@ def test_pull_path_as_a_student_without_root_or_debootstrap(registry, prefix, ho
     assert f"building image {prefix}browser:latest" in lab7.stdout
     again = as_student(home, "make", "-C", str(repo), "images", env=env)  # all there, cached
     assert again.returncode == 0 and "up to date" in again.stdout, again.stdout + again.stderr
+    doctor = as_student(home, "make", "-C", str(repo), "doctor", env=env)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert f"pull: a registry gives {registry}" in doctor.stdout, doctor.stdout
 
 
 def test_offline_path_builds_the_root_with_debootstrap(prefix, tmp_path, monkeypatch):
