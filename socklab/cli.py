@@ -156,7 +156,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_impair(args: argparse.Namespace) -> int:
     """Show or change the impairment of a running lab (socklab up): show, set, reset, stats, log."""
     try:
-        fields = json.loads(args.request)
+        fields = json.loads(args.request or "{}")
     except json.JSONDecodeError as exc:
         raise SocklabError(f"the request must be JSON, not {args.request!r}: {exc}") from None
     reply = impairing.request(f"{args.project}-impair", args.cmd, **fields)
@@ -285,7 +285,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=runner.DEFAULT_SEED)
     s = sub.add_parser("impair", help=cmd_impair.__doc__)
     s.add_argument("cmd", choices=["show", "set", "reset", "stats", "log"])
-    s.add_argument("request", nargs="?", default="{}",
+    s.add_argument("request", nargs="?",
                    help='the request as JSON, e.g. \'{"profile": "lossy"}\' or \'{"update": {"c2s": '
                         '{"loss": 0.2}}}\' for set, \'{"last": 20}\' for log')
     s.add_argument("--project", default=DEV_PROJECT)
@@ -324,8 +324,25 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+# A command's optional positional (nargs="?"), which argparse fills, empty, as soon as it
+# meets an option before it: `impair set --project X '{...}'` would leave the request over.
+LATE_POSITIONALS = {"impair": "request"}
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, with options wherever the user typed them."""
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    late = LATE_POSITIONALS.get(args.command)
+    if late and len(extra) == 1 and not extra[0].startswith("-") and getattr(args, late) is None:
+        setattr(args, late, extra[0])
+    elif extra:
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
     try:
         return COMMANDS[args.command](args)
     except SocklabError as exc:
