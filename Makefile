@@ -43,8 +43,16 @@ $(BIN)/.installed: pyproject.toml
 images: venv
 	$(SOCKLAB) images
 
+# make exits 2 for any failed recipe, so the last line says which failure it was; a script
+# that must tell them apart calls $(SOCKLAB) run N itself (0 passed, 1 a check failed, 2 platform)
 lab-%: venv
-	$(SOCKLAB) run $* $(RUN_ARGS)
+	@echo "$(SOCKLAB) run $* $(RUN_ARGS)"; $(SOCKLAB) run $* $(RUN_ARGS); status=$$?; \
+	case $$status in \
+	  0) ;; \
+	  1) echo "make: lab $*: a check failed (socklab's exit status 1; make's own is 2)" >&2 ;; \
+	  *) echo "make: lab $*: the platform failed, not your code (socklab's exit status $$status;" \
+	          "make's own is 2): see $(SOCKLAB) doctor" >&2 ;; \
+	esac; exit $$status
 
 labs: venv
 	$(SOCKLAB) labs
