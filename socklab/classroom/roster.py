@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +65,13 @@ def _key(header: str) -> str:
 
 def parse(text: str, where: str = "roster") -> list[Student]:
     """The students of a roster file's text (see the module's docstring for its columns)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse(csv.reader(io.StringIO(text.lstrip("\ufeff"))), where)
+    except csv.Error as exc:  # a NUL byte, an unterminated quote at the end ...
+        raise RosterError(f"{where}: not a CSV file: {exc}") from None
+
+
+def _parse(reader: Iterator[list[str]], where: str) -> list[Student]:
     header = next(reader, None)
     if not header:
         raise RosterError(f"{where}: empty, not a roster (a CSV file with a header row)")

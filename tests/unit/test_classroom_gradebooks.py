@@ -56,6 +56,7 @@ def test_socklabs_roster_columns_in_any_order_and_case():
     ("", "empty"),
     ("name,email\nAnn,a@b\n", "no username column"),
     ("username,name\nann,Ann\nANN,Ann again\n", "line 3: ANN is on the roster twice"),
+    ("username\n\"" + "a" * 200_000 + "\"\n", "not a CSV file: field larger"),
 ])
 def test_a_roster_that_is_not_one_says_why(text, says):
     with pytest.raises(roster.RosterError, match=says):
