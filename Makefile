@@ -19,7 +19,9 @@ help:
 	@echo "make grade LAB=N CODE=dir [FORMAT=gradescope|classroom|junit|prairielearn|json OUT=file]"
 	@echo "                   grade a submission, hidden checks included"
 	@echo "make grade-all LAB=N DIR=submissions [JOBS=K OUT=dir FORMAT=f,.. REDO=1 HOSTS=user@a,user@b]"
-	@echo "                   grade a folder of submissions (one sub-folder per student), K at a time"
+	@echo "                   [ROSTER=roster.csv ASSIGNMENT=\"Lab 1\"]"
+	@echo "                   grade a folder of submissions (one sub-folder per student), K at a time;"
+	@echo "                   writes gradebook.csv, canvas.csv and moodle.csv (ROSTER: who is whose)"
 	@echo "make export-student DIR=dir [LABS=1,4]"
 	@echo "                   write the repository students receive (no solutions, hidden checks, bad/)"
 	@echo "make test          the project's own test suite (unit + integration against real containers)"
@@ -63,12 +65,13 @@ grade: venv
 	  $(if $(FORMAT),--format $(FORMAT)) $(if $(OUT),--out $(OUT)) $(if $(SEED),--seed $(SEED))
 
 # make grade-all LAB=1 DIR=submissions JOBS=2 [OUT=dir FORMAT=gradescope,junit REDO=1 SEED=n
-#                HOSTS=user@a,user@b REMOTE_ROOT=path IDENTITY=key]
+#                HOSTS=user@a,user@b REMOTE_ROOT=path IDENTITY=key ROSTER=roster.csv ASSIGNMENT="Lab 1"]
 grade-all: venv
 	$(SOCKLAB) grade-all $(or $(LAB),$(error give LAB=N)) $(or $(DIR),$(error give DIR=folder)) \
 	  --jobs $(or $(JOBS),1) $(if $(OUT),--out $(OUT)) $(if $(FORMAT),--format $(FORMAT)) \
 	  $(if $(REDO),--redo) $(if $(SEED),--seed $(SEED)) $(if $(HOSTS),--hosts $(HOSTS)) \
-	  $(if $(REMOTE_ROOT),--remote-root $(REMOTE_ROOT)) $(if $(IDENTITY),--identity $(IDENTITY))
+	  $(if $(REMOTE_ROOT),--remote-root $(REMOTE_ROOT)) $(if $(IDENTITY),--identity $(IDENTITY)) \
+	  $(if $(ROSTER),--roster $(ROSTER)) $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)")
 
 export-student: venv
 	$(SOCKLAB) export-student $(or $(DIR),$(error give DIR=folder)) $(if $(LABS),--labs $(LABS))
