@@ -148,10 +148,14 @@ class Checker:
         self.proc.wait()
 
 
-def conclude(result: LabResult, select: str | None) -> None:
-    """Set the run's status from its checks: any check error is the platform's."""
+def conclude(result: LabResult, select: str | None, flooded: str | None = None) -> None:
+    """Set the run's status from its checks: any check error is the platform's. A flood of
+    the student's (``flooded``: in words) fails the run whatever its checks said: the link
+    it was judged on was not the lab's."""
     errors = [c for c in result.checks if c.status == "error"]
-    if errors:
+    if flooded and not errors:
+        result.status, result.message = "failed", flooded
+    elif errors:
         result.status, result.message = "error", f"{errors[0].title}: {errors[0].message}"
     elif not result.checks:
         result.status = "error"
@@ -213,9 +217,9 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
                              artifacts=str(artifacts), addresses=topo.addresses(),
                              profile=profile, seed=seed, reproduce=reproduce)
             result.checks = checker.verdicts(ctx)
-            if impairment:
-                impairing.check_health(topo.container("impair"))
-            conclude(result, select)
+            flooded = impairing.check_health(topo.container("impair"), artifacts) \
+                if impairment else None
+            conclude(result, select, flooded)
             lap("checks")
             finish()
         lap("teardown")

@@ -2,7 +2,8 @@
 
 Each folder in hostile/ named here is laid over a lab's solution (floods-labN over lab
 N's; lab 1's floods-the-probes over labs 4 and 5 as well): a server that answers with a
-stream, a body or a line without end. Graded for real (only the checks that read
+stream, a body or a line without end, or (lab 8) a sender that floods the impaired
+link, whose engine then overflows: that overload is the student's, not a platform error. Graded for real (only the checks that read
 what it sends), the run must end ``failed``, not ``error``: the probe kept what the check
 needed and a margin (socklab/probes/bounded.py), stopped reading and said so, and no
 container's memory limit killed anything. Lab 1's case is hostile/floods-the-probes, in
@@ -67,6 +68,7 @@ def describe(result: LabResult) -> str:
     ("6", "floods-lab6", "test_list or test_unknown_command_and_quit"),
     ("7", "floods-lab7", "test_get_index or test_http_client or test_curl"),
     ("9", "floods-lab9", "test_stream_one_line or test_stream_coalesced_lines"),
+    ("8", "floods-lab8", "test_stop_and_wait_one_in_flight or test_packets_on_the_wire"),
 ])
 def test_a_flood_is_the_students_failure(number, folder, select):
     """Every selected check ran and failed (none an error, none timed out), in a message of
@@ -79,5 +81,9 @@ def test_a_flood_is_the_students_failure(number, folder, select):
     for check in result.checks:
         assert check.status == "failed", describe(result)
         assert len(check.message) < MESSAGE, describe(result)  # the flood not copied into it
-    assert any("stopped reading" in c.message for c in result.checks), describe(result)
+    # a stream is cut by the probe; a flood of datagrams overflows the router's queue
+    said = "flooded" if number == "8" else "stopped reading"
+    assert any(said in c.message for c in result.checks), describe(result)
+    if number == "8":  # the engine's overload was the student's doing, and the run says so
+        assert "flooded the link" in result.message, describe(result)
     assert kills == {"client": 0, "server": 0}, (kills, describe(result))
