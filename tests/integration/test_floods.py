@@ -4,10 +4,11 @@ Each folder in hostile/ named here is laid over a lab's solution (floods-labN ov
 N's; lab 1's floods-the-probes over labs 4 and 5 as well): a server that answers with a
 stream, a body or a line without end, or (lab 8) a sender that floods the impaired
 link, whose engine then overflows: that overload is the student's, not a platform
-error. Graded for real (only the checks that read what it sends), the run must end ``failed``, not ``error``: the probe kept what the check
-needed and a margin (socklab/probes/bounded.py), stopped reading and said so, and no
-container's memory limit killed anything. Lab 1's case is hostile/floods-the-probes, in
-test_sandbox.py. docs/sandbox.md lists which probes are bounded.
+error. Graded for real (only the checks that read what it sends), the run must end
+``failed``, not ``error``: the probe kept what the check needed and a margin
+(socklab/probes/bounded.py), stopped reading and said so, and no container's memory
+limit killed anything. Lab 1's case is hostile/floods-the-probes, in test_sandbox.py.
+docs/sandbox.md lists which probes are bounded.
 """
 
 from __future__ import annotations
