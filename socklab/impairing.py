@@ -101,7 +101,7 @@ def check_health(container: str, artifacts: Path | None = None) -> str | None:
     if flooded is None:
         raise PlatformError(f"the impairment engine could not keep up: {overload}")
     return (f"{flooded}: the router's queue overflowed ({overload}), so the link was not the "
-            "lab's; a right program sends each packet again only after a timeout")
+            "lab's: a right program sends only the datagrams the lab asks for")
 
 
 def flood(records: list[dict[str, Any]]) -> str | None:

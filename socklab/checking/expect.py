@@ -11,10 +11,14 @@ from typing import Any
 from socklab.grading.text import capped, visible
 from socklab.probes.bounded import stopped as stopped_reading  # the checkers' words for it
 
+# Characters of what a check observed, in its message: a flood observed (thousands of
+# datagrams listed) is cut here, whichever checker built the list.
+OBSERVED = 4000
+
 
 def fail(expected: str, observed: str, evidence: str = "") -> None:
     __tracebackhide__ = True
-    text = f"expected {expected}\nobserved {observed}"
+    text = f"expected {expected}\nobserved {capped(observed, OBSERVED)}"
     raise AssertionError(f"{text}\n{evidence}" if evidence else text)
 
 
