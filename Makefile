@@ -12,7 +12,7 @@ RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),
 PYTEST_ARGS ?= -n 2
 
 .PHONY: help venv images test test-unit lint bench demo up shell watch down clean clean-images labs grade \
-        grade-all export-student
+        grade-all export-student i18n
 
 help:
 	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check)"
@@ -64,6 +64,14 @@ grade-all: venv
 
 export-student: venv
 	$(SOCKLAB) export-student $(or $(DIR),$(error give DIR=folder)) $(if $(LABS),--labs $(LABS))
+
+# the message catalogs: extract socklab/locale/socklab.pot, merge it into each .po, compile the .mo
+# (then translate what `make i18n` leaves empty or fuzzy, and run it again)
+i18n: venv
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project socklab \
+	  --copyright-holder "socklab" -c TRANSLATORS: -o socklab/locale/socklab.pot .
+	$(BIN)/pybabel update -i socklab/locale/socklab.pot -d socklab/locale -D socklab --no-fuzzy-matching
+	$(BIN)/pybabel compile -d socklab/locale -D socklab --statistics
 
 test: venv
 	@if [ -d tests ]; then $(BIN)/python -m pytest $(PYTEST_ARGS); \
