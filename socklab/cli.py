@@ -23,6 +23,7 @@ from socklab import (
     demo_report,
     doctor,
     engine,
+    i18n,
     images,
     impairing,
     report,
@@ -264,6 +265,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-k", help="run only the checks matching this pytest -k expression")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
     s.add_argument("--json", help="also write the result as JSON to this file")
+    i18n.language_arg(s)
     s = sub.add_parser("grade", help=cmd_grade.__doc__.splitlines()[0])  # type: ignore[union-attr]
     s.add_argument("lab", help="lab number or folder name")
     s.add_argument("submission", help="the folder of the submission")
@@ -275,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
                    help="do not show students the feedback of hidden checks")
     s.add_argument("--hidden-visibility", default="after_published",
                    help="Gradescope visibility of hidden checks (default after_published)")
+    i18n.language_arg(s)
     s = sub.add_parser("images", help=cmd_images.__doc__)
     s.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     s.add_argument("--all", action="store_true", help="also the images only some labs use (browser)")
@@ -326,6 +329,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "lang", None) and args.command != "export-student":  # its --lang is the template's
+        i18n.set_language(args.lang)
     try:
         return COMMANDS[args.command](args)
     except SocklabError as exc:

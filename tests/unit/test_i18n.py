@@ -12,8 +12,10 @@ import ast
 import gettext
 import io
 import re
+import sys
 from pathlib import Path
 
+import yaml
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
@@ -21,7 +23,8 @@ from rich.console import Console
 
 from socklab import i18n, report
 from socklab import lab as labs
-from socklab.classroom import store
+from socklab.classroom import ci, export, store
+from socklab.cli import parser
 from socklab.grading import feedback, formats
 from socklab.grading.result import load
 
@@ -124,6 +127,11 @@ def test_the_language_comes_from_the_option_the_variable_or_the_locale(monkeypat
     assert i18n.normalize("zh_cn.UTF-8") == i18n.normalize("zh-CN") == "zh_CN"
 
 
+def test_lang_is_an_option_of_the_commands_that_report():
+    for argv in (["run", "1"], ["grade", "1", "code"], ["grade-all", "1", "subs"]):
+        assert parser().parse_args([*argv, "--lang", "zh_CN"]).lang == "zh_CN"
+
+
 def _text(result, lang: str | None) -> str:
     console = Console(file=io.StringIO(), record=True, width=100)
     with i18n.using(lang):
@@ -163,3 +171,22 @@ def test_feedback_for_students_follows_the_language():
     with i18n.using("zh_CN"):
         text = feedback.text(check, result, formats.DEFAULT_OPTIONS)
     assert "网络损伤：网络配置 clean，随机种子 1" in text and "复现：make lab-1" in text
+
+
+def test_the_chinese_template_points_at_the_chinese_readmes_and_grades_in_chinese(tmp_path):
+    lab = labs.find("1")
+    export.export(tmp_path, [lab], lang="zh-CN")
+    readme = (tmp_path / "README.md").read_text()
+    assert "labs/01-tcp-echo/README.zh-CN.md" in readme and "TCP 回声" in readme
+    assert (tmp_path / "labs/01-tcp-echo/README.zh-CN.md").is_file()
+    workflow = yaml.safe_load((tmp_path / ci.GITHUB).read_text())
+    assert workflow["jobs"]["grade"]["env"]["SOCKLAB_LANG"] == "zh_CN"
+    gitlab = yaml.safe_load((tmp_path / ci.GITLAB).read_text())
+    assert gitlab[".grade"]["variables"]["SOCKLAB_LANG"] == "zh_CN"
+    assert "SOCKLAB_LANG" not in ci.github([lab]) + ci.gitlab([lab])  # English: as before
+
+
+def test_the_makefile_passes_lang_only_from_its_command_line():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(filter command line,$(origin LANG))" in makefile
+    assert sys.version_info >= (3, 11)
