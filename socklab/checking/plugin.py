@@ -38,7 +38,7 @@ from socklab.checking.programs import Programs, docker_exec, run_exec
 from socklab.errors import PlatformError
 from socklab.grading.result import CheckResult, write_atomic
 from socklab.grading.text import capped, visible
-from socklab.i18n import _, localized
+from socklab.i18n import _, localized, pgettext
 
 CTX = pytest.StashKey[RunContext]()
 LAB = pytest.StashKey[labs.Lab]()
@@ -302,7 +302,9 @@ def _quote_rules(item: pytest.Item, rules: list[str]) -> str:
     known = item.config.stash.get(RULES, {})
     ctx = item.config.stash.get(CTX, None)
     readme = item.config.stash.get(README, None)
-    where = f"labs/{Path(ctx.lab).name}/{readme.name if readme else 'README.md'}" if ctx \
+    # the anchor of the Rules heading, in the README's language (## 规则 in README.zh-CN.md)
+    anchor = pgettext("README heading", "rules") if readme and readme.name != "README.md" else "rules"
+    where = f"labs/{Path(ctx.lab).name}/{readme.name if readme else 'README.md'}#{anchor}" if ctx \
         else _("the lab's README")
     quoted = [f"{rule}. {known[rule]}" for rule in rules if rule in known]
     heading = _("the rule this breaks ({where}):").format(where=where)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import gettext
 import io
+import json
 import re
 import sys
 from pathlib import Path
@@ -190,3 +191,28 @@ def test_the_makefile_passes_lang_only_from_its_command_line():
     makefile = (ROOT / "Makefile").read_text()
     assert "$(filter command line,$(origin LANG))" in makefile
     assert sys.version_info >= (3, 11)
+
+
+def test_a_checker_run_in_chinese_says_expected_and_observed_in_chinese(pytester):
+    pytester.makepyfile(test_checks='''
+import time
+import pytest
+
+@pytest.mark.points(1)
+def test_wrong():
+    """Echoes every byte"""
+    from socklab.checking import expect
+    expect.fail("1", "2")
+
+@pytest.mark.points(1)
+@pytest.mark.timeout(0.3)
+def test_slow():
+    time.sleep(5)
+''')
+    out = pytester.path / "results.json"
+    with i18n.using("zh_CN"):
+        pytester.runpytest_inprocess("-p", "socklab.checking.plugin", "--socklab-result", str(out))
+    results = {r["id"]: r for r in json.loads(out.read_text())}
+    assert results["test_wrong"]["message"] == "期望：1\n实际：2"
+    assert results["test_slow"]["message"] == "0.3 秒后超时"
+    assert results["test_wrong"]["title"] == "Echoes every byte"  # translated when shown, by id
