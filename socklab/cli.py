@@ -35,6 +35,7 @@ from socklab.errors import LabError, SocklabError
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
 from socklab.grading.text import visible
+from socklab.i18n import _
 
 DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
 
@@ -72,8 +73,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = _console()
     missing = lab.missing_files(code)
     if missing:
-        console.print(f"[yellow]note:[/] {code} has no {', '.join(missing)}: "
-                      "the checks that need it will fail")
+        note = _("note:")
+        console.print(f"[yellow]{note}[/] " + _("{code} has no {files}: the checks that need it will "
+                                                "fail").format(code=code, files=", ".join(missing)))
     try:
         result = runner.run(lab, code, select=args.k, seed=args.seed, profile=args.profile,
                             reproduce=_reproduce(lab, args),
@@ -135,7 +137,7 @@ def cmd_images(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     """Start a lab's topology and leave it running, for exploring by hand."""
     lab = labs.find(args.lab)
-    code, _ = _code(lab, args)
+    code, _tmp = _code(lab, args)
     images.ensure(images.for_lab(lab), log=print)
     profile = labs.known_profile(args.profile or lab.profile)
     impairment = None

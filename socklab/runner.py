@@ -204,7 +204,7 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
     try:
         built = images.ensure(images.for_lab(lab), log=log)
         if built:
-            log(f"built images in {sum(built.values()):.0f} s")
+            log(_("built images in {seconds:.0f} s").format(seconds=sum(built.values())))
         known_profile(profile)
         lap("images")
         checker = Checker(lab, artifacts, select, hidden)
