@@ -36,7 +36,7 @@ R = TypeVar("R")
 def normalize(lang: str) -> str:
     """``zh-CN``, ``zh_cn.UTF-8`` and ``zh_CN`` name the same catalog."""
     code = lang.split(".")[0].split("@")[0].replace("-", "_")
-    base, _, region = code.partition("_")
+    base, _sep, region = code.partition("_")
     return f"{base.lower()}_{region.upper()}" if region else base.lower()
 
 
