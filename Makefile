@@ -69,13 +69,18 @@ grade-all: venv
 export-student: venv
 	$(SOCKLAB) export-student $(or $(DIR),$(error give DIR=folder)) $(if $(LABS),--labs $(LABS)) $(LANG_ARG)
 
-# the message catalogs: extract socklab/locale/socklab.pot, merge it into each .po, compile the .mo
+# the message catalogs: extract socklab/locale/socklab.pot, merge it into each .po, compile the .mo;
+# the same for the hidden checks' titles in locale/ (never exported to students)
 # (then translate what `make i18n` leaves empty or fuzzy, and run it again)
 i18n: venv
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project socklab \
 	  --copyright-holder "socklab" -c TRANSLATORS: -o socklab/locale/socklab.pot .
 	$(BIN)/pybabel update -i socklab/locale/socklab.pot -d socklab/locale -D socklab --no-fuzzy-matching
 	$(BIN)/pybabel compile -d socklab/locale -D socklab --statistics
+	$(BIN)/pybabel extract -F babel-hidden.cfg --no-location --sort-output --project socklab \
+	  --copyright-holder "socklab" -o locale/socklab-hidden.pot .
+	$(BIN)/pybabel update -i locale/socklab-hidden.pot -d locale -D socklab-hidden --no-fuzzy-matching
+	$(BIN)/pybabel compile -d locale -D socklab-hidden --statistics
 
 test: venv
 	@if [ -d tests ]; then $(BIN)/python -m pytest $(PYTEST_ARGS); \

@@ -7,7 +7,8 @@ text is translated: check ids, rule numbers, JSON keys and JUnit names stay Engl
 gradebook does not change with the language.
 
 Check titles stay English in the checkers; the catalog holds each title with its check id
-as the context (``pgettext(check_id, title)``), extracted by ``extract_titles`` below.
+as the context (``pgettext(check_id, title)``), extracted by ``extract_titles`` below; those
+of hidden checks are in ``locale/`` at the top of the checkout, which students never get.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 DOMAIN = "socklab"
 LOCALE_DIR = Path(__file__).parent / "locale"
+# The titles of hidden checks: in the instructor's checkout only (export-student leaves
+# locale/ out, as it leaves hidden/ out), a fallback of the catalog above.
+HIDDEN_DOMAIN = "socklab-hidden"
+HIDDEN_DIR = Path(__file__).resolve().parent.parent / "locale"
 ENV = "SOCKLAB_LANG"
 
 _current: gettext.NullTranslations | None = None
@@ -43,7 +48,11 @@ def normalize(lang: str) -> str:
 def _load(lang: str | None) -> gettext.NullTranslations:
     lang = lang or os.environ.get(ENV) or None
     languages = [normalize(lang)] if lang else None  # None: gettext reads the locale variables
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True)
+    found = gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True)
+    hidden = gettext.translation(HIDDEN_DOMAIN, HIDDEN_DIR, languages=languages, fallback=True)
+    if isinstance(hidden, gettext.GNUTranslations):
+        found.add_fallback(hidden)
+    return found
 
 
 def set_language(lang: str | None) -> None:

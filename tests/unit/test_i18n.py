@@ -14,8 +14,9 @@ import io
 import json
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+import pytest
 import yaml
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -33,7 +34,11 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "socklab" / "locale"
 POT = LOCALE / "socklab.pot"
 PO = LOCALE / "zh_CN" / "LC_MESSAGES" / "socklab.po"
-MO = PO.with_suffix(".mo")
+# (Babel config, template, Chinese catalog): socklab's, and the hidden checks' titles
+CATALOGS = [("babel.cfg", POT, PO),
+            ("babel-hidden.cfg", ROOT / "locale" / "socklab-hidden.pot",
+             ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "socklab-hidden.po")]
+each_catalog = pytest.mark.parametrize(("cfg", "pot", "po"), CATALOGS, ids=["socklab", "hidden"])
 RESULT = Path(__file__).parent / "data" / "result-01-failed.json"  # a real run of lab 1
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|%[sdrf]")
 
@@ -47,21 +52,23 @@ def messages(path: Path) -> list:
     return [m for m in catalog(path) if m.id]
 
 
-def test_every_string_has_a_chinese_translation():
-    po = catalog(PO)
+@each_catalog
+def test_every_string_has_a_chinese_translation(cfg, pot, po):
+    translated = catalog(po)
     missing = []
-    for m in messages(POT):
-        found = po.get(m.id, context=m.context)
+    for m in messages(pot):
+        found = translated.get(m.id, context=m.context)
         strings = found.string if found else ""
         if not found or found.fuzzy or not all(strings if isinstance(strings, tuple) else (strings,)):
             missing.append((m.context, m.id))
-    assert not missing, f"untranslated in {PO.name} (make i18n, then translate): {missing}"
+    assert not missing, f"untranslated in {po.name} (make i18n, then translate): {missing}"
 
 
 def _checks() -> list[tuple[str, str]]:
     found = []
     for folder in labs.folders():
-        for path in sorted((folder / "checker").glob("test_*.py")):
+        paths = [*(folder / "checker").glob("test_*.py"), *(folder / "hidden").glob("test_*.py")]
+        for path in sorted(paths):
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                     found.append((node.name, i18n.check_title(node)))
@@ -78,21 +85,23 @@ def test_every_check_title_and_lab_title_has_one():
     assert not untranslated
 
 
-def test_the_template_is_up_to_date_with_the_code():
-    with (ROOT / "babel.cfg").open() as cfg:
-        method_map, options_map = parse_mapping_cfg(cfg)
+@each_catalog
+def test_the_template_is_up_to_date_with_the_code(cfg, pot, po):
+    with (ROOT / cfg).open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
     extracted = {(context, msgid if isinstance(msgid, str) else msgid[0])
                  for _file, _line, msgid, _comments, context in
                  extract_from_dir(ROOT, method_map, options_map)}
-    in_pot = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in messages(POT)}
-    assert extracted == in_pot, "run make i18n: socklab.pot is not the code's strings"
+    in_pot = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in messages(pot)}
+    assert extracted == in_pot, f"run make i18n: {pot.name} is not the code's strings"
 
 
-def test_the_compiled_catalog_is_up_to_date_with_the_po():
-    with MO.open("rb") as f:
+@each_catalog
+def test_the_compiled_catalog_is_up_to_date_with_the_po(cfg, pot, po):
+    with po.with_suffix(".mo").open("rb") as f:
         compiled = {k: v for k, v in gettext.GNUTranslations(f)._catalog.items() if k}  # type: ignore[attr-defined]
     expected = {}
-    for m in messages(PO):
+    for m in messages(po):
         msgid = m.id if isinstance(m.id, str) else m.id[0]
         key = f"{m.context}\x04{msgid}" if m.context else msgid
         if isinstance(m.id, tuple):
@@ -100,12 +109,13 @@ def test_the_compiled_catalog_is_up_to_date_with_the_po():
                 expected[(key, n)] = s
         else:
             expected[key] = m.string
-    assert compiled == expected, "run make i18n: socklab.mo is older than socklab.po"
+    assert compiled == expected, f"run make i18n: the .mo is older than {po.name}"
 
 
-def test_every_translation_keeps_the_placeholders():
+@each_catalog
+def test_every_translation_keeps_the_placeholders(cfg, pot, po):
     wrong = []
-    for m in messages(PO):
+    for m in messages(po):
         ids = m.id if isinstance(m.id, tuple) else (m.id,)
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
         want = sorted(PLACEHOLDER.findall(ids[-1]))
@@ -216,3 +226,8 @@ def test_slow():
     assert results["test_wrong"]["message"] == "期望：1\n实际：2"
     assert results["test_slow"]["message"] == "0.3 秒后超时"
     assert results["test_wrong"]["title"] == "Echoes every byte"  # translated when shown, by id
+
+
+def test_the_hidden_titles_stay_with_the_instructor():
+    assert not export.shipped(PurePosixPath("locale/zh_CN/LC_MESSAGES/socklab-hidden.mo"))
+    assert "256 KiB" not in PO.read_text()
