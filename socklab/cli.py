@@ -23,6 +23,7 @@ from socklab import (
     demo_report,
     doctor,
     engine,
+    i18n,
     images,
     impairing,
     report,
@@ -34,6 +35,7 @@ from socklab.errors import LabError, SocklabError
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
 from socklab.grading.text import visible
+from socklab.i18n import _
 
 DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
 
@@ -71,8 +73,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = _console()
     missing = lab.missing_files(code)
     if missing:
-        console.print(f"[yellow]note:[/] {code} has no {', '.join(missing)}: "
-                      "the checks that need it will fail")
+        note = _("note:")
+        console.print(f"[yellow]{note}[/] " + _("{code} has no {files}: the checks that need it will "
+                                                "fail").format(code=code, files=", ".join(missing)))
     try:
         result = runner.run(lab, code, select=args.k, seed=args.seed, profile=args.profile,
                             reproduce=_reproduce(lab, args),
@@ -134,7 +137,7 @@ def cmd_images(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     """Start a lab's topology and leave it running, for exploring by hand."""
     lab = labs.find(args.lab)
-    code, _ = _code(lab, args)
+    code, _tmp = _code(lab, args)
     images.ensure(images.for_lab(lab), log=print)
     profile = labs.known_profile(args.profile or lab.profile)
     impairment = None
@@ -264,6 +267,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-k", help="run only the checks matching this pytest -k expression")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
     s.add_argument("--json", help="also write the result as JSON to this file")
+    i18n.language_arg(s)
     s = sub.add_parser("grade", help=cmd_grade.__doc__.splitlines()[0])  # type: ignore[union-attr]
     s.add_argument("lab", help="lab number or folder name")
     s.add_argument("submission", help="the folder of the submission")
@@ -275,6 +279,7 @@ def parser() -> argparse.ArgumentParser:
                    help="do not show students the feedback of hidden checks")
     s.add_argument("--hidden-visibility", default="after_published",
                    help="Gradescope visibility of hidden checks (default after_published)")
+    i18n.language_arg(s)
     s = sub.add_parser("images", help=cmd_images.__doc__)
     s.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     s.add_argument("--all", action="store_true", help="also the images only some labs use (browser)")
@@ -343,6 +348,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if getattr(args, "lang", None) and args.command != "export-student":  # its --lang is the template's
+        i18n.set_language(args.lang)
     try:
         return COMMANDS[args.command](args)
     except SocklabError as exc:

@@ -25,6 +25,7 @@ import docker.errors
 
 from socklab import engine
 from socklab.errors import PlatformError
+from socklab.i18n import _
 from socklab.lab import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,15 +143,15 @@ def debian_mirror(apt: Path = Path("/etc/apt")) -> str:
         if found := mirrors_in(path.read_text()):
             return found[0]
     raise PlatformError(
-        "no Debian mirror found in /etc/apt: set SOCKLAB_DEBIAN_MIRROR to a Debian archive URL"
+        _("no Debian mirror found in /etc/apt: set SOCKLAB_DEBIAN_MIRROR to a Debian archive URL")
     )
 
 
 def _build_base(spec: ImageSpec, digest: str, log: Callable[[str], None]) -> None:
     if shutil.which("debootstrap") is None:
-        raise PlatformError("building the base image needs debootstrap: apt-get install debootstrap")
+        raise PlatformError(_("building the base image needs debootstrap: apt-get install debootstrap"))
     if os.geteuid() != 0:
-        raise PlatformError("building the base image with debootstrap needs root: sudo make images")
+        raise PlatformError(_("building the base image with debootstrap needs root: sudo make images"))
     mirror = debian_mirror()
     with tempfile.TemporaryDirectory(prefix="socklab-rootfs-", dir="/var/tmp") as tmp:
         rootfs = Path(tmp) / "rootfs"
@@ -193,7 +194,8 @@ def _build_from_dockerfile(spec: ImageSpec, digest: str) -> None:
                            forcerm=True, pull=False, decode=True, buildargs=dict(spec.args)):
         output.append(chunk.get("stream", "") + chunk.get("error", ""))
         if "error" in chunk:
-            raise PlatformError(f"building {spec.tag} failed:\n{''.join(output)[-2000:]}")
+            raise PlatformError(_("building {image} failed:").format(image=spec.tag) + "\n"
+                                + "".join(output)[-2000:])
 
 
 def ensure(names: tuple[str, ...] = ALL, *, force: bool = False,

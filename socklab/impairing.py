@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 CONTROL = "/run/socklab-impair.sock"
 EVENTS = "impair-events.jsonl"  # in the run's artifacts folder
@@ -49,15 +50,16 @@ def wait_ready(container: str, timeout: float = 30) -> None:
     while time.monotonic() < deadline:
         state = _state(container)
         if state["Status"] != "running":
-            raise PlatformError(f"the impairment engine stopped before it was ready "
-                                f"(exit {state['ExitCode']}):\n{_logs(container)}")
+            stopped = _("the impairment engine stopped before it was ready (exit {code}):").format(
+                code=state["ExitCode"])
+            raise PlatformError(f"{stopped}\n{_logs(container)}")
         probe = subprocess.run(["docker", "exec", container, "test", "-S", CONTROL],
                                capture_output=True, check=False)
         if probe.returncode == 0:
             return
         time.sleep(0.1)
-    raise PlatformError(f"the impairment engine was not ready within {timeout:g} s:\n"
-                        f"{_logs(container)}")
+    late = _("the impairment engine was not ready within {seconds:g} s:").format(seconds=timeout)
+    raise PlatformError(f"{late}\n{_logs(container)}")
 
 
 def request(container: str, cmd: str, **fields: Any) -> dict[str, Any]:
@@ -66,10 +68,10 @@ def request(container: str, cmd: str, **fields: Any) -> dict[str, Any]:
             json.dumps(fields)]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     try:
-        reply, _ = json.JSONDecoder().raw_decode(out.stdout.lstrip())
+        reply, _end = json.JSONDecoder().raw_decode(out.stdout.lstrip())
     except json.JSONDecodeError:
-        raise PlatformError(f"the impairment engine did not answer {cmd!r}: "
-                            f"{(out.stderr or out.stdout).strip()[-500:]}") from None
+        raise PlatformError(_("the impairment engine did not answer {command}: {output}").format(
+            command=repr(cmd), output=(out.stderr or out.stdout).strip()[-500:])) from None
     return reply
 
 
@@ -91,17 +93,20 @@ def check_health(container: str, artifacts: Path | None = None) -> str | None:
     """
     state = _state(container)
     if state["Status"] != "running":
-        raise PlatformError(f"the impairment engine stopped during the checks "
-                            f"(exit {state['ExitCode']}):\n{_logs(container)}")
+        stopped = _("the impairment engine stopped during the checks (exit {code}):").format(
+            code=state["ExitCode"])
+        raise PlatformError(f"{stopped}\n{_logs(container)}")
     stats = request(container, "stats").get("stats") or {}
     overload = {k: v for k, v in (stats.get("overload") or {}).items() if v}
     if not overload:
         return None
     flooded = flood(events(artifacts)) if artifacts and set(overload) <= FLOOD_OVERLOAD else None
     if flooded is None:
-        raise PlatformError(f"the impairment engine could not keep up: {overload}")
-    return (f"{flooded}: the router's queue overflowed ({overload}), so the link was not the "
-            "lab's: a right program sends only the datagrams the lab asks for")
+        raise PlatformError(
+            _("the impairment engine could not keep up: {overload}").format(overload=overload))
+    return _("{flood}: the router's queue overflowed ({overload}), so the link was not the "
+             "lab's: a right program sends only the datagrams the lab asks for").format(
+        flood=flooded, overload=overload)
 
 
 def flood(records: list[dict[str, Any]]) -> str | None:
@@ -111,11 +116,13 @@ def flood(records: list[dict[str, Any]]) -> str | None:
         if e.get("proto") == "udp" and isinstance(e.get("t_in"), (int, float)) and "dir" in e)
     if not seconds:
         return None
-    (way, _), most = seconds.most_common(1)[0]
+    (way, _second), most = seconds.most_common(1)[0]
     if most < FLOOD:
         return None
-    side = "client" if way == "c2s" else "server"
-    return f"the {side}'s programs flooded the link: {most:,} UDP datagrams in one second"
+    text = _("the client's programs flooded the link: {count} UDP datagrams in one second") \
+        if way == "c2s" else \
+        _("the server's programs flooded the link: {count} UDP datagrams in one second")
+    return text.format(count=f"{most:,}")
 
 
 def events(artifacts: Path) -> list[dict[str, Any]]:
@@ -137,7 +144,8 @@ class Link:
     def _ok(self, cmd: str, **fields: Any) -> dict[str, Any]:
         reply = request(self.container, cmd, **fields)
         if not reply.get("ok"):
-            raise PlatformError(f"the impairment engine refused {cmd} {fields}: {reply.get('error')}")
+            raise PlatformError(_("the impairment engine refused {command}: {error}").format(
+                command=f"{cmd} {fields}", error=reply.get("error")))
         return reply
 
     def set(self, **fields: Any) -> int:

@@ -20,6 +20,7 @@ from socklab import __version__, compose, images, impairing
 from socklab.checking.context import RunContext
 from socklab.errors import PlatformError, SocklabError
 from socklab.grading.result import CheckResult, LabResult, save
+from socklab.i18n import _
 from socklab.lab import Lab, known_profile
 
 DEFAULT_SEED = 1  # grading is reproducible by default; --seed picks another
@@ -127,12 +128,14 @@ class Checker:
         try:
             code = self.proc.wait(timeout=self.lab.timeout + GRACE)
         except subprocess.TimeoutExpired:
-            raise PlatformError(f"the checker hung: still running {GRACE} s after the lab's "
-                                f"{self.lab.timeout:g} s (see {self.log})") from None
+            raise PlatformError(_("the checker hung: still running {grace} s after the lab's "
+                                  "{limit:g} s (see {log})").format(
+                grace=GRACE, limit=self.lab.timeout, log=self.log)) from None
         # pytest: 0 all passed, 1 some failed, 5 nothing selected; anything else is a crash
         if code not in (0, 1, 5) or not self.results.exists():
             tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
-            raise PlatformError(f"the checker crashed (pytest exit {code}):\n{tail}")
+            raise PlatformError(_("the checker crashed (pytest exit {code}):").format(code=code)
+                                + f"\n{tail}")
         return [CheckResult(**r) for r in json.loads(self.results.read_text())]
 
     def abandon(self) -> None:
@@ -205,7 +208,7 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
     try:
         built = images.ensure(images.for_lab(lab), log=log)
         if built:
-            log(f"built images in {sum(built.values()):.0f} s")
+            log(_("built images in {seconds:.0f} s").format(seconds=sum(built.values())))
         known_profile(profile)
         lap("images")
         checker = Checker(lab, artifacts, select, hidden)

@@ -27,8 +27,14 @@ def _q(text: str) -> str:
     return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
 
 
-def github(labs: list[Lab]) -> str:
-    """GitHub Actions: grade each lab, then report the points to GitHub Classroom."""
+def _language(lang: str | None, indent: str) -> str:
+    """The environment line that sets the feedback's language (none: the runner's, English)."""
+    return f"{indent}SOCKLAB_LANG: {_q(lang)}\n" if lang else ""
+
+
+def github(labs: list[Lab], lang: str | None = None) -> str:
+    """GitHub Actions: grade each lab, then report the points to GitHub Classroom; the
+    feedback in ``lang`` (``zh_CN``) if given."""
     steps, env = [], []
     for lab in labs:
         runner = f"lab-{lab.number}"
@@ -58,7 +64,7 @@ jobs:
     timeout-minutes: 30
     env:
       SOCKLAB_DEBIAN_MIRROR: ${{{{ vars.SOCKLAB_DEBIAN_MIRROR }}}}
-    steps:
+{_language(lang, "      ")}    steps:
       - uses: actions/checkout@v4
       - name: Install what building the images needs
         run: sudo apt-get update -qq && sudo apt-get install -y -qq debootstrap debian-archive-keyring
@@ -73,8 +79,9 @@ jobs:
 """
 
 
-def gitlab(labs: list[Lab]) -> str:
+def gitlab(labs: list[Lab], lang: str | None = None) -> str:
     """GitLab CI: one job per lab, JUnit XML as the test report of the merge request."""
+    variables = f"  variables:\n{_language(lang, '    ')}" if lang else ""
     jobs = "".join(f"""
 lab-{lab.number}:
   extends: .grade
@@ -98,4 +105,4 @@ stages: [grade]
   stage: grade
   tags: [socklab]
   timeout: 30m
-{jobs}"""
+{variables}{jobs}"""

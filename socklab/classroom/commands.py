@@ -23,7 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from socklab import images, runner
+from socklab import i18n, images, runner
 from socklab import lab as labs
 from socklab.classroom import batch, export, gradebook, lms, roster, summary
 from socklab.classroom.batch import Batch, Grader, LocalGrader, Submission
@@ -167,7 +167,7 @@ def _conclude(console: Console, out: Path, entries: list[Entry], sched: Schedule
 def cmd_export_student(args: argparse.Namespace) -> int:
     """Write the repository students receive: no solutions, hidden checks or bad/ folders."""
     chosen = export.choose(args.labs)
-    written = export.export(Path(args.dir), chosen)
+    written = export.export(Path(args.dir), chosen, lang=args.lang)
     print(f"exported {len(chosen)} labs ({', '.join(lab.name for lab in chosen)}) "
           f"in {len(written)} files to {args.dir}")
     return 0
@@ -203,6 +203,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                    help="in the formats, do not show students the feedback of hidden checks")
     s.add_argument("--hidden-visibility", default="after_published",
                    help="Gradescope visibility of hidden checks (default after_published)")
+    i18n.language_arg(s)
     s = sub.add_parser("export-student", help=cmd_export_student.__doc__)
     s.add_argument("dir", help="a new or empty folder")
     s.add_argument("--labs", help="the labs to publish, e.g. 1,4 (default: every ready lab)")
+    s.add_argument("--lang", help="the students' language, e.g. zh_CN: the README first in it, and "
+                   "the CI's feedback (default: English)")
