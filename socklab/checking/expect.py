@@ -6,6 +6,7 @@ check, not socklab's internals.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from socklab.grading.text import capped, visible
@@ -76,6 +77,22 @@ def listening(host: Any, port: int, proto: str = "tcp") -> None:
 
 
 WILDCARDS = ("0.0.0.0", "::")  # every IPv4 address; every IPv6 one (and IPv4 too, dual-stack)
+
+
+def listening_on_the_port_given(programs: Any, host: Any, port: int, seed: int,
+                                name: str = "server") -> None:
+    """A server's R1 in every lab: it listens on ``port`` on every address; started again
+    with a seeded other port in its arguments, it listens there; then it is stopped (the
+    next check starts it again as the lab starts it)."""
+    __tracebackhide__ = True
+    programs.ensure(name)
+    listening_everywhere(host, port)
+    other = random.Random(seed).randrange(port + 1, port + 1000)  # PORT is the argument
+    try:
+        programs.start_with(name, {str(port): str(other)})
+        listening_everywhere(host, other)
+    finally:
+        programs.stop(name)
 
 
 def listening_everywhere(host: Any, port: int, proto: str = "tcp") -> None:
