@@ -8,20 +8,26 @@ BIN     = $(VENV)/bin
 SOCKLAB = $(BIN)/socklab
 PROJECT ?= socklab-dev
 # make lab-N options: CODE=dir (code to check), BAD=name (a known-wrong submission), CHECK=name, SEED=n
-RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),-k $(CHECK)) $(if $(SEED),--seed $(SEED))
+# LANG=zh_CN (on make's command line only: the environment's LANG is the locale, read anyway)
+LANG_ARG = $(if $(filter command line,$(origin LANG)),--lang $(LANG))
+RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),-k $(CHECK)) $(if $(SEED),--seed $(SEED)) \
+           $(LANG_ARG)
 # two workers: most of an integration test is waiting for containers and the network
 PYTEST_ARGS ?= -n 2
 
 .PHONY: help venv images test test-unit lint bench demo up shell watch down clean clean-images labs grade \
-        grade-all export-student doctor
+        grade-all export-student doctor i18n
 
 help:
-	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check)"
+	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check;"
+	@echo "                   LANG=zh_CN for the report in Chinese)"
 	@echo "make grade LAB=N CODE=dir [FORMAT=gradescope|classroom|junit|prairielearn|json OUT=file]"
 	@echo "                   grade a submission, hidden checks included"
 	@echo "make grade-all LAB=N DIR=submissions [JOBS=K OUT=dir FORMAT=f,.. REDO=1 HOSTS=user@a,user@b]"
-	@echo "                   grade a folder of submissions (one sub-folder per student), K at a time"
-	@echo "make export-student DIR=dir [LABS=1,4]"
+	@echo "                   [ROSTER=roster.csv ASSIGNMENT=\"Lab 1\"]"
+	@echo "                   grade a folder of submissions (one sub-folder per student), K at a time;"
+	@echo "                   writes gradebook.csv, canvas.csv and moodle.csv (ROSTER: who is whose)"
+	@echo "make export-student DIR=dir [LABS=1,4] [LANG=zh_CN]"
 	@echo "                   write the repository students receive (no solutions, hidden checks, bad/)"
 	@echo "make test          the project's own test suite (unit + integration against real containers)"
 	@echo "make test-unit     only the tests that need no Docker"
@@ -54,8 +60,16 @@ $(BIN)/.installed-%: $(BIN)/.installed
 images: venv
 	$(SOCKLAB) images
 
+# make exits 2 for any failed recipe, so the last line says which failure it was; a script
+# that must tell them apart calls $(SOCKLAB) run N itself (0 passed, 1 a check failed, 2 platform)
 lab-%: venv
-	$(SOCKLAB) run $* $(RUN_ARGS)
+	@echo "$(SOCKLAB) run $* $(RUN_ARGS)"; $(SOCKLAB) run $* $(RUN_ARGS); status=$$?; \
+	case $$status in \
+	  0) ;; \
+	  1) echo "make: lab $*: a check failed (socklab's exit status 1; make's own is 2)" >&2 ;; \
+	  *) echo "make: lab $*: the platform failed, not your code (socklab's exit status $$status;" \
+	          "make's own is 2): see $(SOCKLAB) doctor" >&2 ;; \
+	esac; exit $$status
 
 labs: venv
 	$(SOCKLAB) labs
@@ -63,18 +77,32 @@ labs: venv
 # make grade LAB=4 CODE=submission [FORMAT=gradescope|classroom|junit|prairielearn|json OUT=file]
 grade: venv
 	$(SOCKLAB) grade $(or $(LAB),$(error give LAB=N)) $(or $(CODE),$(error give CODE=dir)) \
-	  $(if $(FORMAT),--format $(FORMAT)) $(if $(OUT),--out $(OUT)) $(if $(SEED),--seed $(SEED))
+	  $(if $(FORMAT),--format $(FORMAT)) $(if $(OUT),--out $(OUT)) $(if $(SEED),--seed $(SEED)) $(LANG_ARG)
 
 # make grade-all LAB=1 DIR=submissions JOBS=2 [OUT=dir FORMAT=gradescope,junit REDO=1 SEED=n
-#                HOSTS=user@a,user@b REMOTE_ROOT=path IDENTITY=key]
+#                HOSTS=user@a,user@b REMOTE_ROOT=path IDENTITY=key ROSTER=roster.csv ASSIGNMENT="Lab 1"]
 grade-all: $(BIN)/.installed-instructor
 	$(SOCKLAB) grade-all $(or $(LAB),$(error give LAB=N)) $(or $(DIR),$(error give DIR=folder)) \
 	  --jobs $(or $(JOBS),1) $(if $(OUT),--out $(OUT)) $(if $(FORMAT),--format $(FORMAT)) \
 	  $(if $(REDO),--redo) $(if $(SEED),--seed $(SEED)) $(if $(HOSTS),--hosts $(HOSTS)) \
-	  $(if $(REMOTE_ROOT),--remote-root $(REMOTE_ROOT)) $(if $(IDENTITY),--identity $(IDENTITY))
+	  $(if $(REMOTE_ROOT),--remote-root $(REMOTE_ROOT)) $(if $(IDENTITY),--identity $(IDENTITY)) \
+	  $(if $(ROSTER),--roster $(ROSTER)) $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") $(LANG_ARG)
 
 export-student: $(BIN)/.installed-instructor
-	$(SOCKLAB) export-student $(or $(DIR),$(error give DIR=folder)) $(if $(LABS),--labs $(LABS))
+	$(SOCKLAB) export-student $(or $(DIR),$(error give DIR=folder)) $(if $(LABS),--labs $(LABS)) $(LANG_ARG)
+
+# the message catalogs: extract socklab/locale/socklab.pot, merge it into each .po, compile the .mo;
+# the same for the hidden checks' titles in locale/ (never exported to students)
+# (then translate what `make i18n` leaves empty or fuzzy, and run it again)
+i18n: $(BIN)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project socklab \
+	  --copyright-holder "socklab" -c TRANSLATORS: -o socklab/locale/socklab.pot .
+	$(BIN)/pybabel update -i socklab/locale/socklab.pot -d socklab/locale -D socklab --no-fuzzy-matching
+	$(BIN)/pybabel compile -d socklab/locale -D socklab --statistics
+	$(BIN)/pybabel extract -F babel-hidden.cfg --no-location --sort-output --project socklab \
+	  --copyright-holder "socklab" -o locale/socklab-hidden.pot .
+	$(BIN)/pybabel update -i locale/socklab-hidden.pot -d locale -D socklab-hidden --no-fuzzy-matching
+	$(BIN)/pybabel compile -d locale -D socklab-hidden --statistics
 
 test: $(BIN)/.installed-dev
 	@if [ -d tests ]; then $(BIN)/python -m pytest $(PYTEST_ARGS); \

@@ -24,6 +24,7 @@ from socklab import (
     demo_report,
     doctor,
     engine,
+    i18n,
     images,
     impairing,
     report,
@@ -35,6 +36,7 @@ from socklab.errors import LabError, PlatformError, SocklabError
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
 from socklab.grading.text import visible
+from socklab.i18n import _
 
 DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
 
@@ -72,8 +74,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = _console()
     missing = lab.missing_files(code)
     if missing:
-        console.print(f"[yellow]note:[/] {code} has no {', '.join(missing)}: "
-                      "the checks that need it will fail")
+        note = _("note:")
+        console.print(f"[yellow]{note}[/] " + _("{code} has no {files}: the checks that need it will "
+                                                "fail").format(code=code, files=", ".join(missing)))
     try:
         result = runner.run(lab, code, select=args.k, seed=args.seed, profile=args.profile,
                             reproduce=_reproduce(lab, args),
@@ -140,7 +143,7 @@ def cmd_images(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     """Start a lab's topology and leave it running, for exploring by hand."""
     lab = labs.find(args.lab)
-    code, _ = _code(lab, args)
+    code, _tmp = _code(lab, args)
     images.ensure(images.for_lab(lab), log=print)
     profile = labs.known_profile(args.profile or lab.profile)
     impairment = None
@@ -162,7 +165,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_impair(args: argparse.Namespace) -> int:
     """Show or change the impairment of a running lab (socklab up): show, set, reset, stats, log."""
     try:
-        fields = json.loads(args.request)
+        fields = json.loads(args.request or "{}")
     except json.JSONDecodeError as exc:
         raise SocklabError(f"the request must be JSON, not {args.request!r}: {exc}") from None
     reply = impairing.request(f"{args.project}-impair", args.cmd, **fields)
@@ -272,6 +275,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-k", help="run only the checks matching this pytest -k expression")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
     s.add_argument("--json", help="also write the result as JSON to this file")
+    i18n.language_arg(s)
     s = sub.add_parser("grade", help=cmd_grade.__doc__.splitlines()[0])  # type: ignore[union-attr]
     s.add_argument("lab", help="lab number or folder name")
     s.add_argument("submission", help="the folder of the submission")
@@ -283,6 +287,7 @@ def parser() -> argparse.ArgumentParser:
                    help="do not show students the feedback of hidden checks")
     s.add_argument("--hidden-visibility", default="after_published",
                    help="Gradescope visibility of hidden checks (default after_published)")
+    i18n.language_arg(s)
     s = sub.add_parser("images", help=cmd_images.__doc__)
     s.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     s.add_argument("--common", action="store_true",
@@ -294,7 +299,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=runner.DEFAULT_SEED)
     s = sub.add_parser("impair", help=cmd_impair.__doc__)
     s.add_argument("cmd", choices=["show", "set", "reset", "stats", "log"])
-    s.add_argument("request", nargs="?", default="{}",
+    s.add_argument("request", nargs="?",
                    help='the request as JSON, e.g. \'{"profile": "lossy"}\' or \'{"update": {"c2s": '
                         '{"loss": 0.2}}}\' for set, \'{"last": 20}\' for log')
     s.add_argument("--project", default=DEV_PROJECT)
@@ -333,8 +338,27 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+# A command's optional positional (nargs="?"), which argparse fills, empty, as soon as it
+# meets an option before it: `impair set --project X '{...}'` would leave the request over.
+LATE_POSITIONALS = {"impair": "request"}
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, with options wherever the user typed them."""
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    late = LATE_POSITIONALS.get(args.command)
+    if late and len(extra) == 1 and not extra[0].startswith("-") and getattr(args, late) is None:
+        setattr(args, late, extra[0])
+    elif extra:
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
+    if getattr(args, "lang", None) and args.command != "export-student":  # its --lang is the template's
+        i18n.set_language(args.lang)
     try:
         return COMMANDS[args.command](args)
     except SocklabError as exc:

@@ -24,6 +24,7 @@ import docker.errors
 
 from socklab import engine, impairing, roots
 from socklab.errors import CommandError, PlatformError
+from socklab.i18n import _
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -42,7 +43,7 @@ def compose_argv() -> tuple[str, ...]:
             return ("docker", "compose")
     if shutil.which("docker-compose"):
         return ("docker-compose",)
-    raise PlatformError("neither `docker compose` nor `docker-compose` is installed")
+    raise PlatformError(_("neither `docker compose` nor `docker-compose` is installed"))
 
 
 def owner() -> str:
@@ -147,11 +148,12 @@ def up(code: Path, *, project: str | None = None, impairment: Impairment | None 
     pairs = subnet_pairs()
     rng = random.Random()  # which subnets is no grading decision: it needs no seed
     last: Exception | None = None
-    for _ in range(attempts):
+    for _attempt in range(attempts):
         used = used_subnets()
         free = [p for p in pairs if not any(n.overlaps(u) for n in p for u in used)]
         if not free:
-            raise PlatformError(f"no free pair of subnets left in {POOL}: run `make clean`?")
+            raise PlatformError(
+                _("no free pair of subnets left in {pool}: run `make clean`?").format(pool=POOL))
         topo = Topology(project, *rng.choice(free), impairment=impairment,
                         images=tuple(sorted((images or {}).items())))
         try:
@@ -165,7 +167,8 @@ def up(code: Path, *, project: str | None = None, impairment: Impairment | None 
             last = exc
             if "overlap" not in exc.output.lower() and "in use" not in exc.output.lower():
                 raise
-    raise PlatformError(f"could not start the topology after {attempts} attempts: {last}")
+    raise PlatformError(_("could not start the topology after {attempts} attempts: {error}").format(
+        attempts=attempts, error=last))
 
 
 def wait_routed(topo: Topology, timeout: float = 30) -> None:
@@ -178,10 +181,12 @@ def wait_routed(topo: Topology, timeout: float = 30) -> None:
             if state["Status"] == "exited":
                 if state["ExitCode"] != 0:
                     logs = api.containers.get(topo.container(side)).logs().decode(errors="replace")
-                    raise PlatformError(f"setting the routes of {side} failed:\n{logs}")
+                    failed = _("setting the routes of {side} failed:").format(side=side)
+                    raise PlatformError(f"{failed}\n{logs}")
                 break
             if time.monotonic() > deadline:
-                raise PlatformError(f"{side} did not finish setting routes within {timeout} s")
+                raise PlatformError(_("{side} did not finish setting routes within {seconds} s").format(
+                    side=side, seconds=timeout))
             time.sleep(0.05)
 
 

@@ -9,6 +9,7 @@ import docker
 import docker.errors
 
 from socklab.errors import CommandError, PlatformError
+from socklab.i18n import _
 
 LABEL = "socklab"  # every Docker resource socklab creates carries this label
 RUN_LABEL = "socklab.run"  # ... and the id of the run that owns it
@@ -22,7 +23,8 @@ def client() -> docker.DockerClient:
         api.ping()
     except docker.errors.DockerException as exc:
         raise PlatformError(
-            f"no Docker engine answers ({exc}): `socklab doctor` (make doctor) says why and what to do"
+            _("no Docker engine answers ({error}): `socklab doctor` (make doctor) says why and what to do")
+            .format(error=exc)
         ) from exc
     return api
 
@@ -36,10 +38,12 @@ def run(argv: list[str], *, timeout: float | None = None, env: dict[str, str] | 
             timeout=timeout, env=env, check=False,
         )
     except FileNotFoundError as exc:
-        raise PlatformError(f"{argv[0]} is not installed: {exc}") from exc
+        missing = _("{program} is not installed: {error}").format(program=argv[0], error=exc)
+        raise PlatformError(missing) from exc
     except subprocess.TimeoutExpired as exc:
         out = (exc.output or b"").decode(errors="replace")
-        raise CommandError(argv, -1, f"timed out after {timeout} s\n{out}") from exc
+        late = _("timed out after {seconds} s").format(seconds=timeout)
+        raise CommandError(argv, -1, f"{late}\n{out}") from exc
     output = proc.stdout.decode(errors="replace")
     if proc.returncode != 0:
         raise CommandError(argv, proc.returncode, output)

@@ -3,6 +3,8 @@
 The CLI catches ``SocklabError`` only: anything else is a bug and keeps its traceback.
 """
 
+from socklab.i18n import _
+
 
 class SocklabError(Exception):
     """Base of every error socklab reports with a message instead of a traceback."""
@@ -23,7 +25,9 @@ class CommandError(PlatformError):
 
     def __init__(self, argv: list[str], returncode: int, output: str) -> None:
         tail = "\n".join(output.strip().splitlines()[-15:])
-        super().__init__(f"command failed with exit code {returncode}: {' '.join(argv)}\n{tail}")
+        command = " ".join(argv)
+        super().__init__(_("command failed with exit code {code}: {command}").format(
+            code=returncode, command=command) + f"\n{tail}")
         self.argv = argv
         self.returncode = returncode
         self.output = output

@@ -23,6 +23,7 @@ import docker.errors
 
 from socklab import engine, roots
 from socklab.errors import PlatformError
+from socklab.i18n import _
 from socklab.lab import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,8 +136,9 @@ def _build(spec: ImageSpec, digest: str, base: str) -> None:
                            forcerm=True, pull=False, decode=True, buildargs={"BASE": base}):
         output.append(chunk.get("stream", "") + chunk.get("error", ""))
         if "error" in chunk:
-            raise PlatformError(f"building {spec.tag} failed:\n{''.join(output)[-2000:]}\n"
-                                "(`socklab doctor` says what this machine can build)")
+            raise PlatformError(_("building {image} failed:").format(image=spec.tag) + "\n"
+                                + "".join(output)[-2000:] + "\n"
+                                + _("(`socklab doctor` says what this machine can build)"))
 
 
 def build_order(names: tuple[str, ...]) -> list[ImageSpec]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 CONTROL = "/run/socklab-impair.sock"
 EVENTS = "impair-events.jsonl"  # in the run's artifacts folder
@@ -48,15 +50,16 @@ def wait_ready(container: str, timeout: float = 30) -> None:
     while time.monotonic() < deadline:
         state = _state(container)
         if state["Status"] != "running":
-            raise PlatformError(f"the impairment engine stopped before it was ready "
-                                f"(exit {state['ExitCode']}):\n{_logs(container)}")
+            stopped = _("the impairment engine stopped before it was ready (exit {code}):").format(
+                code=state["ExitCode"])
+            raise PlatformError(f"{stopped}\n{_logs(container)}")
         probe = subprocess.run(["docker", "exec", container, "test", "-S", CONTROL],
                                capture_output=True, check=False)
         if probe.returncode == 0:
             return
         time.sleep(0.1)
-    raise PlatformError(f"the impairment engine was not ready within {timeout:g} s:\n"
-                        f"{_logs(container)}")
+    late = _("the impairment engine was not ready within {seconds:g} s:").format(seconds=timeout)
+    raise PlatformError(f"{late}\n{_logs(container)}")
 
 
 def request(container: str, cmd: str, **fields: Any) -> dict[str, Any]:
@@ -65,28 +68,61 @@ def request(container: str, cmd: str, **fields: Any) -> dict[str, Any]:
             json.dumps(fields)]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     try:
-        reply, _ = json.JSONDecoder().raw_decode(out.stdout.lstrip())
+        reply, _end = json.JSONDecoder().raw_decode(out.stdout.lstrip())
     except json.JSONDecodeError:
-        raise PlatformError(f"the impairment engine did not answer {cmd!r}: "
-                            f"{(out.stderr or out.stdout).strip()[-500:]}") from None
+        raise PlatformError(_("the impairment engine did not answer {command}: {output}").format(
+            command=repr(cmd), output=(out.stderr or out.stdout).strip()[-500:])) from None
     return reply
 
 
-def check_health(container: str) -> None:
-    """Raise a PlatformError unless the engine is still running and never overloaded.
+# UDP datagrams one way in one second of the engine's clock: no lab's right programs come
+# near it (lab 8's window sender: a few hundred); a student's flood goes far past it.
+FLOOD = 5_000
+# What a flood at the engine's queue shows: the kernel's queue overflowed, not the engine.
+FLOOD_OVERLOAD = {"queue_dropped", "user_dropped", "enobufs"}
+
+
+def check_health(container: str, artifacts: Path | None = None) -> str | None:
+    """Raise a PlatformError unless the engine is still running and never overloaded, or
+    overloaded by the students' own flood: then the flood in words (their failure).
 
     A lab that needs impairment must not pass or fail on a link the engine did not
     shape: a stopped engine drops everything, an overloaded one loses packets it
-    never decided to lose.
+    never decided to lose. But a program that floods the link overloads any engine, on
+    demand: that is the program's failure, told by the engine's log, not the platform's.
     """
     state = _state(container)
     if state["Status"] != "running":
-        raise PlatformError(f"the impairment engine stopped during the checks "
-                            f"(exit {state['ExitCode']}):\n{_logs(container)}")
+        stopped = _("the impairment engine stopped during the checks (exit {code}):").format(
+            code=state["ExitCode"])
+        raise PlatformError(f"{stopped}\n{_logs(container)}")
     stats = request(container, "stats").get("stats") or {}
     overload = {k: v for k, v in (stats.get("overload") or {}).items() if v}
-    if overload:
-        raise PlatformError(f"the impairment engine could not keep up: {overload}")
+    if not overload:
+        return None
+    flooded = flood(events(artifacts)) if artifacts and set(overload) <= FLOOD_OVERLOAD else None
+    if flooded is None:
+        raise PlatformError(
+            _("the impairment engine could not keep up: {overload}").format(overload=overload))
+    return _("{flood}: the router's queue overflowed ({overload}), so the link was not the "
+             "lab's: a right program sends only the datagrams the lab asks for").format(
+        flood=flooded, overload=overload)
+
+
+def flood(records: list[dict[str, Any]]) -> str | None:
+    """The busiest second of UDP one way in the engine's log, in words, if over FLOOD."""
+    seconds: Counter[tuple[str, int]] = Counter(
+        (e["dir"], int(e["t_in"])) for e in records
+        if e.get("proto") == "udp" and isinstance(e.get("t_in"), (int, float)) and "dir" in e)
+    if not seconds:
+        return None
+    (way, _second), most = seconds.most_common(1)[0]
+    if most < FLOOD:
+        return None
+    text = _("the client's programs flooded the link: {count} UDP datagrams in one second") \
+        if way == "c2s" else \
+        _("the server's programs flooded the link: {count} UDP datagrams in one second")
+    return text.format(count=f"{most:,}")
 
 
 def events(artifacts: Path) -> list[dict[str, Any]]:
@@ -108,7 +144,8 @@ class Link:
     def _ok(self, cmd: str, **fields: Any) -> dict[str, Any]:
         reply = request(self.container, cmd, **fields)
         if not reply.get("ok"):
-            raise PlatformError(f"the impairment engine refused {cmd} {fields}: {reply.get('error')}")
+            raise PlatformError(_("the impairment engine refused {command}: {error}").format(
+                command=f"{cmd} {fields}", error=reply.get("error")))
         return reply
 
     def set(self, **fields: Any) -> int:

@@ -21,6 +21,7 @@ import docker.errors
 
 from socklab import engine
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 DEFAULT = "debian:bookworm-slim"
 SUITE = "bookworm"
@@ -122,21 +123,22 @@ def debian_mirror(apt: Path = Path("/etc/apt")) -> str:
             continue
         if found := mirrors_in(path.read_text()):
             return found[0]
-    raise PlatformError(
-        f"no registry gave {reference()} and no Debian mirror is in /etc/apt: set "
+    raise PlatformError(_(
+        "no registry gave {image} and no Debian mirror is in /etc/apt: set "
         "SOCKLAB_BASE_IMAGE to an image you can pull, or SOCKLAB_DEBIAN_MIRROR to a Debian "
-        "archive URL (see `socklab doctor`)"
-    )
+        "archive URL (see `socklab doctor`)").format(image=reference()))
 
 
 def build(packages: list[str], log: Callable[[str], None]) -> Root:
     """A root from Debian packages (debootstrap), imported as an image: the offline path."""
     if shutil.which("debootstrap") is None:
-        raise PlatformError(f"no registry gave {reference()}, and building a root offline needs "
-                            "debootstrap (apt-get install debootstrap); see `socklab doctor`")
+        raise PlatformError(_("no registry gave {image}, and building a root offline needs "
+                              "debootstrap (apt-get install debootstrap); see `socklab doctor`")
+                            .format(image=reference()))
     if os.geteuid() != 0:
-        raise PlatformError(f"no registry gave {reference()}, and building a root offline with "
-                            "debootstrap needs root: sudo make images; see `socklab doctor`")
+        raise PlatformError(_("no registry gave {image}, and building a root offline with "
+                              "debootstrap needs root: sudo make images; see `socklab doctor`")
+                            .format(image=reference()))
     mirror = debian_mirror()
     with tempfile.TemporaryDirectory(prefix="socklab-rootfs-", dir="/var/tmp") as tmp:
         rootfs = Path(tmp) / "rootfs"

@@ -20,6 +20,7 @@ from socklab import __version__, compose, images, impairing
 from socklab.checking.context import RunContext
 from socklab.errors import PlatformError, SocklabError
 from socklab.grading.result import CheckResult, LabResult, save
+from socklab.i18n import _
 from socklab.lab import Lab, known_profile
 
 DEFAULT_SEED = 1  # grading is reproducible by default; --seed picks another
@@ -127,12 +128,14 @@ class Checker:
         try:
             code = self.proc.wait(timeout=self.lab.timeout + GRACE)
         except subprocess.TimeoutExpired:
-            raise PlatformError(f"the checker hung: still running {GRACE} s after the lab's "
-                                f"{self.lab.timeout:g} s (see {self.log})") from None
+            raise PlatformError(_("the checker hung: still running {grace} s after the lab's "
+                                  "{limit:g} s (see {log})").format(
+                grace=GRACE, limit=self.lab.timeout, log=self.log)) from None
         # pytest: 0 all passed, 1 some failed, 5 nothing selected; anything else is a crash
         if code not in (0, 1, 5) or not self.results.exists():
             tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
-            raise PlatformError(f"the checker crashed (pytest exit {code}):\n{tail}")
+            raise PlatformError(_("the checker crashed (pytest exit {code}):").format(code=code)
+                                + f"\n{tail}")
         return [CheckResult(**r) for r in json.loads(self.results.read_text())]
 
     def abandon(self) -> None:
@@ -148,10 +151,14 @@ class Checker:
         self.proc.wait()
 
 
-def conclude(result: LabResult, select: str | None) -> None:
-    """Set the run's status from its checks: any check error is the platform's."""
+def conclude(result: LabResult, select: str | None, flooded: str | None = None) -> None:
+    """Set the run's status from its checks: any check error is the platform's. A flood of
+    the student's (``flooded``: in words) fails the run whatever its checks said: the link
+    it was judged on was not the lab's."""
     errors = [c for c in result.checks if c.status == "error"]
-    if errors:
+    if flooded and not errors:
+        result.status, result.message = "failed", flooded
+    elif errors:
         result.status, result.message = "error", f"{errors[0].title}: {errors[0].message}"
     elif not result.checks:
         result.status = "error"
@@ -201,7 +208,7 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
     try:
         built = images.ensure(images.for_lab(lab), log=log)
         if built:
-            log(f"built images in {sum(built.values()):.0f} s")
+            log(_("built images in {seconds:.0f} s").format(seconds=sum(built.values())))
         known_profile(profile)
         lap("images")
         checker = Checker(lab, artifacts, select, hidden)
@@ -213,9 +220,9 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
                              artifacts=str(artifacts), addresses=topo.addresses(),
                              profile=profile, seed=seed, reproduce=reproduce)
             result.checks = checker.verdicts(ctx)
-            if impairment:
-                impairing.check_health(topo.container("impair"))
-            conclude(result, select)
+            flooded = impairing.check_health(topo.container("impair"), artifacts) \
+                if impairment else None
+            conclude(result, select, flooded)
             lap("checks")
             finish()
         lap("teardown")

@@ -26,6 +26,8 @@ def docker_reason() -> str | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     # the runs of the test suite keep their artifacts out of the work tree
+    # English whatever the developer's locale (LANG=zh_CN.UTF-8): the tests read English
+    os.environ["SOCKLAB_LANG"] = "en"
     if not os.environ.get("SOCKLAB_RUNS"):
         os.environ["SOCKLAB_RUNS"] = tempfile.mkdtemp(prefix="socklab-test-runs-")
 

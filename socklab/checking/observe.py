@@ -14,6 +14,7 @@ from typing import Any
 
 from socklab.checking.programs import EXEC_ATTEMPTS, STUDENT, ProgramError, docker_exec, refused, run_exec
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 PROBES = "/socklab"  # socklab/probes, mounted read-only in the client and server
 
@@ -49,10 +50,11 @@ def probe(container: str, *args: str, script: str = "probe.py", user: str = "0",
     try:
         out = run_exec(container, argv, user=user, workdir=workdir, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"the probe did not finish within {timeout} s: {shown}") from exc
+        raise PlatformError(_("the probe did not finish within {seconds} s: {command}").format(
+            seconds=timeout, command=shown)) from exc
     if out.returncode != 0:
-        raise PlatformError(f"the probe failed (exit {out.returncode}): {shown}\n"
-                            f"{out.stderr.strip()[-1500:]}")
+        failed = _("the probe failed (exit {code}): {command}").format(code=out.returncode, command=shown)
+        raise PlatformError(f"{failed}\n{out.stderr.strip()[-1500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -92,23 +94,25 @@ class Background:
             self.proc.kill()
             err = self.proc.stderr.read() if self.proc.stderr else ""
             if '"in_use"' in first:  # what holds the port can only be the code under test
-                raise ProgramError(
-                    f"the checker could not listen on port {json.loads(first)['in_use']} in "
-                    f"{container}: a program under test holds it (the checker needs that port)")
+                raise ProgramError(_(
+                    "the checker could not listen on port {port} in {container}: a program under "
+                    "test holds it (the checker needs that port)").format(
+                        port=json.loads(first)["in_use"], container=container))
             if not refused(self.proc.wait(), first + err):
-                raise PlatformError(f"the probe did not start: {first}{err}")
+                raise PlatformError(_("the probe did not start: {output}").format(output=first + err))
             time.sleep(0.1 * (attempt + 1))
-        raise ProgramError(f"{container} had no process to spare for the checker: the programs "
-                           f"under test hold every process the container may have (its pids limit)")
+        raise ProgramError(_("{container} had no process to spare for the checker: the programs "
+                             "under test hold every process the container may have (its pids "
+                             "limit)").format(container=container))
 
     def result(self) -> dict[str, Any]:
         try:
             out, err = self.proc.communicate(timeout=self.timeout + 10)
         except subprocess.TimeoutExpired as exc:
             self.proc.kill()
-            raise PlatformError("the probe did not finish") from exc
+            raise PlatformError(_("the probe did not finish")) from exc
         if self.proc.returncode != 0:
-            raise PlatformError(f"the probe failed: {err.strip()[-1500:]}")
+            raise PlatformError(_("the probe failed: {output}").format(output=err.strip()[-1500:]))
         return json.loads(out.strip().splitlines()[-1])
 
 
@@ -152,9 +156,11 @@ def _student(container: str, argv: list[str], what: str, *, check: bool = True) 
     try:
         out = run_exec(container, argv, user=STUDENT, timeout=20)
     except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"{what} in {container} did not finish within 20 s") from exc
+        raise PlatformError(_("{what} in {container} did not finish within 20 s").format(
+            what=what, container=container)) from exc
     if check and out.returncode != 0:
-        raise PlatformError(f"{what} in {container} failed: {(out.stdout + out.stderr).strip()}")
+        raise PlatformError(_("{what} in {container} failed: {output}").format(
+            what=what, container=container, output=(out.stdout + out.stderr).strip()))
     return out.stdout
 
 

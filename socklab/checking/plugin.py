@@ -38,6 +38,7 @@ from socklab.checking.programs import Programs, docker_exec, run_exec
 from socklab.errors import PlatformError
 from socklab.grading.result import CheckResult, write_atomic
 from socklab.grading.text import capped, visible
+from socklab.i18n import _, localized, pgettext
 
 CTX = pytest.StashKey[RunContext]()
 LAB = pytest.StashKey[labs.Lab]()
@@ -47,6 +48,7 @@ LOG_SIZES = pytest.StashKey[dict[str, int]]()  # each program's log size when a 
 DEADLINE = pytest.StashKey[float]()  # time.monotonic() when the lab's time is up
 TIMEOUT_MESSAGE = pytest.StashKey[str]()
 RULES = pytest.StashKey[dict[str, str]]()  # the lab README's numbered rules
+README = pytest.StashKey[Path]()  # the README they are quoted from
 
 
 class CheckTimeout(Exception):
@@ -97,7 +99,9 @@ def _begin(config: pytest.Config) -> None:
     if path:
         config.stash[CTX] = RunContext.load(Path(path))
         config.stash[LAB] = labs.load(Path(config.stash[CTX].lab))  # read once, used by every check
-        config.stash[RULES] = config.stash[LAB].rules
+        readme = localized(config.stash[LAB].readme)  # the rules quoted in the reader's language
+        config.stash[README] = readme
+        config.stash[RULES] = labs.rules_in(readme.read_text(encoding="utf-8")) if readme.is_file() else {}
         agent.warm([config.stash[CTX].container(host) for host in ("client", "server")])
     if seconds := config.getoption("--socklab-deadline"):
         config.stash[DEADLINE] = time.monotonic() + seconds
@@ -177,8 +181,8 @@ def programs(pytestconfig: pytest.Config, lab: labs.Lab, ctx: RunContext) -> Ite
 def impair(ctx: RunContext) -> Iterator[impairing.Link]:
     """The run's impaired link: scripted changes last for one check, then it is reset."""
     if ctx.profile == "clean":
-        raise PlatformError("this check needs the impairment engine, but the run's profile is "
-                            "clean: give the lab a profile in lab.toml")
+        raise PlatformError(_("this check needs the impairment engine, but the run's profile is "
+                              "clean: give the lab a profile in lab.toml"))
     link = impairing.Link(ctx.container("impair"), Path(ctx.artifacts))
     yield link
     if link.changed:
@@ -196,8 +200,8 @@ def _budget(item: pytest.Item) -> tuple[float, str]:
     if deadline is not None and deadline - time.monotonic() < limit:
         total = item.config.getoption("--socklab-deadline")
         return max(deadline - time.monotonic(), 0.001), \
-            f"timed out: the lab's time limit of {total:g} s for all checks ran out"
-    return limit, f"timed out after {limit:g} s"
+            _("timed out: the lab's time limit of {total:g} s for all checks ran out").format(total=total)
+    return limit, _("timed out after {seconds:g} s").format(seconds=limit)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -205,7 +209,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     """Start the check's clock; on overrun its processes are killed in the report hook."""
     seconds, item.stash[TIMEOUT_MESSAGE] = _budget(item)
     if seconds <= 0.001:
-        item.stash[TIMEOUT_MESSAGE] = item.stash[TIMEOUT_MESSAGE].replace("timed out", "not run")
+        item.stash[TIMEOUT_MESSAGE] = _("not run: the lab's time limit of {total:g} s for all checks "
+                                        "ran out").format(total=item.config.getoption("--socklab-deadline"))
         raise CheckTimeout
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -237,11 +242,11 @@ def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str,
     if excinfo.errisinstance(CheckTimeout):
         return "timeout", ""
     if excinfo.errisinstance(AssertionError):
-        return "failed", str(excinfo.value).strip() or "assertion failed"
+        return "failed", str(excinfo.value).strip() or _("assertion failed")
     if excinfo.errisinstance(pytest.skip.Exception):
         return "skipped", str(excinfo.value)
-    return "error", (f"the checker itself failed, not your program "
-                     f"({excinfo.typename}: {excinfo.value})")
+    return "error", _("the checker itself failed, not your program ({error})").format(
+        error=f"{excinfo.typename}: {excinfo.value}")
 
 
 def _log_sizes(item: pytest.Item) -> dict[str, int]:
@@ -273,7 +278,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     result.status, result.points = status, 0  # type: ignore[assignment]
     if status == "timeout":
-        message = item.stash.get(TIMEOUT_MESSAGE, "timed out")
+        message = item.stash.get(TIMEOUT_MESSAGE, _("timed out"))
         _kill_leftovers(item)
     elif status == "failed" and (progs := item.config.stash.get(PROGRAMS, None)) is not None:
         message = progs.hit_process_limit() or message
@@ -296,9 +301,14 @@ def _quote_rules(item: pytest.Item, rules: list[str]) -> str:
     """The rules a failed check enforces, quoted from the README, as the failure's last lines."""
     known = item.config.stash.get(RULES, {})
     ctx = item.config.stash.get(CTX, None)
-    where = f"labs/{Path(ctx.lab).name}/README.md#rules" if ctx else "the lab's README"
+    readme = item.config.stash.get(README, None)
+    # the anchor of the Rules heading, in the README's language (## 规则 in README.zh-CN.md)
+    anchor = pgettext("README heading", "rules") if readme and readme.name != "README.md" else "rules"
+    where = f"labs/{Path(ctx.lab).name}/{readme.name if readme else 'README.md'}#{anchor}" if ctx \
+        else _("the lab's README")
     quoted = [f"{rule}. {known[rule]}" for rule in rules if rule in known]
-    return f"\nthe rule this breaks ({where}):\n" + "\n".join(quoted) if quoted else ""
+    heading = _("the rule this breaks ({where}):").format(where=where)
+    return f"\n{heading}\n" + "\n".join(quoted) if quoted else ""
 
 
 def _new_result(item: pytest.Item) -> CheckResult:
@@ -332,8 +342,8 @@ def _program_output(item: pytest.Item) -> str:
             log.seek(start)
             lines = log.read().decode(errors="replace").splitlines()[-12:]
         if lines:
-            parts.append(f"{name}'s output during this check (last lines; all of it in "
-                         f"{path.name} in the run's artifacts):\n"
+            parts.append(_("{program}'s output during this check (last lines; all of it in "
+                           "{log} in the run's artifacts):").format(program=name, log=path.name) + "\n"
                          + "\n".join(f"  | {visible(capped(line))}" for line in lines))
     return "\n".join(parts)
 

@@ -22,6 +22,7 @@ from typing import IO
 from socklab.checking import agent
 from socklab.checking.context import RunContext
 from socklab.errors import PlatformError
+from socklab.i18n import _
 from socklab.lab import Lab, Program
 
 STUDENT = "student"
@@ -148,7 +149,8 @@ class Programs:
         """A program of the lab, whose file the code under test must have."""
         program = self.lab.programs[name]
         if not (Path(self.ctx.code) / program.file).is_file():
-            raise ProgramError(f"the code under test has no {program.file} (looked in {self.ctx.code})")
+            raise ProgramError(_("the code under test has no {file} (looked in {folder})").format(
+                file=program.file, folder=self.ctx.code))
         return program
 
     def argv(self, program: Program, extra: list[str] | None = None) -> list[str]:
@@ -219,8 +221,9 @@ class Programs:
             if not self.alive(name):
                 code = self.running[name].returncode
                 why = self.killed(program.host, code)
-                raise ProgramError(f"{program.file} exited (code {code}) before listening on port "
-                                   f"{port}" + (f": it was {why}" if why else ""))
+                exited = _("{file} exited (code {code}) before listening on port {port}").format(
+                    file=program.file, code=code, port=port)
+                raise ProgramError(exited + (_(": it was {why}").format(why=why) if why else ""))
             out = run_exec(self.ctx.container(program.host), ["ss", "-H", flag, f"sport = :{port}"])
             if out.returncode != 0:
                 raise PlatformError(f"ss failed in {program.host} (exit {out.returncode}): "
@@ -229,7 +232,8 @@ class Programs:
                 self.check_process_limit(name)
                 return
             time.sleep(0.05)
-        raise ProgramError(f"{program.file} did not listen on port {port} within {timeout:g} s")
+        raise ProgramError(_("{file} did not listen on port {port} within {seconds:g} s").format(
+            file=program.file, port=port, seconds=timeout))
 
     def run(self, name: str, extra: list[str] | None = None, *, timeout: float = 10.0) -> Finished:
         """Run a program to completion (or until ``timeout``) and return its output."""
@@ -313,10 +317,11 @@ class Programs:
         limit, refused = self.process_limit(program.host)
         if refused > self.refused_before.get(name, 0):
             self.stop_host(program.host)
-            raise ProgramError(
-                f"the programs in the {program.host} container hit its limit of {limit} processes "
-                f"(threads count too) and were stopped: {program.file}, or what it started, kept "
-                f"creating processes (a fork bomb?)")
+            raise ProgramError(_(
+                "the programs in the {host} container hit its limit of {limit} processes "
+                "(threads count too) and were stopped: {file}, or what it started, kept "
+                "creating processes (a fork bomb?)").format(host=program.host, limit=limit,
+                                                            file=program.file))
 
     def hit_process_limit(self) -> str:
         """Why a check failed, when a running program's host hit its process limit during it
@@ -336,10 +341,10 @@ class Programs:
         lines = run_exec(self.ctx.container(host), ["sh", "-c", f"cat {MEMORY} 2>/dev/null"]
                          ).stdout.splitlines()
         if not any(line.startswith("oom_kill ") and line.split()[1] != "0" for line in lines):
-            return "killed (SIGKILL)"
-        limit = next((f" of {int(line) >> 20} MiB" for line in lines if line.isdigit()), "")
-        return (f"killed by the kernel: the programs in the {host} container went over its "
-                f"memory limit{limit}")
+            return _("killed (SIGKILL)")
+        limit = next((_(" of {mib} MiB").format(mib=int(line) >> 20) for line in lines if line.isdigit()), "")
+        return _("killed by the kernel: the programs in the {host} container went over its "
+                 "memory limit{limit}").format(host=host, limit=limit)
 
     def stop(self, name: str, *, killed: bool = False) -> None:
         """Stop a program (every student process on its host goes with it) and collect its
@@ -371,6 +376,7 @@ class Programs:
         """The last lines of a program's output, as evidence for a failed check."""
         path = self.log_path(name)
         if not path.exists():
-            return f"({name} wrote nothing)"
+            return _("({program} wrote nothing)").format(program=name)
         text = path.read_text(errors="replace").splitlines()[-lines:]
-        return f"last lines of {name}'s output:\n" + "\n".join(f"  | {line}" for line in text)
+        heading = _("last lines of {program}'s output:").format(program=name)
+        return f"{heading}\n" + "\n".join(f"  | {line}" for line in text)

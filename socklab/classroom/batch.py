@@ -12,6 +12,7 @@ import hashlib
 import os
 import shlex
 import stat
+import subprocess
 import threading
 import traceback
 from collections.abc import Callable
@@ -41,6 +42,7 @@ class Submission:
     code: Path  # the code under test in it
     digest: str  # of every file under ``code``
     problem: str = ""  # why it is not graded as it stands; the student's result says so
+    commit: str | None = None  # HEAD of the folder when it is a git checkout
 
 
 def digest(folder: Path) -> str:
@@ -63,6 +65,31 @@ def digest(folder: Path) -> str:
         else:  # a FIFO or a device is hashed by its kind: reading it could block forever
             h.update(f"special {mode:o}".encode())
     return h.hexdigest()[:16]
+
+
+def _git_env(folder: Path) -> dict[str, str]:
+    # our own GIT_DIR (a hook, a CI step) must not answer for the student's folder
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    return {**env, "GIT_CEILING_DIRECTORIES": str(folder.absolute().parent)}
+
+
+def commit(folder: Path) -> str | None:
+    """The commit checked out in ``folder`` when it is a git checkout of its own, else None.
+
+    Another user's checkout (a TA's clone) is fine: safe.directory, for this one command.
+    The folder is data: git only reads HEAD, with no hook or monitor it could configure.
+    """
+    if not (folder / ".git").exists() or folder.is_symlink():
+        return None  # not a checkout, or one a parent folder holds: not this student's commit
+    try:
+        done = subprocess.run(["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false",
+                               "-C", str(folder), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+                              capture_output=True, text=True, timeout=30, check=False,
+                              stdin=subprocess.DEVNULL, env=_git_env(folder))
+    except (OSError, subprocess.TimeoutExpired):
+        return None  # no git here, or a repository git cannot read in time
+    head = done.stdout.strip()
+    return head if done.returncode == 0 and len(head) in (40, 64) else None
 
 
 def leaves(submission: Path, code: Path) -> str:
@@ -111,7 +138,8 @@ def submissions(folder: Path, lab: Lab) -> list[Submission]:
         path = path.absolute()
         code = path if path.is_symlink() else code_folder(path, lab)
         problem = leaves(path, code)
-        found.append(Submission(path.name, path, code, "" if problem else digest(code), problem))
+        found.append(Submission(path.name, path, code, "" if problem else digest(code), problem,
+                                commit(path)))
     if not found:
         raise LabError(f"{folder} has no submission folders (one folder per student)")
     return found
@@ -269,7 +297,11 @@ class Batch:
             return student
 
     def _finish(self, host: str, sub: Submission, result: LabResult, complete: bool = True) -> None:
-        record = Record(sub.student, self.lab.name, sub.digest, self.seed, host, result.started_at)
+        result.commit = sub.commit
+        if host == "local" and result.artifacts:  # a grading host keeps its own
+            result.artifacts = str(self.store.keep_artifacts(sub.student, Path(result.artifacts)))
+        record = Record(sub.student, self.lab.name, sub.digest, self.seed, host, result.started_at,
+                        sub.commit)
         self.store.save(result, record, self.formats, self.options)
         if complete:
             with self._cond:

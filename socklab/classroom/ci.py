@@ -27,8 +27,15 @@ def _q(text: str) -> str:
     return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
 
 
-def github(labs: list[Lab]) -> str:
-    """GitHub Actions: grade each lab, then report the points to GitHub Classroom."""
+def _language(lang: str | None, indent: str) -> str:
+    """The environment line that sets the feedback's language (none: the runner's, English)."""
+    return f"{indent}SOCKLAB_LANG: {_q(lang)}\n" if lang else ""
+
+
+def github(labs: list[Lab], lang: str | None = None) -> str:
+    """GitHub Actions: grade each lab, then report the points to GitHub Classroom; the
+    feedback in ``lang`` (``zh_CN``) if given."""
+    env_block = "    env:\n" + _language(lang, "      ") if lang else ""
     steps, env = [], []
     for lab in labs:
         runner = f"lab-{lab.number}"
@@ -56,7 +63,7 @@ jobs:
     runs-on: ubuntu-latest
     if: github.actor != 'github-classroom[bot]'
     timeout-minutes: 30
-    steps:
+{env_block}    steps:
       - uses: actions/checkout@v4
       - name: Build the images
         run: make images
@@ -69,8 +76,9 @@ jobs:
 """
 
 
-def gitlab(labs: list[Lab]) -> str:
+def gitlab(labs: list[Lab], lang: str | None = None) -> str:
     """GitLab CI: one job per lab, JUnit XML as the test report of the merge request."""
+    variables = f"  variables:\n{_language(lang, '    ')}" if lang else ""
     jobs = "".join(f"""
 lab-{lab.number}:
   extends: .grade
@@ -94,4 +102,4 @@ stages: [grade]
   stage: grade
   tags: [socklab]
   timeout: 30m
-{jobs}"""
+{variables}{jobs}"""

@@ -17,6 +17,7 @@ from socklab import lab as labs
 from socklab.classroom import ci
 from socklab.errors import SocklabError
 from socklab.grading.result import write_atomic
+from socklab.i18n import normalize, pgettext, using
 
 ROOT = labs.LABS_ROOT.parent
 KIT = ("Makefile", "docker-compose.yml", "pyproject.toml", ".gitignore", "images", "socklab",
@@ -71,7 +72,11 @@ def choose(numbers: str | None, root: Path = labs.LABS_ROOT) -> list[labs.Lab]:
     return ready
 
 
-def readme(chosen: list[labs.Lab]) -> str:
+def readme(chosen: list[labs.Lab], lang: str | None = None) -> str:
+    """The template's README: in Chinese, pointing at each lab's README.zh-CN.md, for zh_CN."""
+    if lang and normalize(lang).startswith("zh"):
+        with using(lang):
+            return _readme_zh(chosen)
     rows = "\n".join(f"| {lab.number} | {lab.title} | `labs/{lab.name}/README.md` | "
                      f"`labs/{lab.name}/starter/` | `make lab-{lab.number}` |" for lab in chosen)
     return f"""# Socket programming labs
@@ -99,8 +104,43 @@ is graded the same way (hidden checks may add to it). How to read the report:
 """
 
 
-def export(dest: Path, chosen: list[labs.Lab], root: Path = ROOT) -> list[PurePosixPath]:
-    """Write the student repository to ``dest`` (new or empty); return what was written."""
+def _readme_zh(chosen: list[labs.Lab]) -> str:
+    rows = "\n".join(f"| {lab.number} | {pgettext('lab title', lab.title)} | "
+                     f"`labs/{lab.name}/README.zh-CN.md`（[English](labs/{lab.name}/README.md)） | "
+                     f"`labs/{lab.name}/starter/` | `make lab-{lab.number}` |" for lab in chosen)
+    return f"""# 套接字编程实验
+
+每个实验都在一个真实的小网络上运行你的套接字程序——**client**（客户端）、**server**（服务器）
+和 **router**（路由器）三个容器——检查程序逐项告诉你哪些已经做对了。
+
+在装有 Docker、Docker Compose、Python 3.11+ 和 make 的 Linux 机器上：
+
+```
+make lab-1        # 补齐缺少的东西，启动网络，运行你的实验 1 代码，打印结果
+```
+
+第一次运行会创建 `.venv`，并从 Debian 软件包构建镜像，这一步需要一次 root 权限：
+`sudo make images`。如果连不上容器镜像仓库（例如 Docker Hub 被屏蔽），只要能访问 Debian
+镜像站就行：把 `SOCKLAB_DEBIAN_MIRROR` 设为一个 Debian 镜像站的地址（例如
+`https://mirrors.tuna.tsinghua.edu.cn/debian`），详见各实验 README.zh-CN.md 的
+“连不上容器镜像仓库时”一节。
+
+检查结果默认用中文显示（本仓库的 CI 设置了 `SOCKLAB_LANG=zh_CN`）；在自己的机器上用
+`make lab-1 LANG=zh_CN` 或 `export SOCKLAB_LANG=zh_CN`，想看英文就用 `LANG=en`。
+
+| # | 实验 | 讲义 | 你的代码 | 检查 |
+|---|---|---|---|---|
+{rows}
+
+修改实验 `starter/` 文件夹里的文件；`make lab-N` 检查它们，每次 push 也会用同样的方式评分
+（隐藏检查可能另外加分）。怎样读报告：[docs/students.md](docs/students.md)（英文）。
+"""
+
+
+def export(dest: Path, chosen: list[labs.Lab], root: Path = ROOT,
+           lang: str | None = None) -> list[PurePosixPath]:
+    """Write the student repository to ``dest`` (new or empty); return what was written.
+    With ``lang`` (``zh_CN``) its README and its CI's feedback are in that language."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise SocklabError(f"{dest} is not empty: export into a new or empty folder")
@@ -111,8 +151,10 @@ def export(dest: Path, chosen: list[labs.Lab], root: Path = ROOT) -> list[PurePo
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / rel, target)  # same bytes and modes: same image hashes
-    extra = {PurePosixPath(ci.GITHUB): ci.github(chosen), PurePosixPath(ci.GITLAB): ci.gitlab(chosen),
-             PurePosixPath("README.md"): readme(chosen)}
+    lang = normalize(lang) if lang else None
+    extra = {PurePosixPath(ci.GITHUB): ci.github(chosen, lang),
+             PurePosixPath(ci.GITLAB): ci.gitlab(chosen, lang),
+             PurePosixPath("README.md"): readme(chosen, lang)}
     for rel, text in extra.items():
         write_atomic(dest / rel, text)
     return sorted([*written, *extra])

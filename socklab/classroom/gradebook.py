@@ -29,13 +29,14 @@ def columns(results: Sequence[LabResult | None]) -> list[tuple[str, str]]:
     return [(cid, title) for cid, (_, title) in sorted(seen.items(), key=lambda kv: kv[1])]
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """``text`` safe in a spreadsheet: visible, and not run as a formula."""
     # A spreadsheet runs a cell that starts with one of these as a formula.
     text = visible(text)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _points(value: float) -> str:
+def points(value: float) -> str:
     return f"{value:g}"
 
 
@@ -45,15 +46,15 @@ def table(entries: Sequence[Entry], max_points: float) -> list[list[str]]:
     rows = [["student", "status", "total", "max", *(t for _, t in cols), "message"]]
     for student, result in entries:
         if result is None:
-            rows.append([_cell(student), "not graded", "", _points(max_points),
+            rows.append([cell(student), "not graded", "", points(max_points),
                          *([""] * len(cols)), "not graded: run the batch again"])
             continue
         by_id = {c.id: c for c in result.checks}
-        cells = [_points(feedback.earned(by_id[cid])) if cid in by_id else "" for cid, _ in cols]
+        cells = [points(feedback.earned(by_id[cid])) if cid in by_id else "" for cid, _ in cols]
         message = result.message.splitlines()[0] if result.status == "error" and result.message else ""
-        rows.append([_cell(student), result.status, _points(feedback.score(result)),
-                     _points(result.max_score if result.checks else max_points), *cells,
-                     _cell(message)])
+        rows.append([cell(student), result.status, points(feedback.score(result)),
+                     points(result.max_score if result.checks else max_points), *cells,
+                     cell(message)])
     return rows
 
 

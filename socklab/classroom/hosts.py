@@ -24,6 +24,7 @@ from typing import Any
 
 from socklab.classroom.batch import HostFailure, Submission, digest
 from socklab.grading.result import LabResult
+from socklab.i18n import language
 from socklab.lab import Lab, find
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -109,7 +110,8 @@ class RemoteGrader:
             self._check(self._run(f"cd {q} && tar -xzf code.tgz && rm code.tgz && "
                                   f"chmod -R a+rX,go-w {q}"), "unpacking the submission")
             argv = [".venv/bin/socklab", "grade", lab.name, f"{tmp}/code", "--format", "json",
-                    "--out", f"{tmp}/result.json", *(["--seed", str(seed)] if seed is not None else [])]
+                    "--out", f"{tmp}/result.json", *(["--seed", str(seed)] if seed is not None else []),
+                    *(["--lang", language()] if language() != "en" else [])]  # the messages in result.json
             ran = self._run(f"cd {shlex.quote(self.root)} && {shlex.join(argv)}",
                             timeout=lab.timeout + GRADE_MARGIN)
             if ran.exited not in (0, 1, 2):  # socklab grade exits 0, 1 or 2 with a result

@@ -3,14 +3,17 @@
 ``OUT/students/NAME/`` holds ``result.json`` (socklab's complete result, hidden checks'
 feedback included: it is the instructor's copy), ``report.html`` (the report as
 ``make lab-N`` prints it), one file per requested format, and last ``batch.json``, the
-record that the student is graded: which submission (a digest of its files), which seed,
-where. A student without ``batch.json`` is not graded, whatever else is there.
+record that the student is graded: which submission (a digest of its files, and its git
+commit when it is a checkout), which seed, where. ``artifacts/`` is the run's own folder
+(logs, captures, diagrams), moved there from ``runs/``. A student without ``batch.json``
+is not graded, whatever else is there.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,7 +36,7 @@ FILES = {
     "json": "socklab.json",
     "text": "report.txt",
 }
-RESULT, RECORD, REPORT = "result.json", "batch.json", "report.html"
+RESULT, RECORD, REPORT, ARTIFACTS = "result.json", "batch.json", "report.html", "artifacts"
 
 
 def check_formats(names: list[str]) -> list[str]:
@@ -53,6 +56,7 @@ class Record:
     seed: int | None
     host: str
     graded_at: str  # the result's started_at
+    commit: str | None = None  # the submission's git HEAD, when it is a checkout
 
 
 class Store:
@@ -71,6 +75,18 @@ class Store:
         except (OSError, ValueError, TypeError):  # missing, torn or foreign: not graded
             return None, None
         return result, record
+
+    def keep_artifacts(self, student: str, run: Path) -> Path:
+        """Move a run's folder (logs, captures, diagrams) into the student's ``artifacts/``;
+        where it is now, or ``run`` when there is none to move."""
+        if not run.is_dir():
+            return run
+        target = self.folder(student) / ARTIFACTS
+        if target.exists():
+            shutil.rmtree(target)  # graded again: the new run replaces the old one
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(run, target)
+        return target.absolute()
 
     def forget(self, student: str) -> None:
         """Mark the student not graded before grading again."""

@@ -97,7 +97,9 @@ def page(title: str, entries: Sequence[Entry], max_points: float, s: Stats) -> s
 <html><head><meta charset="utf-8"><title>{escape(title)}</title><style>{_STYLE}</style></head>
 <body><h1>{escape(title)}</h1>
 <p>{len(entries)} submissions: {counts}. Mean {s.mean:.1f} / {max_points:g} points,
-median {s.median:g}. The gradebook: <a href="gradebook.csv">gradebook.csv</a>.</p>
+median {s.median:g}. The gradebook: <a href="gradebook.csv">gradebook.csv</a>; to import:
+<a href="canvas.csv">canvas.csv</a> (Canvas), <a href="moodle.csv">moodle.csv</a> (Moodle);
+who is missing: <a href="unmatched.csv">unmatched.csv</a>.</p>
 <img src="{PLOT}" alt="score distribution">
 <h2>Checks most often failed</h2>
 {f"<table><tr><th>#</th><th>check</th><th>failed</th><th>of graded</th></tr>{failed}</table>"

@@ -14,11 +14,16 @@ from typing import Literal, get_args
 from socklab.errors import SocklabError
 from socklab.grading.result import CheckResult, LabResult
 from socklab.grading.text import visible
+from socklab.i18n import N_, _, pgettext
 
 Results = LabResult | Sequence[LabResult]
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
-WITHHELD = "This is a hidden check: its feedback is not shown to students."
+WITHHELD = N_("This is a hidden check: its feedback is not shown to students.")
+
+
+def withheld_text() -> str:
+    return _(WITHHELD)
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,13 @@ class FormatOptions:
 DEFAULT_OPTIONS = FormatOptions()
 
 
-# What a check's status adds to its message where a format knows only pass and fail.
-_LABELS = {
-    "timeout": "timed out",
-    "error": "error: the check could not run to the end",
-    "skipped": "skipped",
-}
+def _label(status: str) -> str | None:
+    """What a check's status adds to its message where a format knows only pass and fail."""
+    return {
+        "timeout": _("timed out"),
+        "error": _("error: the check could not run to the end"),
+        "skipped": _("skipped"),
+    }.get(status)
 
 
 def clean(text: str) -> str:
@@ -76,7 +82,7 @@ def for_students(lab: LabResult, options: FormatOptions) -> LabResult:
     """The result with the feedback of hidden checks withheld, where that is asked for."""
     if not options.withhold_hidden_feedback:
         return lab
-    checks = [dataclasses.replace(c, message=WITHHELD, evidence="", reproduce="") if c.hidden else c
+    checks = [dataclasses.replace(c, message=withheld_text(), evidence="", reproduce="") if c.hidden else c
               for c in lab.checks]
     return dataclasses.replace(lab, checks=checks)
 
@@ -84,8 +90,8 @@ def for_students(lab: LabResult, options: FormatOptions) -> LabResult:
 def headline(check: CheckResult, options: FormatOptions) -> str:
     """The verdict in a line: expected vs observed, and why when it is not plain failed."""
     if withheld(check, options):
-        return WITHHELD
-    label = _LABELS.get(check.status)
+        return withheld_text()
+    label = _label(check.status)
     text = check.message
     if label and not text.lower().startswith(label):
         text = f"{label}: {text}" if text else label
@@ -93,8 +99,8 @@ def headline(check: CheckResult, options: FormatOptions) -> str:
 
 
 def impairment(lab: LabResult) -> str:
-    seed = "no seed" if lab.seed is None else f"seed {lab.seed}"
-    return f"profile {lab.profile}, {seed}"
+    seed = _("no seed") if lab.seed is None else _("seed {seed}").format(seed=lab.seed)
+    return _("profile {profile}, {seed}").format(profile=lab.profile, seed=seed)
 
 
 def details(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
@@ -103,9 +109,9 @@ def details(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
         return ""
     parts = [check.evidence.rstrip()] if check.evidence.strip() else []
     if check.status in ("failed", "timeout", "error"):
-        parts.append(f"Impairment: {impairment(lab)}")
+        parts.append(_("Impairment: {impairment}").format(impairment=impairment(lab)))
         if check.reproduce:
-            parts.append(f"Reproduce: {check.reproduce}")
+            parts.append(_("Reproduce: {command}").format(command=check.reproduce))
     return clean("\n".join(parts))
 
 
@@ -122,16 +128,18 @@ def display_name(check: CheckResult) -> str:
 
 def platform_error(lab: LabResult) -> str:
     """Why a lab has no complete grade, worded for the student."""
-    message = (
-        f"{lab.title} ({lab.lab}) could not be graded: the grading platform failed. "
+    message = _(
+        "{title} ({lab}) could not be graded: the grading platform failed. "
         "This is not your fault and says nothing about your code; submit again, "
         "and tell your instructor if it happens again."
-    )
-    return clean(f"{message}\nPlatform error: {lab.message}" if lab.message else message)
+    ).format(title=pgettext("lab title", lab.title), lab=lab.lab)
+    if lab.message:
+        message += "\n" + _("Platform error: {message}").format(message=lab.message)
+    return clean(message)
 
 
 def summary(lab: LabResult) -> str:
     """A lab in a line, and the platform error if any."""
     # No pass/fail here: with hidden checks that alone would tell how they went.
-    line = clean(f"{lab.title} ({lab.lab}): {impairment(lab)}")
+    line = clean(f"{pgettext('lab title', lab.title)} ({lab.lab}): {impairment(lab)}")
     return f"{line}\n{platform_error(lab)}" if lab.status == "error" else line

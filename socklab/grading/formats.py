@@ -16,6 +16,7 @@ from socklab.grading import feedback
 from socklab.grading.feedback import DEFAULT_OPTIONS, FormatOptions, Results
 from socklab.grading.junit import junit
 from socklab.grading.result import CheckResult, LabResult, write_atomic
+from socklab.i18n import in_english
 
 __all__ = [
     "FORMATS",
@@ -197,6 +198,7 @@ def _prairielearn_test(check: CheckResult, lab: LabResult, options: FormatOption
 # --- socklab's own ------------------------------------------------------------------
 
 
+@in_english  # a machine format: the same in every language
 def socklab_json(results: Results, options: FormatOptions = DEFAULT_OPTIONS) -> str:
     """socklab's complete result, ``to_dict()``; a list of them for several labs."""
 

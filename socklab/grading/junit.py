@@ -14,10 +14,12 @@ import xml.etree.ElementTree as ET
 from socklab.grading import feedback
 from socklab.grading.feedback import DEFAULT_OPTIONS, FormatOptions, Results
 from socklab.grading.result import CheckResult, LabResult
+from socklab.i18n import in_english
 
 _OUTCOME = {"failed": "failure", "timeout": "failure", "error": "error", "skipped": "skipped"}
 
 
+@in_english  # a machine format: names and messages the same in every language
 def junit(results: Results, options: FormatOptions = DEFAULT_OPTIONS) -> str:
     """A testsuite per lab, a testcase per check (classname = lab), points as properties."""
     labs = feedback.as_list(results)

@@ -54,6 +54,7 @@ class LabResult:
     # Where the time went, in seconds: images (checked, or built), network_up (Compose and
     # the routes), checks (from the go to the checker's exit), teardown.
     phases: dict[str, float] = field(default_factory=dict)
+    commit: str | None = None  # the graded submission's git HEAD, when grade-all knows it
 
     @property
     def score(self) -> float:

@@ -40,6 +40,11 @@ from socklab.impair.packet import corrupt, parse
 from socklab.impair.profiles import to_table
 from socklab.impair.stats import Stats
 
+# Packet lines in one engine's event log. A lab's right programs log a few thousand; past
+# this a flood's packets are still decided and counted, not written, and one "log-cut"
+# record says where the log stops (the log is read whole by checkers and the report).
+LOG_LIMIT = 200_000
+
 _SEND_CHUNK = 48 * 1024  # bytes of verdicts per send, well below the socket's send buffer
 
 
@@ -86,6 +91,7 @@ class Engine:
         self._drops: list[bytes] = []
         self._out: list[Pending] = []  # released, in order, awaiting their verdicts
         self._lines: list[str] = []  # event log lines awaiting the end of the wake-up
+        self.logged = 0  # packet lines written or waiting, at most LOG_LIMIT
         self.configure(profile, seed, "start")
 
     # --- configuration (runtime changes come through control.py)
@@ -250,8 +256,14 @@ class Engine:
         for event in events:
             if event.version == version:
                 record(event)
-        if self.log_file is not None:
-            self._lines += map(log.to_json, events)
+        if self.log_file is not None and self.logged <= LOG_LIMIT:
+            room = LOG_LIMIT - self.logged
+            self._lines += map(log.to_json, events[:room])
+            self.logged += min(room, len(events))
+            if len(events) > room:
+                self.logged += 1  # past the limit: the cut is said once
+                self._lines.append(json.dumps({"event": "log-cut", "t": round(self.clock(), 6),
+                                               "after": LOG_LIMIT}, separators=(",", ":")))
 
     # --- the loop
 

@@ -64,9 +64,27 @@ def column(row: dict[str, str], check: str) -> str:
     return row[key]
 
 
+def git(*args, cwd):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env={**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@x",
+                               "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@x"}).stdout.strip()
+
+
+ROSTER = """identifier,github_username,github_id,name
+alice@uni.edu,alice,1,Alice A
+bob@uni.edu,bob,2,Bob B
+20230003,carol,3,Carol C
+dora@uni.edu,dora,4,Dora D
+"""
+
+
 @pytest.mark.slow
 def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
     subs, out = make_submissions(tmp_path / "subs"), tmp_path / "out"
+    git("init", "-q", cwd=subs / "alice")  # alice's submission is a clone of her repository
+    git("add", ".", cwd=subs / "alice")
+    git("commit", "-q", "-m", "lab 1", cwd=subs / "alice")
+    head = git("rev-parse", "HEAD", cwd=subs / "alice")
     env = {"SOCKLAB_RUNS": str(tmp_path / "runs")}
     run = grade_all("1", str(subs), "--jobs", "2", "--out", str(out), "--format",
                     "gradescope,junit", env=env)
@@ -91,22 +109,43 @@ def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
         assert {"result.json", "batch.json", "report.html", "gradescope.json",
                 "junit.xml"} <= {p.name for p in folder.iterdir()}
         ET.parse(folder / "junit.xml")
-        assert json.loads((folder / "result.json").read_text())["lab"] == LAB1.name
+        result = json.loads((folder / "result.json").read_text())
+        assert result["lab"] == LAB1.name
+        # the commit graded (alice's is a checkout), and the run's own folder kept with it
+        commit = head if student == "alice" else None
+        assert result["commit"] == json.loads((folder / "batch.json").read_text())["commit"] == commit
+        assert result["artifacts"] == str(folder / "artifacts")
+        assert (folder / "artifacts" / "checker.log").is_file()
+    assert not any((tmp_path / "runs").iterdir())  # moved, not copied
+    assert {p.name for p in out.iterdir()} >= {"canvas.csv", "moodle.csv", "unmatched.csv", "batch.json"}
+    assert {s["folder"]: s["commit"] for s in json.loads((out / "batch.json").read_text())["students"]} \
+        == {"alice": head, "bob": None, "carol": None, "mallory": None}
     page = (out / "index.html").read_text()
     assert "href='students/carol/report.html'" in page and "scores.png" in page
     assert "1 MiB of random bytes" in page  # among the checks most often failed
     assert (out / "scores.png").stat().st_size > 1000
     assert "grading" in run.stdout and "left" in run.stdout  # the progress bar
 
-    # again: nothing to grade; a format asked for now is written from the stored results
+    # again: nothing to grade; a format asked for now is written from the stored results,
+    # and a roster now names the students in the LMS files
+    (tmp_path / "roster.csv").write_text(ROSTER)
     start = time.monotonic()
     again = grade_all("1", str(subs), "--jobs", "2", "--out", str(out), "--format", "classroom",
-                      env=env)
+                      "--roster", str(tmp_path / "roster.csv"), "--assignment", "Lab 1", env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "0 to grade, 4 already graded" in again.stdout
     assert time.monotonic() - start < 60
     assert all((out / "students" / s / "classroom.json").exists() for s in book)
     assert gradebook(out) == book
+    said = " ".join(again.stdout.split())
+    assert "no submission (1): Dora D" in said and "not on the roster (1): mallory" in said
+    with (out / "canvas.csv").open() as f:
+        canvas = {row["Student"]: row["Lab 1"] for row in csv.DictReader(f)}
+    assert canvas == {"Points Possible": everything, "Alice A": everything, "Bob B": "0",
+                      "Carol C": book["carol"]["total"], "Dora D": ""}
+    with (out / "moodle.csv").open() as f:
+        assert list(csv.reader(f)) == [["Email address", "Lab 1"], ["alice@uni.edu", everything],
+                                       ["bob@uni.edu", "0"], ["dora@uni.edu", "-"]]
 
 
 def test_odd_folder_names_and_links_out_are_each_one_students_business(tmp_path):

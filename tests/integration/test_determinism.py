@@ -1,5 +1,6 @@
-"""The same submission and seed, graded 10 times, gets the same verdict 10 times — for
-every lab whose link is impaired (where a random choice could sneak in)."""
+"""The same submission and seed, graded 4 times, gets the same verdict 4 times — for
+every lab whose link is impaired (where a random choice could sneak in). `make bench`'s
+reliability suite grades every solution and bad case 20 times; this is the quick guard."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from socklab import runner
 from socklab.errors import LabError
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("built_images")]
-TIMES = 10
+TIMES = 4
 SEED = 7
 
 
@@ -33,7 +34,7 @@ LABS = impaired_labs()
 
 
 @pytest.mark.parametrize("lab", LABS, ids=[lab.name for lab in LABS])
-def test_graded_ten_times_the_same(lab):
+def test_graded_again_the_same(lab):
     """A known-wrong submission is the sensitive case: its partial credit must not vary."""
     bad = lab.bad_submissions()[0]
     code = labs.lay_over(lab.solution, bad.path)

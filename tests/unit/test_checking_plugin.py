@@ -101,3 +101,15 @@ def test_hidden_checks_are_marked(pytester):
     out = pytester.path / "r.json"
     pytester.runpytest_inprocess("-p", "socklab.checking.plugin", "--socklab-result", str(out))
     assert json.loads(out.read_text())[0]["hidden"] is True
+
+
+def test_what_a_check_observed_is_capped_whatever_the_checker_listed():
+    from socklab.checking import expect
+
+    flood = "; ".join(f"24 bytes 'PING {i}' from 198.19.21.10:5000" for i in range(5000))
+    with pytest.raises(AssertionError) as caught:
+        expect.fail("one datagram back", flood, "the evidence")
+    message = str(caught.value)
+    assert len(message) < expect.OBSERVED + 200
+    assert message.startswith("expected one datagram back\nobserved 24 bytes 'PING 0'")
+    assert "more characters)" in message and message.endswith("\nthe evidence")

@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 from dataclasses import replace
 
 import pytest
 
 from socklab import lab as labs
-from socklab.classroom.batch import Batch, HostFailure, code_folder, digest, plan, submissions, why_grade
+from socklab.classroom.batch import (
+    Batch,
+    HostFailure,
+    code_folder,
+    commit,
+    digest,
+    plan,
+    submissions,
+    why_grade,
+)
 from socklab.classroom.store import RECORD, Record, Store
 from socklab.errors import LabError
 from socklab.grading.feedback import FormatOptions
@@ -186,3 +196,80 @@ def test_when_every_host_fails_the_rest_is_left_for_the_next_run(subs_dir, tmp_p
     sched, store, done = run_batch(subs_dir, tmp_path, slots, seen)
     assert done == [] and sorted(sched.left()) == ["alice", "bob"]
     assert store.load("alice") == (None, None)
+
+
+def git(*args, cwd):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "s", "GIT_AUTHOR_EMAIL": "s@x",
+                        "GIT_COMMITTER_NAME": "s", "GIT_COMMITTER_EMAIL": "s@x"})
+
+
+def test_the_commit_of_a_checkout_and_none_elsewhere(tmp_path):
+    repo = tmp_path / "subs" / "ann"
+    repo.mkdir(parents=True)
+    (repo / "server.py").write_text("print(1)\n")
+    assert commit(repo) is None  # not a checkout
+    git("init", "-q", cwd=tmp_path / "subs")  # the submissions folder is one: not ann's commit
+    assert commit(repo) is None
+    git("init", "-q", cwd=repo)
+    assert commit(repo) is None  # no commit yet
+    git("add", ".", cwd=repo)
+    git("commit", "-q", "-m", "x", cwd=repo)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert commit(repo) == head
+    assert [s.commit for s in submissions(tmp_path / "subs", LAB)] == [head]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the checkout to another user")
+def test_the_commit_of_another_users_checkout(tmp_path):
+    repo = tmp_path / "ann"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    git("commit", "-q", "--allow-empty", "-m", "x", cwd=repo)
+    for path in [repo, *repo.rglob("*")]:
+        os.lchown(path, 65534, 65534)
+    plain = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                           text=True, check=False)
+    assert "dubious ownership" in plain.stderr  # what safe.directory is for
+    assert commit(repo) is not None
+
+
+class RunsGrader:
+    """A local slot whose every run leaves a folder of artifacts, as runner.run does."""
+
+    def __init__(self, runs):
+        self.runs = runs
+
+    def start(self):
+        pass
+
+    def grade(self, lab, sub, seed):
+        run = self.runs / f"run-{sub.student}"
+        (run / "captures").mkdir(parents=True)
+        (run / "captures" / "x.pcap").write_bytes(b"pcap")
+        return replace(result(), artifacts=str(run))
+
+    def close(self):
+        pass
+
+
+def test_a_batch_moves_each_run_into_the_students_folder_and_records_the_commit(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "ann").mkdir(parents=True)
+    (subs / "ann" / "server.py").write_text("print(1)\n")
+    git("init", "-q", cwd=subs / "ann")
+    git("add", ".", cwd=subs / "ann")
+    git("commit", "-q", "-m", "x", cwd=subs / "ann")
+    store = Store(tmp_path / "out")
+    todo = submissions(subs, LAB)
+    Batch(LAB, todo, store, 1).run({"local": [RunsGrader(tmp_path / "runs")]})
+    stored, record = store.load("ann")
+    assert record.commit == stored.commit == todo[0].commit and len(stored.commit) == 40
+    folder = store.folder("ann") / "artifacts"
+    assert stored.artifacts == str(folder.absolute())
+    assert (folder / "captures" / "x.pcap").read_bytes() == b"pcap"
+    assert not (tmp_path / "runs" / "run-ann").exists()
+    # graded again: the new run replaces the old
+    Batch(LAB, todo, store, 1).run({"local": [RunsGrader(tmp_path / "runs2")]})
+    assert (folder / "captures" / "x.pcap").exists() and not (tmp_path / "runs2" / "run-ann").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 
 from socklab import cli, report
@@ -43,6 +44,23 @@ def render(res: LabResult) -> str:
     console = Console(record=True, width=100)
     report.show(res, console)
     return console.export_text()
+
+
+@pytest.mark.parametrize("argv", [
+    ["impair", "set", "--project", "p1", '{"profile": "lossy"}'],
+    ["impair", "--project", "p1", "set", '{"profile": "lossy"}'],
+    ["impair", "set", '{"profile": "lossy"}', "--project", "p1"],
+])
+def test_options_go_wherever_a_user_types_them(argv):
+    args = cli.parse(argv)
+    assert (args.cmd, args.project, args.request) == ("set", "p1", '{"profile": "lossy"}')
+
+
+def test_an_impair_request_is_optional_and_strays_are_still_errors(capsys):
+    assert cli.parse(["impair", "show", "--project", "p1"]).request is None
+    with pytest.raises(SystemExit):
+        cli.parse(["impair", "set", "--project", "p1", "{}", "extra"])
+    assert "unrecognized arguments: {} extra" in capsys.readouterr().err
 
 
 def test_report_shows_checks_evidence_and_verdict():

@@ -29,6 +29,7 @@ NEAR_TIMEOUT = (TIMEOUT * 1000 - RTT_ABOVE, TIMEOUT * 1000 + RTT_ABOVE)
 
 LINE = re.compile(r"seq=(\d+) (?:rtt=(\d+(?:\.\d+)?) ms|(timeout))")
 NUMBER = r"(\d+(?:\.\d+)?)"
+LOSS_ROUNDING = 0.051  # the loss printed with one decimal (R9: like `30.0`), and no worse
 SUMMARY = re.compile(rf"--- (\d+) sent, (\d+) received, {NUMBER}% loss"
                      rf"(?:, rtt min/avg/max = {NUMBER}/{NUMBER}/{NUMBER} ms)?")
 REQUEST = re.compile(r"PING (\d+) (\d+(?:\.\d*)?)")
@@ -248,7 +249,7 @@ def summary_mismatches(pings: list[Ping], report: Report, count: int) -> tuple[s
     if not sure <= said.received <= sure + either:
         wrong.append(f"{said.received} received")
     received = min(max(said.received, sure), sure + either)
-    if abs(said.loss - 100 * (count - received) / count) > 0.5:
+    if abs(said.loss - 100 * (count - received) / count) > LOSS_ROUNDING:
         wrong.append(f"{said.loss:g}% loss")
     if took and said.rtt is None:
         wrong.append("no min/avg/max RTT")

@@ -8,6 +8,7 @@ judgement of what a run shows is in ``pinging.py``; the fixtures are in ``confte
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import time
 from dataclasses import dataclass
@@ -21,9 +22,11 @@ from socklab.checking.programs import Finished
 from socklab.errors import PlatformError
 
 SCRIPT = "udp_pinger.py"
-COUNT = 10  # pings in the run over the lossy link
-MARGIN = 6.0  # seconds a run may take beyond COUNT timeouts: starting Python in a container
-CUT = 10.0  # seconds beyond COUNT timeouts after which the checker stops a pinger
+# Pings in the run over the lossy link, drawn from the seed: odd counts, so that a loop
+# bound off by one either way (or `count ^ 1`) sends a different number of pings.
+LOSSY_COUNTS = (9, 11, 13)
+MARGIN = 6.0  # seconds a run may take beyond its COUNT timeouts: starting Python in a container
+CUT = 10.0  # seconds beyond its COUNT timeouts after which the checker stops a pinger
 SETTLE = 5.0  # seconds for the router to let go of what it still holds after a run
 # The run over the lossy link has a lost request and a lost reply whatever the seed draws.
 # Counted per direction, not per flow: a pinger that opens a socket per ping meets them too.
@@ -33,6 +36,11 @@ SCRIPTED_LOSS = [
     {"name": "drop-2nd-reply", "direction": "s2c", "proto": "udp", "packet": "data", "nth": 2,
      "per": "direction", "action": "drop"},
 ]
+
+
+def lossy_count(seed: int) -> int:
+    """COUNT for the run over the lossy link."""
+    return random.Random(f"{seed}:count").choice(LOSSY_COUNTS)
 
 
 def probe(container: str, *args: str, timeout: float = 30.0) -> dict[str, Any]:

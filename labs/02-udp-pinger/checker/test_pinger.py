@@ -8,6 +8,7 @@ each one crossed it. The student's program cannot influence that log.
 """
 
 import itertools
+import random
 
 import pytest
 from pinging import (
@@ -25,7 +26,7 @@ from pinging import (
     timestamp_problems,
     wildcard,
 )
-from probing import COUNT, MARGIN, ping_through, probe
+from probing import MARGIN, ping_through, probe
 
 from socklab.checking import expect
 
@@ -40,17 +41,28 @@ STRAYS_AFTER = 2  # copies of ping 2's reply come while ping 3 (its request drop
 
 @pytest.mark.points(1)
 @pytest.mark.rules("R1")
-def test_server_listens(programs, server):
-    """The server has a UDP socket bound to port 5000, on every address"""
+def test_server_listens(programs, server, ctx):
+    """The server has a UDP socket bound to port PORT, on every address: 5000, then another"""
     programs.ensure("server")
-    out = server.run(f"ss -Hlun 'sport = :{PORT}'")
+    bound_everywhere(server, PORT)
+    other = random.Random(ctx.seed).randrange(PORT + 1, PORT + 1000)  # PORT is the argument
+    try:
+        programs.start_with("server", {str(PORT): str(other)})
+        bound_everywhere(server, other)
+    finally:
+        programs.stop("server")  # the next checks start it again on port 5000
+
+
+def bound_everywhere(server, port):
+    __tracebackhide__ = True
+    out = server.run(f"ss -Hlun 'sport = :{port}'")
     if not out.stdout.strip():
         listening = server.run("ss -Hlun").stdout.strip() or "none"
-        expect.fail(f"a UDP socket bound to port {PORT}",
+        expect.fail(f"a UDP socket bound to port {port}",
                     f"UDP sockets (seen with ss in the server): {listening}")
     local = [line.split()[3] for line in out.stdout.splitlines() if len(line.split()) >= 4]
     if not any(wildcard(address) for address in local):
-        expect.fail(f"a UDP socket bound to port {PORT} on every address (0.0.0.0:{PORT}: "
+        expect.fail(f"a UDP socket bound to port {port} on every address (0.0.0.0:{port}: "
                     f"bound to \"\")", f"bound to {', '.join(local)} only (seen with ss)")
 
 
@@ -114,7 +126,8 @@ def run(lossy):
 def readable(lossy):
     __tracebackhide__ = True
     if lossy.wire_problems:
-        expect.fail(f"{COUNT} datagrams 'PING <seq> <timestamp>' numbered 1 to {COUNT}, so the "
+        expect.fail(f"{lossy.count} datagrams 'PING <seq> <timestamp>' numbered 1 to "
+                    f"{lossy.count}, so the "
                     f"checker can tell which ping each one was",
                     "; ".join(lossy.wire_problems[:4]), ran(lossy))
     return lossy
@@ -131,12 +144,12 @@ def ran(run) -> str:
 @pytest.mark.points(1)
 @pytest.mark.rules("R5")
 def test_pings_on_the_wire(lossy):
-    """The pinger sends 10 datagrams 'PING <seq> <timestamp>', numbered 1 to 10, from one socket"""
+    """The pinger sends COUNT datagrams 'PING <seq> <timestamp>', numbered 1 to COUNT, from one socket"""
     wrong = (lossy.wire_problems + socket_problems(lossy.events)
              + timestamp_problems(lossy.received))
     if wrong:
-        expect.fail(f"{COUNT} datagrams to UDP port {PORT} from one socket, each 'PING <seq> "
-                    f"<timestamp>', numbered 1 to {COUNT}, the timestamp time.time() when it "
+        expect.fail(f"{lossy.count} datagrams to UDP port {PORT} from one socket, each 'PING "
+                    f"<seq> <timestamp>', numbered 1 to {lossy.count}, the timestamp time.time() when it "
                     f"was sent (seen at the router and the checker's server)",
                     "; ".join(wrong[:4]), ran(lossy))
 

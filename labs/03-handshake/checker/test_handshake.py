@@ -147,6 +147,13 @@ def serve_plan(ctx, programs, plan, what, local=False):
     return results, problems
 
 
+@pytest.mark.points(1)
+@pytest.mark.rules("R1")
+def test_server_listens(programs, server, ctx):
+    """The server listens on TCP port PORT, on every address: 5000, then a seeded other one"""
+    expect.listening_on_the_port_given(programs, server, 5000, ctx.seed)
+
+
 @pytest.mark.points(3)
 @pytest.mark.rules("R2", "R3")
 def test_server_reads_to_eof(ctx, programs):

@@ -23,14 +23,7 @@ PAUSE_IN_HEADER = 3.0  # seconds: R5's longest pause a server must wait out
 @pytest.mark.rules("R1")
 def test_server_listens(programs, server, ctx):
     """The server listens on TCP port PORT, on every address: 5000, then a seeded other one"""
-    programs.ensure("server")
-    expect.listening_everywhere(server, PORT)
-    other = random.Random(ctx.seed).randrange(5001, 6000)  # PORT is the argument (R1)
-    try:
-        programs.start_with("server", {str(PORT): str(other)})
-        expect.listening_everywhere(server, other)
-    finally:
-        programs.stop("server")  # the next checks start it again on port 5000
+    expect.listening_on_the_port_given(programs, server, PORT, ctx.seed)
 
 
 @pytest.mark.points(1)

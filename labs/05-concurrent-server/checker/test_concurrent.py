@@ -7,7 +7,6 @@ after the first two starts the server afresh, so no check inherits another's cli
 The helpers are in crowd_probe.py.
 """
 
-import random
 
 import crowd_probe as tools
 import pytest
@@ -28,14 +27,7 @@ RESETS = 5  # ... and this many more that reset their connection
 @pytest.mark.rules("R1")
 def test_server_listens(programs, server, ctx):
     """The server listens on TCP port PORT, on every address: 5000, then a seeded other one"""
-    programs.ensure("server")
-    expect.listening_everywhere(server, tools.PORT)
-    other = random.Random(ctx.seed).randrange(5001, 6000)  # PORT is the argument (R1)
-    try:
-        programs.start_with("server", {str(tools.PORT): str(other)})
-        expect.listening_everywhere(server, other)
-    finally:
-        programs.stop("server")  # the next checks start it again on port 5000
+    expect.listening_on_the_port_given(programs, server, tools.PORT, ctx.seed)
 
 
 @pytest.mark.points(1)

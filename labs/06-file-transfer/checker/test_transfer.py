@@ -32,13 +32,7 @@ def test_server_listens(files, server, programs, ctx):
         if got != ["221 bye"]:
             expect.fail(f"client {i + 1} of 3, one after another, sending QUIT: the reply "
                         f"'221 bye'", f"the replies {got}{problem(seen)}", files.server_state())
-    expect.listening_everywhere(server, PORT)
-    other = random.Random(ctx.seed).randrange(6001, 7000)  # PORT is the argument (R1)
-    try:
-        programs.start_with("server", {str(PORT): str(other)})
-        expect.listening_everywhere(server, other)
-    finally:
-        programs.stop("server")  # the next checks start it again on port 6000
+    expect.listening_on_the_port_given(programs, server, PORT, ctx.seed)
 
 
 @pytest.mark.points(2)

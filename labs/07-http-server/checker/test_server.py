@@ -40,13 +40,7 @@ def test_server_listens(web, server, programs, ctx):
     expect.listening_everywhere(server, PORT)
     for i in range(3):
         web.still_serving(f"{i} clients before")
-    expect.listening_everywhere(server, PORT)
-    other = random.Random(ctx.seed).randrange(8081, 9080)  # PORT is the argument (R1)
-    try:
-        programs.start_with("server", {str(PORT): str(other)})
-        expect.listening_everywhere(server, other)
-    finally:
-        programs.stop("server")  # the next checks start it again on port 8080
+    expect.listening_on_the_port_given(programs, server, PORT, ctx.seed)
 
 
 @pytest.mark.points(2)

@@ -63,7 +63,7 @@ def test_stop_and_wait_impaired(stop_and_wait):
 def test_stop_and_wait_one_in_flight(stop_and_wait, ctx):
     """Stop-and-wait: never a packet sent before the previous one was acknowledged"""
     t = stop_and_wait
-    flight = rdt_wire.in_flight(t.datagrams, ctx.addresses["client"])
+    flight = rdt_wire.in_flight(t.wire(), ctx.addresses["client"])
     packets = -(-len(t.data) // rdt_wire.MAX_PAYLOAD)  # and the FIN, numbered `packets`
     evidence = f"{t.evidence()}\n(the capture: {flight.sent} data and FIN packets from the " \
                f"client, {flight.foreign} other datagrams)"
@@ -86,7 +86,7 @@ def test_stop_and_wait_one_in_flight(stop_and_wait, ctx):
 def test_packets_on_the_wire(stop_and_wait, ctx):
     """Seen on the router: packets in the format, payloads cut as the README says, honest ACKs"""
     t = stop_and_wait
-    problems = rdt_wire.wire_problems(t.datagrams, ctx.addresses["client"],
+    problems = rdt_wire.wire_problems(t.wire(), ctx.addresses["client"],
                                       ctx.addresses["server"], t.data)
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
@@ -159,7 +159,7 @@ def test_keeps_packets_ahead_of_a_gap(damaged, ctx):
     if t.crashed:
         expect.fail("a transfer to judge", "the receiver exited on the damaged packets sent "
                     "to it before (see test_damaged_packets_rejected)")
-    short = rdt_wire.short_acks(t.datagrams, ctx.addresses["server"], len(t.data) // 1024)
+    short = rdt_wire.short_acks(t.wire(), ctx.addresses["server"], len(t.data) // 1024)
     if short:
         more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
         expect.fail("each ACK asking for the lowest number the receiver lacks, counting the "
@@ -192,7 +192,7 @@ def test_end_handshake(transfers, ctx):
                       f"router and the next held {links.FIN_HOLD_MS} ms",
                       bound=30, link={"config": config, "name": "fins-lost"},
                       capture=True, peek=True, quiet=links.FIN_HOLD_MS / 1000 + 0.3)
-    end = rdt_wire.ending(t.datagrams, ctx.addresses["client"], ctx.addresses["server"], packets)
+    end = rdt_wire.ending(t.wire(), ctx.addresses["client"], ctx.addresses["server"], packets)
     seen = (f"{t.evidence()}\n(the capture: the sender sent {end.fins} FIN(s) {packets}, "
             f"{end.fins_reached} reached the receiver, which sent {end.acks_sent} ACK(s) "
             f"{packets + 1}; {end.acks_reached} reached the sender)")

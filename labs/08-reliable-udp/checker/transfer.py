@@ -28,6 +28,9 @@ from socklab.errors import PlatformError
 PORT = 5000
 RECEIVER_EXIT = 8.0  # seconds the receiver may take to exit after the sender (it lingers 1 s)
 QUIET = 0.3  # seconds for the last packets to cross the router before the capture stops
+# Packets a capture keeps (about 1.1 KB each: well inside the router's 64 MiB /tmp). A
+# right transfer of these files takes a few hundred; a flood's capture stops here.
+CAPTURED = 20_000
 # Sends the datagrams given in hex on stdin to HOST PORT from one socket, then prints in
 # hex what came back within half a second (in the client container, as the student).
 CRAFT = r"""
@@ -76,6 +79,7 @@ class RouterCapture:
         self.path = Path(ctx.artifacts) / f"{name}.pcap"
         self.client = ctx.addresses["client"]
         self.inside = f"/tmp/{name}.pcap"
+        self.flooded: str | None = None  # set by datagrams(): the students' flood, in words
 
     def __enter__(self) -> RouterCapture:
         # -Z root: with -w, tcpdump would chown the file to its own user, and the router's
@@ -87,8 +91,8 @@ class RouterCapture:
         script = ('echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 2048 -U '
                   '--immediate-mode -B 16384 -Z root "$@"')
         self.proc = subprocess.Popen(
-            ["docker", "exec", self.router, "sh", "-c", script, "sh", "-w", self.inside,
-             "udp", "port", str(PORT), "or", "icmp"], stdout=subprocess.DEVNULL,
+            ["docker", "exec", self.router, "sh", "-c", script, "sh", "-c", str(CAPTURED),
+             "-w", self.inside, "udp", "port", str(PORT), "or", "icmp"], stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE)
         assert self.proc.stderr
         self.pid = self.proc.stderr.readline().decode().strip()
@@ -120,11 +124,16 @@ class RouterCapture:
         save(self.data, self.client, self.path)
 
     def datagrams(self, events: list[dict[str, Any]], client: str) -> list[rdt_wire.Datagram]:
-        """The capture's datagrams, checked against the engine's log: none may be missing."""
+        """The capture's datagrams, checked against the engine's log: none may be missing,
+        unless the students' programs flooded the link (``self.flooded`` says so)."""
         try:
             found = rdt_wire.read(self.data)
         except rdt_wire.PcapError as exc:
             raise PlatformError(f"the capture {self.path} could not be read: {exc}") from None
+        self.flooded = impairing.flood(events)
+        if self.flooded or len(found) >= CAPTURED:  # packets are missing: Transfer.wire() fails
+            self.flooded = self.flooded or f"more than {CAPTURED:,} datagrams in one transfer"
+            return found
         sent = sum(1 for d in found if not d.outgoing and d.src == client)
         got = sum(1 for d in found if d.outgoing and d.dst == client)
         logged_sent = sum(1 for e in events if e["dir"] == "c2s")
@@ -156,6 +165,16 @@ class Transfer:
     pcap: str = ""
     refused: list[bytes] = field(default_factory=list)  # what the client's closed port refused
     crashed: bool = False  # the receiver exited on the crafted packets (no transfer was run)
+    flooded: str | None = None  # the students' programs flooded the link (in words)
+
+    def wire(self) -> list[rdt_wire.Datagram]:
+        """The captured datagrams to judge; the check fails if a flood cut the capture."""
+        if self.flooded:
+            expect.fail("a transfer the router could capture whole: each packet sent again only "
+                        "after a timeout (R7)",
+                        f"{self.flooded}; the capture stopped or lost packets, so this "
+                        "check cannot judge the packets", self.evidence())
+        return self.datagrams
 
     def seconds(self) -> float | None:
         """The transfer's time as the router saw it: first packet in to last packet out."""
@@ -262,12 +281,15 @@ class Transfers:
         self.programs.stop("receiver")
         got = exec_bytes(self.server, ["cat", target])
         events = [e for e in self.link.events(version) if e["proto"] == "udp"]
+        flooded = None
         if capture:
             datagrams = cap.datagrams(events, self.ctx.addresses["client"])
+            flooded = cap.flooded
             pcap = str(cap.path)
             refused = rdt_wire.refused(cap.data, self.ctx.addresses["client"])
         return Transfer(what, data, got.stdout if got.returncode == 0 else None, sender, exited,
-                        bound, status, early, replies, events, datagrams, pcap, refused)
+                        bound, status, early, replies, events, datagrams, pcap, refused,
+                        flooded=flooded)
 
     def read(self, path: str) -> bytes | None:
         out = exec_bytes(self.server, ["cat", path])

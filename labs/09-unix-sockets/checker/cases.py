@@ -123,8 +123,8 @@ def boundary_datagrams(seed: int) -> list[bytes]:
     sized = [words(rng, near(rng, 1024) + 8)[:near(rng, 1024)],
              rng.randbytes(near(rng, 4096)), words(rng, LARGEST + 8)[:LARGEST],
              rng.randbytes(LARGEST - 1)]
-    plain = [words(rng, 10), b"two\nlines", b"three\nmore\nlines\n", words(rng, 1)[:1],
-             *odd_lines(rng)[:2]]
+    plain = [words(rng, 10) + " 数据报 🙂".encode(), b"two\nlines", b"three\nmore\nlines\n",
+             words(rng, 1)[:1], *odd_lines(rng)[:2]]
     messages = sized + plain
     rng.shuffle(messages)
     return messages

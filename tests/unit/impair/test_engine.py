@@ -8,6 +8,7 @@ import struct
 import pytest
 
 from socklab.impair import control, nfqueue, packet, profiles
+from socklab.impair import engine as engine_module
 from socklab.impair.engine import Engine, direction_of
 from socklab.impair.model import C2S, S2C, Impairment, Match, Profile, Rule, Script
 
@@ -184,3 +185,19 @@ def test_a_failing_log_stops_logging_not_impairing(capsys: pytest.CaptureFixture
     assert wire.out == [("upto", 2)]
     assert eng.stats.summary()["overload"] == {"log_failed": 1}
     assert "the event log failed" in capsys.readouterr().err
+
+
+def test_a_flood_is_decided_and_counted_but_its_log_is_cut_once(monkeypatch) -> None:
+    monkeypatch.setattr(engine_module, "LOG_LIMIT", 3)
+    out = io.StringIO()
+    eng, wire, _ = engine(profiles.get("clean"), out)
+    arrive(eng, wire, (1, udp()), (2, udp()))
+    arrive(eng, wire, (3, udp()), (4, udp()))
+    arrive(eng, wire, (5, udp()))
+    assert wire.out[-1][1] == 5  # every packet passed
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    packets = [r for r in records if "decision" in r]
+    cuts = [r for r in records if r.get("event") == "log-cut"]
+    assert [p["id"] for p in packets] == [1, 2, 3]
+    assert len(cuts) == 1 and cuts[0]["after"] == 3
+    assert eng.stats.summary()["overload"] == {}  # a cut log is no overload
