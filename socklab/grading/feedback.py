@@ -110,7 +110,7 @@ def details(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
     parts = [check.evidence.rstrip()] if check.evidence.strip() else []
     if check.status in ("failed", "timeout", "error"):
         parts.append(_("Impairment: {impairment}").format(impairment=impairment(lab)))
-        if check.reproduce:
+        if check.reproduce and not check.hidden:  # the student's repository has no hidden checks
             parts.append(_("Reproduce: {command}").format(command=check.reproduce))
     return clean("\n".join(parts))
 
@@ -131,7 +131,8 @@ def platform_error(lab: LabResult) -> str:
     message = _(
         "{title} ({lab}) could not be graded: the grading platform failed. "
         "This is not your fault and says nothing about your code; submit again, "
-        "and tell your instructor if it happens again."
+        "and tell your instructor if it happens again. On your own machine, "
+        "`socklab doctor` says what the machine lacks (Docker, Compose, the images)."
     ).format(title=pgettext("lab title", lab.title), lab=lab.lab)
     if lab.message:
         message += "\n" + _("Platform error: {message}").format(message=lab.message)
