@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import io
 import json
@@ -33,6 +34,7 @@ from socklab import (
 from socklab import lab as labs
 from socklab.classroom import commands as classroom
 from socklab.errors import LabError, PlatformError, SocklabError
+from socklab.grading import classroom as classroom_format
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
 from socklab.grading.text import visible
@@ -90,6 +92,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _student_path(submission: str) -> str:
+    """The submission as the student names it: relative to their repository (the working
+    folder in CI), never the grader's absolute path."""
+    code = Path(submission).resolve()
+    try:
+        return str(code.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return "."  # graded from outside: the folder is the student's repository itself
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a submission, hidden checks included, and write the result in one format.
 
@@ -100,16 +112,18 @@ def cmd_grade(args: argparse.Namespace) -> int:
                                     hidden_visibility=args.hidden_visibility)
     if args.format != "text" and args.format not in formats.FORMATS:
         raise SocklabError(f"unknown format {args.format!r}; known: text, {', '.join(formats.FORMATS)}")
+    lab = None
     try:
         lab = labs.find(args.lab)
         code = Path(args.submission).resolve()
         if not code.is_dir():
             raise LabError(f"{args.submission}: no such submission folder")
-        result = runner.run(lab, code, seed=args.seed, hidden=True,
-                            reproduce=f"make lab-{lab.number} CODE={shlex.quote(args.submission)}")
+        reproduce = f"make lab-{lab.number} CODE={shlex.quote(_student_path(args.submission))}"
+        result = runner.run(lab, code, seed=args.seed, hidden=True, reproduce=reproduce)
     except SocklabError as exc:
-        result = LabResult(lab=str(args.lab), title="", code=str(args.submission), status="error",
-                           message=str(exc), version=__version__)
+        result = LabResult(lab=str(args.lab), title=lab.title if lab else "",
+                           code=str(args.submission), status="error", message=str(exc),
+                           version=__version__)
     if args.format == "text":
         console = Console(file=io.StringIO(), record=True, width=100) if args.out else _console()
         report.show(feedback.for_students(result, options), console)
@@ -117,12 +131,34 @@ def cmd_grade(args: argparse.Namespace) -> int:
             write_atomic(Path(args.out), console.export_text())
     elif args.out:
         formats.write(result, args.format, Path(args.out), options)
+        print(_graded(result, args.out))
     else:
         sys.stdout.write(formats.FORMATS[args.format](result, options))
-    if args.format == "classroom" and os.environ.get("GITHUB_OUTPUT"):
-        with open(os.environ["GITHUB_OUTPUT"], "a") as gh:  # the step output `result`
-            gh.write(f"result={formats.classroom_output(result, options)}\n")
+    if args.format == "classroom":
+        _to_github(result, lab, options)
     return result.exit_code
+
+
+def _graded(result: LabResult, out: str) -> str:
+    """What ``grade --out`` says on the terminal: the lab, its points, where the file is."""
+    if result.status == "error":
+        return f"{feedback.platform_error(result)}\nwrote {visible(out)}"
+    return (f"{feedback.summary(result)}: {feedback.score(result):g} of "
+            f"{result.max_score:g} points\nwrote {visible(out)}")
+
+
+def _to_github(result: LabResult, lab: labs.Lab | None, options: formats.FormatOptions) -> None:
+    """In GitHub Actions: each reporter runner's output, and the job summary."""
+    if os.environ.get("GITHUB_OUTPUT"):
+        outputs = {"result": base64.b64encode(formats.classroom(result, options).encode()).decode()}
+        if lab:
+            outputs |= classroom_format.outputs(result, lab.number, lab.points + lab.hidden_points,
+                                                options)
+        with open(os.environ["GITHUB_OUTPUT"], "a") as gh:
+            gh.writelines(f"{name}={value}\n" for name, value in outputs.items())
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as gh:
+            gh.write(formats.summary(result, options) + "\n")
 
 
 def cmd_images(args: argparse.Namespace) -> int:
@@ -280,7 +316,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("lab", help="lab number or folder name")
     s.add_argument("submission", help="the folder of the submission")
     s.add_argument("--format", default="text",
-                   help="text (default), gradescope, classroom, junit, prairielearn or json")
+                   help="text (default), gradescope, classroom, junit, prairielearn, json or summary "
+                   "(Markdown for $GITHUB_STEP_SUMMARY)")
     s.add_argument("--out", help="write here (default: standard output)")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
     s.add_argument("--withhold-hidden", action="store_true",

@@ -6,27 +6,28 @@ that covers several labs, to text. ``write`` picks one by name and writes atomic
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 from socklab.errors import SocklabError
 from socklab.grading import feedback
+from socklab.grading.classroom import classroom
 from socklab.grading.feedback import DEFAULT_OPTIONS, FormatOptions, Results
 from socklab.grading.junit import junit
 from socklab.grading.result import CheckResult, LabResult, write_atomic
+from socklab.grading.summary import summary
 from socklab.i18n import in_english
 
 __all__ = [
     "FORMATS",
     "FormatOptions",
     "classroom",
-    "classroom_output",
     "gradescope",
     "junit",
     "prairielearn",
     "socklab_json",
+    "summary",
     "write",
 ]
 
@@ -88,79 +89,6 @@ def _gradescope_platform_error(lab: LabResult) -> dict:
     }
 
 
-# --- GitHub Classroom -------------------------------------------------------------
-
-_CLASSROOM_STATUS = {
-    "passed": "pass",
-    "failed": "fail",
-    "timeout": "fail",
-    "skipped": "fail",
-    "error": "error",
-}
-
-
-def classroom(results: Results, options: FormatOptions = DEFAULT_OPTIONS) -> str:
-    """GitHub Classroom's runner result (version 1), as its grading reporter reads it."""
-    return _dumps(_classroom(feedback.as_list(results), options))
-
-
-def classroom_output(results: Results, options: FormatOptions = DEFAULT_OPTIONS) -> str:
-    """The runner result base64-encoded: the value of the step output ``result``."""
-    text = json.dumps(_classroom(feedback.as_list(results), options), separators=(",", ":"))
-    return base64.b64encode(text.encode()).decode("ascii")
-
-
-def _classroom(labs: list[LabResult], options: FormatOptions) -> dict:
-    tests = []
-    for lab in labs:
-        if lab.status == "error":
-            tests.append(_classroom_platform_error(lab))
-        tests.extend(_classroom_test(check, lab, options) for check in lab.checks)
-    if any(lab.status == "error" for lab in labs):
-        status = "error"
-    elif all(lab.status == "passed" for lab in labs) and all(t["status"] == "pass" for t in tests):
-        status = "pass"
-    else:
-        status = "fail"
-    return {
-        "version": 1,
-        "status": status,
-        "max_score": sum(lab.max_score for lab in labs),
-        "tests": tests,
-    }
-
-
-def _ms(seconds: float) -> int:
-    # Classroom's own io-grader reports durations in milliseconds.
-    return round(seconds * 1000)
-
-
-def _classroom_test(check: CheckResult, lab: LabResult, options: FormatOptions) -> dict:
-    return {
-        "name": feedback.display_name(check),
-        "status": _CLASSROOM_STATUS[check.status],
-        "score": feedback.earned(check),
-        "message": feedback.text(check, lab, options),
-        "test_code": "" if feedback.withheld(check, options) else feedback.clean(check.reproduce),
-        "filename": "",
-        "line_no": 0,
-        "duration": _ms(check.duration),
-    }
-
-
-def _classroom_platform_error(lab: LabResult) -> dict:
-    return {
-        "name": feedback.clean(f"{lab.title}: grading platform error (not your fault)"),
-        "status": "error",
-        "score": 0.0,
-        "message": feedback.platform_error(lab),
-        "test_code": "",
-        "filename": "",
-        "line_no": 0,
-        "duration": _ms(lab.duration),
-    }
-
-
 # --- PrairieLearn -------------------------------------------------------------------
 
 
@@ -216,6 +144,7 @@ FORMATS: dict[str, Callable[[Results, FormatOptions], str]] = {
     "junit": junit,
     "prairielearn": prairielearn,
     "json": socklab_json,
+    "summary": summary,
 }
 
 

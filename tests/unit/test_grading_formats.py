@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
 import pytest
 import xmlschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from socklab.errors import SocklabError
-from socklab.grading import formats
+from socklab.grading import classroom as classroom_format
+from socklab.grading import feedback, formats
 from socklab.grading.feedback import WITHHELD, FormatOptions
 from socklab.grading.formats import FORMATS, write
 from socklab.grading.result import CheckResult, LabResult, load
@@ -189,25 +194,41 @@ def test_classroom_matches_schema_and_status(kind, status):
 def test_classroom_error_in_any_lab_makes_the_run_an_error():
     doc = json.loads(formats.classroom([passing(), platform_error()]))
     assert doc["status"] == "error"
-    assert "not your fault" in doc["tests"][2]["message"]
-    assert doc["tests"][2]["status"] == "error"
+    error = doc["tests"][-1]
+    # the reporter prints the message of a test in error, not its name
+    assert error["status"] == "error" and "not your fault" in error["message"]
+    assert "socklab doctor" in error["message"]
 
 
-def test_classroom_scores_are_all_or_nothing_and_add_up():
-    result = mixed()
-    doc = json.loads(formats.classroom(result))
-    checks = {c.number: c for c in result.checks}
-    assert doc["max_score"] == result.max_score == 12.0
-    for test in doc["tests"]:
-        number = test["name"].split()[0]
-        expected = checks[number].max_points if test["status"] == "pass" else 0
-        assert test["score"] == expected
-    # The reporter's recorded total is the plain sum of the scores.
-    assert sum(t["score"] for t in doc["tests"]) == 3.0
-    statuses = [t["status"] for t in doc["tests"]]
-    assert statuses == ["pass", "fail", "fail", "error", "fail", "fail", "pass"]
+def test_classroom_has_a_test_per_point_scored_one_or_nothing():
+    doc = json.loads(formats.classroom(mixed()))
+    assert doc["max_score"] == 12 == len(doc["tests"])
+    assert sum(t["score"] for t in doc["tests"]) == 3  # 4.1 and hidden 4.7
+    names = [t["name"] for t in doc["tests"]]
+    assert names[:4] == ["4.1 check 4.1 (1 point)", "4.2 check 4.2 (3 points)",
+                         "4.2 check 4.2 (point 2 of 3)", "4.2 check 4.2 (point 3 of 3)"]
+    assert {t["status"] for t in doc["tests"]} == {"pass", "fail"}  # "error" would hide the name
     assert doc["tests"][1]["duration"] == 1250
-    assert doc["tests"][1]["test_code"] == "socklab check 4 --only test_4_2 --seed 1234"
+
+
+def test_classroom_failures_show_expected_observed_and_command_where_it_is_printed():
+    tests = json.loads(formats.classroom(mixed()))["tests"]
+    failed = tests[1]["test_code"]  # the reporter prints test_code, not message, for a failure
+    assert failed.startswith("expected 5 messages, observed 3")
+    assert "Reproduce: socklab check 4 --only test_4_2 --seed 1234" in failed
+    assert "\x1b" not in failed and "\x00" not in failed
+    assert tests[2]["test_code"] == ""  # the other points of the check say it once
+    timed_out = tests[4]["test_code"]
+    assert timed_out.startswith("timed out after 10 s")
+    assert tests[0]["test_code"] == ""  # a passed check needs no text
+
+
+def test_classroom_hidden_checks_are_named_hidden_with_no_command():
+    tests = json.loads(formats.classroom(mixed()))["tests"]
+    hidden = next(t for t in tests if t["name"].startswith("4.6"))
+    assert hidden["name"] == "4.6 check 4.6 (hidden) (2 points)"
+    assert "Reproduce" not in hidden["test_code"] and "--only" not in hidden["test_code"]
+    assert classroom_format.HIDDEN_NOTE in hidden["test_code"]
 
 
 def test_classroom_partial_points_never_leak_into_scores():
@@ -215,13 +236,104 @@ def test_classroom_partial_points_never_leak_into_scores():
         "failed", [check("4.1", "passed", 2.0, points=0.5), check("4.2", "failed", 3.0, points=1.5)]
     )
     doc = json.loads(formats.classroom(result))
-    assert [t["score"] for t in doc["tests"]] == [2.0, 0.0]
+    assert [t["score"] for t in doc["tests"]] == [1, 1, 0, 0, 0]
 
 
-def test_classroom_output_is_the_base64_of_the_runner_result():
-    result = mixed()
-    decoded = json.loads(base64.b64decode(formats.classroom_output(result)).decode("utf-8"))
-    assert decoded == json.loads(formats.classroom(result))
+# The reporter's arithmetic, as classroom-resources/autograding-grading-reporter computes it
+# (dist/main.js at d13b5912, the bundle @v1 runs). JavaScript numbers are IEEE doubles, as
+# Python floats are, and + / * round the same way, so these give the numbers it prints.
+
+
+def reporter_table(runners: list[dict]) -> tuple[list[float], float]:
+    """getTestScore: passed / tests.length * (max_score || 0), a row per runner; AggregateResults:
+    the "Total:" row adds the rows up in order."""
+    rows = [sum(t["status"] == "pass" for t in r["tests"]) / len(r["tests"]) * (r["max_score"] or 0)
+            for r in runners]
+    total = 0
+    for row in rows:
+        total += row
+    return rows, total
+
+
+def reporter_annotation(runners: list[dict]) -> tuple[float, float]:
+    """NotifyClassroom: over runners with a max_score, the scores of the tests, one by one."""
+    points, possible = 0, 0
+    for runner in runners:
+        if not runner["max_score"]:
+            continue
+        possible += runner["max_score"]
+        for test in runner["tests"]:
+            points += test["score"]
+    return points, possible
+
+
+def reporter_env(outputs: dict[str, str]) -> list[dict]:
+    """main.js: runners split on ",", each from process.env[`${runner.trim().toUpperCase()}_RESULTS`],
+    base64 to JSON; the runners input must match the pattern its error handler tests."""
+    env = {f"{name.strip().upper()}_RESULTS": value for name, value in outputs.items()}
+    runners_input = ",".join(outputs)
+    assert re.fullmatch(r"([a-zA-Z0-9]+,)*[a-zA-Z0-9]+", runners_input)
+    return [json.loads(base64.b64decode(env[f"{r.strip().upper()}_RESULTS"]).decode("utf-8"))
+            for r in runners_input.split(",")]
+
+
+def weighted_lab(weights: list[int], passed: list[bool]) -> LabResult:
+    checks = [check(f"3.{i + 1}", "passed" if ok else "failed", float(w))
+              for i, (w, ok) in enumerate(zip(weights, passed, strict=True))]
+    return lab("passed" if all(passed) else "failed", checks, name="03-handshake")
+
+
+@pytest.mark.parametrize("points", range(1, 61))
+def test_runner_sizes_make_the_reporters_division_exact(points):
+    sizes = classroom_format.runner_sizes(points)
+    assert sum(sizes) == points
+    for size in sizes:
+        assert all(k / size * size == k for k in range(size + 1))
+    ids = classroom_format.runners(3, points)
+    assert len(ids) == len(sizes) and ids[0] == "lab3"
+
+
+def test_a_single_runner_would_print_wrong_points():
+    # Why runners are cut: lab 3's 22 points with 15 earned, in one runner.
+    assert 15 / 22 * 22 != 15
+    assert classroom_format.runner_sizes(22) == [21, 1]
+    assert classroom_format.runners(3, 22) == ["lab3", "lab3part2"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 3), st.booleans()), min_size=1, max_size=30))
+def test_reporter_table_and_annotation_equal_socklabs_weighted_score(checks):
+    weights, passed = [w for w, _ in checks], [ok for _, ok in checks]
+    result = weighted_lab(weights, passed)
+    runners = reporter_env(classroom_format.outputs(result, 3, sum(weights)))
+    rows, total = reporter_table(runners)
+    points, possible = reporter_annotation(runners)
+    score = sum(w for w, ok in checks if ok)
+    assert total == points == score == feedback.score(result)
+    assert possible == sum(weights) == result.max_score
+    assert all(row == int(row) for row in rows)  # no 14.999999999999998 in a row either
+    for runner in runners:
+        assert runner["status"] == ("pass" if all(t["status"] == "pass" for t in runner["tests"])
+                                    else "fail")
+
+
+def test_a_platform_error_fills_every_runner_and_reads_as_the_platforms():
+    result = lab("error", [], name="03-handshake", message=PLATFORM_MESSAGE)
+    runners = reporter_env(classroom_format.outputs(result, 3, 22))
+    assert len(runners) == 2
+    assert reporter_table(runners)[1] == 0 and reporter_annotation(runners) == (0, 22)
+    for runner in runners:
+        assert runner["status"] == "error"
+        [test] = runner["tests"]
+        assert test["status"] == "error"
+        assert "not your fault" in test["message"] and "socklab doctor" in test["message"]
+        assert PLATFORM_MESSAGE in test["message"]
+
+
+def test_checks_that_do_not_add_up_to_the_declared_points_are_a_platform_error():
+    runners = reporter_env(classroom_format.outputs(weighted_lab([1, 2], [True, True]), 3, 22))
+    assert all(r["status"] == "error" for r in runners)
+    assert "lab.toml declares 22" in runners[0]["tests"][0]["message"]
 
 
 # --- JUnit XML ----------------------------------------------------------------
@@ -341,13 +453,15 @@ def marks_hidden(fmt: str, text: str) -> bool:
     if fmt == "gradescope":
         return by_number(json.loads(text)["tests"])["4.6"]["visibility"] == "after_published"
     if fmt == "classroom":
-        return json.loads(text)["tests"][5]["name"] == "4.6 check 4.6 (hidden)"
+        return "4.6 check 4.6 (hidden) (2 points)" in [t["name"] for t in json.loads(text)["tests"]]
     if fmt == "junit":
         suite = parse(text)[0]
         return properties(suite)["check.4.6.hidden"] == "true" and \
             "4.6 check 4.6 (hidden)" in cases(suite)
     if fmt == "prairielearn":
         return json.loads(text)["tests"][5]["name"] == "4.6 check 4.6 (hidden)"
+    if fmt == "summary":
+        return "| 4.6 | check 4.6 *(hidden)* |" in text
     return json.loads(text)["checks"][5]["hidden"] is True
 
 
@@ -357,10 +471,15 @@ def test_every_format_marks_hidden_checks(fmt):
     assert marks_hidden(fmt, FORMATS[fmt](mixed(), WITHHOLD))
 
 
+def readable(fmt: str, text: str) -> str:
+    """The text a reader sees: the summary's Markdown escapes are HTML references."""
+    return html.unescape(text) if fmt == "summary" else text
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_withheld_feedback_reaches_no_format(fmt):
-    shown = FORMATS[fmt](mixed(), FormatOptions())
-    withheld = FORMATS[fmt](mixed(), WITHHOLD)
+    shown = readable(fmt, FORMATS[fmt](mixed(), FormatOptions()))
+    withheld = readable(fmt, FORMATS[fmt](mixed(), WITHHOLD))
     assert SECRET in shown
     assert SECRET not in withheld
     assert WITHHELD in withheld
@@ -370,7 +489,7 @@ def test_withheld_feedback_reaches_no_format(fmt):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_platform_error_is_unmistakable_in_every_format(fmt):
-    text = FORMATS[fmt](platform_error(), FormatOptions())
+    text = readable(fmt, FORMATS[fmt](platform_error(), FormatOptions()))
     assert PLATFORM_MESSAGE in text
     if fmt != "json":  # socklab's own keeps the result as it is: status "error"
         assert "not your fault" in text
