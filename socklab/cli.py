@@ -152,8 +152,7 @@ def _to_github(result: LabResult, lab: labs.Lab | None, options: formats.FormatO
     if os.environ.get("GITHUB_OUTPUT"):
         outputs = {"result": base64.b64encode(formats.classroom(result, options).encode()).decode()}
         if lab:
-            outputs |= classroom_format.outputs(result, lab.number, lab.points + lab.hidden_points,
-                                                options)
+            outputs |= classroom_format.outputs(result, lab.number, lab.graded_points, options)
         with open(os.environ["GITHUB_OUTPUT"], "a") as gh:
             gh.writelines(f"{name}={value}\n" for name, value in outputs.items())
     if os.environ.get("GITHUB_STEP_SUMMARY"):

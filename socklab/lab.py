@@ -93,6 +93,12 @@ class Lab:
         return self.path / "hidden"
 
     @property
+    def graded_points(self) -> int:
+        """What ``socklab grade`` grades here: the hidden checks count where this copy has
+        them (a student's repository does not)."""
+        return self.points + (self.hidden_points if self.hidden.is_dir() else 0)
+
+    @property
     def solution(self) -> Path:
         return self.path / "solution"
 

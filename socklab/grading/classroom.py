@@ -80,8 +80,8 @@ def outputs(lab: LabResult, number: int, points: int,
             options: FormatOptions = DEFAULT_OPTIONS) -> dict[str, str]:
     """The step outputs, runner id to base64 result, for lab ``number`` of ``points`` points.
 
-    ``points`` is the lab's declared total (lab.toml, hidden included): the runners must be
-    the ones the workflow names, whatever happened in the run.
+    ``points`` is the lab's declared total (``Lab.graded_points``): the runners must be the
+    ones the workflow names, whatever happened in the run.
     """
     tests = _tests(lab, options)
     if lab.status != "error" and len(tests) != points:
@@ -158,4 +158,4 @@ def _mismatch(lab: LabResult, points: int) -> LabResult:
         lab=lab.lab, title=lab.title, code=lab.code, status="error", duration=lab.duration,
         version=lab.version,
         message=f"the checks that ran are worth {lab.max_score:g} points in whole-point "
-                f"tests, but lab.toml declares {points} (points + hidden_points)")
+                f"tests, but lab.toml declares {points}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
 import re
@@ -10,6 +11,8 @@ import re
 import pytest
 
 from socklab import cli, runner
+from socklab import lab as labs
+from socklab.grading import classroom as classroom_format
 from socklab.grading import formats
 from socklab.grading.result import CheckResult, LabResult
 from socklab.grading.summary import cell, summary
@@ -151,3 +154,15 @@ def test_summary_is_a_format_of_grade(tmp_path, monkeypatch, capsys):
 def _no_github(monkeypatch):
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         monkeypatch.delenv(name, raising=False)
+
+
+def test_a_students_copy_without_hidden_checks_grades_its_public_points(tmp_path):
+    lab1 = labs.find("1")
+    assert lab1.hidden.is_dir() and lab1.graded_points == lab1.points + lab1.hidden_points
+    assert dataclasses.replace(lab1, path=tmp_path).graded_points == lab1.points
+
+
+def test_every_labs_runner_ids_are_what_the_reporter_accepts():
+    ids = [r for lab in labs.all_labs() for points in {lab.points, lab.graded_points}
+           for r in classroom_format.runners(lab.number, points)]
+    assert re.fullmatch(r"([a-zA-Z0-9]+,)*[a-zA-Z0-9]+", ",".join(ids))
