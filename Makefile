@@ -21,7 +21,7 @@ PYTEST_ARGS ?= -n 2
 help:
 	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check;"
 	@echo "                   LANG=zh_CN for the report in Chinese)"
-	@echo "make grade LAB=N CODE=dir [FORMAT=gradescope|classroom|junit|prairielearn|json OUT=file]"
+	@echo "make grade LAB=N CODE=dir [FORMAT=gradescope|classroom|junit|prairielearn|json|summary OUT=file]"
 	@echo "                   grade a submission, hidden checks included"
 	@echo "make grade-all LAB=N DIR=submissions [JOBS=K OUT=dir FORMAT=f,.. REDO=1 HOSTS=user@a,user@b]"
 	@echo "                   [ROSTER=roster.csv ASSIGNMENT=\"Lab 1\"]"
@@ -74,7 +74,7 @@ lab-%: venv
 labs: venv
 	$(SOCKLAB) labs
 
-# make grade LAB=4 CODE=submission [FORMAT=gradescope|classroom|junit|prairielearn|json OUT=file]
+# make grade LAB=4 CODE=submission [FORMAT=gradescope|classroom|junit|prairielearn|json|summary OUT=file]
 grade: venv
 	$(SOCKLAB) grade $(or $(LAB),$(error give LAB=N)) $(or $(CODE),$(error give CODE=dir)) \
 	  $(if $(FORMAT),--format $(FORMAT)) $(if $(OUT),--out $(OUT)) $(if $(SEED),--seed $(SEED)) $(LANG_ARG)
