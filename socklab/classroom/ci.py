@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from socklab.grading import classroom
 from socklab.lab import Lab
 
 GITHUB = ".github/workflows/classroom.yml"
@@ -34,23 +35,30 @@ def _language(lang: str | None, indent: str) -> str:
 
 def github(labs: list[Lab], lang: str | None = None) -> str:
     """GitHub Actions: grade each lab, then report the points to GitHub Classroom; the
-    feedback in ``lang`` (``zh_CN``) if given."""
+    feedback in ``lang`` (``zh_CN``) if given.
+
+    Each lab's step writes one output per reporter runner (``lab3``, ``lab3part2``: see
+    ``socklab.grading.classroom``), and the job summary; the grades and the runs' artifacts
+    (ladders, captures, screenshots) are uploaded, so they outlive the runner."""
     env_block = "    env:\n" + _language(lang, "      ") if lang else ""
-    steps, env = [], []
+    steps, env, ids = [], [], []
     for lab in labs:
-        runner = f"lab-{lab.number}"
+        step = f"lab-{lab.number}"
         steps.append(f"""      - name: {_q(f"Lab {lab.number}: {lab.title}")}
-        id: {runner}
+        id: {step}
         continue-on-error: true  # a failed check must not stop the other labs or the report
-        run: {grade_command(lab, "classroom", f"grades/{runner}.json")}
+        run: {grade_command(lab, "classroom", f"grades/{step}.json")}
 """)
-        env.append(f"          {runner.upper()}_RESULTS: \"${{{{ steps.{runner}.outputs.result }}}}\"\n")
+        for runner in classroom.runners(lab.number, lab.graded_points):
+            ids.append(runner)
+            env.append(f"          {runner.upper()}_RESULTS: "
+                       f"\"${{{{ steps.{step}.outputs.{runner} }}}}\"\n")
     return f"""# Grades every push with socklab's checker (the one `make lab-N` runs) and reports the
 # points to GitHub Classroom. Written by `socklab export-student`.
 #
 # The images are built FROM a pinned Debian image pulled from Docker Hub, with Debian's
 # packages installed in their Dockerfiles: no repository variable, no sudo, no cache.
-name: Autograding
+name: Autograding Tests
 "on":
   push:
   workflow_dispatch:
@@ -59,7 +67,7 @@ permissions:
   actions: read
   contents: read
 jobs:
-  grade:
+  run-autograding-tests:
     runs-on: ubuntu-latest
     if: github.actor != 'github-classroom[bot]'
     timeout-minutes: 30
@@ -67,12 +75,21 @@ jobs:
       - uses: actions/checkout@v4
       - name: Build the images
         run: make images
-{"".join(steps)}      - name: Report the points
+{"".join(steps)}      - name: Keep the grades and the runs' evidence
+        if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: socklab-grades
+          path: |
+            grades/
+            runs/
+          if-no-files-found: ignore
+      - name: Report the points
         if: always()
         uses: classroom-resources/autograding-grading-reporter@v1
         env:
 {"".join(env)}        with:
-          runners: {",".join(f"lab-{lab.number}" for lab in labs)}
+          runners: {",".join(ids)}
 """
 
 

@@ -41,9 +41,10 @@ import json
 from socklab.grading import feedback
 from socklab.grading.feedback import DEFAULT_OPTIONS, FormatOptions, Results
 from socklab.grading.result import CheckResult, LabResult
+from socklab.i18n import N_, _, ngettext, pgettext
 
-HIDDEN_NOTE = ("Hidden check: it runs only when your work is graded, and your repository "
-               "does not have it.")
+HIDDEN_NOTE = N_("Hidden check: it runs only when your work is graded, and your repository "
+                 "does not have it.")
 
 
 def exact(size: int) -> bool:
@@ -116,15 +117,20 @@ def _check_tests(check: CheckResult, lab: LabResult, options: FormatOptions) -> 
     weight = int(check.max_points)
     status = "pass" if check.passed else "fail"  # "error" would print no name
     name = feedback.display_name(check)
-    first = _test(f"{name} ({weight} point{'s' if weight != 1 else ''})", status,
+    points = ngettext("{n} point", "{n} points", weight).format(n=weight)
+    first = _test(f"{name} ({points})", status,
                   "" if check.passed else _failure(check, lab, options), check.duration)
-    return [first] + [_test(f"{name} (point {i} of {weight})", status, "", 0.0)
+    return [first] + [_test(f"{name} ({_point(i, weight)})", status, "", 0.0)
                       for i in range(2, weight + 1)]
+
+
+def _point(i: int, weight: int) -> str:
+    return _("point {i} of {n}").format(i=i, n=weight)
 
 
 def _failure(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
     text = feedback.text(check, lab, options)
-    return f"{text}\n{HIDDEN_NOTE}" if check.hidden else text
+    return f"{text}\n{_(HIDDEN_NOTE)}" if check.hidden else text
 
 
 def _test(name: str, status: str, test_code: str, duration: float) -> dict:
@@ -142,7 +148,8 @@ def _test(name: str, status: str, test_code: str, duration: float) -> dict:
 
 def _platform_error(lab: LabResult) -> dict:
     return {
-        "name": feedback.clean(f"{lab.title or lab.lab}: grading platform error (not your fault)"),
+        "name": feedback.clean(_("{lab}: grading platform error (not your fault)").format(
+            lab=pgettext("lab title", lab.title) if lab.title else lab.lab)),
         "status": "error",
         "score": 0,
         "message": feedback.platform_error(lab),  # printed, for status error

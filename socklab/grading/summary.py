@@ -14,13 +14,15 @@ from socklab.grading import feedback
 from socklab.grading.feedback import DEFAULT_OPTIONS, FormatOptions, Results
 from socklab.grading.result import CheckResult, LabResult
 from socklab.grading.text import capped, visible
+from socklab.i18n import N_, _, pgettext
+from socklab.i18n import title as check_title
 
-_STATUS = {
-    "passed": "✅ passed",
-    "failed": "❌ failed",
-    "timeout": "⏱️ timed out",
-    "error": "⚠️ error",
-    "skipped": "⏭️ skipped",
+_STATUS = {  # the mark, and the word in the reader's language
+    "passed": ("✅", N_("passed")),
+    "failed": ("❌", N_("failed")),
+    "timeout": ("⏱️", N_("timed out")),
+    "error": ("⚠️", N_("error")),
+    "skipped": ("⏭️", N_("skipped")),
 }
 # HTML's specials, and what CommonMark and GitHub give a meaning to inside a line:
 # emphasis, links, code, strikethrough, table cells, mentions, issue references, autolinks.
@@ -46,21 +48,25 @@ def summary(results: Results, options: FormatOptions = DEFAULT_OPTIONS) -> str:
 
 
 def _lab(lab: LabResult, options: FormatOptions) -> str:
-    heading = f"### {cell(lab.title or lab.lab)} ({cell(lab.lab)})\n\n"
+    name = pgettext("lab title", lab.title) if lab.title else lab.lab
+    heading = f"### {cell(name)} ({cell(lab.lab)})\n\n"
     if lab.status == "error":
-        return (f"{heading}> [!WARNING]\n> **Grading platform error: not your fault.** "
-                f"{cell(feedback.platform_error(lab))}\n")
-    points = f"**{feedback.score(lab):g} of {lab.max_score:g} points** · " \
-             f"{cell(feedback.impairment(lab))}\n\n"
+        warning = _("Grading platform error: not your fault.")
+        return f"{heading}> [!WARNING]\n> **{warning}** {cell(feedback.platform_error(lab))}\n"
+    points = _("{score} of {total} points").format(score=f"{feedback.score(lab):g}",
+                                                     total=f"{lab.max_score:g}")
+    points = f"**{points}** · {cell(feedback.impairment(lab))}\n\n"
     rows = "".join(_row(check, lab, options) for check in lab.checks)
-    return (f"{heading}{points}| # | Check | Status | Points | Expected / observed |\n"
-            f"|---|---|---|---|---|\n{rows}")
+    header = " | ".join(("#", _("Check"), _("Status"), _("Points"), _("Expected / observed")))
+    return f"{heading}{points}| {header} |\n|---|---|---|---|---|\n{rows}"
 
 
 def _row(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
-    title = cell(check.title) + (" *(hidden)*" if check.hidden else "")
+    hidden = _("hidden")
+    title = cell(check_title(check.id, check.title)) + (f" *({hidden})*" if check.hidden else "")
     points = f"{feedback.earned(check):g} / {check.max_points:g}"
-    return (f"| {cell(check.number)} | {title} | {_STATUS[check.status]} | {points} | "
+    mark, word = _STATUS[check.status]
+    return (f"| {cell(check.number)} | {title} | {mark} {_(word)} | {points} | "
             f"{_details(check, options)} |\n")
 
 
@@ -69,7 +75,7 @@ def _details(check: CheckResult, options: FormatOptions) -> str:
         return ""
     parts = [cell(feedback.headline(check, options))]
     if check.hidden:
-        parts.append("hidden check: it runs only when your work is graded")
+        parts.append(_("hidden check: it runs only when your work is graded"))
     elif check.reproduce:
-        parts.append(f"reproduce: {code(check.reproduce)}")
+        parts.append(_("reproduce: {command}").format(command=code(check.reproduce)))
     return "<br>".join(parts)

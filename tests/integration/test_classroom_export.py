@@ -131,7 +131,7 @@ def documented_targets(repo: Path) -> set[str]:
 def ci_commands(repo: Path) -> list[str]:
     gh = yaml.safe_load((repo / ".github/workflows/classroom.yml").read_text())
     gl = yaml.safe_load((repo / ".gitlab-ci.yml").read_text())
-    runs = [s["run"] for s in gh["jobs"]["grade"]["steps"] if "run" in s]
+    runs = [s["run"] for s in gh["jobs"]["run-autograding-tests"]["steps"] if "run" in s]
     scripts = [line for job in gl.values() if isinstance(job, dict) for line in job.get("script", [])]
     return runs + scripts
 

@@ -184,6 +184,18 @@ def test_feedback_for_students_follows_the_language():
     assert "网络损伤：网络配置 clean，随机种子 1" in text and "复现：make lab-1" in text
 
 
+def test_github_job_summary_and_classroom_tests_follow_the_language():
+    result = load(RESULT)
+    with i18n.using("zh_CN"):
+        table, runner = formats.summary(result), formats.classroom(result)
+    assert "| # | 检查 | 状态 | 分数 | 期望 / 实际 |" in table and "❌ 未通过" in table
+    assert "**得分 0 / 20**" in table and "单个字节能回显回来" in table  # the check titles too
+    names = [test["name"] for test in json.loads(runner)["tests"]]
+    assert any(name.endswith(" 分)") for name in names)  # "(2 分)": the points of each test
+    with i18n.using(None):
+        assert "| # | Check | Status | Points | Expected / observed |" in formats.summary(result)
+
+
 def test_the_chinese_template_points_at_the_chinese_readmes_and_grades_in_chinese(tmp_path):
     lab = labs.find("1")
     export.export(tmp_path, [lab], lang="zh-CN")
@@ -191,7 +203,7 @@ def test_the_chinese_template_points_at_the_chinese_readmes_and_grades_in_chines
     assert "labs/01-tcp-echo/README.zh-CN.md" in readme and "TCP 回声" in readme
     assert (tmp_path / "labs/01-tcp-echo/README.zh-CN.md").is_file()
     workflow = yaml.safe_load((tmp_path / ci.GITHUB).read_text())
-    assert workflow["jobs"]["grade"]["env"]["SOCKLAB_LANG"] == "zh_CN"
+    assert workflow["jobs"]["run-autograding-tests"]["env"]["SOCKLAB_LANG"] == "zh_CN"
     gitlab = yaml.safe_load((tmp_path / ci.GITLAB).read_text())
     assert gitlab[".grade"]["variables"]["SOCKLAB_LANG"] == "zh_CN"
     assert "SOCKLAB_LANG" not in ci.github([lab]) + ci.gitlab([lab])  # English: as before
