@@ -293,6 +293,34 @@ def cmd_labs(_args: argparse.Namespace) -> int:
     return 2 if broken else 0
 
 
+IMPAIR_REQUESTS = {
+    "show": None, "set": """'{"profile": "lossy"}' or '{"update": {"c2s": {"loss": 0.2}}}'""",
+    "reset": None, "stats": None, "log": """'{"last": 20}'""",
+}
+
+
+def impair_commands(s: argparse.ArgumentParser) -> None:
+    """``impair``'s requests as subcommands, each taking ``impair``'s own options too.
+
+    The options sit on ``impair`` and, through a parent parser, on every request, so
+    ``impair --project X set ...`` and ``impair set --project X ...`` both work. The
+    requests' copies default to SUPPRESS: left out there, they keep what ``impair`` parsed.
+    """
+    def options(p: argparse.ArgumentParser, default: object) -> None:
+        p.add_argument("--project", default=default,
+                       help=f"the running lab's Compose project (default {DEV_PROJECT})")
+
+    options(s, DEV_PROJECT)
+    shared = argparse.ArgumentParser(add_help=False)
+    options(shared, argparse.SUPPRESS)
+    requests = s.add_subparsers(dest="cmd", required=True, metavar="REQUEST")
+    for name, example in IMPAIR_REQUESTS.items():
+        r = requests.add_parser(name, parents=[shared], help=f"the engine's {name} request")
+        r.add_argument("request", nargs="?",
+                       help=f"the request's fields as JSON, e.g. {example}" if example else
+                       "the request's fields as JSON (none needed)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="socklab", description="socket programming labs on a real network")
     p.add_argument("--version", action="version", version=f"socklab {__version__}")
@@ -333,12 +361,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--project", default=DEV_PROJECT)
     s.add_argument("--profile", help="impair the link with this profile instead of the lab's")
     s.add_argument("--seed", type=int, default=runner.DEFAULT_SEED)
-    s = sub.add_parser("impair", help=cmd_impair.__doc__)
-    s.add_argument("cmd", choices=["show", "set", "reset", "stats", "log"])
-    s.add_argument("request", nargs="?",
-                   help='the request as JSON, e.g. \'{"profile": "lossy"}\' or \'{"update": {"c2s": '
-                        '{"loss": 0.2}}}\' for set, \'{"last": 20}\' for log')
-    s.add_argument("--project", default=DEV_PROJECT)
+    impair_commands(sub.add_parser("impair", help=cmd_impair.__doc__))
     for name, fn in (("shell", cmd_shell), ("watch", cmd_watch), ("down", cmd_down)):
         s = sub.add_parser(name, help=fn.__doc__)
         s.add_argument("--project", default=DEV_PROJECT)
@@ -374,21 +397,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-# A command's optional positional (nargs="?"), which argparse fills, empty, as soon as it
-# meets an option before it: `impair set --project X '{...}'` would leave the request over.
-LATE_POSITIONALS = {"impair": "request"}
-
-
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    """The arguments, with options wherever the user typed them."""
-    p = parser()
-    args, extra = p.parse_known_args(argv)
-    late = LATE_POSITIONALS.get(args.command)
-    if late and len(extra) == 1 and not extra[0].startswith("-") and getattr(args, late) is None:
-        setattr(args, late, extra[0])
-    elif extra:
-        p.error(f"unrecognized arguments: {' '.join(extra)}")
-    return args
+    """The arguments (options go wherever the user typed them: see ``impair_commands``)."""
+    return parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:

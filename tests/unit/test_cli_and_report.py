@@ -60,7 +60,18 @@ def test_an_impair_request_is_optional_and_strays_are_still_errors(capsys):
     assert cli.parse(["impair", "show", "--project", "p1"]).request is None
     with pytest.raises(SystemExit):
         cli.parse(["impair", "set", "--project", "p1", "{}", "extra"])
-    assert "unrecognized arguments: {} extra" in capsys.readouterr().err
+    assert "unrecognized arguments: extra" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.parse(["impair", "--project", "p1"])  # a request is needed
+    assert "required: REQUEST" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["impair", "stats"], ["impair", "--project", "p1", "stats"],
+                                  ["impair", "stats", "--project", "p1"]])
+def test_an_option_left_out_after_the_request_keeps_what_came_before(argv):
+    # The request's copy of --project defaults to SUPPRESS: it never overwrites impair's.
+    expected = "p1" if "p1" in argv else cli.DEV_PROJECT
+    assert cli.parse(argv).project == expected
 
 
 def test_report_shows_checks_evidence_and_verdict():
