@@ -36,7 +36,7 @@ from socklab.impair.model import (
     Profile,
     new_tuple,
 )
-from socklab.impair.packet import corrupt, parse
+from socklab.impair.packet import as_received, corrupt, parse
 from socklab.impair.profiles import to_table
 from socklab.impair.stats import Stats
 
@@ -155,6 +155,8 @@ class Engine:
             return
         payload = copy = None
         if len(decision) > 1:
+            if any(type(v) is Corrupt for v in decision):
+                decision = as_received(decision, data)
             for v in decision[1:]:
                 if type(v) is Corrupt:
                     payload = corrupt(data, v.offset, v.bit, v.detected)

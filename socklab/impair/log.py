@@ -34,7 +34,8 @@ def flag_text(flags: int) -> str:
 
 
 def _corrupt_words(v: Corrupt, payload_at: int) -> str:
-    mode = "detected" if v.detected else "undetected"
+    mode = ("undetectable: no UDP checksum" if v.undetectable else
+            "detected" if v.detected else "undetected")
     return f"corrupt payload byte {v.offset - payload_at} bit {v.bit} ({mode})"
 
 
@@ -80,6 +81,8 @@ def record(event: Event) -> dict[str, Any]:
         if isinstance(v, Corrupt):
             out["corrupt"] = {"byte": v.offset - p.payload_at, "offset": v.offset,
                               "bit": v.bit, "detected": v.detected}
+            if v.undetectable:
+                out["corrupt"]["undetectable"] = True
     return out
 
 
@@ -127,7 +130,8 @@ def to_json(event: Event) -> str:
     for v in d:
         if type(v) is Corrupt:
             line += (f',"corrupt":{{"byte":{v.offset - payload_at},"offset":{v.offset},'
-                     f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}}}')
+                     f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}'
+                     + (',"undetectable":true}' if v.undetectable else "}"))
     return line + "}"
 
 

@@ -106,12 +106,18 @@ class Duplicate:
 
 @dataclass(frozen=True, slots=True)
 class Corrupt:
-    """Flip ``bit`` of byte ``offset`` of the IP packet; fix the L4 checksum unless ``detected``."""
+    """Flip ``bit`` of byte ``offset`` of the IP packet; fix the L4 checksum unless ``detected``.
+
+    ``undetectable``: the mode was ``detected`` but the datagram carries no checksum (a UDP
+    checksum of 0, ``SO_NO_CHECK``), so no kernel can tell and the application gets the
+    damage; ``detected`` is then False, as it is for the receiver.
+    """
 
     rule: str
     offset: int
     bit: int
     detected: bool
+    undetectable: bool = False
 
 
 Verdict = Deliver | Drop | Delay | Reorder | Duplicate | Corrupt

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import socket
 import struct
 import sys
 
-from socklab.impair.model import TCP, UDP, Packet, new_tuple
+from socklab.impair.model import TCP, UDP, Corrupt, Decision, Packet, new_tuple
 
 _IP = struct.Struct("!BBHHHBBH8s")  # ... protocol, checksum, then both addresses together
 _PORTS = struct.Struct("!HH")
@@ -111,6 +112,23 @@ def fix_checksums(buf: bytearray) -> None:
     if expected is None or (proto == UDP and struct.unpack_from("!H", buf, at)[0] == 0):
         return
     struct.pack_into("!H", buf, at, expected)
+
+
+def no_checksum(data: bytes | bytearray) -> bool:
+    """Is this a UDP datagram (its first fragment) whose sender computed no checksum (0)?"""
+    return (len(data) >= 20 and data[9] == UDP
+            and not struct.unpack_from("!H", data, 6)[0] & 0x1FFF
+            and len(data) >= (at := (data[0] & 0x0F) * 4 + 8)
+            and data[at - 2] == data[at - 1] == 0)
+
+
+def as_received(decision: Decision, data: bytes) -> Decision:
+    """The decision as the receiver will meet it: a corruption meant to be detected, of a
+    datagram that carries no checksum, is marked undetectable (no kernel can see it)."""
+    if not no_checksum(data):
+        return decision
+    return tuple(dataclasses.replace(v, detected=False, undetectable=True)
+                 if type(v) is Corrupt and v.detected else v for v in decision)
 
 
 def corrupt(data: bytes, offset: int, bit: int, detected: bool) -> bytes:

@@ -90,6 +90,8 @@ class Stats:
         for verdict in decision:
             kind = _KINDS.get(type(verdict))
             counts[kind if kind is not None else kind_of(verdict)] += 1
+            if kind == "corrupt" and verdict.undetectable:  # type: ignore[union-attr]
+                counts["corrupt_undetectable"] += 1
         if t_out is not None:
             row.hold[round((t_out - t_in) * 1000 * _BIN)] += 1
             if planned is not None:
@@ -130,6 +132,8 @@ def _row_summary(rule: str, direction: str, row: Row, imp: Impairment | None) ->
         configured = getattr(imp, kind) if imp is not None else None
         if c[kind] or configured:
             out[kind] = _rate(c[kind], n, configured)
+    if c["corrupt_undetectable"]:
+        out["corrupt"]["undetectable"] = c["corrupt_undetectable"]
     delay: dict[str, Any] = {f"p{q}": quantile(row.hold, q / 100) for q in (50, 95, 99)}
     if imp is not None:
         delay.update(configured=imp.delay_ms, jitter_ms=imp.jitter_ms, jitter=imp.jitter)
@@ -153,6 +157,10 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"delay p50/p95/p99 {_ms(d['p50'])}/{_ms(d['p95'])}/{_ms(d['p99'])} ms"
             + (f" (configured {d['configured']:g})" if "configured" in d else ""))
         lines.append("      " + "  ".join(f"{k} {v}" for k, v in r["counts"].items()))
+        if r.get("corrupt", {}).get("undetectable"):
+            lines.append(f"      {r['corrupt']['undetectable']} corrupted datagrams carried no "
+                         "UDP checksum (0, SO_NO_CHECK): undetectable, they reached the "
+                         "application although the mode is detected")
     over = summary["overload"]
     lines.append("  overload: " + ("  ".join(f"{k} {v}" for k, v in sorted(over.items()))
                                    or "none"))

@@ -11,6 +11,7 @@ from socklab.impair import control, nfqueue, packet, profiles
 from socklab.impair import engine as engine_module
 from socklab.impair.engine import Engine, direction_of
 from socklab.impair.model import C2S, S2C, Impairment, Match, Profile, Rule, Script
+from socklab.impair.stats import format_summary
 
 from .build import tcp, udp
 
@@ -201,3 +202,27 @@ def test_a_flood_is_decided_and_counted_but_its_log_is_cut_once(monkeypatch) -> 
     assert [p["id"] for p in packets] == [1, 2, 3]
     assert len(cuts) == 1 and cuts[0]["after"] == 3
     assert eng.stats.summary()["overload"] == {}  # a cut log is no overload
+
+
+def test_detected_corruption_of_a_datagram_without_checksum_is_logged_undetectable() -> None:
+    prof = Profile("t", scripts=(Script("flip", C2S, Match(), "corrupt", nth=(1, 2), byte=0,
+                                        bit=0, per="direction"),))
+    out = io.StringIO()
+    eng, wire, _ = engine(prof, out)
+    bare = bytearray(udp(payload=b"abc"))
+    bare[26:28] = b"\0\0"  # the sender's SO_NO_CHECK
+    arrive(eng, wire, (1, bytes(bare)), (2, udp(payload=b"abc")))
+    (_, _, sent_bare), (_, _, sent_checked) = wire.out
+    assert sent_bare[26:28] == b"\0\0" and packet.checksums_ok(sent_bare)  # nobody can tell
+    assert not packet.checksums_ok(sent_checked)
+    lines = [json.loads(x) for x in out.getvalue().splitlines() if '"decision"' in x]
+    assert [x["decision"] for x in lines] == [
+        "pass + corrupt payload byte 0 bit 0 (undetectable: no UDP checksum)",
+        "pass + corrupt payload byte 0 bit 0 (detected)"]
+    assert lines[0]["corrupt"]["undetectable"] and not lines[0]["corrupt"]["detected"]
+    assert "undetectable" not in lines[1]["corrupt"]
+    row = eng.stats.summary()["rules"][0]
+    assert row["counts"] == {"corrupt": 2, "corrupt_undetectable": 1, "pass": 2}
+    assert row["corrupt"]["undetectable"] == 1
+    assert "1 corrupted datagrams carried no UDP checksum" in format_summary(
+        eng.stats.summary())

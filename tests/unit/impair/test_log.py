@@ -36,6 +36,8 @@ EVENTS = [
                              Corrupt("x", 30, 5, False)), 2.0, 2.00005, 1, 2.0),
     Event(4, ICMP_PKT, (Reorder("default"),), 3.0, 3.0, 1, 3.0),
     Event(5, TCP_PKT, (Deliver(""),), 4.0, 4.0, 1, 4.0),
+    Event(6, pkt(C2S, UDP), (Deliver("x"), Corrupt("x", 30, 2, False, undetectable=True)),
+          5.0, 5.0, 1, 5.0),
 ]
 
 

@@ -100,3 +100,34 @@ def test_corrupt_checks_its_position() -> None:
         packet.corrupt(udp(), 28, 0, detected=True)
     with pytest.raises(ValueError, match="bit must be between 0 and 7, not 8"):
         packet.corrupt(udp(), 0, 8, detected=True)
+
+
+def no_checksum_udp(payload: bytes = b"hello") -> bytes:
+    """A datagram whose sender computed no checksum (SO_NO_CHECK): the field is 0."""
+    data = bytearray(udp(payload=payload))
+    data[26:28] = b"\0\0"
+    return bytes(data)
+
+
+def test_only_a_udp_datagram_with_checksum_0_carries_none() -> None:
+    assert packet.no_checksum(no_checksum_udp())
+    assert not packet.no_checksum(udp(payload=b"hello"))
+    assert not packet.no_checksum(tcp(payload=b"hello"))
+    later = bytearray(no_checksum_udp())
+    struct.pack_into("!H", later, 6, 0x0010)  # a later fragment: bytes 26:28 are payload
+    assert not packet.no_checksum(bytes(later))
+    assert not packet.no_checksum(no_checksum_udp()[:27])
+
+
+def test_detected_corruption_of_a_datagram_without_checksum_is_undetectable() -> None:
+    from socklab.impair.model import Corrupt, Deliver
+
+    decision = (Deliver("r"), Corrupt("r", 30, 1, True))
+    assert packet.as_received(decision, udp(payload=b"hello")) == decision
+    assert packet.as_received(decision, no_checksum_udp()) == (
+        Deliver("r"), Corrupt("r", 30, 1, False, undetectable=True))
+    undetected = (Deliver("r"), Corrupt("r", 30, 1, False))  # as asked: not relabelled
+    assert packet.as_received(undetected, no_checksum_udp()) == undetected
+    # and indeed no receiver can tell: the flipped datagram still "checks"
+    flipped = packet.corrupt(no_checksum_udp(), 30, 1, True)
+    assert flipped != no_checksum_udp() and packet.checksums_ok(flipped)

@@ -48,7 +48,10 @@ def summaries(n: int) -> list[Packet]:
 
 
 def digest(items: list[object]) -> str:
-    return hashlib.sha256(repr(items).encode()).hexdigest()[:16]
+    # Corrupt's repr gained a field that is False unless a datagram carries no checksum
+    # (none here): left out, the pins taken before it still hold.
+    text = repr(items).replace(", undetectable=False", "")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def test_decisions_for_a_seed_are_pinned() -> None:
