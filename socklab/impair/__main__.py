@@ -45,6 +45,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 PR_SET_TIMERSLACK = 29
+# What the start line says of the order of the lines after it (see engine.py).
+ORDER = ("lines are written as fates are sealed, each write's in arrival order; a held "
+         "packet's line comes when it leaves: sort by id for arrival order")
 
 
 def _fine_timers() -> None:
@@ -71,7 +74,7 @@ def _header(args: argparse.Namespace, out: IO[str] | None) -> None:
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
     out.write(json.dumps({"event": "start", "t": round(time.monotonic(), 6), "wall": now, "seed": args.seed,
                           "profile": args.profile, "queue": args.queue,
-                          "host": socket.gethostname()}) + "\n")
+                          "host": socket.gethostname(), "order": ORDER}) + "\n")
 
 
 def serve(args: argparse.Namespace) -> int:

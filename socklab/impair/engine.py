@@ -3,7 +3,9 @@
 Delayed packets wait in a heap keyed by release time (then arrival, so equal times keep
 their order). Verdicts collected in one wake-up go out in one send: drops and changed
 packets one by one, unchanged accepts as one VERDICT_BATCH when nothing older is held.
-The event log's lines of one wake-up go out in one write, after the verdicts.
+The event log's lines of one wake-up go out in one write, after the verdicts, in the
+order the packets arrived (their ids): a line is written when its packet's fate is
+sealed, so a held packet's line comes after those of packets that came while it waited.
 
 Everything from ``process`` to ``_finish`` runs for every packet, so it avoids what
 costs there: no object is made twice, verdicts are tested with ``type(...) is``.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import heapq
 import ipaddress
 import json
+import operator
 import selectors
 import sys
 import time
@@ -45,6 +48,7 @@ from socklab.impair.stats import Stats
 # record says where the log stops (the log is read whole by checkers and the report).
 LOG_LIMIT = 200_000
 
+_arrival = operator.itemgetter(0)  # an Event's id: the kernel numbers packets as they come
 _SEND_CHUNK = 48 * 1024  # bytes of verdicts per send, well below the socket's send buffer
 
 
@@ -89,6 +93,7 @@ class Engine:
         self.overload: Counter[str] = Counter()  # for the engine's life, across versions
         self._order = 0
         self._drops: list[bytes] = []
+        self._dropped: list[Event] = []  # their events, logged with the wake-up's others
         self._out: list[Pending] = []  # released, in order, awaiting their verdicts
         self._lines: list[str] = []  # event log lines awaiting the end of the wake-up
         self.logged = 0  # packet lines written or waiting, at most LOG_LIMIT
@@ -150,8 +155,8 @@ class Engine:
         kind = type(fate)
         if kind is Drop:
             self._drops.append(nfqueue.verdict(self.queue.number, packet_id, False))
-            self._finish([new_tuple(Event, (packet_id, packet, decision, now, None,
-                                            self.version, None))])
+            self._dropped.append(new_tuple(Event, (packet_id, packet, decision, now, None,
+                                                   self.version, None)))
             return
         payload = copy = None
         if len(decision) > 1:
@@ -211,9 +216,13 @@ class Engine:
             self._send(self._drops + changed + nfqueue.accepts(q, ids, self.oldest_held())
                        if out else self._drops)
         t_out = self.clock()
-        self._finish([new_tuple(Event, (p.id, p.packet, p.decision, p.t_in, t_out, p.version,
-                                        p.planned)) for p in out if p.packet is not None])
-        self._drops, self._out = [], []
+        events = self._dropped + [
+            new_tuple(Event, (p.id, p.packet, p.decision, p.t_in, t_out, p.version, p.planned))
+            for p in out if p.packet is not None]
+        if len(events) > 1:
+            events.sort(key=_arrival)  # drops, passes and releases of this wake-up, interleaved
+        self._finish(events)
+        self._drops, self._dropped, self._out = [], [], []
         self._write_lines()
 
     def _send_with_copies(self, out: list[Pending]) -> None:

@@ -226,3 +226,22 @@ def test_detected_corruption_of_a_datagram_without_checksum_is_logged_undetectab
     assert row["corrupt"]["undetectable"] == 1
     assert "1 corrupted datagrams carried no UDP checksum" in format_summary(
         eng.stats.summary())
+
+
+def test_the_log_of_one_wake_up_is_in_arrival_order() -> None:
+    # Packet 1 held 10 ms, released in the wake-up that reads 2 (dropped) and 3 (passed):
+    # the lines come 1, 2, 3, though the drop was decided first and 1 left with 3.
+    prof = Profile("t", scripts=(
+        Script("hold", C2S, Match(), "delay", nth=(1,), per="direction", delay_ms=10),
+        Script("lose", C2S, Match(), "drop", nth=(2,), per="direction")))
+    out = io.StringIO()
+    eng, wire, clock = engine(prof, out)
+    arrive(eng, wire, (1, udp()))
+    clock.now += 0.010
+    eng.process(nfqueue.Queued(2, 2, 1, 2, udp(), False), clock.now)
+    eng.release_due()
+    eng.process(nfqueue.Queued(3, 2, 1, 2, udp(), False), clock.now)
+    eng.flush()
+    ids = [json.loads(x)["id"] for x in out.getvalue().splitlines() if '"decision"' in x]
+    assert ids == [1, 2, 3]
+    assert wire.out == [("drop", 2), ("upto", 3)]

@@ -89,7 +89,10 @@ def wire_packets(n: int) -> list[bytes]:
 
 
 def test_the_engines_verdicts_and_log_for_a_seed_are_pinned() -> None:
-    for prof, expected in ((MIXED, "4ab1cb5af43f0355"), (profiles.get("rdt"), "348b855bfadca5ec"),
+    # Re-pinned once, deliberately (issue 17): each wake-up's log lines are now in arrival
+    # order (drops were written before that wake-up's passes). The verdicts and the set of
+    # lines are the same as before; only the order of lines changed.
+    for prof, expected in ((MIXED, "c8c2f2987862d280"), (profiles.get("rdt"), "7e4bbde466c338bc"),
                            (profiles.get("clean"), "ccb3f014a087d2b5")):
         log = io.StringIO()
         eng, wire, clock = engine(prof, log)
