@@ -63,6 +63,7 @@ class Pending(NamedTuple):
     version: int
     payload: bytes | None  # the changed packet to send instead of the original
     copy: bytes | None  # a duplicate to inject after it
+    t_read: float | None  # when the engine read it (None: t_in, no kernel timestamp)
 
 
 def direction_of(client_net: ipaddress.IPv4Network) -> Callable[[bytes], str]:
@@ -79,8 +80,10 @@ class Engine:
 
     def __init__(self, queue: nfqueue.Queue, injector: nfqueue.Injector, profile: Profile,
                  seed: int, client_net: ipaddress.IPv4Network, log_file: IO[str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.queue, self.injector, self.clock = queue, injector, clock
+                 clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
+        self.queue, self.injector, self.clock, self.wall = queue, injector, clock, wall
+        self.wall_offset = 0.0  # clock() - wall(), taken each wake-up: kernel stamps are wall time
         self.direction = direction_of(client_net)
         self.log_file = log_file
         self.recent: deque[Event] = deque(maxlen=2000)
@@ -137,18 +140,35 @@ class Engine:
 
     def on_readable(self) -> None:
         self.release_due()
-        process, clock = self.process, self.clock
-        for queued in self.queue.receive():
-            process(queued, clock())
+        self.receive()
         self.release_due()
 
+    def receive(self) -> None:
+        """Read and decide what the kernel has queued."""
+        process, clock = self.process, self.clock
+        self.wall_offset = clock() - self.wall()
+        for queued in self.queue.receive():
+            process(queued, clock())
+
     def process(self, queued: nfqueue.Queued, now: float) -> None:
-        packet_id, data = queued.id, queued.payload
+        """Decide a packet the engine read at ``now``, as of when the kernel received it.
+
+        With the kernel's timestamp, time spent in the kernel's queue before the engine
+        read the packet counts in its delay: it is released at arrival + hold (at once if
+        that is past), and a packet passed unchanged is late by that wait.
+        """
+        packet_id, data, stamp = queued.id, queued.payload, queued.stamp
+        t_read: float | None = None
+        if stamp:
+            t_read, arrived = now, stamp + self.wall_offset
+            if arrived < now:  # never later than read: the wall clock may have stepped
+                now = arrived
         try:
             packet = parse(data, self.direction(data))
         except ValueError:  # not IPv4 (the rule is iptables, not ip6tables): pass it
             self.stats.overload["unparsed"] += 1
-            self._out.append(Pending(packet_id, None, (), now, now, self.version, None, None))
+            self._out.append(Pending(packet_id, None, (), now, now, self.version, None, None,
+                                     t_read))
             return
         decision = decide(packet, self.state, now)
         fate = decision[0]
@@ -156,7 +176,7 @@ class Engine:
         if kind is Drop:
             self._drops.append(nfqueue.verdict(self.queue.number, packet_id, False))
             self._dropped.append(new_tuple(Event, (packet_id, packet, decision, now, None,
-                                                   self.version, None)))
+                                                   self.version, None, t_read)))
             return
         payload = copy = None
         if len(decision) > 1:
@@ -170,13 +190,13 @@ class Engine:
         if kind is Delay:
             until = fate.until  # type: ignore[union-attr]
             pending = new_tuple(Pending, (packet_id, packet, decision, now, until, self.version,
-                                          payload, copy))
+                                          payload, copy, t_read))
             self._order += 1
             heapq.heappush(self.held, (until, self._order, pending))
             heapq.heappush(self.held_ids, packet_id)
         else:
             self._out.append(new_tuple(Pending, (packet_id, packet, decision, now, now,
-                                                 self.version, payload, copy)))
+                                                 self.version, payload, copy, t_read)))
 
     def release_due(self) -> None:
         held = self.held
@@ -217,7 +237,8 @@ class Engine:
                        if out else self._drops)
         t_out = self.clock()
         events = self._dropped + [
-            new_tuple(Event, (p.id, p.packet, p.decision, p.t_in, t_out, p.version, p.planned))
+            new_tuple(Event, (p.id, p.packet, p.decision, p.t_in, t_out, p.version, p.planned,
+                              p.t_read))
             for p in out if p.packet is not None]
         if len(events) > 1:
             events.sort(key=_arrival)  # drops, passes and releases of this wake-up, interleaved
@@ -321,8 +342,7 @@ class Engine:
         deadline = self.clock() + limit
         while self.held and self.clock() < deadline:
             time.sleep(min(max(self.held[0][0] - self.clock(), 0.0), 0.01))
-            for queued in self.queue.receive():  # queued just before the rule went
-                self.process(queued, self.clock())
+            self.receive()  # queued just before the rule went
             self.release_due()
             self.flush()
         early = len(self.held)

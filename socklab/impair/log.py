@@ -77,6 +77,8 @@ def record(event: Event) -> dict[str, Any]:
     out["rule"] = event.decision[0].rule
     if isinstance(event.decision[0], Delay):
         out["held_ms"] = round((event.decision[0].until - event.t_in) * 1000, 3)
+    if event.t_read is not None:
+        out["queued_ms"] = round((event.t_read - event.t_in) * 1000, 3)
     for v in event.decision:
         if isinstance(v, Corrupt):
             out["corrupt"] = {"byte": v.offset - p.payload_at, "offset": v.offset,
@@ -109,7 +111,7 @@ _OTHER_LINE = [_template('"%s"', "", d) for d in (False, True)]
 def to_json(event: Event) -> str:
     """``json.dumps(record(event))``, written out by hand: it runs for every packet."""
     # Unpacked whole, in field order: quicker than reading a dozen attributes.
-    packet_id, p, d, t_in, t_out, version, _planned = event
+    packet_id, p, d, t_in, t_out, version, _planned, t_read = event
     direction, proto, src, dst, sport, dport, size, seq, ack, flags, length, payload_at = p
     fate = d[0]
     text = decision_text(d, payload_at)
@@ -127,6 +129,8 @@ def to_json(event: Event) -> str:
                                        size, text, _quote(fate.rule))
     if type(fate) is Delay:
         line += f',"held_ms":{round((fate.until - t_in) * 1000, 3)!r}'  # type: ignore[union-attr]
+    if t_read is not None:
+        line += f',"queued_ms":{round((t_read - t_in) * 1000, 3)!r}'
     for v in d:
         if type(v) is Corrupt:
             line += (f',"corrupt":{{"byte":{v.offset - payload_at},"offset":{v.offset},'

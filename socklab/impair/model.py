@@ -237,7 +237,12 @@ class Profile:
 
 
 class Event(NamedTuple):
-    """One packet's passage: what came in, what was decided, when it left (None: dropped)."""
+    """One packet's passage: what came in, what was decided, when it left (None: dropped).
+
+    ``t_in`` is when the kernel received the packet (its NFQUEUE timestamp) where the
+    kernel gave one, else when the engine read it; ``t_read`` is when the engine read it,
+    None when there was no kernel timestamp (then it is ``t_in``).
+    """
 
     id: int
     packet: Packet
@@ -246,3 +251,4 @@ class Event(NamedTuple):
     t_out: float | None
     version: int
     planned: float | None = None  # when the decision said it would leave
+    t_read: float | None = None

@@ -30,6 +30,7 @@ ATTR_PACKET_HDR, ATTR_VERDICT_HDR, ATTR_MARK, ATTR_TIMESTAMP = 1, 2, 3, 4
 ATTR_IFINDEX_INDEV, ATTR_IFINDEX_OUTDEV, ATTR_PAYLOAD, ATTR_CAP_LEN = 5, 6, 10, 13
 NF_DROP, NF_ACCEPT = 0, 1
 SOL_NETLINK, NETLINK_NO_ENOBUFS, SO_RCVBUFFORCE = 270, 5, 33
+SO_TIMESTAMP = 29  # asm-generic (x86, arm64); Python's socket module has no name for it
 HOOK_FORWARD = 2
 PROC_COUNTERS = Path("/proc/net/netfilter/nfnetlink_queue")
 
@@ -41,6 +42,7 @@ _VERDICT_HDR = struct.Struct("!II")
 _PACKET_HDR = struct.Struct("!IHB")
 _PARAMS = struct.Struct("!IB")
 _BE32 = struct.Struct("!I")
+_TIMESTAMP = struct.Struct("!QQ")  # seconds, microseconds
 _NLA_TYPE_MASK = ~(0x8000 | 0x4000) & 0xFFFF  # NLA_F_NESTED, NLA_F_NET_BYTEORDER
 _PACKET_TYPE = (NFNL_SUBSYS_QUEUE << 8) | MSG_PACKET
 
@@ -160,7 +162,11 @@ def error_code(body: memoryview) -> int:
 
 
 class Queued(NamedTuple):
-    """A packet the kernel queued to us (a NamedTuple: one is made for every packet)."""
+    """A packet the kernel queued to us (a NamedTuple: one is made for every packet).
+
+    ``stamp``: when the kernel received it (NFQA_TIMESTAMP, seconds of the real-time
+    clock), 0.0 when the kernel sent none (see ``enable_timestamps``).
+    """
 
     id: int
     hook: int
@@ -168,6 +174,7 @@ class Queued(NamedTuple):
     outdev: int
     payload: bytes
     truncated: bool
+    stamp: float = 0.0
 
 
 def parse_packet(body: memoryview | bytes | bytearray, start: int = 0, end: int | None = None
@@ -178,7 +185,7 @@ def parse_packet(body: memoryview | bytes | bytearray, start: int = 0, end: int 
     straight from its buffer without making a view of each message.
     """
     packet_id = hook = indev = outdev = 0
-    payload, truncated = b"", False
+    payload, truncated, stamp = b"", False, 0.0
     nla = _NLA.unpack_from  # a local name: this loop runs some six times per packet
     offset = start + _NFGEN.size
     last = (len(body) if end is None else end) - _NLA.size  # the last offset a header fits
@@ -196,10 +203,31 @@ def parse_packet(body: memoryview | bytes | bytearray, start: int = 0, end: int 
                 indev = _BE32.unpack_from(body, offset + 4)[0]
             elif kind == ATTR_IFINDEX_OUTDEV:
                 outdev = _BE32.unpack_from(body, offset + 4)[0]
+            elif kind == ATTR_TIMESTAMP:
+                sec, usec = _TIMESTAMP.unpack_from(body, offset + 4)
+                stamp = sec + usec / 1e6
         elif kind == ATTR_CAP_LEN:
             truncated = True
         offset += (size + 3) & ~3
-    return new_tuple(Queued, (packet_id, hook, indev, outdev, payload, truncated))
+    return new_tuple(Queued, (packet_id, hook, indev, outdev, payload, truncated, stamp))
+
+
+def enable_timestamps() -> socket.socket | None:
+    """Make the kernel stamp every packet it receives, so that NFQUEUE passes the stamp.
+
+    The kernel sends NFQA_TIMESTAMP only for packets that carry a receive timestamp, and
+    stamps received packets only while some socket on the host asks for timestamps (a
+    global switch): measured on this project's kernel 6.18, a forwarded packet has none
+    until a socket sets SO_TIMESTAMP, then every one has it. Keep the socket open as long
+    as the stamps are wanted; None if the kernel refuses.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)
+    except OSError:
+        sock.close()
+        return None
+    return sock
 
 
 class Queue:
@@ -212,6 +240,7 @@ class Queue:
         self._seq = 0
         self._early: deque[Queued] = deque()
         self._buf = bytearray(1 << 18)
+        self._stamps = enable_timestamps()
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
         try:
             self.sock.bind((0, 0))
@@ -220,6 +249,7 @@ class Queue:
             self._request(config_params(number, 0xFFFF, COPY_PACKET, self._next_seq()))
             self._request(config_maxlen(number, maxlen, self._next_seq()))
         except BaseException:
+            self.close_stamps()
             self.sock.close()
             raise
         self.sock.setblocking(False)
@@ -294,6 +324,12 @@ class Queue:
         except OSError as exc:
             self.errors[exc.errno or 0] += 1
         self.sock.close()
+        self.close_stamps()
+
+    def close_stamps(self) -> None:
+        if self._stamps is not None:
+            self._stamps.close()
+            self._stamps = None
 
 
 class Injector:

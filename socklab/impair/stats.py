@@ -84,10 +84,13 @@ class Stats:
     profile: Profile
     rows: dict[tuple[str, str], Row] = field(default_factory=dict)
     overload: Counter[str] = field(default_factory=Counter)
+    queued: Counter[int] = field(default_factory=Counter)  # kernel arrival to the engine's read
 
     def record(self, event: Event) -> None:
         """Count one event (it runs for every packet: ``kind_of`` is inlined)."""
-        _id, packet, decision, t_in, t_out, _version, planned = event
+        _id, packet, decision, t_in, t_out, _version, planned, t_read = event
+        if t_read is not None:
+            self.queued[round((t_read - t_in) * 1000 * _BIN)] += 1
         key = (decision[0].rule, packet.direction)
         row = self.rows.get(key)
         if row is None:
@@ -124,7 +127,16 @@ class Stats:
         for (rule, direction), row in sorted(self.rows.items()):
             rows.append(_row_summary(rule or "(none)", direction, row,
                                      self.configured(rule, direction)))
-        return {"profile": self.profile.name, "rules": rows, "overload": dict(self.overload)}
+        return {"profile": self.profile.name, "rules": rows, "overload": dict(self.overload),
+                "queued_ms": _queued_summary(self.queued)}
+
+
+def _queued_summary(hist: Counter[int]) -> dict[str, Any]:
+    """How long packets waited in the kernel's queue before the engine read them."""
+    if not hist:
+        return {"available": False, "why": "the kernel gave no NFQA_TIMESTAMP"}
+    return {"available": True, "packets": sum(hist.values()),
+            **{f"p{q}": quantile(hist, q / 100) for q in (50, 99)}, "max": max(hist) / _BIN}
 
 
 def _rate(k: int, n: int, configured: float | None) -> dict[str, Any]:
@@ -216,6 +228,12 @@ def format_summary(summary: dict[str, Any]) -> str:
             lines.append(f"      {r['corrupt']['undetectable']} corrupted datagrams carried no "
                          "UDP checksum (0, SO_NO_CHECK): undetectable, they reached the "
                          "application although the mode is detected")
+    queued = summary.get("queued_ms")
+    if queued is not None:
+        lines.append("  queued before the engine: " + (
+            f"p50/p99/max {_ms(queued['p50'])}/{_ms(queued['p99'])}/{_ms(queued['max'])} ms "
+            f"(kernel timestamps, {queued['packets']} packets; counted in the delays above)"
+            if queued["available"] else f"unavailable ({queued['why']})"))
     over = summary["overload"]
     lines.append("  overload: " + ("  ".join(f"{k} {v}" for k, v in sorted(over.items()))
                                    or "none"))

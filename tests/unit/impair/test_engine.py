@@ -245,3 +245,48 @@ def test_the_log_of_one_wake_up_is_in_arrival_order() -> None:
     ids = [json.loads(x)["id"] for x in out.getvalue().splitlines() if '"decision"' in x]
     assert ids == [1, 2, 3]
     assert wire.out == [("drop", 2), ("upto", 3)]
+
+
+def test_time_in_the_kernels_queue_counts_in_the_delay_and_the_lateness() -> None:
+    out = io.StringIO()
+    wire, clock = Wire(), Clock()
+    eng = Engine(wire, Injector(wire), rule(delay_ms=20), 1, NET, out,  # type: ignore[arg-type]
+                 clock=clock, wall=lambda: clock.now + 1_700_000_000.0)
+    wall_now = clock.now + 1_700_000_000.0
+    # 1: delayed 20 ms, waited 5 ms in the kernel's queue; 2 (s2c, no rule): passed, waited
+    # 3 ms; 3: no kernel timestamp, its delay counts from when the engine read it.
+    wire.incoming = [nfqueue.Queued(1, 2, 1, 2, udp(), False, wall_now - 0.005),
+                     nfqueue.Queued(2, 2, 1, 2, udp(src="10.0.1.10", dst="10.0.0.10"), False,
+                                    wall_now - 0.003),
+                     nfqueue.Queued(3, 2, 1, 2, udp(), False)]
+    eng.on_readable()
+    eng.flush()
+    assert wire.out == [("one", 2)]
+    assert eng.held[0][0] == pytest.approx(clock.now + 0.015)  # arrival + 20 ms
+    clock.now += 0.015
+    eng.release_due()
+    eng.flush()
+    assert wire.out[1:] == [("one", 1)]
+    clock.now += 0.005
+    eng.release_due()
+    eng.flush()
+    lines = {r["id"]: r for r in map(json.loads, out.getvalue().splitlines()) if "id" in r}
+    assert lines[1]["queued_ms"] == pytest.approx(5.0) and lines[1]["held_ms"] == 20.0
+    assert lines[1]["t_out"] - lines[1]["t_in"] == pytest.approx(0.020)
+    assert lines[2]["queued_ms"] == pytest.approx(3.0)
+    assert "queued_ms" not in lines[3] and lines[3]["t_out"] - lines[3]["t_in"] == (
+        pytest.approx(0.020))
+    summary = eng.stats.summary()
+    assert summary["queued_ms"]["available"] and summary["queued_ms"]["max"] == 5.0
+    passed = next(r for r in summary["rules"] if r["direction"] == S2C)
+    assert passed["late_ms"]["p99"] == pytest.approx(3.0)  # it left 3 ms after it came
+    assert "queued before the engine: p50/p99/max 3.00/5.00/5.00 ms" in format_summary(summary)
+
+
+def test_without_kernel_timestamps_the_queue_wait_is_said_to_be_unavailable() -> None:
+    eng, wire, _ = engine(profiles.get("clean"))
+    arrive(eng, wire, (1, udp()))
+    summary = eng.stats.summary()
+    assert summary["queued_ms"]["available"] is False
+    assert ("queued before the engine: unavailable (the kernel gave no NFQA_TIMESTAMP)"
+            in format_summary(summary))

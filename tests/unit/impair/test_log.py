@@ -38,6 +38,7 @@ EVENTS = [
     Event(5, TCP_PKT, (Deliver(""),), 4.0, 4.0, 1, 4.0),
     Event(6, pkt(C2S, UDP), (Deliver("x"), Corrupt("x", 30, 2, False, undetectable=True)),
           5.0, 5.0, 1, 5.0),
+    Event(7, TCP_PKT, (Delay("default", 6.02, 20.0),), 6.0, 6.0201, 1, 6.02, 6.0042),
 ]
 
 
@@ -117,3 +118,8 @@ def test_the_fast_line_is_byte_for_byte_the_reference_one() -> None:
     for event in many_events():
         assert to_json(event) == reference_line(event)
         assert json.loads(to_json(event)) == json.loads(json.dumps(record(event)))
+
+
+def test_the_wait_in_the_kernels_queue_is_logged_where_it_is_known() -> None:
+    assert record(EVENTS[-1])["queued_ms"] == 4.2
+    assert "queued_ms" not in record(EVENTS[0])

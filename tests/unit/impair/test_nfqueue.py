@@ -44,9 +44,10 @@ def test_verdicts_bytes() -> None:
     assert struct.unpack_from("=H", batch, 4)[0] == (3 << 8) | 3
 
 
-def packet_message(packet_id: int, payload: bytes, queue: int = 0) -> bytes:
+def packet_message(packet_id: int, payload: bytes, queue: int = 0,
+                   stamp: tuple[int, int] = (0, 0)) -> bytes:
     attrs = (nfq.attr(1, struct.pack("!IHB", packet_id, 0x0800, 2))
-             + nfq.attr(4 | 0x4000, b"\0" * 16)  # a timestamp, flagged net byte order
+             + nfq.attr(4 | 0x4000, struct.pack("!QQ", *stamp))  # flagged net byte order
              + nfq.attr(5, struct.pack("!I", 11)) + nfq.attr(6, struct.pack("!I", 12))
              + nfq.attr(10, payload))
     return nfq.message(0, queue, attrs, flags=0)
@@ -58,6 +59,27 @@ def test_packet_messages_are_split_and_parsed() -> None:
     assert [(q.id, q.hook, q.indev, q.outdev, q.payload) for q in parsed] == [
         (1, nfq.HOOK_FORWARD, 11, 12, b"E" * 21), (2, nfq.HOOK_FORWARD, 11, 12, b"F" * 40)]
     assert not parsed[0].truncated
+
+
+def test_the_kernels_timestamp_is_read_where_it_gave_one() -> None:
+    # What kernel 6.18 sends once a socket asked for timestamps: seconds and microseconds
+    # of the real-time clock (checked against time.time() in a real run: 0.1 ms before it).
+    stamped = packet_message(7, b"E" * 21, stamp=(1_796_511_989, 977_978))
+    (_header, body), = nfq.messages(stamped)
+    assert nfq.parse_packet(body).stamp == pytest.approx(1_796_511_989.977978, abs=1e-7)
+    bare = nfq.message(0, 0, nfq.attr(1, struct.pack("!IHB", 8, 0x0800, 2))
+                       + nfq.attr(10, b"F" * 20), flags=0)
+    (_header, body), = nfq.messages(bare)
+    assert nfq.parse_packet(body).stamp == 0.0  # none: the engine uses its own clock
+
+
+def test_timestamps_are_asked_for_with_a_socket_that_wants_them() -> None:
+    sock = nfq.enable_timestamps()
+    assert sock is not None
+    try:
+        assert sock.getsockopt(socket.SOL_SOCKET, nfq.SO_TIMESTAMP) == 1
+    finally:
+        sock.close()
 
 
 def test_a_short_message_is_refused() -> None:
