@@ -23,6 +23,7 @@ from socklab.impair.order import expected_mean
 
 Z99 = 2.5758293035489004  # two-sided 99% normal quantile
 _BIN = 100  # histogram bins per millisecond: quantiles to 0.01 ms
+SPANS = 200_000  # packets of a rate-limited rule whose stay is kept (16 MB at most)
 
 
 def wilson(k: int, n: int, z: float = Z99) -> tuple[float, float]:
@@ -74,6 +75,7 @@ class Row:
     planned: float = 0.0  # sum of the planned holds (s): order keeping and the rate included
     first_in: float = math.inf  # arrival of the first and the last packet that left
     last_in: float = -math.inf
+    spans: list[tuple[float, float]] | None = None  # (in, out) of each packet: rate limits only
 
 
 @dataclass
@@ -95,6 +97,9 @@ class Stats:
         row = self.rows.get(key)
         if row is None:
             row = self.rows[key] = Row()
+            imp = self.configured(*key)
+            if imp is not None and imp.rate_kbit:
+                row.spans = []
         row.packets += 1
         counts = row.counts
         for verdict in decision:
@@ -109,6 +114,8 @@ class Stats:
                 row.first_in = t_in
             if t_in > row.last_in:
                 row.last_in = t_in
+            if row.spans is not None and len(row.spans) < SPANS:
+                row.spans.append((t_in, t_out))
             if type(decision[0]) is Delay:
                 row.drawn += decision[0].ms  # type: ignore[union-attr]
             if planned is not None:
@@ -139,6 +146,25 @@ def _queued_summary(hist: Counter[int]) -> dict[str, Any]:
             **{f"p{q}": quantile(hist, q / 100) for q in (50, 99)}, "max": max(hist) / _BIN}
 
 
+def most_at_once(spans: list[tuple[float, float]]) -> int:
+    """The most intervals ``[in, out)`` open at one moment (one leaving as another comes:
+    not both)."""
+    points = sorted([(t_in, 1) for t_in, _ in spans] + [(t_out, -1) for _, t_out in spans])
+    most = now = 0
+    for _t, step in points:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def _queue_summary(spans: list[tuple[float, float]], bound: int) -> dict[str, Any]:
+    """The rate limiter's queue as the wire saw it: packets of the rule in the router at
+    once, from the kernel's arrival to the actual release (with a delay after the link,
+    those on the delay line count too), beside the bound its bookkeeping keeps."""
+    return {"configured": bound, "in_router_max": most_at_once(spans),
+            "packets": len(spans), "complete": len(spans) < SPANS}
+
+
 def _rate(k: int, n: int, configured: float | None) -> dict[str, Any]:
     lo, hi = wilson(k, n)
     out: dict[str, Any] = {"count": k, "realized": k / n if n else None, "ci99": [lo, hi]}
@@ -155,6 +181,7 @@ def _row_summary(rule: str, direction: str, row: Row, imp: Impairment | None) ->
     out["loss"] = _rate(c["drop_loss"] + c["drop_burst"], n, imp.configured_loss if imp else None)
     if imp is not None and imp.rate_kbit:
         out["rate_drops"] = c["drop_rate"]
+        out["rate_queue"] = _queue_summary(row.spans or [], imp.rate_queue)
     for kind in ("duplicate", "corrupt", "reorder"):
         configured = getattr(imp, kind) if imp is not None else None
         if c[kind] or configured:
@@ -163,6 +190,7 @@ def _row_summary(rule: str, direction: str, row: Row, imp: Impairment | None) ->
         out["corrupt"]["undetectable"] = c["corrupt_undetectable"]
     out["delay_ms"] = _delay_summary(row, imp)
     out["late_ms"] = {f"p{q}": quantile(row.late, q / 100) for q in (50, 99)}
+    out["late_ms"]["max"] = max(row.late) / _BIN if row.late else None
     return out
 
 
@@ -224,6 +252,12 @@ def format_summary(summary: dict[str, Any]) -> str:
             lines.append(f"      order keeping (no packet leaves before the one ahead of it) "
                          f"raised the mean: drawn {d['drawn_mean']:.2f} ms, planned "
                          f"{d['planned_mean']:.2f} ms (+{d['planned_mean'] - d['drawn_mean']:.2f})")
+        if "rate_queue" in r:
+            q, late = r["rate_queue"], r["late_ms"]
+            lines.append(f"      rate limit: {q['configured']} packets may wait; in the router at "
+                         f"once at most {q['in_router_max']} (kernel arrival to release"
+                         + ("" if q["complete"] else f", first {q['packets']} packets")
+                         + f"); releases up to {_ms(late['max'])} ms late")
         if r.get("corrupt", {}).get("undetectable"):
             lines.append(f"      {r['corrupt']['undetectable']} corrupted datagrams carried no "
                          "UDP checksum (0, SO_NO_CHECK): undetectable, they reached the "

@@ -14,7 +14,7 @@ from socklab.impair.model import (
     Profile,
     Rule,
 )
-from socklab.impair.stats import Stats, format_summary, quantile, wilson
+from socklab.impair.stats import Stats, format_summary, most_at_once, quantile, wilson
 
 from .build import pkt
 
@@ -66,3 +66,35 @@ def test_packets_no_rule_took_are_counted_as_passed() -> None:
     row = stats.summary()["rules"][0]
     assert (row["rule"], row["counts"], "configured" in row["loss"]) == (
         "(none)", {"pass": 1}, False)
+
+
+def test_most_at_once_counts_overlapping_stays() -> None:
+    assert most_at_once([]) == 0
+    assert most_at_once([(0, 1), (0.5, 2), (1, 3)]) == 2  # one leaves as the next comes
+    assert most_at_once([(0, 10), (1, 2), (3, 4), (3.5, 5)]) == 3
+
+
+def test_a_rate_limit_reports_its_queue_on_the_wire_and_the_worst_lateness() -> None:
+    from socklab.impair.decide import State, decide
+
+    prof = Profile("t", rules=(Rule("default", C2S, Match(),
+                                    Impairment(rate_kbit=1000, rate_queue=4)),))
+    state, p, stats = State(prof, 1), pkt(length=1222), Stats(prof)  # 10 ms per packet
+    for i in range(40):  # offered twice what the link takes
+        t = i * 0.005
+        fate = decide(p, state, t)[0]
+        if isinstance(fate, Drop):
+            stats.record(Event(i, p, (fate,), t, None, 1))
+            continue
+        late = 0.020 if 20 <= i < 24 else 0.0  # the engine stalled: four releases 20 ms late
+        stats.record(Event(i, p, (fate,), t, fate.until + late, 1, fate.until))  # type: ignore[union-attr]
+    row = stats.summary()["rules"][0]
+    assert row["rate_drops"] > 0
+    assert row["late_ms"]["max"] == 20.0
+    queue = row["rate_queue"]
+    assert queue["configured"] == 4 and queue["complete"]
+    assert queue["in_router_max"] == 6  # 4 had the releases been on time: the bookkeeping's
+    text = format_summary(stats.summary())
+    assert (f"rate limit: 4 packets may wait; in the router at once at most "
+            f"{queue['in_router_max']} (kernel arrival to release); releases up to 20.00 ms "
+            f"late") in text
