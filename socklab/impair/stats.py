@@ -34,7 +34,9 @@ def wilson(k: int, n: int, z: float = Z99) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At k = 0 (k = n) the bound is exactly 0 (1): rounding left 2e-19, and then a
+    # configured loss of 0 seemed outside the interval of a run that lost nothing.
+    return (0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half))
 
 
 def quantile(hist: Counter[int], q: float) -> float | None:

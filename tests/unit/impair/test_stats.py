@@ -25,6 +25,7 @@ def test_wilson_matches_published_values() -> None:
     lo, hi = wilson(0, 50, z=1.959964)
     assert (lo, round(hi, 4)) == (0.0, 0.0713)
     assert wilson(0, 0) == (0.0, 1.0)
+    assert wilson(0, 3000)[0] == 0.0 and wilson(3000, 3000)[1] == 1.0  # exactly, not 2e-19 off
 
 
 def test_quantiles_of_a_histogram() -> None:
