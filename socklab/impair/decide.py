@@ -15,6 +15,7 @@ import hashlib
 import math
 import random
 from collections import deque
+from collections.abc import Callable
 from typing import NamedTuple
 
 from socklab.impair.model import (
@@ -90,10 +91,18 @@ class Streams:
 
 
 class Lane:
-    """One rule in one direction: its link (rate limit, order) and its streams per service."""
+    """One rule in one direction: its link (rate limit, order) and its streams per service.
 
-    def __init__(self, rule: Rule, direction: str, seed: int) -> None:
+    ``gone_by(t)``: the latest planned release the engine had really made by time ``t``
+    (None: every release on time). The rate-limited link's queue empties by it, so that
+    packets an engine released late still count against the queue, as they were still in
+    the router: the bound holds on the wire, not only in the plan.
+    """
+
+    def __init__(self, rule: Rule, direction: str, seed: int,
+                 gone_by: Callable[[float], float] | None = None) -> None:
         self.name, self.direction, self.seed = rule.name, direction, seed
+        self.gone_by = gone_by
         self.imp = rule.impair
         self.streams: dict[tuple[int, int], Streams] = {}
         self.floor = -math.inf  # latest release so far: jitter must not reorder
@@ -182,7 +191,8 @@ class Lane:
 
     def _transmit(self, size: int, now: float) -> float | None:
         """When the packet has crossed the rate-limited link, or None if its queue is full."""
-        while self.backlog and self.backlog[0] <= now:
+        gone = now if self.gone_by is None else min(now, self.gone_by(now))
+        while self.backlog and self.backlog[0] <= gone:
             self.backlog.popleft()
         if len(self.backlog) >= self.imp.rate_queue:
             return None
@@ -194,9 +204,11 @@ class Lane:
 class State:
     """Everything ``decide`` remembers between packets for one profile and seed."""
 
-    def __init__(self, profile: Profile, seed: int) -> None:
+    def __init__(self, profile: Profile, seed: int,
+                 gone_by: Callable[[float], float] | None = None) -> None:
         self.profile = profile
         self.seed = seed
+        self.gone_by = gone_by  # see Lane
         self._lanes: dict[tuple[int, str], Lane] = {}
         self._counts: dict[tuple[object, ...], int] = {}
         self._script_rngs: dict[tuple[int, str, int, int], random.Random] = {}
@@ -224,7 +236,8 @@ class State:
             if matches_all or rule.match.matches(p):
                 lane = self._lanes.get((i, direction))
                 if lane is None:
-                    lane = self._lanes[i, direction] = Lane(rule, direction, self.seed)
+                    lane = self._lanes[i, direction] = Lane(rule, direction, self.seed,
+                                                            self.gone_by)
                 return lane
         return None
 

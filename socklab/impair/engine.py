@@ -13,9 +13,11 @@ costs there: no object is made twice, verdicts are tested with ``type(...) is``.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import ipaddress
 import json
+import math
 import operator
 import selectors
 import sys
@@ -50,6 +52,10 @@ LOG_LIMIT = 200_000
 
 _arrival = operator.itemgetter(0)  # an Event's id: the kernel numbers packets as they come
 _SEND_CHUNK = 48 * 1024  # bytes of verdicts per send, well below the socket's send buffer
+# Releases this late count as on time for a rate limit's queue: the engine's usual
+# precision. Later ones keep the packets in the queue (decide.Lane), the bound on the wire.
+ON_TIME = 0.001
+PROGRESS_KEPT = 8192  # flushes remembered for gone_by: seconds of them
 
 
 class Pending(NamedTuple):
@@ -100,6 +106,8 @@ class Engine:
         self._out: list[Pending] = []  # released, in order, awaiting their verdicts
         self._lines: list[str] = []  # event log lines awaiting the end of the wake-up
         self.logged = 0  # packet lines written or waiting, at most LOG_LIMIT
+        self._sent_at: list[float] = []  # when each recent flush went out ...
+        self._sent_through: list[float] = []  # ... and the planned release it had made all up to
         self.configure(profile, seed, "start")
 
     # --- configuration (runtime changes come through control.py)
@@ -108,7 +116,7 @@ class Engine:
         """Swap in a new profile and seed between two packets; return the new version."""
         self.version += 1
         self.profile, self.seed = profile, seed
-        self.state = State(profile, seed)
+        self.state = State(profile, seed, self.gone_by)
         self.stats = Stats(profile, overload=self.overload)
         self.write({"event": "config", "t": round(self.clock(), 6), "version": self.version,
                     "by": by, "seed": seed, "profile": profile.name, "config": to_table(profile)})
@@ -244,7 +252,22 @@ class Engine:
             events.sort(key=_arrival)  # drops, passes and releases of this wake-up, interleaved
         self._finish(events)
         self._drops, self._dropped, self._out = [], [], []
+        self._progress(t_out)
         self._write_lines()
+
+    def _progress(self, sent: float) -> None:
+        """Remember that at ``sent`` every packet planned before the oldest still held, and
+        up to ``sent``, had left: ``gone_by`` looks it up."""
+        self._sent_at.append(sent)
+        self._sent_through.append(min(sent, self.held[0][0]) if self.held else sent)
+        if len(self._sent_at) > PROGRESS_KEPT:
+            del self._sent_at[:PROGRESS_KEPT // 2], self._sent_through[:PROGRESS_KEPT // 2]
+
+    def gone_by(self, t: float) -> float:
+        """The latest planned release made by time ``t``, give or take ON_TIME: a rate
+        limit's queue counts what is still in the router (see decide.Lane)."""
+        i = bisect.bisect_right(self._sent_at, t)
+        return self._sent_through[i - 1] + ON_TIME if i else -math.inf
 
     def _send_with_copies(self, out: list[Pending]) -> None:
         """Send up to each duplicate's original, inject the duplicate, go on."""

@@ -147,6 +147,18 @@ def test_rate_limit_paces_packets_and_tail_drops_when_the_queue_is_full() -> Non
     assert isinstance(later[0], Delay) and later[0].until == pytest.approx(0.05)
 
 
+@pytest.mark.parametrize(("gone_by", "accepted"), [
+    (None, 4),  # every release on time: the queue has emptied by 0.045
+    (lambda t: 0.02, 2),  # the engine had released only what was planned up to 0.02
+])
+def test_rate_limit_queue_counts_what_a_late_engine_still_holds(gone_by, accepted) -> None:
+    state = State(profile(rate_kbit=1000, rate_queue=4), 1, gone_by)
+    p = pkt(length=1222)  # 10 ms a packet
+    assert all(isinstance(decide(p, state, 0.0)[0], Delay) for _ in range(4))  # out by 0.04
+    burst = [decide(p, state, 0.045)[0] for _ in range(5)]
+    assert sum(not isinstance(d, Drop) for d in burst) == accepted
+
+
 def test_rate_limit_caps_throughput() -> None:
     state = State(profile(rate_kbit=800, rate_queue=10), 1)
     p = pkt(length=972)  # 1000 bytes: 100 packets/s at 800 kbit/s

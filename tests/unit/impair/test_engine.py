@@ -290,3 +290,37 @@ def test_without_kernel_timestamps_the_queue_wait_is_said_to_be_unavailable() ->
     assert summary["queued_ms"]["available"] is False
     assert ("queued before the engine: unavailable (the kernel gave no NFQA_TIMESTAMP)"
             in format_summary(summary))
+
+
+def test_a_stalled_engine_keeps_the_rate_limit_bound_on_the_wire() -> None:
+    # Four packets fill a 4-packet queue (10 ms each, out by 100.04); the engine then
+    # stalls until 100.06 and reads five that came at 100.045. Planned, the queue was
+    # empty by then; on the wire the four were still in the router: all five are dropped.
+    wire, clock = Wire(), Clock()
+    eng = Engine(wire, Injector(wire), rule(rate_kbit=1000, rate_queue=4), 1,  # type: ignore[arg-type]
+                 NET, None, clock=clock, wall=lambda: clock.now)
+    big = udp(payload=b"x" * 1222)  # 1250 bytes
+    back = udp(src="10.0.1.10", dst="10.0.0.10")  # s2c, no rule: passes, the wake-up sends
+    wire.incoming = [nfqueue.Queued(i, 2, 1, 2, big, False, 100.0) for i in range(1, 5)] + [
+        nfqueue.Queued(10, 2, 1, 2, back, False, 100.0)]
+    eng.on_readable()
+    eng.flush()
+    assert eng.gone_by(100.045) == 100.0 + engine_module.ON_TIME
+    clock.now = 100.060
+    wire.incoming = [nfqueue.Queued(i, 2, 1, 2, big, False, 100.045) for i in range(5, 10)]
+    eng.on_readable()
+    eng.flush()
+    assert [v for v in wire.out if v[0] == "drop"] == [("drop", i) for i in range(5, 10)]
+    row = next(r for r in eng.stats.summary()["rules"] if r["rule"] == "default")
+    assert row["rate_queue"]["in_router_max"] == 4 and row["late_ms"]["max"] == 50.0
+
+
+def test_what_an_engine_has_sent_counts_as_gone() -> None:
+    eng, wire, clock = engine(rule(delay_ms=30))
+    assert eng.gone_by(clock.now) == float("-inf")  # nothing sent yet: all still here
+    arrive(eng, wire, (1, udp()), (2, udp(src="10.0.1.10", dst="10.0.0.10")))  # 2 passes
+    assert eng.gone_by(clock.now) == clock.now + engine_module.ON_TIME  # 1 is not due yet
+    clock.now += 0.040  # 1 was due at +0.030: the engine is 10 ms late with it
+    arrive(eng, wire, (3, udp(src="10.0.1.10", dst="10.0.0.10")))
+    assert eng.gone_by(clock.now - 0.005) == 100.0 + engine_module.ON_TIME  # 1 still here
+    assert eng.gone_by(clock.now) == clock.now + engine_module.ON_TIME
