@@ -92,20 +92,26 @@ _FLAGS = [flag_text(i) for i in range(64)]
 _quote = functools.lru_cache(maxsize=256)(json.dumps)
 
 
-def _template(proto: str, fields: str, dropped: bool) -> str:
+def _template(proto: str, fields: str, dropped: bool, stamped: bool) -> str:
     """The start of a packet's line, as a %-format (one C call fills it: about half the
     time of an f-string reading each field). ``null%.0s`` takes the None and prints nothing,
-    so both forms take the same arguments."""
+    and ``%.0s`` takes the queued time unprinted where there is none, so every form takes
+    the same arguments."""
     return ('{"t_in":%.6f,"t_out":' + ("null%.0s" if dropped else "%.6f")
+            + (',"queued_ms":%.3f' if stamped else "%.0s")
             + ',"id":%d,"version":%d,"dir":"%s","proto":' + proto
             + ',"src":"%s","sport":%d,"dst":"%s","dport":%d,"size":%d' + fields
             + ',"decision":"%s","rule":%s')
 
 
-_TCP_LINE = [_template('"tcp"', ',"seq":%d,"ack":%d,"flags":"%s","len":%d', d)
-             for d in (False, True)]
-_UDP_LINE = [_template('"udp"', ',"len":%d', d) for d in (False, True)]
-_OTHER_LINE = [_template('"%s"', "", d) for d in (False, True)]
+def _templates(proto: str, fields: str) -> list[str]:
+    """Indexed by dropped + 2 * stamped (a kernel timestamp, so a queued time)."""
+    return [_template(proto, fields, d, s) for s in (False, True) for d in (False, True)]
+
+
+_TCP_LINE = _templates('"tcp"', ',"seq":%d,"ack":%d,"flags":"%s","len":%d')
+_UDP_LINE = _templates('"udp"', ',"len":%d')
+_OTHER_LINE = _templates('"%s"', "")
 
 
 def to_json(event: Event) -> str:
@@ -115,22 +121,21 @@ def to_json(event: Event) -> str:
     direction, proto, src, dst, sport, dport, size, seq, ack, flags, length, payload_at = p
     fate = d[0]
     text = decision_text(d, payload_at)
-    dropped = t_out is None
+    form = (t_out is None) + 2 * (t_read is not None)
+    queued = None if t_read is None else (t_read - t_in) * 1000
     if proto == TCP:
-        line = _TCP_LINE[dropped] % (t_in, t_out, packet_id, version, direction, src, sport, dst,
-                                     dport, size, seq, ack, _FLAGS[flags], length, text,
-                                     _quote(fate.rule))
+        line = _TCP_LINE[form] % (t_in, t_out, queued, packet_id, version, direction, src, sport,
+                                  dst, dport, size, seq, ack, _FLAGS[flags], length, text,
+                                  _quote(fate.rule))
     elif proto == UDP:
-        line = _UDP_LINE[dropped] % (t_in, t_out, packet_id, version, direction, src, sport, dst,
-                                     dport, size, length, text, _quote(fate.rule))
+        line = _UDP_LINE[form] % (t_in, t_out, queued, packet_id, version, direction, src, sport,
+                                  dst, dport, size, length, text, _quote(fate.rule))
     else:
-        line = _OTHER_LINE[dropped] % (t_in, t_out, packet_id, version, direction,
-                                       PROTO_NAMES.get(proto, proto), src, sport, dst, dport,
-                                       size, text, _quote(fate.rule))
+        line = _OTHER_LINE[form] % (t_in, t_out, queued, packet_id, version, direction,
+                                    PROTO_NAMES.get(proto, proto), src, sport, dst, dport,
+                                    size, text, _quote(fate.rule))
     if type(fate) is Delay:
         line += f',"held_ms":{round((fate.until - t_in) * 1000, 3)!r}'  # type: ignore[union-attr]
-    if t_read is not None:
-        line += f',"queued_ms":{round((t_read - t_in) * 1000, 3)!r}'
     for v in d:
         if type(v) is Corrupt:
             line += (f',"corrupt":{{"byte":{v.offset - payload_at},"offset":{v.offset},'
