@@ -26,7 +26,9 @@ is a client.
   then swapped in between two packets; replies with the new version.
 - ``{"cmd": "reset"}``: back to the profile and seed the engine started with (new version).
 - ``{"cmd": "stats"}``: configured vs realized per rule and direction for the current
-  version, overload counters (ENOBUFS, queue_dropped, user_dropped), and a ``text`` form.
+  version (delays counted from the kernel's arrival time), the wait in the kernel's queue
+  before the engine read each packet (``queued_ms``), overload counters (ENOBUFS,
+  queue_dropped, user_dropped), and a ``text`` form.
 - ``{"cmd": "log", "last": N}``: the last N events (up to 2000), as records and text lines.
 
 Every change starts a new config version with fresh random streams and statistics, and
