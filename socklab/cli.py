@@ -279,18 +279,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_labs(_args: argparse.Namespace) -> int:
-    """List the labs (and say what is wrong with any that does not load)."""
-    broken = 0
+def cmd_labs(args: argparse.Namespace) -> int:
+    """List the labs (and say what is wrong with any that does not load); --json for scripts."""
+    found, broken = [], []
     for folder in labs.folders():
         try:
-            lab = labs.load(folder)
+            found.append(labs.load(folder))
         except LabError as exc:
-            broken += 1
-            print(f"    {folder.name:28} socklab: error: {exc}", file=sys.stderr)
-            continue
+            broken.append({"folder": folder.name, "error": str(exc)})
+    if args.json:
+        print(json.dumps({"labs": [_lab_record(lab) for lab in found], "errors": broken}, indent=2))
+        return 2 if broken else 0
+    for lab in found:
         print(f"{lab.number:2d}  {lab.name:28} {lab.title} ({lab.points} points)")
+    for error in broken:
+        print(f"    {error['folder']:28} socklab: error: {error['error']}", file=sys.stderr)
     return 2 if broken else 0
+
+
+def _lab_record(lab: labs.Lab) -> dict[str, object]:
+    """A lab as ``socklab labs --json`` gives it: what a script needs to run or grade it."""
+    return {
+        "number": lab.number, "name": lab.name, "title": lab.title,
+        "points": lab.points, "hidden_points": lab.hidden_points, "graded_points": lab.graded_points,
+        "profile": lab.profile, "timeout": lab.timeout,
+        "programs": {name: {"host": p.host, "file": p.file, "argv": list(p.argv)}
+                     for name, p in lab.programs.items()},
+        "images": list(images.for_lab(lab)),
+        "run": f"make lab-{lab.number}", "readme": str(lab.path / "README.md"),
+    }
 
 
 def parser() -> argparse.ArgumentParser:
@@ -351,7 +368,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("clean", help=cmd_clean.__doc__)
     s.add_argument("--images", action="store_true", help="remove socklab's images too")
     s.add_argument("--run", help="remove only this run's resources (its Compose project name)")
-    sub.add_parser("labs", help=cmd_labs.__doc__)
+    s = sub.add_parser("labs", help=cmd_labs.__doc__)
+    s.add_argument("--json", action="store_true", help="print the labs as JSON (errors included)")
     s = sub.add_parser("demo", help=cmd_demo.__doc__)
     s.add_argument("--losses", default="0,1,5,10,20,30", help="loss rates in %% (default 0,1,5,10,20,30)")
     s.add_argument("--delay-ms", type=float, default=10.0,
