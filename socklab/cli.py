@@ -257,11 +257,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 def cmd_doctor(_args: argparse.Namespace) -> int:
     """Report what this machine supports (Docker, Compose, registry, NFQUEUE, disk) and how to fix it."""
     findings = doctor.run()
-    for f in findings:
-        mark = "ok " if f.ok else ("NO " if f.needed else "-- ")
-        print(f"{mark} {f.what:16} {f.detail}")
-        if f.fix:
-            print(f"    {'':16} fix: {f.fix}")
+    print(doctor.render(findings))
     return 0 if all(f.ok or not f.needed for f in findings) else 2
 
 
@@ -361,7 +357,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--tcp-timeout", type=float, default=30.0,
                    help="give up on a TCP transfer after this many seconds (default 30)")
     s.add_argument("--out", default="runs/demo", help="where the CSV and the PNG go (default runs/demo)")
-    sub.add_parser("doctor", help=cmd_doctor.__doc__)
+    s = sub.add_parser("doctor", help=cmd_doctor.__doc__)
+    i18n.language_arg(s)
     classroom.add_parsers(sub)
     return p
 

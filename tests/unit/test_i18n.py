@@ -139,7 +139,7 @@ def test_the_language_comes_from_the_option_the_variable_or_the_locale(monkeypat
 
 
 def test_lang_is_an_option_of_the_commands_that_report():
-    for argv in (["run", "1"], ["grade", "1", "code"], ["grade-all", "1", "subs"]):
+    for argv in (["run", "1"], ["grade", "1", "code"], ["grade-all", "1", "subs"], ["doctor"]):
         assert parser().parse_args([*argv, "--lang", "zh_CN"]).lang == "zh_CN"
 
 
