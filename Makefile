@@ -136,7 +136,7 @@ down: venv
 	$(SOCKLAB) down --project $(PROJECT)
 
 doctor: venv
-	$(SOCKLAB) doctor
+	$(SOCKLAB) doctor $(LANG_ARG)
 
 clean: venv
 	$(SOCKLAB) clean

@@ -38,7 +38,7 @@ from socklab.grading import classroom as classroom_format
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
 from socklab.grading.text import visible
-from socklab.i18n import _
+from socklab.i18n import _, ngettext
 
 DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
 
@@ -51,13 +51,13 @@ def _code(lab: labs.Lab, args: argparse.Namespace) -> tuple[Path, Path | None]:
     """The code under test, and a temporary folder to remove afterwards (for a bad one)."""
     if args.bad:
         if args.code:
-            raise LabError("give --code or --bad, not both")
+            raise LabError(_("give --code or --bad, not both"))
         bad = lab.bad(args.bad)
         tmp = labs.lay_over(lab.solution, bad.path)
         return tmp, tmp
     code = Path(args.code).resolve() if args.code else lab.default_code()
     if not code.is_dir():
-        raise LabError(f"CODE={args.code}: no such folder")
+        raise LabError(_("CODE={code}: no such folder").format(code=args.code))
     return code, None
 
 
@@ -169,9 +169,9 @@ def cmd_images(args: argparse.Namespace) -> int:
                 needed += tuple(n for n in images.for_lab(labs.load(folder)) if n not in needed)
     built = images.ensure(needed, force=args.force, log=print)
     for name, seconds in built.items():
-        print(f"built socklab-{name} in {seconds:.1f} s")
+        print(_("built {image} in {seconds:.1f} s").format(image=images.BY_NAME[name].tag, seconds=seconds))
     if not built:
-        print("images are up to date")
+        print(_("images are up to date"))
     return 0
 
 
@@ -187,13 +187,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         artifacts.mkdir(parents=True, exist_ok=True)
         impairment = compose.Impairment(profile, args.seed, artifacts)
     topo = compose.up(code, project=args.project, impairment=impairment, images=lab.images)
-    print(f"{lab.name} is up (project {topo.project}); code {code} is at /lab/code")
+    print(_("{lab} is up (project {project}); code {code} is at /lab/code").format(
+        lab=lab.name, project=topo.project, code=code))
     if impairment:
-        print(f"the link is impaired: profile {profile}, seed {args.seed}; "
-              f"event log {impairment.artifacts / impairing.EVENTS}; see `socklab impair show`")
+        print(_("the link is impaired: profile {profile}, seed {seed}; event log {log}; see "
+                "`socklab impair show`").format(profile=profile, seed=args.seed,
+                                                log=impairment.artifacts / impairing.EVENTS))
     for service, address in topo.addresses().items():
         print(f"  {service:14} {address}")
-    print("next: socklab shell client | socklab shell server | socklab watch | socklab down")
+    print(_("next: {commands}").format(
+        commands="socklab shell client | socklab shell server | socklab watch | socklab down"))
     return 0
 
 
@@ -241,7 +244,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_down(args: argparse.Namespace) -> int:
     """Stop and remove the topology `socklab up` started."""
     compose.down(args.project)
-    print(f"{args.project} is down")
+    print(_("{project} is down").format(project=args.project))
     return 0
 
 
@@ -250,18 +253,15 @@ def cmd_clean(args: argparse.Namespace) -> int:
     removed = compose.remove(*([f"{engine.RUN_LABEL}={args.run}"] if args.run else []))
     if args.images:
         removed += images.remove()
-    print(f"removed {len(removed)} socklab resources" + (f": {', '.join(removed)}" if removed else ""))
+    count = ngettext("removed {n} socklab resource", "removed {n} socklab resources", len(removed))
+    print(count.format(n=len(removed)) + (f": {', '.join(removed)}" if removed else ""))
     return 0
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
     """Report what this machine supports (Docker, Compose, registry, NFQUEUE, disk) and how to fix it."""
     findings = doctor.run()
-    for f in findings:
-        mark = "ok " if f.ok else ("NO " if f.needed else "-- ")
-        print(f"{mark} {f.what:16} {f.detail}")
-        if f.fix:
-            print(f"    {'':16} fix: {f.fix}")
+    print(doctor.render(findings))
     return 0 if all(f.ok or not f.needed for f in findings) else 2
 
 
@@ -291,7 +291,8 @@ def cmd_labs(args: argparse.Namespace) -> int:
         print(json.dumps({"labs": [_lab_record(lab) for lab in found], "errors": broken}, indent=2))
         return 2 if broken else 0
     for lab in found:
-        print(f"{lab.number:2d}  {lab.name:28} {lab.title} ({lab.points} points)")
+        points = ngettext(" ({n} point)", " ({n} points)", lab.points).format(n=lab.points)
+        print(f"{lab.number:2d}  {lab.name:28} {i18n.pgettext('lab title', lab.title)}{points}")
     for error in broken:
         print(f"    {error['folder']:28} socklab: error: {error['error']}", file=sys.stderr)
     return 2 if broken else 0
@@ -379,7 +380,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--tcp-timeout", type=float, default=30.0,
                    help="give up on a TCP transfer after this many seconds (default 30)")
     s.add_argument("--out", default="runs/demo", help="where the CSV and the PNG go (default runs/demo)")
-    sub.add_parser("doctor", help=cmd_doctor.__doc__)
+    s = sub.add_parser("doctor", help=cmd_doctor.__doc__)
+    i18n.language_arg(s)
     classroom.add_parsers(sub)
     return p
 
@@ -418,11 +420,12 @@ def main(argv: list[str] | None = None) -> int:
     except SocklabError as exc:
         message = str(exc)
         if isinstance(exc, PlatformError) and "socklab doctor" not in message:
-            message += "\n(`socklab doctor` or `make doctor` says what this machine lacks and how to fix it)"
+            message += "\n" + _("(`socklab doctor` or `make doctor` says what this machine lacks and "
+                                "how to fix it)")
         print(f"socklab: error: {visible(message)}", file=sys.stderr)  # it may name a student's file
         return exc.exit_code
     except KeyboardInterrupt:
-        print("socklab: interrupted; cleaned up", file=sys.stderr)
+        print("socklab: " + _("interrupted; cleaned up"), file=sys.stderr)
         return 130
 
 
