@@ -21,6 +21,7 @@ from rich.console import Console
 from socklab import (
     __version__,
     compose,
+    congestion,
     demo,
     demo_report,
     doctor,
@@ -268,9 +269,16 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Send the same data over TCP and over UDP through a lossy router: a table, a CSV, a plot."""
     console = _console()
-    losses = demo.parse_losses(args.losses)
-    rows = demo.sweep(losses, delay_ms=args.delay_ms, seed=args.seed, size=args.size,
-                      tcp_timeout=args.tcp_timeout, log=lambda msg: console.print(f"[dim]{msg}[/]"))
+
+    def log(msg: str) -> None:
+        console.print(f"[dim]{msg}[/]")
+
+    if args.cc_list:
+        console.print(demo.offered(seed=args.seed, log=log).describe())
+        return 0
+    losses, ccs = demo.parse_losses(args.losses), congestion.parse(args.cc)
+    rows = demo.sweep(losses, ccs=ccs, loss_on=args.loss_on, delay_ms=args.delay_ms, seed=args.seed,
+                      size=args.size, tcp_timeout=args.tcp_timeout, log=log)
     console.print(demo_report.table(rows))
     csv_path, png_path = demo_report.save(rows, Path(args.out), seed=args.seed)
     console.print(f"wrote {csv_path} and {png_path}")
@@ -376,10 +384,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--delay-ms", type=float, default=10.0,
                    help="delay each way (default 10 ms: with a LAN's RTT, TCP recovers too fast to see)")
     s.add_argument("--seed", type=int, default=runner.DEFAULT_SEED)
-    s.add_argument("--size", type=int, default=204800, help="bytes per protocol per rate (200 KiB)")
-    s.add_argument("--tcp-timeout", type=float, default=30.0,
-                   help="give up on a TCP transfer after this many seconds (default 30)")
+    s.add_argument("--size", type=int, default=demo.SIZE, help="bytes per protocol per rate (1 MiB)")
+    s.add_argument("--tcp-timeout", type=float, default=60.0,
+                   help="give up on a TCP transfer after this many seconds (default 60)")
     s.add_argument("--out", default="runs/demo", help="where the CSV and the PNG go (default runs/demo)")
+    s.add_argument("--cc", default=congestion.DEFAULT,
+                   help="TCP congestion control(s), e.g. reno, cubic, bbr or reno,bbr to compare "
+                        f"(default {congestion.DEFAULT}: loss-based, as the Mathis model assumes)")
+    s.add_argument("--cc-list", action="store_true",
+                   help="only say which congestion controls the containers' kernel offers")
+    s.add_argument("--loss-on", choices=list(demo.LOSS_ON), default=demo.DEFAULT_LOSS_ON,
+                   help="drop packets on the data's way only (client to server: the Mathis model's "
+                        "loss; the default) or both ways (ACKs too)")
     s = sub.add_parser("doctor", help=cmd_doctor.__doc__)
     i18n.language_arg(s)
     classroom.add_parsers(sub)
