@@ -37,6 +37,7 @@ help:
 	@echo "                   make watch (tcpdump on the router), make down"
 	@echo "make bench         measure; writes docs/benchmarks.md and docs/benchmarks.json [SUITES=\"reliability:6,7 impair\"]"
 	@echo "make demo          TCP vs UDP through a lossy router: a table, runs/demo/tcp-vs-udp.csv and .png"
+	@echo "                   [CC=reno|cubic|bbr or CC=reno,bbr to compare; LOSS_ON=data|both; CC_LIST=1]"
 	@echo "                   [LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]"
 	@echo "make clean         remove every container and network socklab created (make clean-images: images too)"
 
@@ -118,10 +119,14 @@ lint: $(BIN)/.installed-dev
 bench: $(BIN)/.installed-dev
 	$(BIN)/python -m socklab.bench $(SUITES)
 
-# make demo [LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]
+# make demo [CC=reno,bbr LOSS_ON=data|both LOSSES=0,1,5,10,20,30 DELAY=ms SEED=n SIZE=bytes OUT=dir]
+# make demo CC_LIST=1: only which congestion controls the containers' kernel offers
+# CC is make's C compiler too ("cc", or the environment's): only a CC on make's command line counts
+CC_ARG = $(if $(filter command line,$(origin CC)),--cc $(CC))
 demo: $(BIN)/.installed-demo
 	$(SOCKLAB) demo $(if $(LOSSES),--losses $(LOSSES)) $(if $(DELAY),--delay-ms $(DELAY)) \
-	  $(if $(SEED),--seed $(SEED)) $(if $(SIZE),--size $(SIZE)) $(if $(OUT),--out $(OUT))
+	  $(if $(SEED),--seed $(SEED)) $(if $(SIZE),--size $(SIZE)) $(if $(OUT),--out $(OUT)) \
+	  $(CC_ARG) $(if $(LOSS_ON),--loss-on $(LOSS_ON)) $(if $(CC_LIST),--cc-list)
 
 up: venv
 	$(SOCKLAB) up $(or $(LAB),1) --project $(PROJECT) $(if $(CODE),--code $(CODE))
@@ -136,7 +141,7 @@ down: venv
 	$(SOCKLAB) down --project $(PROJECT)
 
 doctor: venv
-	$(SOCKLAB) doctor
+	$(SOCKLAB) doctor $(LANG_ARG)
 
 clean: venv
 	$(SOCKLAB) clean

@@ -21,6 +21,7 @@ from rich.console import Console
 from socklab import (
     __version__,
     compose,
+    congestion,
     demo,
     demo_report,
     doctor,
@@ -38,7 +39,7 @@ from socklab.grading import classroom as classroom_format
 from socklab.grading import feedback, formats
 from socklab.grading.result import LabResult, save, write_atomic
 from socklab.grading.text import visible
-from socklab.i18n import _
+from socklab.i18n import _, ngettext
 
 DEV_PROJECT = "socklab-dev"  # the topology `socklab up` leaves running
 
@@ -51,13 +52,13 @@ def _code(lab: labs.Lab, args: argparse.Namespace) -> tuple[Path, Path | None]:
     """The code under test, and a temporary folder to remove afterwards (for a bad one)."""
     if args.bad:
         if args.code:
-            raise LabError("give --code or --bad, not both")
+            raise LabError(_("give --code or --bad, not both"))
         bad = lab.bad(args.bad)
         tmp = labs.lay_over(lab.solution, bad.path)
         return tmp, tmp
     code = Path(args.code).resolve() if args.code else lab.default_code()
     if not code.is_dir():
-        raise LabError(f"CODE={args.code}: no such folder")
+        raise LabError(_("CODE={code}: no such folder").format(code=args.code))
     return code, None
 
 
@@ -169,9 +170,9 @@ def cmd_images(args: argparse.Namespace) -> int:
                 needed += tuple(n for n in images.for_lab(labs.load(folder)) if n not in needed)
     built = images.ensure(needed, force=args.force, log=print)
     for name, seconds in built.items():
-        print(f"built socklab-{name} in {seconds:.1f} s")
+        print(_("built {image} in {seconds:.1f} s").format(image=images.BY_NAME[name].tag, seconds=seconds))
     if not built:
-        print("images are up to date")
+        print(_("images are up to date"))
     return 0
 
 
@@ -187,13 +188,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         artifacts.mkdir(parents=True, exist_ok=True)
         impairment = compose.Impairment(profile, args.seed, artifacts)
     topo = compose.up(code, project=args.project, impairment=impairment, images=lab.images)
-    print(f"{lab.name} is up (project {topo.project}); code {code} is at /lab/code")
+    print(_("{lab} is up (project {project}); code {code} is at /lab/code").format(
+        lab=lab.name, project=topo.project, code=code))
     if impairment:
-        print(f"the link is impaired: profile {profile}, seed {args.seed}; "
-              f"event log {impairment.artifacts / impairing.EVENTS}; see `socklab impair show`")
+        print(_("the link is impaired: profile {profile}, seed {seed}; event log {log}; see "
+                "`socklab impair show`").format(profile=profile, seed=args.seed,
+                                                log=impairment.artifacts / impairing.EVENTS))
     for service, address in topo.addresses().items():
         print(f"  {service:14} {address}")
-    print("next: socklab shell client | socklab shell server | socklab watch | socklab down")
+    print(_("next: {commands}").format(
+        commands="socklab shell client | socklab shell server | socklab watch | socklab down"))
     return 0
 
 
@@ -241,7 +245,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_down(args: argparse.Namespace) -> int:
     """Stop and remove the topology `socklab up` started."""
     compose.down(args.project)
-    print(f"{args.project} is down")
+    print(_("{project} is down").format(project=args.project))
     return 0
 
 
@@ -250,27 +254,31 @@ def cmd_clean(args: argparse.Namespace) -> int:
     removed = compose.remove(*([f"{engine.RUN_LABEL}={args.run}"] if args.run else []))
     if args.images:
         removed += images.remove()
-    print(f"removed {len(removed)} socklab resources" + (f": {', '.join(removed)}" if removed else ""))
+    count = ngettext("removed {n} socklab resource", "removed {n} socklab resources", len(removed))
+    print(count.format(n=len(removed)) + (f": {', '.join(removed)}" if removed else ""))
     return 0
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
     """Report what this machine supports (Docker, Compose, registry, NFQUEUE, disk) and how to fix it."""
     findings = doctor.run()
-    for f in findings:
-        mark = "ok " if f.ok else ("NO " if f.needed else "-- ")
-        print(f"{mark} {f.what:16} {f.detail}")
-        if f.fix:
-            print(f"    {'':16} fix: {f.fix}")
+    print(doctor.render(findings))
     return 0 if all(f.ok or not f.needed for f in findings) else 2
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Send the same data over TCP and over UDP through a lossy router: a table, a CSV, a plot."""
     console = _console()
-    losses = demo.parse_losses(args.losses)
-    rows = demo.sweep(losses, delay_ms=args.delay_ms, seed=args.seed, size=args.size,
-                      tcp_timeout=args.tcp_timeout, log=lambda msg: console.print(f"[dim]{msg}[/]"))
+
+    def log(msg: str) -> None:
+        console.print(f"[dim]{msg}[/]")
+
+    if args.cc_list:
+        console.print(demo.offered(seed=args.seed, log=log).describe())
+        return 0
+    losses, ccs = demo.parse_losses(args.losses), congestion.parse(args.cc)
+    rows = demo.sweep(losses, ccs=ccs, loss_on=args.loss_on, delay_ms=args.delay_ms, seed=args.seed,
+                      size=args.size, tcp_timeout=args.tcp_timeout, log=log)
     console.print(demo_report.table(rows))
     csv_path, png_path = demo_report.save(rows, Path(args.out), seed=args.seed)
     console.print(f"wrote {csv_path} and {png_path}")
@@ -279,17 +287,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_labs(_args: argparse.Namespace) -> int:
-    """List the labs (and say what is wrong with any that does not load)."""
-    broken = 0
+def cmd_labs(args: argparse.Namespace) -> int:
+    """List the labs (and say what is wrong with any that does not load); --json for scripts."""
+    found, broken = [], []
     for folder in labs.folders():
         try:
-            lab = labs.load(folder)
+            found.append(labs.load(folder))
         except LabError as exc:
-            broken += 1
-            print(f"    {folder.name:28} socklab: error: {exc}", file=sys.stderr)
-            continue
-        print(f"{lab.number:2d}  {lab.name:28} {lab.title} ({lab.points} points)")
+            broken.append({"folder": folder.name, "error": str(exc)})
+    if args.json:
+        print(json.dumps({"labs": [_lab_record(lab) for lab in found], "errors": broken}, indent=2))
+        return 2 if broken else 0
+    for lab in found:
+        points = ngettext(" ({n} point)", " ({n} points)", lab.points).format(n=lab.points)
+        print(f"{lab.number:2d}  {lab.name:28} {i18n.pgettext('lab title', lab.title)}{points}")
+    for error in broken:
+        print(f"    {error['folder']:28} socklab: error: {error['error']}", file=sys.stderr)
     return 2 if broken else 0
 
 
@@ -319,6 +332,19 @@ def impair_commands(s: argparse.ArgumentParser) -> None:
         r.add_argument("request", nargs="?",
                        help=f"the request's fields as JSON, e.g. {example}" if example else
                        "the request's fields as JSON (none needed)")
+
+
+def _lab_record(lab: labs.Lab) -> dict[str, object]:
+    """A lab as ``socklab labs --json`` gives it: what a script needs to run or grade it."""
+    return {
+        "number": lab.number, "name": lab.name, "title": lab.title,
+        "points": lab.points, "hidden_points": lab.hidden_points, "graded_points": lab.graded_points,
+        "profile": lab.profile, "timeout": lab.timeout,
+        "programs": {name: {"host": p.host, "file": p.file, "argv": list(p.argv)}
+                     for name, p in lab.programs.items()},
+        "images": list(images.for_lab(lab)),
+        "run": f"make lab-{lab.number}", "readme": str(lab.path / "README.md"),
+    }
 
 
 def parser() -> argparse.ArgumentParser:
@@ -374,17 +400,27 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("clean", help=cmd_clean.__doc__)
     s.add_argument("--images", action="store_true", help="remove socklab's images too")
     s.add_argument("--run", help="remove only this run's resources (its Compose project name)")
-    sub.add_parser("labs", help=cmd_labs.__doc__)
+    s = sub.add_parser("labs", help=cmd_labs.__doc__)
+    s.add_argument("--json", action="store_true", help="print the labs as JSON (errors included)")
     s = sub.add_parser("demo", help=cmd_demo.__doc__)
     s.add_argument("--losses", default="0,1,5,10,20,30", help="loss rates in %% (default 0,1,5,10,20,30)")
     s.add_argument("--delay-ms", type=float, default=10.0,
                    help="delay each way (default 10 ms: with a LAN's RTT, TCP recovers too fast to see)")
     s.add_argument("--seed", type=int, default=runner.DEFAULT_SEED)
-    s.add_argument("--size", type=int, default=204800, help="bytes per protocol per rate (200 KiB)")
-    s.add_argument("--tcp-timeout", type=float, default=30.0,
-                   help="give up on a TCP transfer after this many seconds (default 30)")
+    s.add_argument("--size", type=int, default=demo.SIZE, help="bytes per protocol per rate (1 MiB)")
+    s.add_argument("--tcp-timeout", type=float, default=60.0,
+                   help="give up on a TCP transfer after this many seconds (default 60)")
     s.add_argument("--out", default="runs/demo", help="where the CSV and the PNG go (default runs/demo)")
-    sub.add_parser("doctor", help=cmd_doctor.__doc__)
+    s.add_argument("--cc", default=congestion.DEFAULT,
+                   help="TCP congestion control(s), e.g. reno, cubic, bbr or reno,bbr to compare "
+                        f"(default {congestion.DEFAULT}: loss-based, as the Mathis model assumes)")
+    s.add_argument("--cc-list", action="store_true",
+                   help="only say which congestion controls the containers' kernel offers")
+    s.add_argument("--loss-on", choices=list(demo.LOSS_ON), default=demo.DEFAULT_LOSS_ON,
+                   help="drop packets on the data's way only (client to server: the Mathis model's "
+                        "loss; the default) or both ways (ACKs too)")
+    s = sub.add_parser("doctor", help=cmd_doctor.__doc__)
+    i18n.language_arg(s)
     classroom.add_parsers(sub)
     return p
 
@@ -411,11 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     except SocklabError as exc:
         message = str(exc)
         if isinstance(exc, PlatformError) and "socklab doctor" not in message:
-            message += "\n(`socklab doctor` or `make doctor` says what this machine lacks and how to fix it)"
+            message += "\n" + _("(`socklab doctor` or `make doctor` says what this machine lacks and "
+                                "how to fix it)")
         print(f"socklab: error: {visible(message)}", file=sys.stderr)  # it may name a student's file
         return exc.exit_code
     except KeyboardInterrupt:
-        print("socklab: interrupted; cleaned up", file=sys.stderr)
+        print("socklab: " + _("interrupted; cleaned up"), file=sys.stderr)
         return 130
 
 

@@ -238,5 +238,6 @@ def _remove(obj: object, **kwargs: bool) -> list[str]:
     except docker.errors.APIError as exc:
         if exc.status_code == 409 and "in progress" in str(exc):
             return []  # a concurrent cleanup (the reaper, `socklab clean`) is removing it
-        raise PlatformError(f"could not remove {obj.name}: {exc}") from exc  # type: ignore[attr-defined]
+        name = obj.name  # type: ignore[attr-defined]
+        raise PlatformError(_("could not remove {name}: {error}").format(name=name, error=exc)) from exc
     return [obj.name]  # type: ignore[attr-defined]

@@ -16,12 +16,29 @@ from pathlib import Path
 
 import docker
 import docker.errors
+from rich.cells import cell_len
 
 from socklab import compose, engine, images, roots
 from socklab.errors import SocklabError
+from socklab.i18n import N_, _
 from socklab.lab import Lab
 
 NEEDED_GB = 2.0  # every image, the browser's included, with room for a rebuild
+
+# The findings' names: English in Finding.what (tests and scripts look findings up by
+# it), translated when shown.
+ENGINE = N_("Docker engine")
+COMPOSE = "Docker Compose"  # a product's name, the same in every language
+IMAGES = N_("image path")
+NFQUEUE = "NFQUEUE"
+DISK = N_("disk")
+# TRANSLATORS: the mark before a finding that is fine (socklab doctor's first column)
+OK = N_("ok")
+# TRANSLATORS: the mark before a problem that keeps socklab from running here
+BROKEN = N_("NO")
+# TRANSLATORS: the mark before a problem that only some labs suffer from (NFQUEUE)
+LIMITED = N_("--")
+MARK_WIDTH, WHAT_WIDTH = 3, 16  # at least, in terminal cells
 
 
 @dataclass(frozen=True)
@@ -62,99 +79,138 @@ class Facts:
 def start_engine(facts: Facts) -> str:
     """How to start a Docker engine on this system."""
     if facts.wsl:
-        return ("start Docker Desktop on Windows, and in its Settings > Resources > WSL integration "
-                "turn this distribution on (or `sudo service docker start` for an engine inside WSL)")
+        return _("start Docker Desktop on Windows, and in its Settings > Resources > WSL integration "
+                 "turn this distribution on (or `sudo service docker start` for an engine inside WSL)")
     if facts.system == "Darwin":
-        return "start Docker Desktop (`open -a Docker`), or `colima start`, or OrbStack (`orb start`)"
+        return _("start Docker Desktop (`open -a Docker`), or `colima start`, or OrbStack (`orb start`)")
     if facts.system == "Windows":
-        return "start Docker Desktop, and run socklab inside WSL2"
-    return "sudo systemctl start docker (no systemd: sudo dockerd &); not installed: see README Requirements"
+        return _("start Docker Desktop, and run socklab inside WSL2")
+    return _("sudo systemctl start docker (no systemd: sudo dockerd &); not installed: see README "
+             "Requirements")
+
+
+def _remote(facts: Facts) -> bool:
+    return bool(facts.docker_host) and not facts.docker_host.startswith("unix://")
 
 
 def engine_finding(facts: Facts) -> Finding:
     err = facts.engine_error
     if err is None:
-        where = "local"
-        if facts.docker_host and not facts.docker_host.startswith("unix://"):
-            where = f"remote at DOCKER_HOST={facts.docker_host}: the lab folders must exist there too"
+        where = _("local")
+        if _remote(facts):
+            where = _("remote at DOCKER_HOST={host}: the lab folders must exist there too").format(
+                host=facts.docker_host)
         elif "Docker Desktop" in facts.operating_system:
             where = "Docker Desktop"
         elif facts.context not in ("", "default"):
-            where = f"docker context {facts.context} ({facts.operating_system})"
-        return Finding("Docker engine", True, f"{facts.engine_version}, {where}")
+            where = _("docker context {context} ({system})").format(context=facts.context,
+                                                                    system=facts.operating_system)
+        # TRANSLATORS: the engine's version, then where it runs
+        return Finding(ENGINE, True, _("{version}, {where}").format(version=facts.engine_version,
+                                                                     where=where))
     if "permission denied" in err.lower():
-        return Finding("Docker engine", False, "the Docker socket is there, but you may not use it",
-                       "sudo usermod -aG docker $USER, then log out and in again (or `newgrp docker`)")
-    if facts.docker_host and not facts.docker_host.startswith("unix://"):
-        return Finding("Docker engine", False, f"no engine answers at DOCKER_HOST={facts.docker_host}",
-                       "start the engine there, or `unset DOCKER_HOST` to use the local one")
+        return Finding(ENGINE, False, _("the Docker socket is there, but you may not use it"),
+                       _("sudo usermod -aG docker $USER, then log out and in again (or `newgrp docker`)"))
+    if _remote(facts):
+        return Finding(ENGINE, False, _("no engine answers at DOCKER_HOST={host}").format(
+                           host=facts.docker_host),
+                       _("start the engine there, or `unset DOCKER_HOST` to use the local one"))
     if facts.context not in ("", "default"):
-        return Finding("Docker engine", False, f"the docker context {facts.context} does not answer",
-                       f"start it (colima start, orb start ...), or `docker context use default`; "
-                       f"{start_engine(facts)}")
-    return Finding("Docker engine", False, "no Docker engine is running", start_engine(facts))
+        return Finding(ENGINE, False, _("the docker context {context} does not answer").format(
+                           context=facts.context),
+                       _("start it (colima start, orb start ...), or `docker context use default`; "
+                         "{how}").format(how=start_engine(facts)))
+    return Finding(ENGINE, False, _("no Docker engine is running"), start_engine(facts))
 
 
 def compose_finding(facts: Facts) -> Finding:
     if facts.compose == "v2":
-        return Finding("Docker Compose", True, "v2 (docker compose)")
+        return Finding(COMPOSE, True, "v2 (docker compose)")
     if facts.compose == "v1":
-        return Finding("Docker Compose", True, "v1 (docker-compose); v2 works too")
-    fix = ("sudo apt-get install docker-compose-plugin (Docker's apt repository) or docker-compose "
-           "(Debian, Ubuntu)") if facts.system == "Linux" else "it comes with Docker Desktop"
-    return Finding("Docker Compose", False, "neither `docker compose` nor `docker-compose` is here", fix)
+        return Finding(COMPOSE, True, _("v1 (docker-compose); v2 works too"))
+    fix = _("sudo apt-get install docker-compose-plugin (Docker's apt repository) or docker-compose "
+            "(Debian, Ubuntu)") if facts.system == "Linux" else _("it comes with Docker Desktop")
+    return Finding(COMPOSE, False, _("neither `docker compose` nor `docker-compose` is here"), fix)
+
+
+def _offline_fix(facts: Facts) -> str:
+    """What to do where no registry answers and the offline path is not open either."""
+    if facts.system != "Linux":
+        return _("point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has")
+    if not facts.debootstrap:
+        return _("point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has, or "
+                 "build offline once: sudo apt-get install debootstrap && sudo make images")
+    return _("point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has, or "
+             "build offline once as root: sudo make images")
 
 
 def images_finding(facts: Facts) -> Finding:
     ref = facts.reference
     if facts.registry_digest:
-        return Finding("image path", True, f"pull: a registry gives {ref} ({facts.registry_digest[:19]}...);"
-                       " images are built FROM it, no root needed")
+        return Finding(IMAGES, True, _("pull: a registry gives {image} ({digest}...); images are built "
+                                       "FROM it, no root needed").format(
+                                           image=ref, digest=facts.registry_digest[:19]))
     if facts.root_local:
-        return Finding("image path", True, f"a root is here already ({facts.root_local}); no registry "
-                       f"needed until it changes")
-    why = f"no registry answers for {ref}"
+        return Finding(IMAGES, True, _("a root is here already ({root}); no registry needed until it "
+                                       "changes").format(root=facts.root_local))
     if facts.registry_error:
-        why += f" ({facts.registry_error[:120]})"
+        why = _("no registry answers for {image} ({error})").format(
+            image=ref, error=facts.registry_error[:120])
+    else:
+        why = _("no registry answers for {image}").format(image=ref)
     if facts.debootstrap and facts.is_root:
-        return Finding("image path", True, f"offline: {why}; the root is built with debootstrap")
-    fix = "point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has"
-    if facts.system == "Linux":
-        fix += (", or build offline once: sudo apt-get install debootstrap && sudo make images"
-                if not facts.debootstrap else ", or build offline once as root: sudo make images")
-    return Finding("image path", False, f"{why}, and the offline path (debootstrap, as root) is not "
-                   "available here", fix)
+        return Finding(IMAGES, True, _("offline: {why}; the root is built with debootstrap").format(why=why))
+    return Finding(IMAGES, False, _("{why}, and the offline path (debootstrap, as root) is not "
+                                    "available here").format(why=why), _offline_fix(facts))
 
 
 def nfqueue_finding(facts: Facts) -> Finding:
     labs = ", ".join(facts.impaired_labs)
     if facts.nfqueue is None:
-        return Finding("NFQUEUE", True, f"unknown until the images are built (make images); needed by {labs}",
-                       needed=False)
+        return Finding(NFQUEUE, True, _("unknown until the images are built (make images); needed by "
+                                        "labs {labs}").format(labs=labs), needed=False)
     if facts.nfqueue:
-        return Finding("NFQUEUE", True, "a queue can be bound: the impairment engine works here")
-    return Finding("NFQUEUE", False, f"binding a queue failed ({facts.nfqueue_error[-160:]}): labs {labs} "
-                   "cannot run here; the others can",
-                   "a kernel with CONFIG_NETFILTER_NETLINK_QUEUE (Docker Desktop, WSL2 and stock Linux "
-                   "kernels have it): sudo modprobe nfnetlink_queue", needed=False)
+        return Finding(NFQUEUE, True, _("a queue can be bound: the impairment engine works here"))
+    return Finding(NFQUEUE, False, _("binding a queue failed ({error}): labs {labs} cannot run here; "
+                                     "the others can").format(error=facts.nfqueue_error[-160:], labs=labs),
+                   _("a kernel with CONFIG_NETFILTER_NETLINK_QUEUE (Docker Desktop, WSL2 and stock "
+                     "Linux kernels have it): sudo modprobe nfnetlink_queue"), needed=False)
 
 
 def disk_finding(facts: Facts) -> Finding:
     if facts.free_gb is None:
-        return Finding("disk", True, "the engine's disk is not on this machine: not checked", needed=False)
+        return Finding(DISK, True, _("the engine's disk is not on this machine: not checked"), needed=False)
     ok = facts.free_gb >= NEEDED_GB
-    return Finding("disk", ok, f"{facts.free_gb:.1f} GB free at {facts.disk_path} "
-                   f"(the images need about {NEEDED_GB:.0f} GB)",
-                   "" if ok else "docker system prune (removes unused images), or free some space")
+    return Finding(DISK, ok, _("{free:.1f} GB free at {path} (the images need about {needed:.0f} GB)")
+                   .format(free=facts.free_gb, path=facts.disk_path, needed=NEEDED_GB),
+                   "" if ok else _("docker system prune (removes unused images), or free some space"))
 
 
 def advise(facts: Facts) -> list[Finding]:
-    """What to tell the user, from the facts alone."""
+    """What to tell the user, from the facts alone, in the reader's language."""
     first = engine_finding(facts)
     if not first.ok:
         return [first, compose_finding(facts)]
     return [first, compose_finding(facts), images_finding(facts), nfqueue_finding(facts),
             disk_finding(facts)]
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` filled to ``width`` terminal cells (a Chinese character takes two)."""
+    return text + " " * max(0, width - cell_len(text))
+
+
+def render(findings: list[Finding]) -> str:
+    """The findings as ``socklab doctor`` prints them: a mark, the name, the detail, the fix."""
+    width = max(MARK_WIDTH, *(cell_len(_(mark)) for mark in (OK, BROKEN, LIMITED)))
+    lines = []
+    for f in findings:
+        mark = _(OK) if f.ok else _(BROKEN) if f.needed else _(LIMITED)
+        lines.append(f"{_pad(mark, width)} {_pad(_(f.what), WHAT_WIDTH)} {f.detail}")
+        if f.fix:
+            fix = _("fix: {command}").format(command=f.fix)
+            lines.append(f"{'':{width + WHAT_WIDTH + 2}}{fix}")
+    return "\n".join(lines)
 
 
 def _engine_facts() -> dict[str, object]:

@@ -175,8 +175,8 @@ def ensure(names: tuple[str, ...] = ALL, *, force: bool = False,
             digest = content_hash(spec, root.ref)
             if current_hash(spec.tag) == digest and not force:
                 continue
-            log(f"building image {spec.tag} (from {root.ref})" if spec.parent is None
-                else f"building image {spec.tag}")
+            log(_("building image {image} (from {root})").format(image=spec.tag, root=root.ref)
+                if spec.parent is None else _("building image {image}").format(image=spec.tag))
             start = time.monotonic()
             previous = _image_id(spec.tag)
             _build(spec, digest, BY_NAME[spec.parent].tag if spec.parent else root.ref)

@@ -23,6 +23,7 @@ except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04): the backport, a depen
     import tomli as tomllib  # type: ignore[no-redef]
 
 from socklab.errors import LabError
+from socklab.i18n import _
 from socklab.impair import profiles
 
 LABS_ROOT = Path(__file__).resolve().parent.parent / "labs"
@@ -329,8 +330,9 @@ def find(ref: str, root: Path = LABS_ROOT) -> Lab:
     for path in sorted(root.glob("[0-9][0-9]-*")):
         if ref == path.name or (ref.isdigit() and int(ref) == int(path.name[:2])):
             return load(path)
-    raise LabError(f"no lab {ref!r} in {_where(root)} (labs: "
-                   f"{', '.join(p.name for p in sorted(root.glob('[0-9][0-9]-*')))})")
+    known = ", ".join(path.name for path in sorted(root.glob("[0-9][0-9]-*")))
+    raise LabError(_("no lab {ref} in {folder} (labs: {labs})").format(ref=repr(ref), folder=_where(root),
+                                                                        labs=known))
 
 
 def lay_over(base: Path, overlay: Path) -> Path:

@@ -90,11 +90,12 @@ def local(packages: list[str]) -> Root | None:
 def pull(log: Callable[[str], None]) -> Root | None:
     """Pull the reference; None when no registry answers (or it has no such image)."""
     ref = reference()
-    log(f"pulling {ref}")
+    log(_("pulling {image}").format(image=ref))
     try:
         image = engine.client().images.pull(ref)  # no tag in ref: docker's own default, latest
     except docker.errors.APIError as exc:
-        log(f"could not pull {ref} ({str(exc).strip()[:200]}): building a root from Debian packages")
+        log(_("could not pull {image} ({error}): building a root from Debian packages").format(
+            image=ref, error=str(exc).strip()[:200]))
         return None
     return Root(pinned(ref, image.attrs.get("RepoDigests") or []), "registry")
 
@@ -142,7 +143,8 @@ def build(packages: list[str], log: Callable[[str], None]) -> Root:
     mirror = debian_mirror()
     with tempfile.TemporaryDirectory(prefix="socklab-rootfs-", dir="/var/tmp") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        log(f"debootstrap {SUITE} from {mirror} ({len(packages)} packages)")
+        log(_("debootstrap {suite} from {mirror} ({count} packages)").format(
+            suite=SUITE, mirror=mirror, count=len(packages)))
         engine.run(["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
                     SUITE, str(rootfs), mirror], timeout=1800)
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
@@ -166,4 +168,5 @@ def _import(rootfs: Path, packages: list[str]) -> None:
             tar.stdout.close()
         tar.wait()
     if tar.returncode != 0:
-        raise PlatformError(f"tar of the root filesystem failed with exit code {tar.returncode}")
+        raise PlatformError(_("tar of the root filesystem failed with exit code {code}").format(
+            code=tar.returncode))

@@ -228,11 +228,11 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
         lap("teardown")
     except SocklabError as exc:
         if shown:  # the verdict stands, but the teardown failed: that is the platform's
-            log(f"socklab: error: cleaning up after the run failed: {exc}")
+            log("socklab: error: " + _("cleaning up after the run failed: {error}").format(error=exc))
         result.status, result.message = "error", str(exc) if not shown else \
-            f"cleaning up after the run failed: {exc}"
+            _("cleaning up after the run failed: {error}").format(error=exc)
     except KeyboardInterrupt:
-        result.status, result.message = "error", "interrupted (Ctrl-C)"
+        result.status, result.message = "error", _("interrupted (Ctrl-C)")
         raise
     finally:
         finish()

@@ -113,17 +113,19 @@ def _readme_zh(chosen: list[labs.Lab]) -> str:
 每个实验都在一个真实的小网络上运行你的套接字程序——**client**（客户端）、**server**（服务器）
 和 **router**（路由器）三个容器——检查程序逐项告诉你哪些已经做对了。
 
-在装有 Docker、Docker Compose、Python 3.11+ 和 make 的 Linux 机器上：
+在装有 Docker（macOS 或 Windows/WSL2 上用 Docker Desktop，Linux 上用 Docker 引擎）、Docker Compose、
+Python 3.10+ 和 make 的机器上：
 
 ```
 make lab-1        # 补齐缺少的东西，启动网络，运行你的实验 1 代码，打印结果
 ```
 
-第一次运行会创建 `.venv`，并从 Debian 软件包构建镜像，这一步需要一次 root 权限：
-`sudo make images`。如果连不上容器镜像仓库（例如 Docker Hub 被屏蔽），只要能访问 Debian
-镜像站就行：把 `SOCKLAB_DEBIAN_MIRROR` 设为一个 Debian 镜像站的地址（例如
-`https://mirrors.tuna.tsinghua.edu.cn/debian`），详见各实验 README.zh-CN.md 的
-“连不上容器镜像仓库时”一节。
+第一次运行会创建 `.venv`，并以拉取来的 Debian 镜像（`debian:bookworm-slim`）为基础构建镜像（大约一分钟，
+不需要 root 权限）。出了问题？`make doctor LANG=zh_CN` 会告诉你缺什么、怎样解决。连不上 Docker Hub 时，
+把 `SOCKLAB_BASE_IMAGE` 设为你能访问的镜像仓库里的同一个镜像；哪个镜像仓库都连不上时，用 debootstrap
+离线构建一次：`sudo make images`（`SOCKLAB_DEBIAN_MIRROR` 指定 Debian 镜像站，例如
+`https://mirrors.tuna.tsinghua.edu.cn/debian`）。详见各实验 README.zh-CN.md 的
+“第一次运行：镜像从哪里来”一节。
 
 检查结果默认用中文显示（本仓库的 CI 设置了 `SOCKLAB_LANG=zh_CN`）；在自己的机器上用
 `make lab-1 LANG=zh_CN` 或 `export SOCKLAB_LANG=zh_CN`，想看英文就用 `LANG=en`。

@@ -40,7 +40,7 @@ def test_doctor_reports_what_this_machine_supports(capsys):
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "ok  Docker engine" in out and "ok  NFQUEUE" in out
-    assert "netem" in out  # reported either way; socklab does not need it
+    assert "image path" in out  # the pull path or the offline one, whichever this machine takes
 
 
 def test_runtime_control_of_an_impaired_lab(capfd):

@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from rich.console import Console
 
 from socklab import cli, report
+from socklab import lab as labs
 from socklab.grading.result import CheckResult, LabResult
 
 
 def test_labs_lists_lab_one(capsys):
     assert cli.main(["labs"]) == 0
     assert "01-tcp-echo" in capsys.readouterr().out
+
+
+def test_labs_json_gives_every_lab_with_its_points_programs_and_images(capsys):
+    assert cli.main(["labs", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["errors"] == []
+    by_name = {lab["name"]: lab for lab in listing["labs"]}
+    assert len(by_name) == len(labs.folders())
+    one = by_name["01-tcp-echo"]
+    assert one["number"] == 1 and one["run"] == "make lab-1"
+    assert one["programs"]["server"]["argv"] == ["python3", "server.py", "5000"]
+    assert one["points"] == labs.find("1").points and "router" in one["images"]
+    assert "browser" in by_name["07-http-server"]["images"]
+
+
+def test_labs_json_lists_a_broken_lab_and_exits_2(capsys, tmp_path, monkeypatch):
+    (tmp_path / "01-broken").mkdir()
+    (tmp_path / "01-broken" / "lab.toml").write_text("[lab\n")
+    monkeypatch.setattr(labs, "LABS_ROOT", tmp_path)
+    monkeypatch.setattr(labs, "folders", lambda root=tmp_path: [tmp_path / "01-broken"])
+    assert cli.main(["labs", "--json"]) == 2
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["labs"] == [] and listing["errors"][0]["folder"] == "01-broken"
 
 
 def test_an_unknown_lab_is_a_clear_error(capsys):

@@ -6,11 +6,13 @@ find there) and reads the advice, with no engine needed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
+from rich.cells import cell_len
 
-from socklab import doctor
+from socklab import cli, doctor, i18n
 from socklab.doctor import Facts
 
 HEALTHY = Facts(engine_version="24.0.7", operating_system="Ubuntu 22.04", compose="v2",
@@ -94,3 +96,62 @@ def test_little_disk_space_is_a_problem():
 
 def test_the_impaired_labs_are_read_from_the_labs():
     assert doctor._impaired_labs() == ("2", "3", "6", "8")
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+PROBLEMS = {  # a situation, and what its advice must keep as it is in every language
+    "no engine": (Facts(engine_error="FileNotFoundError(2, 'No such file or directory')"),
+                  "sudo systemctl start docker"),
+    "docker group": (Facts(engine_error="PermissionError(13, 'Permission denied')"),
+                     "sudo usermod -aG docker $USER"),
+    "no registry": (replace(HEALTHY, registry_digest=None, registry_error="no such host"),
+                    "sudo apt-get install debootstrap && sudo make images"),
+    "no NFQUEUE": (replace(HEALTHY, nfqueue=False, nfqueue_error="EPERM"), "sudo modprobe nfnetlink_queue"),
+    "little disk": (replace(HEALTHY, free_gb=0.7), "docker system prune"),
+}
+
+
+@pytest.mark.parametrize("situation", PROBLEMS)
+def test_the_advice_reads_in_chinese_when_asked_and_in_english_otherwise(situation):
+    facts, command = PROBLEMS[situation]
+    with i18n.using("zh_CN"):
+        zh = [f for f in doctor.advise(facts) if not f.ok]
+        text = doctor.render(doctor.advise(facts))
+    with i18n.using(None):
+        en = [f for f in doctor.advise(facts) if not f.ok]
+        english = doctor.render(doctor.advise(facts))
+    assert [f.what for f in zh] == [f.what for f in en]  # the names stay English keys
+    for found in zh:
+        assert CJK.search(found.detail) and CJK.search(found.fix), found
+    assert any(command in found.fix for found in zh)  # the command as it is typed
+    assert "解决办法：" in text and "fix:" not in text
+    assert not CJK.search(english) and "fix: " in english
+
+
+def test_the_chinese_report_keeps_its_columns_and_names_in_chinese():
+    with i18n.using("zh_CN"):
+        findings = doctor.advise(replace(HEALTHY, free_gb=0.7))
+        text = doctor.render(findings)
+    lines = text.splitlines()
+    assert lines[0].startswith("正常 Docker 引擎") and "磁盘" in text and "镜像来源" in text
+    assert lines[-2].startswith("异常 磁盘") and lines[-1].lstrip().startswith("解决办法：")
+    heads = [line for line in lines if not line.startswith(" ")]
+    columns = {cell_len(line[: line.index(f.detail)]) for line, f in zip(heads, findings, strict=True)}
+    assert len(columns | {cell_len(lines[-1]) - cell_len(lines[-1].lstrip())}) == 1  # one column
+
+
+def test_the_english_report_is_laid_out_as_before():
+    text = doctor.render(doctor.advise(replace(HEALTHY, nfqueue=False, nfqueue_error="EPERM")))
+    assert "ok  Docker engine    24.0.7, local" in text
+    assert "\n--  NFQUEUE          binding a queue failed (EPERM)" in text
+    assert "\n                     fix: a kernel with CONFIG_NETFILTER_NETLINK_QUEUE" in text
+
+
+def test_socklab_doctor_takes_lang(monkeypatch, capsys):
+    monkeypatch.setenv("SOCKLAB_LANG", "en")  # --lang sets it for the processes socklab starts
+    monkeypatch.setattr(doctor, "run", lambda: doctor.advise(replace(HEALTHY, free_gb=0.7)))
+    try:
+        assert cli.main(["doctor", "--lang", "zh_CN"]) == 2
+    finally:
+        i18n.set_language("en")
+    assert "异常 磁盘" in capsys.readouterr().out

@@ -139,7 +139,7 @@ def test_the_language_comes_from_the_option_the_variable_or_the_locale(monkeypat
 
 
 def test_lang_is_an_option_of_the_commands_that_report():
-    for argv in (["run", "1"], ["grade", "1", "code"], ["grade-all", "1", "subs"]):
+    for argv in (["run", "1"], ["grade", "1", "code"], ["grade-all", "1", "subs"], ["doctor"]):
         assert parser().parse_args([*argv, "--lang", "zh_CN"]).lang == "zh_CN"
 
 
@@ -243,3 +243,23 @@ def test_slow():
 def test_the_hidden_titles_stay_with_the_instructor():
     assert not export.shipped(PurePosixPath("locale/zh_CN/LC_MESSAGES/socklab-hidden.mo"))
     assert "256 KiB" not in PO.read_text()
+
+
+def test_the_cli_speaks_the_language_a_student_chose(monkeypatch, capsys):
+    from socklab import cli
+    from socklab.errors import PlatformError
+
+    def broken(_args):
+        raise PlatformError("no such image")
+
+    monkeypatch.setitem(cli.COMMANDS, "labs", broken)
+    with i18n.using("zh_CN"):
+        assert cli.main(["labs"]) == 2
+        assert cli.main(["run", "99"]) == 2
+    err = capsys.readouterr().err
+    assert "no such image\n（`socklab doctor` 或 `make doctor` 会告诉你这台机器缺什么、怎样解决）" in err
+    assert "没有实验 '99'" in err
+    monkeypatch.undo()
+    with i18n.using("zh_CN"):
+        assert cli.main(["labs"]) == 0
+    assert re.search(r"TCP 回声（\d+ 分）", capsys.readouterr().out)

@@ -51,9 +51,11 @@ class Servers:
         self.wait(name, expected)
         return self.path(name)
 
-    def wait(self, name: str, expected: str, within: float = READY_WITHIN) -> None:
-        """Poll until a client connects; the plugin adds the program's output to a failure."""
-        path = self.path(name)
+    def wait(self, name: str, expected: str, within: float = READY_WITHIN, *,
+             path: str | None = None) -> None:
+        """Poll until a client connects (to ``path``, else the lab's own path); the plugin
+        adds the program's output to a failure."""
+        path = path or self.path(name)
         deadline = time.monotonic() + within
         while True:
             if not self.programs.alive(name):

@@ -9,6 +9,7 @@ the run's seed (cases.py).
 from __future__ import annotations
 
 import random
+import shlex
 import time
 
 import cases
@@ -76,6 +77,35 @@ def test_socket_files(servers, box):
     for path, file in unix_probe.stat(box, *paths).items():
         if file.get("kind") != "socket":
             expect.fail(f"{path} to be a socket", unix_probe.describe(file))
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R1")
+def test_socket_path_given(servers, programs, box, ctx):
+    """Each server given another PATH serves there, and only there"""
+    rng = random.Random(ctx.seed + 11)
+    for name in NAMES:
+        servers.stop(name)
+        usual = servers.path(name)
+        given = f"/scratch/given-{rng.randrange(16**6):06x}-{name}.sock"
+        unix_probe.clear(box, usual, given)
+        argv = [*servers.lab.programs[name].argv[:-1], given]
+        programs.start(name, argv=argv)
+        try:
+            servers.wait(name, f"`{shlex.join(argv[1:])}` to serve on {given}", path=given)
+            if name == "stream":
+                expect_lines(unix_probe.stream(box, given, [b"given path"]), [b"given path"],
+                             f"{servers.file(name)} on {given}")
+            else:
+                expect_replies(unix_probe.dgram(box, given, [("a", b"given path", "")]), "a",
+                               [b"given path"], f"{servers.file(name)} on {given}")
+            found = unix_probe.stat(box, usual)[usual]
+            if found.get("exists") is not False:
+                expect.fail(f"`{shlex.join(argv[1:])}` to bind {given} only",
+                            f"{usual} is there too: {unix_probe.describe(found)}")
+        finally:
+            servers.stop(name)
+            unix_probe.clear(box, usual, given)
 
 
 @pytest.mark.points(2)
