@@ -259,11 +259,16 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_doctor(_args: argparse.Namespace) -> int:
+def cmd_doctor(args: argparse.Namespace) -> int:
     """Report what this machine supports (Docker, Compose, registry, NFQUEUE, disk) and how to fix it."""
-    findings = doctor.run()
-    print(doctor.render(findings))
-    return 0 if all(f.ok or not f.needed for f in findings) else 2
+    facts = doctor.gather()
+    findings = doctor.advise(facts)
+    ok = all(f.ok or not f.needed for f in findings)
+    if args.json:
+        print(json.dumps(doctor.to_json(facts, findings), indent=2, ensure_ascii=False))
+    else:
+        print(doctor.render(findings))
+    return 0 if ok else 2
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -420,6 +425,8 @@ def parser() -> argparse.ArgumentParser:
                    help="drop packets on the data's way only (client to server: the Mathis model's "
                         "loss; the default) or both ways (ACKs too)")
     s = sub.add_parser("doctor", help=cmd_doctor.__doc__)
+    s.add_argument("--json", action="store_true",
+                   help="print the findings and the facts behind them as JSON, for scripts")
     i18n.language_arg(s)
     classroom.add_parsers(sub)
     return p

@@ -7,6 +7,7 @@ decides, without I/O, what to say: it is what the unit tests feed with each situ
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import platform
 import shutil
@@ -282,5 +283,9 @@ def gather() -> Facts:
     return Facts(**found)  # type: ignore[arg-type]
 
 
-def run() -> list[Finding]:
-    return advise(gather())
+def to_json(facts: Facts, findings: list[Finding]) -> dict[str, object]:
+    """What ``socklab doctor --json`` prints: the verdict, each finding (``what`` is its
+    stable English name, whatever the language) and the facts it was decided from."""
+    return {"ok": all(f.ok or not f.needed for f in findings),
+            "findings": [dataclasses.asdict(f) for f in findings],
+            "facts": dataclasses.asdict(facts)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,6 +42,10 @@ def test_doctor_reports_what_this_machine_supports(capsys):
     out = capsys.readouterr().out
     assert "ok  Docker engine" in out and "ok  NFQUEUE" in out
     assert "image path" in out  # the pull path or the offline one, whichever this machine takes
+    assert main(["doctor", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["ok"] and found["facts"]["nfqueue"] is True
+    assert {f["what"]: f["ok"] for f in found["findings"]}["Docker engine"]
 
 
 def test_runtime_control_of_an_impaired_lab(capfd):

@@ -6,6 +6,8 @@ find there) and reads the advice, with no engine needed.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from dataclasses import replace
 
@@ -149,9 +151,28 @@ def test_the_english_report_is_laid_out_as_before():
 
 def test_socklab_doctor_takes_lang(monkeypatch, capsys):
     monkeypatch.setenv("SOCKLAB_LANG", "en")  # --lang sets it for the processes socklab starts
-    monkeypatch.setattr(doctor, "run", lambda: doctor.advise(replace(HEALTHY, free_gb=0.7)))
+    monkeypatch.setattr(doctor, "gather", lambda: replace(HEALTHY, free_gb=0.7))
     try:
         assert cli.main(["doctor", "--lang", "zh_CN"]) == 2
     finally:
         i18n.set_language("en")
     assert "异常 磁盘" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("situation", PROBLEMS)
+def test_doctor_json_gives_scripts_the_verdict_findings_and_facts(situation, monkeypatch, capsys):
+    facts, command = PROBLEMS[situation]
+    monkeypatch.setattr(doctor, "gather", lambda: facts)
+    monkeypatch.setenv("SOCKLAB_LANG", "en")
+    try:
+        code = cli.main(["doctor", "--json", "--lang", "zh_CN"])
+    finally:
+        i18n.set_language("en")
+    printed = json.loads(capsys.readouterr().out)
+    broken = [f for f in printed["findings"] if not f["ok"]]
+    assert code == (0 if printed["ok"] else 2)
+    assert printed["ok"] == (not any(f["needed"] for f in broken))
+    assert broken and any(command in f["fix"] for f in broken)
+    assert {f["what"] for f in printed["findings"]} <= {"Docker engine", "Docker Compose", "image path",
+                                                         "NFQUEUE", "disk"}  # keys, in every language
+    assert printed["facts"] == json.loads(json.dumps(dataclasses.asdict(facts)))
