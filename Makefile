@@ -11,6 +11,7 @@ PROJECT ?= socklab-dev
 # LANG=zh_CN (on make's command line only: the environment's LANG is the locale, read anyway)
 LANG_ARG = $(if $(filter command line,$(origin LANG)),--lang $(LANG))
 RUN_ARGS = $(if $(CODE),--code $(CODE)) $(if $(BAD),--bad $(BAD)) $(if $(CHECK),-k $(CHECK)) $(if $(SEED),--seed $(SEED)) \
+           $(if $(WATCH),--watch) \
            $(LANG_ARG)
 # two workers: most of an integration test is waiting for containers and the network
 PYTEST_ARGS ?= -n 2
@@ -20,7 +21,7 @@ PYTEST_ARGS ?= -n 2
 
 help:
 	@echo "make lab-N         run lab N's checker (CODE=dir to check your own code; CHECK=name for one check;"
-	@echo "                   LANG=zh_CN for the report in Chinese)"
+	@echo "                   WATCH=1 to check again at each save; LANG=zh_CN for the report in Chinese)"
 	@echo "make grade LAB=N CODE=dir [FORMAT=gradescope|classroom|junit|prairielearn|json|summary OUT=file]"
 	@echo "                   grade a submission, hidden checks included"
 	@echo "make grade-all LAB=N DIR=submissions [JOBS=K OUT=dir FORMAT=f,.. REDO=1 HOSTS=user@a,user@b]"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from socklab import bench_delay, bench_first_run, compose, engine, images, impairing, mutation, runner
 from socklab import lab as labs
+from socklab import watch as watching
 from socklab.grading.result import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -358,6 +359,86 @@ def mutation_suite(only: list[str] | None = None) -> list[Figure]:
     return figures
 
 
+WATCH_SAVES = 5  # saves of lab 1's server in the watch suite's latency figure
+
+
+def watch_suite(only: list[str] | None = None) -> list[Figure]:
+    """Watch mode: lab 1's verdict after a save (median of WATCH_SAVES), then each lab's bad/
+    cases and designs, one after another in one session per lab, judged as test_labs judges a
+    fresh run (every check of the lab runs: watch mode runs them all)."""
+    images.ensure(images.EVERY)
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="socklab-bench-watch-") as tmp:
+        if not only or "1" in only:
+            lab = labs.find("1")
+            code = Path(tmp) / "lab1"
+            shutil.copytree(lab.solution, code)
+            server = code / "server.py"
+            latencies, rounds, loads = [], [], [os.getloadavg()[0]]
+            with watching.Session(lab, code) as session:
+                session.round()  # warm: the first round's checker started with the topology
+                before = watching.snapshot(code)
+                for i in range(WATCH_SAVES):
+                    saved = time.monotonic()
+                    server.write_text(server.read_text() + f"# save {i}\n")
+                    before, _edited = watching.wait_for_change(code, before)
+                    result = session.round()
+                    latencies.append(time.monotonic() - saved)
+                    rounds.append(result.duration)
+            loads.append(os.getloadavg()[0])
+            figures += [
+                Figure("watch", "lab 1: save to verdict (median of 5)",
+                       round(statistics.median(latencies), 2), "s", "make lab-1 WATCH=1",
+                       f"from writing server.py to the verdict, in one watch session (the poll, "
+                       f"{watching.SETTLE} s for the editor to finish, the reset, the checks); range "
+                       f"{min(latencies):.2f}-{max(latencies):.2f} s; "
+                       f"load {min(loads):.1f} to {max(loads):.1f}"),
+                Figure("watch", "lab 1: a round, reset included (median of 5)",
+                       round(statistics.median(rounds), 2), "s", "make lab-1 WATCH=1",
+                       "from the round's start to its verdict: the reset of the topology, then the checks"),
+            ]
+        for lab in labs.all_labs():
+            if only and str(lab.number) not in only:
+                continue
+            figures.append(_watch_cases(lab, Path(tmp) / lab.name))
+    return figures
+
+
+def _watch_cases(lab: labs.Lab, code: Path) -> Figure:
+    """Every bad/ case of ``lab`` and every design, in one watch session: how many got the
+    verdict a fresh run gets (a design passes whole; a bad case fails its own check)."""
+    shutil.copytree(lab.solution, code)
+    cases: list[tuple[str, Path, labs.BadSubmission | None]] = [
+        *((f"bad/{b.name}", b.path, b) for b in lab.bad_submissions()),
+        *((str(d.relative_to(lab.path)), d, None) for d in lab.solutions())]
+    wrong, loads = [], [os.getloadavg()[0]]
+    with watching.Session(lab, code) as session:
+        for name, source, bad in cases:
+            for old in code.iterdir():  # the student's folder becomes this case's code
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+            shutil.copytree(lab.solution, code, dirs_exist_ok=True)
+            if bad is not None or source != lab.solution:
+                shutil.copytree(source, code, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("defect.toml"))
+            result = session.round()
+            by_id = {c.id: c.status for c in result.checks}
+            if bad is None:
+                ok = result.status == "passed" and result.score == lab.points
+            else:
+                hidden = {c.name for c in lab.checks() if c.hidden}
+                ok = bad.caught_by in hidden or (result.status == "failed" and
+                                                 by_id.get(bad.caught_by) in ("failed", "timeout"))
+            if not ok:
+                wrong.append(f"{name}: {result.status} {result.message}".strip())
+            loads.append(os.getloadavg()[0])
+        rebuilt = session.rebuilds
+    return Figure("watch", f"{lab.name}: rounds with a fresh run's verdict", len(cases) - len(wrong), "",
+                  f"python -m socklab.bench watch:{lab.number}",
+                  f"of {len(cases)} (every bad/ case and design, one session; topology rebuilt "
+                  f"{rebuilt} times); wrong: {'; '.join(wrong) or 'none'}; load {min(loads):.1f} to "
+                  f"{max(loads):.1f}")
+
+
 def delay_suite() -> list[Figure]:
     """The delay's error on the wire, from captures on the router (socklab/bench_delay.py)."""
     images.ensure()
@@ -379,8 +460,10 @@ SUITES: dict[str, Callable[..., list[Figure]]] = {"platform": platform_suite,
                                                   "impair": impair_suite,
                                                   "delay": delay_suite,
                                                   "mutation": mutation_suite,
-                                                  "first-run": first_run_suite}
-SUBSETS = ("reliability", "mutation")  # suites that take ``SUITE:1,4``: only those labs, the rest kept
+                                                  "first-run": first_run_suite,
+                                                  "watch": watch_suite}
+# suites that take ``SUITE:1,4``: only those labs, the rest kept
+SUBSETS = ("reliability", "mutation", "watch")
 
 
 def load() -> tuple[list[dict], dict[str, dict]]:

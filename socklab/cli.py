@@ -33,6 +33,7 @@ from socklab import (
     runner,
 )
 from socklab import lab as labs
+from socklab import watch as watching
 from socklab.classroom import commands as classroom
 from socklab.errors import LabError, PlatformError, SocklabError
 from socklab.grading import classroom as classroom_format
@@ -73,6 +74,9 @@ def _reproduce(lab: labs.Lab, args: argparse.Namespace) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a lab's checker on some code and print the verdict."""
     lab = labs.find(args.lab)
+    if args.watch and args.bad:
+        raise LabError(_("--watch checks your own code again each time you save it: give --code, "
+                         "not --bad"))
     code, tmp = _code(lab, args)
     console = _console()
     missing = lab.missing_files(code)
@@ -80,6 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         note = _("note:")
         console.print(f"[yellow]{note}[/] " + _("{code} has no {files}: the checks that need it will "
                                                 "fail").format(code=code, files=", ".join(missing)))
+    if args.watch:
+        return _watch(lab, code, args, console)
     try:
         result = runner.run(lab, code, select=args.k, seed=args.seed, profile=args.profile,
                             reproduce=_reproduce(lab, args),
@@ -91,6 +97,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         save(result, Path(args.json))
     return result.exit_code
+
+
+def _watch(lab: labs.Lab, code: Path, args: argparse.Namespace, console: Console) -> int:
+    """``run --watch``: the verdict again each time a file of ``code`` is saved, until Ctrl-C."""
+    def show(result: LabResult, edited: list[str]) -> None:
+        if edited:
+            names = ", ".join(os.path.relpath(p, code) for p in edited[:4])
+            console.rule(_("saved: {files}").format(files=names + (" ..." if len(edited) > 4 else "")))
+        report.show(result, console)
+        console.print("[dim]" + _("watching {code}: save a file to check again; Ctrl-C stops "
+                                  "(verdict in {seconds:.1f} s)").format(
+            code=code, seconds=result.duration) + "[/]")
+        if args.json:
+            save(result, Path(args.json))
+
+    last = 2
+    try:
+        with watching.Session(lab, code, seed=args.seed, profile=args.profile, select=args.k,
+                              reproduce=_reproduce(lab, args),
+                              log=lambda msg: console.print(f"[dim]{msg}[/]")) as session:
+            for result in watching.watch(session, show):
+                last = result.exit_code
+    except KeyboardInterrupt:
+        console.print(_("stopped; the lab's network is removed"))
+    return last
 
 
 def _student_path(submission: str) -> str:
@@ -369,6 +400,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-k", help="run only the checks matching this pytest -k expression")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
     s.add_argument("--json", help="also write the result as JSON to this file")
+    s.add_argument("--watch", action="store_true",
+                   help="keep the lab's network up and check again each time a file of the code "
+                        "is saved (Ctrl-C stops)")
     i18n.language_arg(s)
     s = sub.add_parser("grade", help=cmd_grade.__doc__.splitlines()[0])  # type: ignore[union-attr]
     s.add_argument("lab", help="lab number or folder name")

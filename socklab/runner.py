@@ -167,6 +167,37 @@ def conclude(result: LabResult, select: str | None, flooded: str | None = None) 
         result.status = "passed" if all(c.passed for c in result.checks) else "failed"
 
 
+def prepare(lab: Lab, profile: str, log: Callable[[str], None]) -> None:
+    """What a run needs before its topology: the images built, a profile that exists."""
+    built = images.ensure(images.for_lab(lab), log=log)
+    if built:
+        log(_("built images in {seconds:.0f} s").format(seconds=sum(built.values())))
+    known_profile(profile)
+
+
+def new_artifacts(lab: Lab, project: str, suffix: str = "") -> Path:
+    """A new folder for a run's artifacts under runs_dir(), named for when, which lab, which run."""
+    name = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{lab.name}-{project.split('-')[-1]}"
+    artifacts = runs_dir() / (f"{name}-{suffix}" if suffix else name)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    return artifacts
+
+
+def new_result(lab: Lab, code: Path, profile: str, seed: int, artifacts: Path) -> LabResult:
+    """A run's result before its verdict: an error until the checks say otherwise."""
+    return LabResult(lab=lab.name, title=lab.title, code=str(code), status="error",
+                     profile=profile, seed=seed, artifacts=str(artifacts),
+                     started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     version=__version__)
+
+
+def judge(result: LabResult, select: str | None, impair: str | None, artifacts: Path) -> None:
+    """The verdict from the checks and, on an impaired link (``impair``: its engine's
+    container), the engine's health: a student's flood fails the run."""
+    flooded = impairing.check_health(impair, artifacts) if impair else None
+    conclude(result, select, flooded)
+
+
 def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = None,
         profile: str | None = None, reproduce: str = "", hidden: bool = False,
         log: Callable[[str], None] = lambda _m: None,
@@ -180,14 +211,10 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
     started = time.monotonic()
     seed = DEFAULT_SEED if seed is None else seed
     project = compose.new_project()
-    artifacts = runs_dir() / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{lab.name}-{project.split('-')[-1]}"
-    artifacts.mkdir(parents=True, exist_ok=True)
+    artifacts = new_artifacts(lab, project)
     profile = profile or lab.profile
     impairment = None if profile == "clean" else compose.Impairment(profile, seed, artifacts)
-    result = LabResult(lab=lab.name, title=lab.title, code=str(code), status="error",
-                       profile=profile, seed=seed, artifacts=str(artifacts),
-                       started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                       version=__version__)
+    result = new_result(lab, code, profile, seed, artifacts)
     shown = False
     lapped = started
 
@@ -206,10 +233,7 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
             show(result)
 
     try:
-        built = images.ensure(images.for_lab(lab), log=log)
-        if built:
-            log(_("built images in {seconds:.0f} s").format(seconds=sum(built.values())))
-        known_profile(profile)
+        prepare(lab, profile, log)
         lap("images")
         checker = Checker(lab, artifacts, select, hidden)
         with contextlib.ExitStack() as stack:
@@ -220,9 +244,7 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
                              artifacts=str(artifacts), addresses=topo.addresses(),
                              profile=profile, seed=seed, reproduce=reproduce)
             result.checks = checker.verdicts(ctx)
-            flooded = impairing.check_health(topo.container("impair"), artifacts) \
-                if impairment else None
-            conclude(result, select, flooded)
+            judge(result, select, topo.container("impair") if impairment else None, artifacts)
             lap("checks")
             finish()
         lap("teardown")

@@ -1,0 +1,228 @@
+"""``socklab run N --watch``: the lab's network stays up, and every save re-runs the checks.
+
+A fresh run spends most of its time building and removing the topology. A watch session
+builds it once; between two rounds it puts back everything a round can change, so that a
+round's verdict is the one a fresh run of the same code and seed would give:
+
+- every process of the student's, and every leftover of the checker's (probes, test
+  servers), is killed in the client and the server;
+- ``/scratch`` and ``/tmp`` there are emptied (programs start from /scratch; lab 9's
+  sockets live in /tmp);
+- the impairment engine goes back to the run's profile and seed (``reset``: the same
+  random streams as at its start) and its event log starts again empty;
+- the checker is a new process each round, started while the student is still typing.
+
+When a reset cannot be made whole (a process that will not die), the topology is rebuilt:
+slower, never wrong. The code is the folder the containers mount, so an edit is there as
+soon as it is saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from socklab import compose, engine, impairing, runner
+from socklab.checking.context import RunContext
+from socklab.checking.programs import STUDENT
+from socklab.errors import CommandError, PlatformError
+from socklab.grading.result import LabResult, save
+from socklab.i18n import _
+from socklab.lab import Lab
+
+POLL = 0.1  # seconds between two looks at the code's files
+SETTLE = 0.15  # seconds without a change before a round starts (an editor writes in steps)
+HOSTS = ("client", "server")
+# As the student: stop and kill every process of theirs (kill -1 reaches only those), then
+# empty the folders they write to. As root (no capabilities: it reaches only root's own):
+# the checker's leftovers, which are every process but docker-init (1), the container's
+# own command (its first child: orphans are its children too) and this shell; then root's
+# files in /tmp.
+AS_STUDENT = "kill -STOP -1; kill -KILL -1; find /scratch /tmp -mindepth 1 -delete 2>/dev/null; true"
+OTHERS = ("ps -e -o pid= -o ppid= --sort=pid | awk -v me=$$ "
+          "'$2 == 1 && !main {main = $1; next} $1 != 1 && $1 != me && $2 != me {print $1}'")
+AS_ROOT = f"for p in $({OTHERS}); do kill -KILL $p 2>/dev/null; done; " \
+          "find /tmp -mindepth 1 -user 0 -delete 2>/dev/null; true"
+LEFT = ["sh", "-c", OTHERS]
+RESET_TRIES = 5
+KEEP_ROUNDS = 3  # rounds whose artifacts stay (captures can be large)
+
+
+def snapshot(code: Path) -> dict[str, tuple[int, int]]:
+    """Each file under ``code`` with its modification time and size: what an edit changes."""
+    seen: dict[str, tuple[int, int]] = {}
+    for folder, dirs, files in os.walk(code):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", ".git")]
+        for name in files:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):  # gone between the listing and the look
+                st = os.stat(path)
+                seen[path] = (st.st_mtime_ns, st.st_size)
+    return seen
+
+
+def changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
+    """The files added, removed or rewritten between two snapshots, sorted."""
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+Snapshot = dict[str, tuple[int, int]]  # path: (modification time in ns, size)
+
+
+def wait_for_change(code: Path, before: Snapshot,
+                    sleep: Callable[[float], None] = time.sleep) -> tuple[Snapshot, list[str]]:
+    """Block until a file of ``code`` changes and then holds still for SETTLE seconds."""
+    while True:
+        now = snapshot(code)
+        if changed(before, now):
+            while True:  # let the editor finish: wait until nothing moves
+                sleep(SETTLE)
+                later = snapshot(code)
+                if not changed(now, later):
+                    return later, changed(before, later)
+                now = later
+        sleep(POLL)
+
+
+class Session:
+    """One lab's topology kept up for many rounds of its checker on one code folder."""
+
+    def __init__(self, lab: Lab, code: Path, *, seed: int | None = None, profile: str | None = None,
+                 select: str | None = None, hidden: bool = False, reproduce: str = "",
+                 log: Callable[[str], None] = lambda _m: None) -> None:
+        self.lab, self.code, self.select, self.hidden = lab, code.resolve(), select, hidden
+        self.seed = runner.DEFAULT_SEED if seed is None else seed
+        self.profile = profile or lab.profile
+        self.reproduce, self.log = reproduce, log
+        self.rounds = 0
+        self.rebuilds = 0  # topologies built again because a reset failed
+        self.stack = contextlib.ExitStack()
+        self.topo: compose.Topology | None = None
+        self.checker: runner.Checker | None = None
+
+    def __enter__(self) -> Session:
+        runner.prepare(self.lab, self.profile, self.log)
+        try:
+            self._up()
+        except BaseException:
+            self.stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+    def _up(self) -> None:
+        """A new topology (and artifacts folder) for the rounds to come."""
+        self.project = compose.new_project()
+        self.base = runner.new_artifacts(self.lab, self.project, suffix="watch")
+        self.impairment = None if self.profile == "clean" else \
+            compose.Impairment(self.profile, self.seed, self.base)
+        self.topo = self.stack.enter_context(runner.topology(self.code, self.project, self.impairment,
+                                                             self.lab.images))
+        self.stack.callback(self._stop_checker)
+        self._next_checker()
+
+    def _next_checker(self) -> None:
+        """The next round's checker, started now, in the next round's folder."""
+        self.artifacts = self.base / f"round-{self.rounds + 1}"
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        (self.artifacts / impairing.EVENTS).symlink_to(Path("..") / impairing.EVENTS)
+        for old in self.base.glob("round-*"):  # the last rounds stay for the student to read
+            if old.name[6:].isdigit() and int(old.name[6:]) < self.rounds - KEEP_ROUNDS + 1:
+                shutil.rmtree(old, ignore_errors=True)
+        self.checker = runner.Checker(self.lab, self.artifacts, self.select, self.hidden)
+
+    def _stop_checker(self) -> None:
+        if self.checker is not None:
+            self.checker.stop()
+            self.checker = None
+
+    def _rebuild(self) -> None:
+        self.rebuilds += 1
+        self.stack.close()
+        self.stack = contextlib.ExitStack()
+        self._up()
+
+    def reset(self) -> None:
+        """Put the topology back as a fresh run finds it; rebuild it where that fails."""
+        assert self.topo is not None
+        try:
+            for host in HOSTS:
+                self._empty(self.topo.container(host))
+            if self.impairment:
+                self._reset_link(self.topo.container("impair"))
+        except (CommandError, PlatformError) as exc:
+            self.log(_("the lab's network could not be reset ({error}): starting a new one").format(
+                error=str(exc).splitlines()[0]))
+            self._rebuild()
+            return
+
+    def _empty(self, container: str) -> None:
+        for _try in range(RESET_TRIES):
+            for user, script in ((STUDENT, AS_STUDENT), ("0", AS_ROOT)):
+                engine.run(["docker", "exec", "-u", user, container, "sh", "-c", script], timeout=30)
+            left = engine.run(["docker", "exec", "-u", "0", container, *LEFT], timeout=30).strip()
+            if not left:
+                return
+            time.sleep(0.1)
+        raise PlatformError(_("processes left in {container}: {left}").format(
+            container=container, left=" ".join(left.split())))
+
+    def _reset_link(self, container: str) -> None:
+        """The engine back to the run's profile and seed, its log started again."""
+        impairing.request(container, "stats")  # makes the engine write out what it holds
+        events = self.base / impairing.EVENTS
+        if events.exists():
+            os.truncate(events, 0)  # the engine appends: its next line is the file's first
+        reply = impairing.request(container, "reset")
+        if not reply.get("ok"):
+            raise PlatformError(_("the impairment engine refused reset: {error}").format(
+                error=reply.get("error")))
+
+    def round(self) -> LabResult:
+        """Run the checker once on the code as it is now; the result, whatever happens."""
+        started = time.monotonic()
+        if self.rounds:
+            self.reset()
+        assert self.checker is not None and self.topo is not None
+        checker, artifacts = self.checker, self.artifacts
+        result = runner.new_result(self.lab, self.code, self.profile, self.seed, artifacts)
+        try:
+            ctx = RunContext(project=self.project, lab=str(self.lab.path), code=str(self.code),
+                             artifacts=str(artifacts), addresses=self.topo.addresses(),
+                             profile=self.profile, seed=self.seed, reproduce=self.reproduce)
+            result.checks = checker.verdicts(ctx)
+            runner.judge(result, self.select, self.topo.container("impair") if self.impairment else None,
+                         artifacts)
+        except PlatformError as exc:
+            result.status, result.message = "error", str(exc)
+        finally:
+            checker.stop()
+            self.checker = None
+            self.rounds += 1
+            result.duration = round(time.monotonic() - started, 3)
+            save(result, artifacts / "result.json")
+        # the next round's checker: its imports and collection overlap the student's typing
+        self._next_checker()
+        return result
+
+
+def watch(session: Session, show: Callable[[LabResult, list[str]], None],
+          rounds: int | None = None) -> Iterator[LabResult]:
+    """Round after round, each after the code changed; ``rounds`` stops it (tests)."""
+    before = snapshot(session.code)
+    edited: list[str] = []
+    done = 0
+    while rounds is None or done < rounds:
+        result = session.round()
+        show(result, edited)
+        yield result
+        done += 1
+        if rounds is not None and done >= rounds:
+            return
+        before, edited = wait_for_change(session.code, before)
