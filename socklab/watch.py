@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from socklab import compose, engine, impairing, runner
@@ -46,8 +47,7 @@ AS_STUDENT = "kill -STOP -1; kill -KILL -1; find /scratch /tmp -mindepth 1 -dele
 OTHERS = ("ps -e -o pid= -o ppid= --sort=pid | awk -v me=$$ "
           "'$2 == 1 && !main {main = $1; next} $1 != 1 && $1 != me && $2 != me {print $1}'")
 AS_ROOT = f"for p in $({OTHERS}); do kill -KILL $p 2>/dev/null; done; " \
-          "find /tmp -mindepth 1 -user 0 -delete 2>/dev/null; true"
-LEFT = ["sh", "-c", OTHERS]
+          f"find /tmp -mindepth 1 -user 0 -delete 2>/dev/null; sleep 0.02; {OTHERS}"
 RESET_TRIES = 5
 KEEP_ROUNDS = 3  # rounds whose artifacts stay (captures can be large)
 
@@ -151,11 +151,13 @@ class Session:
     def reset(self) -> None:
         """Put the topology back as a fresh run finds it; rebuild it where that fails."""
         assert self.topo is not None
+        jobs = [(self._empty, self.topo.container(host)) for host in HOSTS]
+        if self.impairment:
+            jobs.append((self._reset_link, self.topo.container("impair")))
         try:
-            for host in HOSTS:
-                self._empty(self.topo.container(host))
-            if self.impairment:
-                self._reset_link(self.topo.container("impair"))
+            with ThreadPoolExecutor(len(jobs)) as pool:  # each is a few docker execs: side by side
+                for done in [pool.submit(job, container) for job, container in jobs]:
+                    done.result()
         except (CommandError, PlatformError) as exc:
             self.log(_("the lab's network could not be reset ({error}): starting a new one").format(
                 error=str(exc).splitlines()[0]))
@@ -164,9 +166,10 @@ class Session:
 
     def _empty(self, container: str) -> None:
         for _try in range(RESET_TRIES):
-            for user, script in ((STUDENT, AS_STUDENT), ("0", AS_ROOT)):
-                engine.run(["docker", "exec", "-u", user, container, "sh", "-c", script], timeout=30)
-            left = engine.run(["docker", "exec", "-u", "0", container, *LEFT], timeout=30).strip()
+            engine.run(["docker", "exec", "-u", STUDENT, container, "sh", "-c", AS_STUDENT], timeout=30)
+            # root's pass ends by listing what is left (a process dies in a moment: look again)
+            left = engine.run(["docker", "exec", "-u", "0", container, "sh", "-c", AS_ROOT],
+                              timeout=30).strip()
             if not left:
                 return
             time.sleep(0.1)
