@@ -146,3 +146,41 @@ def test_socklab_run_watch_rechecks_on_save_and_ctrl_c_leaves_nothing(tmp_path):
             raise
     assert not owned(proc.pid), out.read_text(errors="replace")
     assert "stopped" in out.read_text(errors="replace")
+
+
+LEFTOVERS = {  # what a round may leave in a container, and how the test leaves it there
+    "a server-side TIME-WAIT": ("server", "student", """python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('', 7000)); s.listen()
+c, _ = s.accept(); c.close()" & sleep 0.3; true"""),
+    "a detached process": ("client", "student", "setsid sleep 600 > /dev/null 2>&1 < /dev/null &"),
+    "a file in /scratch": ("server", "student", "echo left > /scratch/state"),
+    "a file in /tmp": ("client", "student", "echo left > /tmp/state"),
+    "root's probe left running": ("server", "0", "setsid sleep 600 > /dev/null 2>&1 < /dev/null &"),
+}
+
+
+def test_a_reset_leaves_nothing_a_round_left(tmp_path):
+    lab = labs.find("1")
+    with watching.Session(lab, lab.solution) as session:
+        session.round()
+        server, client = session.topo.container("server"), session.topo.container("client")
+        for host, user, script in LEFTOVERS.values():
+            subprocess.run(["docker", "exec", "-u", user, session.topo.container(host), "sh", "-c", script],
+                           check=True, capture_output=True)
+        connect = "import socket; c = socket.create_connection(('server', 7000)); c.recv(1); c.close()"
+        subprocess.run(["docker", "exec", "-u", "student", client, "python3", "-c", connect], check=True)
+        time.sleep(0.5)
+        states = subprocess.run(["docker", "exec", server, "ss", "-tan", "state", "time-wait"],
+                                capture_output=True, text=True, check=True).stdout
+        assert ":7000" in states  # the test made what it means to see removed
+        project = session.project
+        session.reset()
+        assert session.project == project
+        for container in (server, client):
+            def sh(script: str, c=container) -> str:
+                return subprocess.run(["docker", "exec", c, "sh", "-c", script], capture_output=True,
+                                      text=True, check=True).stdout
+            assert ":7000" not in sh("ss -tan state time-wait"), container
+            assert sh("ls -A /scratch /tmp | grep -v ':$' | grep . || true") == "", container
+            assert sh("ps -e -o comm= | grep -x sleep || true").split() == ["sleep"], container  # its own
