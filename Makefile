@@ -24,10 +24,11 @@ help:
 	@echo "                   WATCH=1 to check again at each save; LANG=zh_CN for the report in Chinese)"
 	@echo "make grade LAB=N CODE=dir [FORMAT=gradescope|classroom|junit|prairielearn|json|summary OUT=file]"
 	@echo "                   grade a submission, hidden checks included"
-	@echo "make grade-all LAB=N DIR=submissions [JOBS=K OUT=dir FORMAT=f,.. REDO=1 HOSTS=user@a,user@b]"
+	@echo "make grade-all LAB=N DIR=submissions [JOBS=K OUT=dir FORMAT=f,.. REDO=1 HOSTS=user@a,user@b REUSE=1]"
 	@echo "                   [ROSTER=roster.csv ASSIGNMENT=\"Lab 1\"]"
 	@echo "                   grade a folder of submissions (one sub-folder per student), K at a time;"
-	@echo "                   writes gradebook.csv, canvas.csv and moodle.csv (ROSTER: who is whose)"
+	@echo "                   writes gradebook.csv, canvas.csv and moodle.csv (ROSTER: who is whose;"
+	@echo "                   REUSE=1: one network per job for the whole batch, reset between students)"
 	@echo "make export-student DIR=dir [LABS=1,4] [LANG=zh_CN]"
 	@echo "                   write the repository students receive (no solutions, hidden checks, bad/)"
 	@echo "make labs          the labs, their points and what each runs (socklab labs --json for scripts)"
@@ -92,6 +93,7 @@ grade-all: $(BIN)/.installed-instructor
 	$(SOCKLAB) grade-all $(or $(LAB),$(error give LAB=N)) $(or $(DIR),$(error give DIR=folder)) \
 	  --jobs $(or $(JOBS),1) $(if $(OUT),--out $(OUT)) $(if $(FORMAT),--format $(FORMAT)) \
 	  $(if $(REDO),--redo) $(if $(SEED),--seed $(SEED)) $(if $(HOSTS),--hosts $(HOSTS)) \
+	  $(if $(REUSE),--reuse-network) \
 	  $(if $(REMOTE_ROOT),--remote-root $(REMOTE_ROOT)) $(if $(IDENTITY),--identity $(IDENTITY)) \
 	  $(if $(ROSTER),--roster $(ROSTER)) $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") $(LANG_ARG)
 

@@ -88,6 +88,17 @@ def wait_for_change(code: Path, before: Snapshot,
         sleep(POLL)
 
 
+def own_log(artifacts: Path) -> None:
+    """The round's folder with its own copy of the engine's log (the round's lines only: the
+    log starts again at each reset), so that it stands alone when moved or kept."""
+    link = artifacts / impairing.EVENTS
+    if link.is_symlink():
+        target = link.resolve()
+        link.unlink()
+        if target.exists():
+            shutil.copyfile(target, link)
+
+
 class Session:
     """One lab's topology kept up for many rounds of its checker on one code folder."""
 
@@ -138,9 +149,11 @@ class Session:
         self.checker = runner.Checker(self.lab, self.artifacts, self.select, self.hidden)
 
     def _stop_checker(self) -> None:
+        """Stop the next round's checker, which never ran: its folder goes with it."""
         if self.checker is not None:
             self.checker.stop()
             self.checker = None
+            shutil.rmtree(self.artifacts, ignore_errors=True)
 
     def _rebuild(self) -> None:
         self.rebuilds += 1
@@ -223,6 +236,7 @@ class Session:
             self.rounds += 1
             result.duration = round(time.monotonic() - started, 3)
             save(result, artifacts / "result.json")
+            own_log(artifacts)
         # the next round's checker: its imports and collection overlap the student's typing
         self._next_checker()
         return result

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
+import shutil
 import stat
 import subprocess
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from socklab import __version__, runner
+from socklab import watch as watching
 from socklab.classroom.schedule import Scheduler
 from socklab.classroom.store import Record, Store
 from socklab.errors import LabError, SocklabError
@@ -197,6 +200,70 @@ class LocalGrader:
 
     def close(self) -> None:
         pass
+
+
+class ReusingGrader:
+    """A slot on this machine that keeps one lab network for the whole batch, as watch mode
+    does (``socklab.watch``): each submission's files are copied into the folder the
+    containers mount, and between two submissions the network is put back as a fresh run
+    finds it (a reset that cannot be made whole builds a new one). Hidden checks included."""
+
+    def __init__(self) -> None:
+        self.session: watching.Session | None = None
+        self.tmp: Path | None = None
+
+    def start(self) -> None:
+        pass  # the network comes with the first submission: the lab and the seed are known then
+
+    def grade(self, lab: Lab, sub: Submission, seed: int | None) -> LabResult:
+        if self.session is None or self.session.lab.path != lab.path or \
+                self.session.seed != (runner.DEFAULT_SEED if seed is None else seed):
+            self.close()
+            self.tmp = Path(tempfile.mkdtemp(prefix="socklab-grade-"))
+            (self.tmp / "code").mkdir()
+            self.session = watching.Session(lab, self.tmp / "code", seed=seed, hidden=True)
+            self.session.__enter__()
+        stage(sub.code, self.session.code)
+        self.session.reproduce = f"make lab-{lab.number} CODE={shlex.quote(str(sub.code))}"
+        result = self.session.round()
+        result.code = str(sub.code)
+        return result
+
+    def close(self) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            session.__exit__(None, None, None)
+            shutil.rmtree(session.base, ignore_errors=True)  # each round's folder was moved out
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+
+def stage(code: Path, folder: Path) -> None:
+    """``folder`` emptied, then holding a copy of ``code`` as the containers would have seen
+    it mounted: links copied as links, named pipes made again, sockets and devices left out
+    (nothing could open them through a mount either)."""
+    for item in folder.iterdir():
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
+    for root, dirs, files in os.walk(code):
+        target = folder / Path(root).relative_to(code)
+        linked = [d for d in dirs if (Path(root) / d).is_symlink()]
+        dirs[:] = [d for d in dirs if d not in linked and d != "__pycache__"]
+        for name in [*linked, *dirs, *files]:
+            source, copy = Path(root) / name, target / name
+            mode = source.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                copy.symlink_to(os.readlink(source))
+            elif stat.S_ISDIR(mode):
+                copy.mkdir()
+            elif stat.S_ISREG(mode):
+                shutil.copyfile(source, copy)
+                copy.chmod(stat.S_IMODE(mode))
+            elif stat.S_ISFIFO(mode):
+                os.mkfifo(copy, stat.S_IMODE(mode))
 
 
 def refused(lab: Lab, sub: Submission) -> LabResult:

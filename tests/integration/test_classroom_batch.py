@@ -177,3 +177,32 @@ def test_odd_folder_names_and_links_out_are_each_one_students_business(tmp_path)
     page = (out / "index.html").read_text()
     assert "is a link to ../../../alice, outside the submission" in page
     assert "Jos\\xe9" in page
+
+
+@pytest.mark.slow
+def test_a_batch_on_one_reused_network_grades_as_fresh_networks_do(tmp_path):
+    """--reuse-network: one job, one network for alice, bob, carol and mallory (hostile) in
+    turn, reset between them; the verdicts a fresh network each gives. (Carol's truncating
+    server is compared on the check meant to catch it: whether its one recv() gets one or
+    several of a fast sender's 1-byte pieces depends on timing, so that of a few other checks
+    may differ from one run to another, fresh or not.)"""
+    subs = make_submissions(tmp_path / "subs")
+    env = {"SOCKLAB_RUNS": str(tmp_path / "runs")}
+    fresh = grade_all("1", str(subs), "--jobs", "2", "--out", str(tmp_path / "fresh"), env=env)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    reused = grade_all("1", str(subs), "--jobs", "1", "--reuse-network", "--out", str(tmp_path / "reused"),
+                       env=env)
+    assert reused.returncode == 0, reused.stdout + reused.stderr
+    fresh_book, reused_book = gradebook(tmp_path / "fresh"), gradebook(tmp_path / "reused")
+    assert {s: r["status"] for s, r in reused_book.items()} == {s: r["status"] for s, r in fresh_book.items()}
+    for student in ("alice", "bob", "mallory"):
+        assert reused_book[student] == fresh_book[student]
+    assert column(reused_book["carol"], "test_echo_one_mebibyte") == "0"
+    for student in ("alice", "carol"):
+        folder = tmp_path / "reused" / "students" / student
+        result = json.loads((folder / "result.json").read_text())
+        assert result["code"] == str(subs / student)  # the student's folder, not the network's copy
+        assert (folder / "artifacts" / "checker.log").is_file()
+    assert not any((tmp_path / "runs").glob("*/round-*")), "a round's folder was left behind"
+    refused = grade_all("1", str(subs), "--reuse-network", "--hosts", "a@b", "--out", str(tmp_path / "x"))
+    assert refused.returncode == 2 and "not with --hosts" in refused.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import threading
 from dataclasses import replace
@@ -20,6 +21,7 @@ from socklab.classroom.batch import (
     commit,
     digest,
     plan,
+    stage,
     submissions,
     why_grade,
 )
@@ -273,3 +275,25 @@ def test_a_batch_moves_each_run_into_the_students_folder_and_records_the_commit(
     # graded again: the new run replaces the old
     Batch(LAB, todo, store, 1).run({"local": [RunsGrader(tmp_path / "runs2")]})
     assert (folder / "captures" / "x.pcap").exists() and not (tmp_path / "runs2" / "run-ann").exists()
+
+
+def test_stage_copies_a_submission_as_a_mount_would_show_it(tmp_path):
+    code, folder = tmp_path / "code", tmp_path / "stage"
+    (code / "pkg" / "__pycache__").mkdir(parents=True)
+    (code / "server.py").write_text("print('hi')")
+    (code / "server.py").chmod(0o755)
+    (code / "pkg" / "util.py").write_text("x = 1")
+    (code / "pkg" / "__pycache__" / "util.pyc").write_bytes(b"\0")
+    (code / "alias.py").symlink_to("server.py")
+    (code / "linked").symlink_to("pkg", target_is_directory=True)
+    os.mkfifo(code / "pipe")
+    folder.mkdir()
+    (folder / "stale.py").write_text("from the last student")
+    (folder / "old").mkdir()
+    stage(code, folder)
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == \
+        ["alias.py", "linked", "pipe", "pkg", "pkg/util.py", "server.py"]
+    assert os.readlink(folder / "alias.py") == "server.py" and (folder / "linked").is_symlink()
+    assert stat.S_ISFIFO((folder / "pipe").lstat().st_mode)
+    assert (folder / "server.py").stat().st_mode & 0o777 == 0o755
+    assert (folder / "pkg" / "util.py").read_text() == "x = 1"
