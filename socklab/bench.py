@@ -225,14 +225,15 @@ def _class_of(n: int, root: Path) -> Path:
 
 
 def classroom_suite(n: int = 8) -> list[Figure]:
-    """Batch grading throughput: lab 1, ``n`` submissions, K = 1, 2 and 4 at once."""
+    """Batch grading throughput: lab 1, ``n`` submissions, K = 1, 2 and 4 at once, each
+    student on a fresh network; then K = 1 and 2 with one network per job (--reuse-network)."""
     figures = []
     with tempfile.TemporaryDirectory(prefix="socklab-bench-") as tmp:
         subs = _class_of(n, Path(tmp) / "subs")
-        for k in (1, 2, 4):
+        for k, reuse in ((1, False), (2, False), (4, False), (1, True), (2, True)):
             argv = [*SOCKLAB, "grade-all", "1", str(subs), "--jobs", str(k), "--out",
-                    f"{tmp}/out-{k}"]
-            log = Path(tmp) / f"grade-all-{k}.log"
+                    f"{tmp}/out-{k}-{reuse}", *(["--reuse-network"] if reuse else [])]
+            log = Path(tmp) / f"grade-all-{k}-{reuse}.log"
             start = time.monotonic()
             with log.open("w") as out:
                 proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
@@ -248,9 +249,9 @@ def classroom_suite(n: int = 8) -> list[Figure]:
                 raise SystemExit(f"{' '.join(argv)} failed (exit {proc.returncode}):\n"
                                  f"{log.read_text()[-3000:]}")
             figures.append(Figure(
-                "classroom", f"lab 1, {n} submissions, K = {k}: throughput",
-                round(n * 60 / seconds, 2), "submissions/min",
-                f"make grade-all LAB=1 DIR=submissions JOBS={k}",
+                "classroom", f"lab 1, {n} submissions, K = {k}{', one network per job' if reuse else ''}: "
+                f"throughput", round(n * 60 / seconds, 2), "submissions/min",
+                f"make grade-all LAB=1 DIR=submissions JOBS={k}{' REUSE=1' if reuse else ''}",
                 f"{n} submissions (solutions, starters, known-wrong) graded in {seconds:.0f} s, "
                 f"hidden checks included; 1-minute load average meanwhile {min(loads):.1f} to "
                 f"{max(loads):.1f} (mean {statistics.fmean(loads):.1f})"))
