@@ -126,6 +126,18 @@ def used_subnets() -> set[ipaddress.IPv4Network]:
     return used
 
 
+def destroy_sockets(project: str, container: str, *selection: str) -> None:
+    """Destroy the TCP sockets ``ss`` selects (e.g. ``state time-wait``) in ``container``'s
+    network namespace. ``ss -K`` needs NET_ADMIN, which the lab's hosts never have: a
+    one-shot container of the run's, with only that capability, joins their namespace."""
+    image = engine.client().containers.get(container).attrs["Config"]["Image"]
+    engine.run(["docker", "run", "--rm", "--network", f"container:{container}", "--user", "0",
+                "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "--security-opt", "no-new-privileges:true",
+                "--label", "socklab=1", "--label", f"socklab.run={project}",
+                "--label", f"socklab.owner={owner()}",
+                image, "ss", "-K", "-tn", *selection], timeout=60)
+
+
 def new_project(prefix: str = "socklab") -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
 

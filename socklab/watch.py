@@ -191,16 +191,9 @@ class Session:
             container=container, left=" ".join(left.split())))
 
     def _forget_connections(self, container: str) -> None:
-        """Destroy the TCP connections the last round's programs left behind (TIME-WAIT above
-        all: a fresh run has none, and a server that does not set SO_REUSEADDR could not bind
-        its port again for a minute). ``ss -K`` needs NET_ADMIN, which the lab's containers
-        never have: a one-shot container of ours with it joins this one's network namespace."""
-        image = engine.client().containers.get(container).attrs["Config"]["Image"]
-        engine.run(["docker", "run", "--rm", "--network", f"container:{container}", "--user", "0",
-                    "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "--security-opt", "no-new-privileges:true",
-                    "--label", "socklab=1", "--label", f"socklab.run={self.project}",
-                    "--label", f"socklab.owner={compose.owner()}",
-                    image, "ss", "-K", "-tan", "exclude", "listening"], timeout=60)
+        """Destroy the TCP connections the last round's programs left (TIME-WAIT above all:
+        a fresh run has none, and a server without SO_REUSEADDR could not bind again)."""
+        compose.destroy_sockets(self.project, container, "-a", "exclude", "listening")
 
     def _reset_link(self, container: str) -> None:
         """The engine back to the run's profile and seed, its log started again."""

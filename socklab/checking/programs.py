@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
+from socklab import compose
 from socklab.checking import agent
 from socklab.checking.context import RunContext
 from socklab.errors import PlatformError
@@ -139,6 +140,7 @@ class Programs:
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         self.captures: dict[str, Capture] = {}
         self.starts: dict[str, int] = {}
+        self.started_with: dict[str, tuple[list[str] | None, list[str] | None]] = {}  # extra, argv
         self.refused_before: dict[str, int] = {}  # forks refused on its host before it started
         self.hosts: set[str] = set()  # where the student's programs ran
 
@@ -164,6 +166,7 @@ class Programs:
         if argv is not None:
             program = replace(program, argv=tuple(argv))
         self.stop(name)
+        self.started_with[name] = (extra, argv)
         self.hosts.add(program.host)
         self.refused_before[name] = self.process_limit(program.host)[1]
         self.starts[name] = self.starts.get(name, 0) + 1
@@ -217,7 +220,13 @@ class Programs:
         flag = "-ltn" if program.listen else "-lun"
         port = port or program.listen or program.listen_udp
         deadline = time.monotonic() + timeout
+        freed = False
         while time.monotonic() < deadline:
+            if not self.alive(name) and program.listen and port and not freed \
+                    and self._lingering(name, port):
+                freed = True  # the port was held by our own earlier runs' closed connections
+                self._start_again(name, port)
+                continue
             if not self.alive(name):
                 code = self.running[name].returncode
                 why = self.killed(program.host, code)
@@ -234,6 +243,26 @@ class Programs:
             time.sleep(0.05)
         raise ProgramError(_("{file} did not listen on port {port} within {seconds:g} s").format(
             file=program.file, port=port, seconds=timeout))
+
+    def _lingering(self, name: str, port: int) -> bool:
+        """Connections to the program's port in TIME-WAIT in its container: what the checker's
+        earlier runs of the server left (a server that closes first keeps each for a minute)."""
+        out = run_exec(self.ctx.container(self.lab.programs[name].host),
+                       ["ss", "-H", "-tn", "state", "time-wait", f"sport = :{port}"])
+        return out.returncode == 0 and bool(out.stdout.strip())
+
+    def _start_again(self, name: str, port: int) -> None:
+        """A server that could not bind its port because the checker's own restarts left it
+        in TIME-WAIT: those connections destroyed, then started again. In a lab a student
+        starts the server once; the README does not ask for SO_REUSEADDR, so the checker's
+        restarts must not fail a server that lacks it."""
+        container = self.ctx.container(self.lab.programs[name].host)
+        compose.destroy_sockets(self.ctx.project, container, "state", "time-wait", f"sport = :{port}")
+        with self.log_path(name).open("a") as log:
+            log.write(f"--- port {port} was held by connections in TIME-WAIT from the checker's earlier "
+                      "runs of the server: they were removed, and the server is started again\n")
+        extra, argv = self.started_with.get(name, (None, None))
+        self.start(name, extra, argv=argv)
 
     def run(self, name: str, extra: list[str] | None = None, *, timeout: float = 10.0) -> Finished:
         """Run a program to completion (or until ``timeout``) and return its output."""

@@ -66,3 +66,20 @@ def test_bad_submission_fails_its_check(lab, bad):
     assert bad.caught_by in by_id, f"{bad.caught_by} did not run\n{describe(result)}"
     assert by_id[bad.caught_by].status in ("failed", "timeout"), describe(result)
     assert not any(c.status == "error" for c in result.checks), describe(result)
+
+
+REUSE = "setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)"
+WITHOUT_REUSE = [(lab, path) for lab in LABS for path in sorted(lab.solution.glob("*.py"))
+                 if REUSE in path.read_text()]
+
+
+@pytest.mark.parametrize("lab,path", WITHOUT_REUSE,
+                         ids=[f"{lab.name}/{path.name}" for lab, path in WITHOUT_REUSE])
+def test_a_server_without_so_reuseaddr_passes(lab, path, tmp_path):
+    """The README asks for no SO_REUSEADDR: the checker's own restarts of a server that
+    closes first (its connections then wait in TIME-WAIT) must not fail one that lacks it."""
+    code = tmp_path / "code"
+    shutil.copytree(lab.solution, code)
+    (code / path.name).write_text(path.read_text().replace(REUSE, "getsockname()"))
+    result = runner.run(lab, code)
+    assert result.status == "passed", describe(result)
