@@ -6,8 +6,9 @@ round's verdict is the one a fresh run of the same code and seed would give:
 
 - every process of the student's, and every leftover of the checker's (probes, test
   servers), is killed in the client and the server;
-- ``/scratch`` and ``/tmp`` there are emptied (programs start from /scratch; lab 9's
-  sockets live in /tmp);
+- ``/scratch``, ``/tmp`` and ``/dev/shm`` there are emptied (the only places a program can
+  write: programs start from /scratch; lab 9's sockets live in /tmp);
+- the TCP connections the programs left (TIME-WAIT) are destroyed;
 - the impairment engine goes back to the run's profile and seed (``reset``: the same
   random streams as at its start) and its event log starts again empty;
 - the checker is a new process each round, started while the student is still typing.
@@ -43,11 +44,11 @@ HOSTS = ("client", "server")
 # the checker's leftovers, which are every process but docker-init (1), the container's
 # own command (its first child: orphans are its children too) and this shell; then root's
 # files in /tmp.
-AS_STUDENT = "kill -STOP -1; kill -KILL -1; find /scratch /tmp -mindepth 1 -delete 2>/dev/null; true"
+AS_STUDENT = "kill -STOP -1; kill -KILL -1; find /scratch /tmp /dev/shm -mindepth 1 -delete 2>/dev/null; true"
 OTHERS = ("ps -e -o pid= -o ppid= --sort=pid | awk -v me=$$ "
           "'$2 == 1 && !main {main = $1; next} $1 != 1 && $1 != me && $2 != me {print $1}'")
 AS_ROOT = f"for p in $({OTHERS}); do kill -KILL $p 2>/dev/null; done; " \
-          f"find /tmp -mindepth 1 -user 0 -delete 2>/dev/null; sleep 0.02; {OTHERS}"
+          f"find /tmp /dev/shm -mindepth 1 -user 0 -delete 2>/dev/null; sleep 0.02; {OTHERS}"
 RESET_TRIES = 5
 KEEP_ROUNDS = 3  # rounds whose artifacts stay (captures can be large)
 

@@ -156,6 +156,7 @@ c, _ = s.accept(); c.close()" & sleep 0.3; true"""),
     "a detached process": ("client", "student", "setsid sleep 600 > /dev/null 2>&1 < /dev/null &"),
     "a file in /scratch": ("server", "student", "echo left > /scratch/state"),
     "a file in /tmp": ("client", "student", "echo left > /tmp/state"),
+    "a file in /dev/shm": ("server", "student", "echo left > /dev/shm/state"),
     "root's probe left running": ("server", "0", "setsid sleep 600 > /dev/null 2>&1 < /dev/null &"),
 }
 
@@ -182,5 +183,5 @@ def test_a_reset_leaves_nothing_a_round_left(tmp_path):
                 return subprocess.run(["docker", "exec", c, "sh", "-c", script], capture_output=True,
                                       text=True, check=True).stdout
             assert ":7000" not in sh("ss -tan state time-wait"), container
-            assert sh("ls -A /scratch /tmp | grep -v ':$' | grep . || true") == "", container
+            assert sh("ls -A /scratch /tmp /dev/shm | grep -v ':$' | grep . || true") == "", container
             assert sh("ps -e -o comm= | grep -x sleep || true").split() == ["sleep"], container  # its own
