@@ -30,9 +30,9 @@ count: it prints ``{"stalled": ...}`` and reads on when a line arrives on stdin.
 ``answer(payload)`` (not the reverse the student's server sends), trickled out a few bytes
 per send, and keeps the connection until the client closes it. It answers message
 ``--error-at`` (1-based) with the E frame ``--reason`` instead, then closes; it pauses
-1.2 s in the middle of reply ``--pause-at``'s header; it answers message ``--bytes-at``
-with its bytes reversed, as the lab's server does (not valid UTF-8 if it held a multi-byte
-character).
+2.5 s (longer than the 1 or 2 s timeouts programs set) in the middle of reply
+``--pause-at``'s header; it answers message ``--bytes-at`` with its bytes reversed, as
+the lab's server does (not valid UTF-8 if it held a multi-byte character).
 """
 
 from __future__ import annotations
@@ -359,7 +359,7 @@ def serve(args: argparse.Namespace) -> dict:
                 while time.monotonic() < deadline and conn.recv(65536):
                     pass
                 break
-            pause = 1.2 if len(messages) == args.pause_at else 0.0
+            pause = 2.5 if len(messages) == args.pause_at else 0.0
             reply = data[::-1] if len(messages) == args.bytes_at else answer(data)
             trickle(conn, frame(b"M", reply), rng, pause)
     except EOFError as exc:
