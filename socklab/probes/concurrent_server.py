@@ -419,6 +419,18 @@ def schedstats(pid: str) -> dict[str, tuple[int, int]]:
     return found
 
 
+def context_switches(pid: str) -> dict[str, int]:
+    """Each thread's context switches so far: a thread that blocks until something happens
+    makes none while nothing happens; one that wakes up to poll makes one per wake-up."""
+    found = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError), \
+                open(f"/proc/{pid}/task/{tid}/status") as status:
+            found[tid] = sum(int(line.split()[1]) for line in status
+                             if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt")))
+    return found
+
+
 def process(pid: str) -> dict | None:
     """One process of ours, from /proc; None if it is not ours or has gone."""
     try:
@@ -430,9 +442,11 @@ def process(pid: str) -> dict | None:
             fields = stat.read().rpartition(")")[2].split()
         targets = links(f"/proc/{pid}/fd") if fields[0] != "Z" else []
         tasks = schedstats(pid)
+        switches = context_switches(pid)
     except (FileNotFoundError, ProcessLookupError, StopIteration):
         return None
     return {"state": fields[0], "ticks": int(fields[11]) + int(fields[12]), "tasks": tasks,
+            "switches": switches,
             "threads": int(fields[17]), "fds": len(targets),
             "sockets": sum(t.startswith("socket:") for t in targets)}
 
@@ -444,7 +458,8 @@ def snapshot() -> dict[str, dict]:
 
 
 def busy(before: dict[str, dict], after: dict[str, dict]) -> dict:
-    """Seconds the processes spent on a CPU, and waiting for one, between two snapshots.
+    """Seconds the processes spent on a CPU, and waiting for one, between two snapshots,
+    and how many times their threads were switched out (woke up and went to sleep again).
 
     Waiting counts too: on a loaded machine a busy loop gets little CPU, but it is always
     ready to run, while a process that waits in recv() or select() is neither.
@@ -458,8 +473,10 @@ def busy(before: dict[str, dict], after: dict[str, dict]) -> dict:
             ran += running - earlier.get(tid, (0, 0))[0]
             waited += waiting - earlier.get(tid, (0, 0))[1]
     scheduled = any(p["tasks"] for p in after.values())
+    switches = sum(n - before.get(pid, {"switches": {}})["switches"].get(tid, 0)
+                   for pid, p in after.items() for tid, n in p["switches"].items())
     return {"cpu_s": round(ran / 1e9 if scheduled else cpu / tick, 3),
-            "waiting_s": round(waited / 1e9, 3) if scheduled else None}
+            "waiting_s": round(waited / 1e9, 3) if scheduled else None, "switches": switches}
 
 
 def usage(args: argparse.Namespace) -> dict:

@@ -23,7 +23,8 @@ at those byte offsets, ``pause`` seconds between the pieces (or a list: one paus
 gap), then reads K replies;
 ``{"data": [SIZE, SEED], "cuts": ..., "pause": ..., "replies": K}`` sends SIZE seeded
 bytes (only if the last reply began with ``150``, unless the step also has ``send``: then
-that line and the data go together, without waiting). A reply is its status line and, for
+that line and the data go together, without waiting; with ``after``, that text follows
+the data in the same send). A reply is its status line and, for
 ``200 OK N``, the N bytes that follow (hashed; their text too if short).
 """
 
@@ -308,7 +309,7 @@ def session(args: argparse.Namespace) -> dict:
                 size, seed = step["data"]
                 data = b"".join(seeded(size, seed))
                 result["sent"].append({"size": size, "sha256": hashlib.sha256(data).hexdigest()})
-                data = step.get("send", "").encode() + data
+                data = step.get("send", "").encode() + data + step.get("after", "").encode()
             else:
                 data = step["send"].encode()
             send_pieces(conn, data, step.get("cuts", []), step.get("pause", 0.0))

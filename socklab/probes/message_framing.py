@@ -25,14 +25,15 @@ with the expected replies.
 count: it prints ``{"stalled": ...}`` and reads on when a line arrives on stdin.
 ``raw`` sends bytes (then M frames of the SPECs), then waits for the server to close
 (``wait``), closes its own sending side first (``shutdown``) or resets the connection
-(``reset``, after reading ``--read`` bytes of the reply, if asked).
+(``reset``, after reading ``--read`` bytes of the reply, if asked; ``shutdown-reset``
+closes its sending side first, then reads and resets).
 ``serve`` is a framed server for the student's client: it answers each message with
 ``answer(payload)`` (not the reverse the student's server sends), trickled out a few bytes
 per send, and keeps the connection until the client closes it. It answers message
 ``--error-at`` (1-based) with the E frame ``--reason`` instead, then closes; it pauses
-1.2 s in the middle of reply ``--pause-at``'s header; it answers message ``--bytes-at``
-with its bytes reversed, as the lab's server does (not valid UTF-8 if it held a multi-byte
-character).
+2.5 s (longer than the 1 or 2 s timeouts programs set) in the middle of reply
+``--pause-at``'s header; it answers message ``--bytes-at`` with its bytes reversed, as
+the lab's server does (not valid UTF-8 if it held a multi-byte character).
 """
 
 from __future__ import annotations
@@ -257,9 +258,11 @@ def raw(args: argparse.Namespace) -> dict:
         sock.sendall(bytes.fromhex(args.hex) + b"".join(frame(b"M", payload(s)) for s in args.frame))
     except OSError as exc:
         return {"error": f"{type(exc).__name__}: {exc}", "received": "", "ended": None}
-    if args.then == "reset":
+    if args.then in ("reset", "shutdown-reset"):
         got = bytearray()
         try:
+            if args.then == "shutdown-reset":  # the server is then in CLOSE_WAIT: the reset
+                sock.shutdown(socket.SHUT_WR)  # makes its send() fail with EPIPE, not ECONNRESET
             while len(got) < args.read and (chunk := sock.recv(min(4096, args.read - len(got)))):
                 got += chunk
         except OSError as exc:
@@ -359,7 +362,7 @@ def serve(args: argparse.Namespace) -> dict:
                 while time.monotonic() < deadline and conn.recv(65536):
                     pass
                 break
-            pause = 1.2 if len(messages) == args.pause_at else 0.0
+            pause = 2.5 if len(messages) == args.pause_at else 0.0
             reply = data[::-1] if len(messages) == args.bytes_at else answer(data)
             trickle(conn, frame(b"M", reply), rng, pause)
     except EOFError as exc:
@@ -386,7 +389,8 @@ def main(argv: list[str]) -> int:
     subs["stall"].add_argument("--stall-at", type=int, action="append", default=[])
     subs["raw"].add_argument("--hex", default="")
     subs["raw"].add_argument("--frame", action="append", default=[])  # M frames sent after --hex
-    subs["raw"].add_argument("--then", choices=("wait", "shutdown", "reset"), default="wait")
+    subs["raw"].add_argument("--then", choices=("wait", "shutdown", "reset", "shutdown-reset"),
+                             default="wait")
     subs["raw"].add_argument("--timeout", type=float, default=IDLE)
     subs["raw"].add_argument("--read", type=int, default=0)
     subs["serve"].add_argument("--port", type=int, required=True)

@@ -16,6 +16,7 @@ It reports what it observed; the checker on the host judges.
   unix.py release --path P --type stream|dgram
   unix.py clear   PATH...
   unix.py jam     --path P [--line-size N] [--timeout S]
+  unix.py linger  --path P [--timeout S]
 
 Lines, a ``--tail``, datagrams and ``--content`` are given in base64, so that any byte
 values (UTF-8 cut anywhere, or not UTF-8 at all) can be sent; what comes back is reported
@@ -159,6 +160,26 @@ def jam(args: argparse.Namespace) -> dict:
                     break  # blocked sending answers nobody reads
                 time.sleep(0.01)
     return {"sent": sent, "jammed": stuck_since is not None}
+
+
+def linger(args: argparse.Namespace) -> dict:
+    """A stream client that stays: connects, sends half a line, and waits until the server
+    closes (or time runs out), as a client still connected when the server is stopped."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(args.path)
+        sock.sendall(b"a line not yet fin")
+        print(json.dumps({"listening": args.path}), flush=True)
+        sock.settimeout(args.timeout)
+        try:
+            while sock.recv(4096):
+                pass
+            closed = True
+        except TimeoutError:
+            closed = False
+        except OSError:
+            closed = True
+    return {"closed": closed}
 
 
 def pieces(data: bytes, args: argparse.Namespace) -> list[bytes]:
@@ -369,7 +390,8 @@ def main(argv: list[str]) -> int:
     sub.add_parser("stat").add_argument("paths", nargs="+")
     sub.add_parser("clear").add_argument("paths", nargs="+")
     commands = {name: sub.add_parser(name) for name in ("connect", "wait", "stale", "stream", "dgram",
-                                                         "plant", "hold", "release", "jam")}
+                                                         "plant", "hold", "release", "jam",
+                                                         "linger")}
     for name, p in commands.items():
         p.add_argument("--path", required=True)
         if name in ("connect", "wait", "stale", "hold", "release"):
@@ -402,7 +424,8 @@ def main(argv: list[str]) -> int:
         out = send_signal(args)
     else:
         out = {"wait": wait, "stale": stale, "stream": stream, "dgram": dgram, "plant": plant,
-               "hold": hold, "release": release, "jam": jam}[args.command](args)
+               "hold": hold, "release": release, "jam": jam,
+               "linger": linger}[args.command](args)
     print(json.dumps(out), flush=True)
     return 0
 

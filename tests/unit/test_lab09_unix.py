@@ -112,6 +112,7 @@ def test_split_lines_cut_a_character_pause_over_a_second_and_fit_the_probe(seed)
     data = b"".join(line + b"\n" for line in lines)
     assert any(data[c] & 0xC0 == 0x80 for c in cuts)
     assert len(gaps) == len(cuts) and sum(g > 1 for g in gaps) == 1
+    assert max(gaps) >= 2.5  # longer than the 1 or 2 s timeouts programs set
     assert any(abs(len(line) - b) <= 1 for line in lines for b in (8192, 65536))
     assert any(len(line) >= cases.LONGEST_LINE - 1 for line in lines)
     assert all(b"\n" not in line and len(line) <= cases.LONGEST_LINE for line in lines)

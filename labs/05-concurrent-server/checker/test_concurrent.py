@@ -16,7 +16,9 @@ from socklab.checking import expect, observe
 CROWD = 50  # clients at once
 STALLED_CROWD = 10  # clients that must get through while one client stalls
 HELD = 5  # silent clients while the CPU is measured
-IDLE_WINDOW = 2.0  # seconds of watching the server while its clients are silent
+IDLE_WAKEUPS = 4  # a second, at most: a server that blocks makes none; a poll every 0.1 s, 10
+IDLE_WINDOW = 5.5  # seconds of watching the server while its clients are silent: longer than
+# the 5 s idle timeouts programs set (R3: a silent client is never dropped)
 IDLE_BUSY = 0.25  # the part of that window it may spend running or ready to run: a busy
 # loop spends all of it (if the machine is loaded, mostly waiting for a CPU), a waiting server none
 ROUND = 20  # clients per round of the resource check, served and closed ...
@@ -109,6 +111,16 @@ def test_no_busy_waiting(fresh_server, hold, usage):
                     f"({busy / seen['window_s']:.0%}; {seen['cpu_s']:.2f} s on a CPU), "
                     "summed over your server's threads and processes, from /proc: a loop that "
                     "never blocks")
+    # a loop that blocks for a moment (select() with a short timeout, a socket timeout,
+    # sleep()) takes little CPU, but it still wakes up again and again to look: a server
+    # that waits for something to happen is not switched in while nothing does
+    if seen.get("switches", 0) > IDLE_WAKEUPS * seen["window_s"]:
+        expect.fail(f"your server idle while its {HELD} clients are connected and silent: "
+                    "blocked in accept(), recv() or select() until something happens, not "
+                    f"waking up to look (at most {IDLE_WAKEUPS} wake-ups a second)",
+                    f"{seen['switches']} wake-ups in {seen['window_s']:.2f} s, summed over your "
+                    "server's threads and processes (context switches, from /proc): a polling "
+                    "loop (a timeout or a sleep of a fraction of a second)")
     tools.kept_until_they_left(holder.release(), IDLE_WINDOW)
 
 

@@ -68,11 +68,15 @@ def refused_gets(rng: random.Random, root: str, beside: str, inner: str) -> list
     ]
     inside = [
         inner,                                  # inside the root, but not a plain name
-        "./one.bin", f"{folder}/../one.bin", "one.bin/", "",
-        ".", "..", "one.bin\0", "\0", "one\0.bin",
+        "./one.bin", f"{folder}/../one.bin", "one.bin/",
     ]
-    # the sibling sharing the root's prefix always, then a seeded mix of the others
-    return [f"../{beside}", *rng.sample(out, 5), *rng.sample(inside, 5)]
+    # the sibling sharing the root's prefix always, then a seeded mix of the others; every
+    # kind of name that is no plain one on every run (a check that misses one kind must
+    # fail every run, not most): empty, '.', '..', and a NUL byte somewhere
+    nul = rng.choice(("one.bin\0", "\0", "one\0.bin"))
+    names = ["", ".", "..", nul, *rng.sample(out, 4), *rng.sample(inside, 2)]
+    rng.shuffle(names)
+    return [f"../{beside}", *names]
 
 
 def refused_puts(rng: random.Random, root: str, beside_dir: str) -> list[tuple[str, str]]:
@@ -107,8 +111,11 @@ def unknown_commands(rng: random.Random) -> list[str]:
     """Lines that are no command: unknown words, near misses, a 1024-byte line."""
     near = rng.sample(("HELLO", "LISTING", "GETX one.bin", "get one.bin", "list", "QUITX",
                        "PUTS x 1", "STOR one.bin", "Quit"), 9)  # all, in a seeded order
+    # the command is the line up to its first space: blanks around it are no part of a
+    # command word ('.strip()' or '.split()' of the line takes them away)
+    blank = rng.choice((" LIST", " QUIT", "\tLIST", "LIST\t", "QUIT\t", " GET one.bin"))
     longest = "X" * 1023  # with its '\n', exactly the 1024 bytes a line may have
-    return [*near, longest]
+    return [*near, blank, longest]
 
 
 def status_problem(reply: dict[str, Any] | None, want: str) -> str | None:

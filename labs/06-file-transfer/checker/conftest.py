@@ -185,7 +185,11 @@ def layout(ctx: Any) -> dict[str, Any]:
             "utf8": [cases.utf8_name(rng), cases.utf8_name(rng, ".bin")],
             # a capital first: sorted by bytes it comes before every lower-case name
             "capital": rng.choice(("README", "Makefile", "Notes", "Zebra")) + ".txt",
-            "sizes": cases.sizes(rng, 4)}
+            "sizes": cases.sizes(rng, 4),
+            # plain names all the same: a space in it, '..' inside it
+            "spaced": f"{rng.choice(('my notes', 'draft 2', 'a b'))} {rng.randrange(100):02d}.txt",
+            "dotted": rng.choice(("notes..txt", "v1..2.bin", "...", "a..b", "end..")),
+            }
 
 
 @pytest.fixture(scope="session")
@@ -198,6 +202,7 @@ def made(ctx: Any, layout: dict[str, Any]) -> dict[str, dict[str, Any]]:
         raise PlatformError(f"mkdir {ROOT} in the server failed: {out.stderr.strip()}")
     files = {**SIZES, INNER: 3000, ".hidden.txt": 10, layout["utf8"][0]: 1500,
              layout["utf8"][1]: 4096 + 3, layout["capital"]: 50,
+             layout["spaced"]: 60, layout["dotted"]: 70,
              **{f"size-{n}.bin": n for n in layout["sizes"]}}
     parent = ROOT.rpartition("/")[0]
     specs = [f"{ROOT}/{name}:{size}:{ctx.seed * 100 + i}" for i, (name, size) in

@@ -98,12 +98,29 @@ def test_get_sizes(files, layout):
 
 
 @pytest.mark.points(1)
+@pytest.mark.rules("R7", "R9")
+def test_get_plain_names(files, layout):
+    """GET of plain names that look odd (a hidden file, '..' inside a name, a space): served"""
+    names = [".hidden.txt", layout["dotted"], layout["spaced"]]
+    seen = files.session([send(f"GET {n}\n") for n in names] + [send("QUIT\n")])
+    for i, name in enumerate(names):
+        want = files.made[name]
+        problem = cases.file_problem(reply_at(seen, i), want["size"], want["sha256"])
+        if problem:
+            expect.fail(f"GET {shown(name)} (a plain name: no '/', not '.' or '..'): "
+                        f"'200 OK {want['size']}' and the file's bytes", problem, ended(seen))
+    expect_quit(seen, len(names), "GETs of plain names")
+
+
+@pytest.mark.points(1)
 @pytest.mark.rules("R8")
 def test_not_found_kinds(files, ctx):
-    """GET of a missing name, a folder, a UTF-8 name and a name too long for the file system: 550"""
+    """GET of a missing name, a folder, a UTF-8 name, a name too long, a name with blanks: 550"""
     rng = rng_for(ctx, "missing")
+    # and a file's name with blanks around it: the name is the whole rest of the line
+    blanked = [rng.choice(("one.bin ", "one.bin  ", "one.bin\t")), rng.choice((" one.bin", "\tone.bin"))]
     names = [f"missing-{rng.randrange(10 ** 6):06d}.bin", INNER.partition("/")[0],
-             cases.utf8_name(rng), "n" * rng.randrange(300, 900)]
+             cases.utf8_name(rng), "n" * rng.randrange(300, 900), *blanked]
     rng.shuffle(names)
     seen = files.session([send(f"GET {n}\n") for n in names] + [send("QUIT\n")])
     for i, name in enumerate(names):
@@ -185,23 +202,38 @@ def test_put_in_pieces(files, layout, ctx):
     uploads = [(name, first, cases.cuts(rng, first, 1), cases.PAUSE),
                (name, second, cases.cuts(rng, second, 4), 0.0),
                (utf8, 1000, cases.cuts(rng, 1000, 2), 0.2)]
+    # the UTF-8 name's size with leading zeros: still one or more digits 0-9
+    texts = [str(first), str(second), "0" * rng.randrange(1, 4) + "1000"]
     eager = f"eager-{rng.randrange(10 ** 6):06d}.bin"  # its line and data in one segment
+    eager_size = rng.choice(cases.BOUNDARIES)
     steps = []
-    for i, (target, size, cut, pause) in enumerate(uploads):
-        steps += [send(f"PUT {target} {size}\n"),
+    for i, ((target, size, cut, pause), text) in enumerate(zip(uploads, texts, strict=True)):
+        steps += [send(f"PUT {target} {text}\n"),
                   {"data": [size, ctx.seed * 7 + i], "cuts": cut, "pause": pause, "replies": 1}]
-    steps.append({"send": f"PUT {eager} 700\n", "data": [700, ctx.seed * 7 + 3], "replies": 2})
+    # the line, its data and the next command in one segment: the server reads exactly
+    # the size's bytes, and the next command is what follows them
+    steps.append({"send": f"PUT {eager} {eager_size}\n", "data": [eager_size, ctx.seed * 7 + 3],
+                  "after": "GET one.bin\n", "replies": 3})
     seen = files.session([*steps, send("QUIT\n")])
-    whats = [f"PUT {target} {size}, its data in {len(cut) + 1} pieces ({pause:g} s apart)"
-             for target, size, cut, pause in uploads]
-    whats.append(f"'PUT {eager} 700\\n' and its 700 bytes in one segment (the data right after "
-                 f"the line, before '150 ready' came)")
-    for i, (what, size) in enumerate(zip(whats, [*(u[1] for u in uploads), 700], strict=True)):
+    whats = [f"PUT {target} {text}, its data in {len(cut) + 1} pieces ({pause:g} s apart)"
+             for (target, _, cut, pause), text in zip(uploads, texts, strict=True)]
+    whats.append(f"'PUT {eager} {eager_size}\\n', its {eager_size} bytes and 'GET one.bin\\n' "
+                 f"in one segment (the data right after the line, before '150 ready' came)")
+    for i, (what, size, text) in enumerate(zip(
+            whats, [*(u[1] for u in uploads), eager_size], [*texts, str(eager_size)], strict=True)):
         for j, want in ((2 * i, "150 ready"), (2 * i + 1, f"226 stored {size}")):
-            problem = cases.status_problem(reply_at(seen, j), want)
+            got = reply_at(seen, j)
+            if got and got["status"] == f"226 stored {text}":  # the size as it came, zeros too
+                continue
+            problem = cases.status_problem(got, want)
             if problem:
                 expect.fail(f"{what}: the reply '{want}'", problem, ended(seen))
-    expect_quit(seen, 2 * len(whats), "the PUTs")
+    one = files.made["one.bin"]
+    problem = cases.file_problem(reply_at(seen, 2 * len(whats)), one["size"], one["sha256"])
+    if problem:
+        expect.fail(f"after the {eager_size} bytes of PUT {eager}, in the same segment, "
+                    f"'GET one.bin': '200 OK 1' and its byte", problem, ended(seen))
+    expect_quit(seen, 2 * len(whats) + 1, "the PUTs")
     for target, sent in ((name, seen["sent"][1]), (utf8, seen["sent"][2]), (eager, seen["sent"][3])):
         stored = files.on_server(f"{ROOT}/{target}")
         if stored.get("sha256") != sent["sha256"]:

@@ -155,9 +155,9 @@ def test_client_leaves_mid_transfer(files, ctx):
 
 
 @pytest.mark.points(1)
-@pytest.mark.rules("R5", "R4")
+@pytest.mark.rules("R5", "R2", "R4")
 def test_unknown_command_and_quit(files, ctx):
-    """Unknown commands (HELLO, LISTING, GETX, get, Quit..., a 1024-byte line): 500; QUIT closes"""
+    """Unknown commands (HELLO, LISTING, GETX, get, ' LIST', a 1024-byte line): 500; QUIT closes"""
     lines = cases.unknown_commands(random.Random(f"lab6-unknown-{ctx.seed}"))
     seen = files.lines(*lines, "QUIT")
     got = [r["status"] for r in seen["replies"]]

@@ -133,7 +133,7 @@ def boundary_datagrams(seed: int) -> list[bytes]:
 def split_lines(seed: int) -> tuple[list[bytes], list[int], list[float]]:
     """Lines for the stream server with a long one (around 8192 or 65536 bytes) and one of
     the longest (100 000 bytes or one less), cut at random points (one inside a UTF-8
-    character), one pause over a second: (lines, cuts, pauses)."""
+    character), one pause over two seconds: (lines, cuts, pauses)."""
     rng = random.Random(seed)
     size = near(rng, rng.choice(BOUNDARIES[2:]))
     lines = [words(rng, rng.randrange(1, 40)) for _ in range(4)] + odd_lines(rng)
@@ -142,7 +142,8 @@ def split_lines(seed: int) -> tuple[list[bytes], list[int], list[float]]:
     data = b"".join(line + b"\n" for line in lines)
     cuts = utf8_cuts(rng, data, rng.randrange(4, 8))
     gaps = [round(rng.uniform(0.02, 0.15), 3) for _ in cuts]
-    gaps[rng.randrange(len(gaps))] = round(rng.uniform(1.3, 1.6), 3)
+    # one long pause: longer than the 1 or 2 s timeouts programs set on their sockets
+    gaps[rng.randrange(len(gaps))] = round(rng.uniform(2.5, 2.8), 3)
     return lines, cuts, gaps
 
 

@@ -176,7 +176,7 @@ def test_stream_coalesced_lines(servers, box, ctx):
 @pytest.mark.points(2)
 @pytest.mark.rules("R5", "R1")
 def test_stream_split_lines(servers, programs, box, ctx):
-    """Stream: a long line and others, cut anywhere, one pause over a second, get their answers"""
+    """Stream: a long line and others, cut anywhere, one pause of over 2 s, get their answers"""
     lines, cuts, gaps = cases.split_lines(ctx.seed + 6)
     path = servers.ensure("stream")
     start = programs.starts["stream"]
@@ -293,17 +293,21 @@ def test_live_socket_not_stolen(servers, programs, box):
                                                 "one gave up"))
 
 
-# What a server must not take for a stale socket file (R3): a regular file at either path,
+# What a server must not take for a stale socket file (R3): a regular file, a named pipe and
+# a directory at either path (connect() to each fails with ECONNREFUSED, as to a stale socket),
 # a symbolic link (to a stale socket file) at one, a live socket of the other type at the other.
-FOREIGN = (("stream", "regular"), ("dgram", "regular"), ("stream", "symlink"), ("dgram", "socket"))
-FOREIGN_WORDS = {"regular": "a regular file", "symlink": "a symbolic link to a stale socket file"}
+FOREIGN = (("stream", "regular"), ("dgram", "regular"), ("stream", "fifo"), ("dgram", "fifo"),
+           ("stream", "directory"), ("dgram", "directory"), ("stream", "symlink"),
+           ("dgram", "socket"))
+FOREIGN_WORDS = {"regular": "a regular file", "symlink": "a symbolic link to a stale socket file",
+                 "fifo": "a named pipe", "directory": "a directory"}
 
 
 @pytest.mark.points(3)
 @pytest.mark.rules("R3", "R9")
 @pytest.mark.timeout(150)
 def test_not_a_socket(servers, programs, box, ctx):
-    """A server started on a regular file, a link or a foreign socket exits, leaving it alone"""
+    """A server started on a regular file, pipe, folder, link or foreign socket exits, leaving it alone"""
     rng = random.Random(ctx.seed + 7)
     for name in NAMES:
         servers.stop(name)
@@ -350,20 +354,28 @@ def test_stale_socket_file(servers, box):
 @pytest.mark.points(2)
 @pytest.mark.rules("R9")
 def test_cleanup_on_sigterm(servers, programs, box):
-    """On SIGTERM both servers exit and remove their socket files"""
+    """On SIGTERM both servers exit (a client still connected) and remove their socket files"""
     paths = {name: servers.ensure(name) for name in NAMES}
-    for name in NAMES:
-        argv = list(servers.lab.programs[name].argv)
-        if not unix_probe.terminate(box, argv) and programs.alive(name):
-            raise PlatformError(f"found no process {argv} to send SIGTERM to in {box}")
-    deadline = time.monotonic() + EXIT_WITHIN
-    while any(programs.alive(name) for name in NAMES) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # a client still connected, half a line sent, when SIGTERM comes: it must not keep the
+    # stream server alive (a thread serving it, a loop waiting for its line)
+    client = unix_probe.Linger(box, paths["stream"], timeout=EXIT_WITHIN + 5)
+    try:
+        for name in NAMES:
+            argv = list(servers.lab.programs[name].argv)
+            if not unix_probe.terminate(box, argv) and programs.alive(name):
+                raise PlatformError(f"found no process {argv} to send SIGTERM to in {box}")
+        deadline = time.monotonic() + EXIT_WITHIN
+        while any(programs.alive(name) for name in NAMES) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        client.finish()
     files = unix_probe.stat(box, *paths.values())
     problems = []
     for name, path in paths.items():
         if programs.alive(name):
-            problems.append(f"{servers.file(name)} still running {EXIT_WITHIN:g} s after SIGTERM")
+            problems.append(f"{servers.file(name)} still running {EXIT_WITHIN:g} s after SIGTERM"
+                            + (" (a client connected to it, half a line sent)"
+                               if name == "stream" else ""))
         if files[path]["exists"] is not False:
             problems.append(f"{path} left behind: {unix_probe.describe(files[path])}")
     if problems:

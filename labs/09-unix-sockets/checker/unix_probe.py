@@ -117,6 +117,23 @@ class Holder(observe.Background):
             self.proc.kill()
 
 
+class Linger(observe.Background):
+    """A stream client connected to ``path`` (as the student user) with half a line sent,
+    waiting for the server to close; constructed once it is connected."""
+
+    def __init__(self, container: str, path: str, timeout: float = 20.0) -> None:
+        super().__init__(container, ["linger", "--path", path, "--timeout", str(timeout)],
+                         timeout, script=SCRIPT, user=STUDENT)
+
+    def finish(self) -> None:
+        """Stop waiting for it: it has served its purpose whatever it saw."""
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
