@@ -117,8 +117,9 @@ def test_lost_syns(converse, impair):
     seen = converse("lost-syns", "the exchange, with the client's first SYN held 3.6 s and the "
                     "SYNs sent again meanwhile dropped by the router",
                     "hello again, after a slow handshake", BOUND + 6)
-    if not any(e.get("flags") == "S" and e["decision"].startswith("drop")
-               for e in impair.events(version)):  # a client that gives up sends only one
+    syns = [e for e in impair.events(version) if e.get("flags") == "S"]
+    if len(syns) > 1 and not any(e["decision"].startswith("drop") for e in syns):
+        # (a client that gives up before its kernel sends the SYN again sends only one)
         raise PlatformError("the router was told to drop the SYNs sent again but dropped none")
     conn = seen.connection()
     opened = conversation.handshake(conn)
