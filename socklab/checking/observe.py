@@ -59,11 +59,15 @@ def probe(container: str, *args: str, script: str = "probe.py", user: str = "0",
 
 
 def tcp_echo(container: str, host: str, port: int, payload: str, *, chunk: int = 65536,
-             chunk_seed: int | None = None, timeout: float = 10.0) -> dict[str, Any]:
-    """Send ``payload`` in ``chunk``-byte sends (random sizes up to it with ``chunk_seed``)."""
+             chunk_seed: int | None = None, timeout: float = 10.0,
+             stall: float = 0.0) -> dict[str, Any]:
+    """Send ``payload`` in ``chunk``-byte sends (random sizes up to it with ``chunk_seed``);
+    with ``stall``, read nothing for that many seconds first (a slow reader)."""
     seeded = ["--chunk-seed", str(chunk_seed)] if chunk_seed is not None else []
+    stalled = ["--stall", str(stall)] if stall else []
     return probe(container, "tcp-echo", "--host", host, "--port", str(port), "--payload", payload,
-                 "--chunk", str(chunk), *seeded, "--timeout", str(timeout), timeout=timeout + 20)
+                 "--chunk", str(chunk), *seeded, *stalled, "--timeout", str(timeout),
+                 timeout=timeout + 20)
 
 
 def tcp_abort(container: str, host: str, port: int, send: int = 100) -> dict[str, Any]:

@@ -10,6 +10,8 @@ without capabilities and prints one JSON object: what it observed, never a verdi
         "fin"       shut down the sending side, read the reply until EOF
         "rst"       reset the connection (SO_LINGER 0) without a FIN
         "fin-rst"   shut down the sending side, then reset at once, reading nothing
+      With "busy": true, another connection keeps the server busy (one byte sent, no FIN)
+      while the item's client comes and goes, and ends properly after it.
   handshake.py serve --port P --reply TEXT [--cuts JSON] [--gaps JSON] [--hold S]
                      [--timeout S] [--accept-timeout S]
       print {"listening": P}, accept one client, read its request until EOF, then send the
@@ -26,6 +28,7 @@ its first bytes (latin-1).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import hashlib
 import itertools
@@ -137,11 +140,42 @@ def reset(sock: socket.socket) -> None:
 
 def one_request(host: str, port: int, item: dict, timeout: float) -> dict:
     data = payload(item["payload"])
-    gaps = list(item.get("gaps", []))
-    end = item.get("end", "fin")
     out: dict = {"request": digest(data), "sent": 0, "early": "", "early_eof": False,
                  "early_at": None, "error": None, "reply": digest(b""), "eof": False,
                  "wait": None}
+    blocker = occupy(host, port, timeout) if item.get("busy") else None
+    try:
+        return exchange(host, port, item, timeout, data, out)
+    finally:
+        if blocker is not None:
+            release(blocker, timeout)
+
+
+def occupy(host: str, port: int, timeout: float) -> socket.socket | None:
+    """A connection that keeps a one-client-at-a-time server busy reading (one byte, no
+    FIN yet): the next client's segments, its reset too, wait in the server's kernel
+    until the server accepts it."""
+    try:
+        blocker = socket.create_connection((host, port), timeout=timeout)
+        blocker.sendall(b"x")
+    except OSError:
+        return None
+    time.sleep(0.2)  # the server has accepted it and waits in recv()
+    return blocker
+
+
+def release(blocker: socket.socket, timeout: float) -> None:
+    """End the busy connection properly: its FIN, then its reply read to the server's FIN."""
+    time.sleep(0.2)  # the other client's reset has reached the server's kernel
+    with contextlib.suppress(OSError):
+        blocker.shutdown(socket.SHUT_WR)
+        read_until_eof(blocker, time.monotonic() + timeout)
+    blocker.close()
+
+
+def exchange(host: str, port: int, item: dict, timeout: float, data: bytes, out: dict) -> dict:
+    gaps = list(item.get("gaps", []))
+    end = item.get("end", "fin")
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:

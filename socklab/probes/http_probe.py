@@ -17,7 +17,10 @@ and ``Content-Length`` bytes; the head alone for ``HEAD``), and reported as it c
 status line, headers, the body's size and SHA-256, and, for an HTML body, the text of
 the elements the spec's ``ids`` name and which ``find`` strings occur. A rude client:
 ``"hangup": true`` closes right after sending, ``"reset_after": N`` resets the
-connection after N bytes of the answer.
+connection after N bytes of the answer. ``"again": TEXT`` is a keep-alive client: once
+the whole answer has come it sends TEXT, a second request, on the same connection; every
+byte that comes after the first answer is reported as ``after`` (the server must have
+closed instead: one request per connection).
 """
 
 from __future__ import annotations
@@ -146,10 +149,14 @@ def content_length(head: bytes | bytearray) -> int | None:
     return int(values[0]) if len(values) == 1 and values[0].isdigit() else None
 
 
-def read_answer(sock: socket.socket, head_only: bool) -> tuple[bytes, bool, str | None]:
+def read_answer(sock: socket.socket, head_only: bool,
+                again: bytes = b"") -> tuple[bytes, bool, str | None]:
     """The answer until the server closes; once the whole answer has come (as its
-    Content-Length says), the server has CLOSE_WAIT seconds to close. (bytes, closed, error)"""
-    data, whole = bytearray(), None
+    Content-Length says), the server has CLOSE_WAIT seconds to close. (bytes, closed, error)
+
+    ``again``: a second request, sent on the same connection as soon as the whole answer
+    has come; a server that has closed (or resets the connection) has done right."""
+    data, whole, sent_again = bytearray(), None, False
     deadline = time.monotonic() + ANSWER_TIME
     sock.settimeout(IDLE)
     try:
@@ -164,6 +171,12 @@ def read_answer(sock: socket.socket, head_only: bool) -> tuple[bytes, bool, str 
                 whole = None if length is None else end + 4 + length
             if whole is not None and len(data) >= whole:
                 sock.settimeout(CLOSE_WAIT)
+                if again and not sent_again:
+                    sent_again = True
+                    try:
+                        sock.sendall(again)
+                    except OSError:  # closed already: as it should be
+                        return bytes(data), True, None
             chunk = sock.recv(65536)
             if not chunk:
                 return bytes(data), True, None
@@ -174,6 +187,8 @@ def read_answer(sock: socket.socket, head_only: bool) -> tuple[bytes, bool, str 
                                         f"open {CLOSE_WAIT:g} s later")
         return bytes(data), False, f"no more bytes for {IDLE:g} s and the connection still open"
     except OSError as exc:
+        if sent_again and isinstance(exc, ConnectionResetError):
+            return bytes(data), True, None  # the second request met a closed socket
         return bytes(data), False, f"{type(exc).__name__}: {exc}"
 
 
@@ -227,8 +242,16 @@ def exchange(host: str, port: int, spec: dict) -> dict:
         if spec.get("hangup") or "reset_after" in spec:
             return rude(sock, spec)
         head_only = spec.get("head_only", "".join(spec["pieces"]).startswith("HEAD "))
-        data, closed, read_error = read_answer(sock, head_only)
-    return {**response_report(data, spec), "closed": closed, "error": read_error or error,
+        again = spec.get("again", "").encode("latin-1")
+        data, closed, read_error = read_answer(sock, head_only, again)
+    report = response_report(data, spec)
+    if again and report.get("status") is not None:
+        length = 0 if head_only else content_length(data[:data.find(b"\r\n\r\n")])
+        if length is not None:
+            extra = data[data.find(b"\r\n\r\n") + 4 + length:]
+            report["after"] = len(extra)
+            report["after_start"] = extra[:80].decode("latin-1")
+    return {**report, "closed": closed, "error": read_error or error,
             "seconds": round(time.monotonic() - start, 3)}
 
 
@@ -237,15 +260,22 @@ def raw(args: argparse.Namespace) -> dict:
 
 
 def slow(args: argparse.Namespace) -> dict:
-    """Client A sends part of its head and stalls; client B asks while A is stalled; then A
-    sends the rest one byte at a time. B must be answered within ``bound`` seconds."""
+    """Client A sends part of its head and stalls, and so do ``crowd`` more clients (so that
+    a pool of a few threads is full); client B asks while they are stalled; then A sends the
+    rest one byte at a time. B must be answered within ``bound`` seconds."""
     spec = json.loads(args.spec)
     first, rest = spec["stalled"][:spec["split"]], spec["stalled"][spec["split"]:]
+    crowd: list[socket.socket] = []
     try:
         stalled = connect(args.host, args.port)
         stalled.sendall(first.encode("latin-1"))
+        for _ in range(spec.get("crowd", 0)):
+            crowd.append(connect(args.host, args.port))
+            crowd[-1].sendall(first.encode("latin-1"))
     except OSError as exc:
-        return {"other": failed(exc, "the first client"), "stalled": failed(exc, "connect")}
+        for sock in crowd:
+            sock.close()
+        return {"other": failed(exc, "the first clients"), "stalled": failed(exc, "connect")}
     with stalled:
         start = time.monotonic()
         try:
@@ -256,6 +286,8 @@ def slow(args: argparse.Namespace) -> dict:
                             "seconds": round(time.monotonic() - start, 3)}
         except OSError as exc:
             other_report = failed(exc, "connect")
+        for sock in crowd:  # they hang up mid-head
+            sock.close()
         error = None
         try:
             for byte in rest:

@@ -5,7 +5,8 @@ Runs in the server container as the student (stdlib only) and prints one JSON ob
   http_site.py --root DIR --outside FILE --seed S [--beside DIR]
 
 It writes a small seeded site under DIR (a page with a form, its stylesheet and image,
-text, binary, a name with a space, an extension in capitals, a file without one) and a
+text, binary, a name with a space, an extension in capitals, a file without one,
+a name with '..' inside it, a file of a boundary size) and a
 secret in FILE, just outside DIR (and in secret.txt of the folder ``--beside``);
 it lists each file's size and SHA-256, and what the
 page shows (its heading's token, the stylesheet's colour, the image's size).
@@ -87,6 +88,13 @@ def site(args: argparse.Namespace) -> dict:
         "data/v1.2.json": json.dumps({"version": token}).encode(),
         "data/archive.xyz": rng.randbytes(100),
     }
+    # a name with '..' inside a segment (only a whole '..' segment leaves the root), and a
+    # file whose size sits at a boundary of the buffers a server reads it with
+    files[rng.choice(("docs/notes..old.txt", "docs/v1..v2.txt", "docs/..draft.txt",
+                      "docs/wait...txt"))] = f"two dots in a name {token}\n".encode()
+    files["data/block.bin"] = rng.randbytes(rng.choice((1023, 1024, 1025, 4095, 4096, 4097, 8191,
+                                                        8192, 8193, 65535, 65536, 65537,
+                                                        131072, 131073)))
     # every type of the README's table, its extension in a seeded case
     for name, ext in (("page", ".htm"), ("images/photo", ".jpg"), ("images/photo2", ".jpeg"),
                       ("images/anim", ".gif"), ("images/icon", ".svg"), ("favicon", ".ico")):

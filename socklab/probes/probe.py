@@ -5,6 +5,7 @@ and reports what it observed on the wire: bytes sent and received, digests, the 
 difference, whether the peer closed. The checker on the host judges; this only looks.
 
   probe.py tcp-echo  --host H --port P --payload SPEC [--chunk N [--chunk-seed S]] [--timeout S]
+                     [--stall S]
   probe.py tcp-abort --host H --port P [--send N] [--flood]
   probe.py tcp-converse --host H --port P --plan JSON [--wait S] [--final-wait S]
   probe.py tcp-serve --port P --reply TEXT [--expect N] [--timeout S]
@@ -86,18 +87,43 @@ def tcp_echo(args: argparse.Namespace) -> dict:
                 "elapsed": time.monotonic() - start}
     sock.setblocking(False)
     sel = selectors.DefaultSelector()
-    sel.register(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if data else 0))
+    # With --stall, a slow reader: nothing is read for the first S seconds while the payload
+    # is written as fast as the peer takes it, so the peer's sends meet full buffers.
+    stalled = args.stall > 0 and bool(data)
+    sel.register(sock, (0 if stalled else selectors.EVENT_READ)
+                 | (selectors.EVENT_WRITE if data else 0))
+    registered = True
     offset = 0
     pieces = random.Random(args.chunk_seed) if args.chunk_seed is not None else None
     if not data:
         sock.shutdown(socket.SHUT_WR)  # nothing to echo: say so, and expect a clean close
     deadline = start + args.timeout
+    reading_from = start + args.stall if stalled else start
     try:
         while time.monotonic() < deadline:
-            for _key, events in sel.select(timeout=max(0.0, deadline - time.monotonic())):
+            now = time.monotonic()
+            if stalled and now >= reading_from:
+                stalled = False
+                events = selectors.EVENT_READ | (selectors.EVENT_WRITE if offset < len(data) else 0)
+                if registered:
+                    sel.modify(sock, events)
+                else:
+                    sel.register(sock, events)
+                    registered = True
+            wait = deadline - now
+            if stalled:
+                wait = min(wait, reading_from - now)
+                if offset == len(data):  # all written: sleep out the stall
+                    time.sleep(max(0.0, wait))
+                    continue
+            for _key, events in sel.select(timeout=max(0.0, wait)):
                 if events & selectors.EVENT_WRITE and offset < len(data):
                     size = pieces.randint(1, args.chunk) if pieces else args.chunk
                     offset += sock.send(data[offset:offset + size])
+                    if offset == len(data) and stalled:  # all written: nothing to wait for
+                        sel.unregister(sock)
+                        registered = False
+                        break
                     if offset == len(data):
                         sel.modify(sock, selectors.EVENT_READ)
                 if events & selectors.EVENT_READ:
@@ -364,6 +390,8 @@ def main(argv: list[str]) -> int:
     echo.add_argument("--chunk", type=int, default=65536, help="bytes per send()")
     echo.add_argument("--chunk-seed", type=int, help="random sizes from 1 to --chunk, seeded")
     echo.add_argument("--timeout", type=float, default=10.0)
+    echo.add_argument("--stall", type=float, default=0.0,
+                      help="seconds to read nothing at first (a slow reader)")
     abort.add_argument("--send", type=int, default=100)
     abort.add_argument("--flood", action="store_true", help="send until the peer stops reading")
     converse = sub.add_parser("tcp-converse")

@@ -93,11 +93,21 @@ def awkward(seed: int) -> list[tuple[str, bytes]]:
     rng = random.Random(seed)
     sizes = [rng.choice(group) for group in SIZES] + [rng.randint(9001, 65506)]
     rng.shuffle(sizes)
+    blanks = [b" ", b"  ", b"\t", b"\n", b"\r\n"]  # what strip() takes away, at both ends
+    framed = rng.choice(blanks) + f"PING {rng.randint(3, 99)} 1700000002.5".encode() \
+        + rng.choice(blanks)
+    lines = "\n".join(rng.sample(["héllo, wörld", "世界 → データ", "  indented\tline ", "🙂"], 3))
     return [
         ("a ping", b"PING 1 1700000000.123456"),
+        ("the same ping again (a datagram repeated is a new one)", b"PING 1 1700000000.123456"),
         ("one byte", b"x"),
         ("an empty datagram", b""),
+        ("another empty datagram", b""),
+        (f"a ping with whitespace at both ends {framed!r}", framed),
+        ("several lines of multi-byte UTF-8 text, ending in a newline",
+         (lines + "\n").encode()),
         ("all 256 byte values (not text)", bytes(range(256))),
+        ("all 256 byte values, backwards (the last one NUL)", bytes(range(255, -1, -1))),
         *((f"{size} random bytes", rng.randbytes(size)) for size in sizes),
         ("a ping after all that", b"PING 2 1700000001.654321"),
     ]

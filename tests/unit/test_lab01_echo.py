@@ -54,7 +54,7 @@ def test_client_exchange(seed):
     message, reply, cuts, pauses = echoing.client_exchange(seed)
     data = reply.encode()
     assert len(data) == len(message.encode()) and reply != message
-    assert message == message.strip()
+    assert message[0] == message[-1] == " "  # a client that strips is caught every run
     assert any(low <= len(message.encode()) <= high + 4 for low, high in echoing.LENGTHS)
     assert cuts == sorted(cuts) and all(0 < c < len(data) for c in cuts)
     assert cuts[-1] == len(data) - 1 and len(message) < len(data)  # characters < bytes
@@ -83,6 +83,10 @@ def test_printed_problem():
     assert echoing.printed_problem("connecting\n世界 ping\n", "世界 ping") is None
     assert echoing.printed_problem("Received: 世界 ping\n", "世界 ping") is not None
     assert "part of the reply" in echoing.printed_problem("世界 pi\n", "世界 ping")
+    assert echoing.printed_problem(" 世界 ping \n", " 世界 ping ") is None
+    assert echoing.printed_problem("世界 ping\n", " 世界 ping ") is not None  # stripped
+    assert echoing.printed_problem("hello\n\n", "") is None  # an empty reply: an empty line
+    assert echoing.printed_problem("", "") is not None
 
 
 def seen_of(pieces, echoed: bytes, *, done=None, closed=False, closed_after=None, error=None):

@@ -65,6 +65,7 @@ def test_the_slow_request_is_over_64_kib_with_one_pause_over_a_second(seed):
     assert item["cuts"] == sorted(set(item["cuts"])) and all(0 < c < size for c in item["cuts"])
     assert len(item["gaps"]) == len(item["cuts"]) >= 3
     assert sum(g > 1 for g in item["gaps"]) == 1
+    assert max(item["gaps"]) > 3  # a server that takes 3 s of silence for the end is caught
     assert cases.slow_request(seed) == item
 
 
@@ -75,13 +76,15 @@ def test_request_sizes_sit_on_every_buffer_boundary(seed):
     sizes = [int(item["payload"].split(":")[1]) for item in plan if item["payload"][:4] in ("rand", "utf8")]
     for boundary in cases.BOUNDARIES:
         assert any(abs(size - boundary) <= 1 for size in sizes), boundary
+    assert cases.LARGEST_REQUEST in sizes  # R2's limit itself
     assert any(len(item.get("cuts", [])) > 5 and item["cuts"] == list(range(1, len(item["cuts"]) + 1))
                for item in plan), "a request sent one byte at a time"
 
 
 def test_the_reset_plan_ends_with_a_client_that_asks_properly():
     plan = cases.resets(7)
-    assert [item["end"] for item in plan] == ["rst", "rst", "fin-rst", "fin"]
+    assert [item["end"] for item in plan] == ["rst", "rst", "fin-rst", "fin-rst", "fin"]
+    assert plan[3].get("busy")  # its reset waits in the kernel of a server busy elsewhere
 
 
 @given(st.integers(0, 2**32))
@@ -92,6 +95,7 @@ def test_the_reply_to_a_client_is_cut_inside_a_character_and_pauses_over_a_secon
     assert text.count("\n") >= 2
     assert any(data[c] & 0xC0 == 0x80 for c in cuts), "one cut inside a UTF-8 character"
     assert len(gaps) == len(cuts) and sum(g > 1 for g in gaps) == 1 and hold >= 0.4
+    assert max(gaps) > 3  # a client that takes 3 s of silence for the end is caught
     assert b"".join(probe.cut(data, cuts)) == data
 
 
@@ -100,6 +104,7 @@ def test_the_client_message_is_long_multibyte_text_an_argument_can_hold(seed):
     data = cases.client_message(seed).encode()
     assert 65536 < len(data) <= cases.LARGEST_MESSAGE < 131072  # MAX_ARG_STRLEN
     assert len(data) > len(cases.client_message(seed)) and b"\n" in data
+    assert data[:1] in (b" ", b"\t") and data.endswith(b"\n")  # a client that strips is caught
 
 
 @given(st.binary(max_size=300), st.lists(st.integers(-5, 305), max_size=20))

@@ -99,11 +99,21 @@ def test_schedules_are_random_sets_never_periods(build):
 
 
 def test_fin_link_takes_only_fins():
-    config, lost = links.fin_link(7)
+    config, lost = links.fin_link(7, 5)
     profile = profiles.from_table("test", config, "test")
     assert 3 <= lost <= 4 and all(s.length == 11 for s in profile.scripts)
     assert config["script"][0]["nth"] == list(range(1, lost + 1))
     assert config["script"][1]["nth"] == [lost + 1]
+    # the ACKs around the last data packet's (the 5th) copied, from the receiver
+    assert config["script"][2]["direction"] == "s2c" and config["script"][2]["nth"] == [4, 5, 6]
+
+
+def test_longest_silence_and_last_packet_in():
+    w = stop_and_wait(b"x" * 3000)
+    gap, _ = wire.longest_silence(w.grams, CLIENT)
+    assert 0 < gap < 0.01
+    assert wire.last_in(w.grams, SERVER) is not None
+    assert wire.longest_silence([], CLIENT) == (0.0, 0.0) and wire.last_in([], SERVER) is None
 
 
 def test_a_receiver_gone_before_a_repeated_fin_is_seen():

@@ -67,10 +67,12 @@ def lone_pieces(seed: int) -> list[Piece]:
 
 
 def held_pieces(seed: int) -> tuple[list[Piece], float]:
-    """A conversation with a long pause: a piece, 2 to 2.5 s of silence, a piece, and a last
-    piece the client closes its side right after (not waiting for its echo)."""
+    """A conversation with a long pause: a piece, 4 to 4.5 s of silence (R4: several
+    seconds; a server that gives up on a client silent for 3 s is caught every run), a
+    piece, and a last piece the client closes its side right after (not waiting for its
+    echo)."""
     rng = random.Random(seed + 1)
-    pause = round(rng.uniform(2.0, 2.5), 2)
+    pause = round(rng.uniform(4.0, 4.5), 2)
     last = rng.choice([1500, 5000, 20000]) + rng.randrange(100)
     return [Piece("a first piece", "héllo, socklab ".encode()),
             Piece(f"a piece after {pause:g} s of silence", "wörld 世界 ".encode(), pause=pause),
@@ -156,6 +158,7 @@ WORDS = ["ping", "socket", "héllo", "wörld", "naïve", "échange", "世界", "
          "✓", "🙂", "→", "bytes", "é"]
 WIDE_WORDS = [w for w in WORDS if len(w.encode()) > len(w)]
 LENGTHS = [(20, 60), (1000, 1100), (4000, 4200), (8150, 8250)]
+PADS = [" ", "  "]  # around the client's message: a line's spaces are part of it
 
 
 def message(rng: random.Random, low: int, high: int) -> str:
@@ -176,7 +179,9 @@ def client_exchange(seed: int) -> tuple[str, str, list[int], list[float]]:
     second; the last piece is the last byte alone (the reply ends in ASCII), so a client
     that stops at any count short of the bytes it sent (its characters, 1024) misses it."""
     rng = random.Random(seed)
-    msg = message(rng, *rng.choice(LENGTHS))
+    # Spaces at both ends, so the reply has them too: a client that strips what it
+    # prints (or what it sends) is caught in every run.
+    msg = rng.choice(PADS) + message(rng, *rng.choice(LENGTHS)) + rng.choice(PADS)
     reply = msg[::-1]
     data = reply.encode()
     inside = [i for i in range(1, len(data) - 1) if data[i] & 0xC0 == 0x80]  # continuation bytes
@@ -194,11 +199,12 @@ def early_close_exchange(seed: int) -> tuple[str, str]:
 
 
 def printed_problem(stdout: str, reply: str) -> str | None:
-    """The client's output lacks a line that is exactly the reply (None: it has one)."""
-    if any(line.strip() == reply for line in stdout.splitlines()):
+    """The client's output lacks a line that is exactly the reply, spaces included (None:
+    it has one)."""
+    if any(line == reply for line in stdout.splitlines()):
         return None
     lines = [line for line in stdout.splitlines() if line.strip()]
-    shown = "\n".join(f"  | {line[:160]}" for line in lines[-6:]) or "  (nothing)"
+    shown = "\n".join(f"  | {line[:160]!r}" for line in lines[-6:]) or "  (nothing)"
     near = next((line for line in lines if line.strip() in reply or reply in line), None)
     hint = ""
     if near is not None:

@@ -29,6 +29,7 @@ from socklab.checking import expect, observe
 FAKE_PORT = 6000  # the test server's, for the student's client
 HOLD = 4.0  # seconds the test server keeps the connection open for the client to close it
 CLIENT_CLOSE = 2.0  # seconds the client may take to close once it has its bytes (R9: 1 s)
+SLOW_READER = 0.5  # seconds the client of the several-MiB echo reads nothing at first
 
 
 @pytest.fixture
@@ -119,9 +120,12 @@ def test_echo_all_byte_values(echo):
 @pytest.mark.points(2)
 @pytest.mark.rules("R2")
 def test_echo_one_mebibyte(echo, ctx):
-    """1 MiB of random bytes comes back unchanged"""
-    size = (1 << 20) + random.Random(ctx.seed).randrange(-4096, 4096)
-    echo(f"random:{size}:{ctx.seed}", f"{size} random bytes (about 1 MiB)", timeout=20)
+    """Several MiB of random bytes, to a client that reads nothing for 0.5 s, come back unchanged"""
+    # Over 4 MiB, so that a server that stops after some MiB is caught; the client's pause
+    # fills every buffer on the way, so that a server's send() meets a full one every run.
+    size = (6 << 20) + random.Random(ctx.seed).randrange(-4096, 4096)
+    echo(f"random:{size}:{ctx.seed}", f"{size} random bytes (about 6 MiB; the client reads "
+         f"nothing for the first {SLOW_READER:g} s)", timeout=20, stall=SLOW_READER)
 
 
 @pytest.mark.points(1)
@@ -257,3 +261,22 @@ def test_client_server_closes_early(ctx, programs):
     expect_sent(seen, message, run)
     expect_printed(run, reply, f"fewer bytes than the {len(message.encode())} sent, then the "
                                "server closed")
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R7", "R8", "R9")
+def test_client_empty_message(ctx, programs):
+    """An empty MESSAGE: the client sends nothing, prints an empty line and closes at once"""
+    run, seen = run_client(ctx, programs, "", "", hold=HOLD)
+    if seen["error"] and "connected" in seen["error"]:
+        expect.fail("the client to connect even with nothing to send (R7)", seen["error"],
+                    client_output(run))
+    expect_sent(seen, "", run)
+    expect_printed(run, "", "nothing sent, so nothing to wait for: an empty line")
+    closed = seen.get("client_closed_after")
+    if closed is None or closed > CLIENT_CLOSE:
+        expect.fail("the client to close the connection at once: it sent 0 bytes, so it has "
+                    "all 0 of them back (the test server keeps the connection open)",
+                    f"the client closed {closed:.1f} s after connecting" if closed else
+                    f"the client had not closed {HOLD:g} s later: does it wait for a first "
+                    f"recv() before counting its bytes?", client_output(run))

@@ -253,6 +253,9 @@ def summary_mismatches(pings: list[Ping], report: Report, count: int) -> tuple[s
         wrong.append(f"{said.loss:g}% loss")
     if took and said.rtt is None:
         wrong.append("no min/avg/max RTT")
+    elif said.rtt is not None and said.received == 0:
+        wrong.append("a min/avg/max RTT though no ping was received (the line stops after the "
+                     "loss)")
     elif took and said.rtt is not None:
         for name, value, low_at, high_at in zip(("min", "avg", "max"), said.rtt, stats(least),
                                                 stats(took), strict=True):

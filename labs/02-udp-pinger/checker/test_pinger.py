@@ -37,6 +37,7 @@ GAP = (0.8, 1.6)  # seconds from a lost ping's request to the next one's, at the
 STRAY_COUNT = 10  # pings in the run with late copies of a reply: COUNT's default (not given)
 STRAY_DELAY_MS = 20  # each way, in that run
 STRAYS_AFTER = 2  # copies of ping 2's reply come while ping 3 (its request dropped) waits
+SILENT_COUNT = 2  # pings in the run where the router drops every reply
 
 
 @pytest.mark.points(1)
@@ -226,7 +227,7 @@ def test_summary_matches_router(run):
 
 
 @pytest.mark.points(2)
-@pytest.mark.rules("R6", "R8", "R10")
+@pytest.mark.rules("R6", "R8", "R9", "R10")
 def test_late_reply_not_counted(ctx, programs, impair):
     """A reply that comes 2 s late is not taken for the ping then waiting: replies match by seq"""
     late = {"name": "late-2nd-reply", "direction": "s2c", "proto": "udp", "packet": "data",
@@ -246,15 +247,18 @@ def test_late_reply_not_counted(ctx, programs, impair):
                   f"its request, after your pinger had sent ping {later[-1].seq}\n")
     wrong = (run.report.problems + loss_mismatches(run.pings, run.report)
              + rtt_mismatches(run.pings, run.report))
+    expected, summary_wrong = summary_mismatches(run.pings, run.report, run.count)
+    wrong += [f"summary: {w} (expected {expected})" for w in summary_wrong]
     if wrong:
         expect.fail(f"ping {held.seq if held else 2} reported as 'timeout' (its reply came "
-                    f"after 1 s), every other ping with its own RTT: match each reply to its "
-                    f"request by the sequence number it carries",
+                    f"after 1 s), every other ping with its own RTT, and the summary counting "
+                    f"only those: match each reply to its request by the sequence number it "
+                    f"carries",
                     "; ".join(wrong[:4]), during + table(run.pings, run.report) + "\n" + ran(run))
 
 
 @pytest.mark.points(2)
-@pytest.mark.rules("R5", "R6", "R10")
+@pytest.mark.rules("R5", "R6", "R9", "R10")
 def test_late_copies_ignored(ctx, programs, impair):
     """Without COUNT, 10 pings; copies of an old reply come while a lost ping waits: 1 s, no more"""
     drop = {"name": "drop-3rd-request", "direction": "c2s", "proto": "udp", "packet": "data",
@@ -269,6 +273,8 @@ def test_late_copies_ignored(ctx, programs, impair):
                     "; ".join(run.wire_problems[:4]), ran(run))
     lost = run.pings[STRAYS_AFTER]
     wrong = run.report.problems + loss_mismatches(run.pings, run.report)
+    expected, summary_wrong = summary_mismatches(run.pings, run.report, run.count)
+    wrong += [f"summary: {w} (expected {expected})" for w in summary_wrong]
     after = run.pings[STRAYS_AFTER + 1] if len(run.pings) > STRAYS_AFTER + 1 else None
     if not wrong and after is not None:
         gap = after.request["t_in"] - lost.request["t_in"]
@@ -278,5 +284,28 @@ def test_late_copies_ignored(ctx, programs, impair):
         expect.fail(f"ping {lost.seq} ({lost.fate()}) reported 'timeout' after waiting 1 s from "
                     f"its sending, {GAP[0]:g} to {GAP[1]:g} s at the router, while copies of "
                     f"ping {STRAYS_AFTER}'s reply came every 0.25 s: they are no reply to ping "
-                    f"{lost.seq}, and they do not restart its second",
+                    f"{lost.seq}, they do not restart its second, and the summary does not "
+                    f"count them",
+                    "; ".join(wrong[:4]), table(run.pings, run.report) + "\n" + ran(run))
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R6", "R9")
+def test_nothing_answered(ctx, programs, impair):
+    """Every reply lost: each ping 'timeout', a summary of 0 received with no RTTs, exit status 0"""
+    each_way = {"delay_ms": STRAY_DELAY_MS}
+    run = ping_through(ctx, programs, impair, SILENT_COUNT, name="pinger-nothing-answered",
+                       config={"c2s": each_way, "s2c": {**each_way, "loss": 1.0}})
+    if run.wire_problems:
+        expect.fail(f"{SILENT_COUNT} datagrams 'PING <seq> <timestamp>' numbered 1 to "
+                    f"{SILENT_COUNT}", "; ".join(run.wire_problems[:4]), ran(run))
+    wrong = run.report.problems + loss_mismatches(run.pings, run.report)
+    expected, summary_wrong = summary_mismatches(run.pings, run.report, run.count)
+    wrong += [f"summary: {w}" for w in summary_wrong]
+    if not wrong and (run.finished.timed_out or run.finished.returncode != 0):
+        wrong = ["then the pinger " + ("was still running" if run.finished.timed_out
+                                       else f"exited with status {run.finished.returncode}")]
+    if wrong:
+        expect.fail(f"with every reply dropped by the router, each ping reported 'timeout', "
+                    f"then a summary line like {expected}, and exit status 0",
                     "; ".join(wrong[:4]), table(run.pings, run.report) + "\n" + ran(run))

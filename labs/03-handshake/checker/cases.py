@@ -11,8 +11,10 @@ import hashlib
 import random
 from typing import Any
 
-BOUNDARIES = (1024, 4096, 8192, 65536)  # common buffer sizes: a program cut there shows it
+BOUNDARIES = (1024, 4096, 8192, 65536, 131072)  # common buffer sizes: a program cut there shows it
 LONG_PAUSE = (1.3, 1.6)  # seconds: longer than a second, what a 1 s timeout mistakes for the end
+# One pause per slow conversation is longer still: what a 2 or 3 s timeout mistakes for the end.
+LONGEST_PAUSE = (3.1, 3.4)
 SHORT_PAUSE = (0.03, 0.25)
 LARGEST_REQUEST = 200_000  # R2
 LARGEST_MESSAGE = 100_000  # R4: the client's MESSAGE, a command-line argument
@@ -32,11 +34,13 @@ def cuts(rng: random.Random, size: int, pieces: int) -> list[int]:
     return sorted(rng.sample(range(1, size), min(pieces, size) - 1)) if size > 1 else []
 
 
-def pauses(rng: random.Random, count: int, long_ones: int = 0) -> list[float]:
-    """``count`` pauses: short ones, and ``long_ones`` of them (at random places) over a second."""
+def pauses(rng: random.Random, count: int, long_ones: int = 0,
+           longest: bool = False) -> list[float]:
+    """``count`` pauses: short ones, and ``long_ones`` of them (at random places) over a
+    second; with ``longest``, the first of those over 3 s."""
     out = [round(rng.uniform(*SHORT_PAUSE), 3) for _ in range(count)]
-    for i in rng.sample(range(count), min(long_ones, count)):
-        out[i] = round(rng.uniform(*LONG_PAUSE), 3)
+    for n, i in enumerate(rng.sample(range(count), min(long_ones, count))):
+        out[i] = round(rng.uniform(*(LONGEST_PAUSE if longest and n == 0 else LONG_PAUSE)), 3)
     return out
 
 
@@ -46,12 +50,12 @@ def near(rng: random.Random, boundary: int) -> int:
 
 
 def slow_request(seed: int) -> dict[str, Any]:
-    """A request over 64 KiB, in 4 to 6 pieces cut anywhere, one pause over a second."""
+    """A request over 64 KiB, in 4 to 6 pieces cut anywhere, one pause over 3 s."""
     rng = random.Random(seed)
     size = rng.randrange(65537 + 1000, LARGEST_REQUEST)
     count = rng.randrange(4, 7)
     return {"payload": f"random:{size}:{seed}", "cuts": cuts(rng, size, count),
-            "gaps": pauses(rng, count - 1, long_ones=1), "end": "fin"}
+            "gaps": pauses(rng, count - 1, long_ones=1, longest=True), "end": "fin"}
 
 
 def request_sizes(seed: int) -> list[dict[str, Any]]:
@@ -65,6 +69,8 @@ def request_sizes(seed: int) -> list[dict[str, Any]]:
         count = rng.randrange(1, 4)
         plan.append({"payload": f"{kind}:{size}:{seed + i}", "cuts": cuts(rng, size, count),
                      "gaps": pauses(rng, count - 1), "end": "fin"})
+    plan.append({"payload": f"random:{LARGEST_REQUEST}:{seed + 8}",  # R2's largest request
+                 "cuts": cuts(rng, LARGEST_REQUEST, 3), "gaps": pauses(rng, 2), "end": "fin"})
     tiny = rng.randrange(8, 40)
     plan.append({"payload": f"utf8:{tiny}:{seed + 9}", "cuts": list(range(1, tiny)),
                  "gaps": [0.005], "end": "fin"})
@@ -83,6 +89,10 @@ def resets(seed: int) -> list[dict[str, Any]]:
          "end": "rst"},  # in the middle of its request
         {"payload": "empty", "end": "rst"},  # at once, nothing sent
         {"payload": f"utf8:{rng.randrange(10, 200)}:{seed + 1}", "end": "fin-rst"},  # at its end
+        # ... and at its end while the server is busy with another client: when it comes to
+        # this one, the FIN and the reset are both there (a send() or recv() of it raises
+        # BrokenPipeError, not ConnectionResetError), whatever the timing
+        {"payload": f"utf8:{rng.randrange(10, 200)}:{seed + 3}", "end": "fin-rst", "busy": True},
         {"payload": f"utf8:{last}:{seed + 2}", "cuts": cuts(rng, last, 3), "gaps": [0.05],
          "end": "fin"},
     ]
@@ -142,7 +152,8 @@ def reply_for_client(seed: int, request: bytes) -> tuple[str, list[int], list[fl
     data = text.encode()
     inside = [i for i in range(1, len(data)) if data[i] & 0xC0 == 0x80]  # in a character
     offsets = sorted({rng.choice(inside), *rng.sample(range(1, len(data)), 3)})
-    return text, offsets, pauses(rng, len(offsets), long_ones=1), round(rng.uniform(0.4, 0.7), 3)
+    return (text, offsets, pauses(rng, len(offsets), long_ones=1, longest=True),
+            round(rng.uniform(0.4, 0.7), 3))
 
 
 def client_message(seed: int) -> str:
@@ -150,13 +161,14 @@ def client_message(seed: int) -> str:
     rng = random.Random(seed)
     alphabet = "hello world\n你好世界 ünïcödé ✓🙂"
     size = rng.randrange(65537, 90000)
-    chars = []
-    total = 0
+    # Spaces first and a newline last, every run: a client that strips MESSAGE is caught.
+    chars = [rng.choice([" ", "  ", "\t"])]
+    total = 2
     while total < size:
         char = rng.choice(alphabet)
         chars.append(char)
         total += len(char.encode())
-    return "".join(chars)
+    return "".join(chars) + "\n"
 
 
 def first_difference(want: str, got: str) -> int:

@@ -13,6 +13,7 @@ REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 431: "Request Header Fields Too Large",
            501: "Not Implemented"}
 PAUSE = 1.2  # seconds: longer than a second, where a program with a 1 s timeout gives up
+LONG_PAUSE = 3.2  # seconds: "several seconds" (R2), past a 2 or 3 s read timeout
 SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/")
 
 
@@ -33,6 +34,18 @@ def connection_header(rng: random.Random) -> str | None:
     return rng.choice((None, "keep-alive", "Keep-Alive", "close"))
 
 
+def token_name(rng: random.Random) -> str:
+    """A header name that is a token with more than letters, digits and '-' in it."""
+    punct = rng.choice("!#$%&'*+.^_`|~")
+    return rng.choice(("X", "x", "Ext")) + punct + rng.choice(("Trace", "id", "A1", "Z")) + \
+        rng.choice(("", "-Id", "_2"))
+
+
+def header_value(rng: random.Random) -> str:
+    """A header value to ignore: words, inner spaces, perhaps empty."""
+    return rng.choice(("", "1", "a b", "x=1; y=2", "  padded\t", "\t"))
+
+
 def percent(rng: random.Random, path: str, share: float = 0.4) -> str:
     """``path`` (already a valid target, %XX escapes and all) with a seeded share of its
     plain characters spelt %XX, in upper- or lower-case hex; a '/' may become %2F."""
@@ -50,10 +63,20 @@ def percent(rng: random.Random, path: str, share: float = 0.4) -> str:
     return "".join(out)
 
 
+QUERIES = ("x=1", "a=1&b=%2e%2e", "p=../../secret.txt", "q=%zz", "", "v=%00", "s=a+b&t=/..",
+           "?", "a?b=c?d", "r=%2F%3F%23", "#frag", "x=caf%C3%A9&y=%E9")
+
+
 def query(rng: random.Random) -> str:
-    """A query string to be ignored, with what a path must not have: '..', bad escapes."""
-    return "?" + rng.choice(("x=1", "a=1&b=%2e%2e", "p=../../secret.txt", "q=%zz",
-                             "", "v=%00", "s=a+b&t=/..", "?"))
+    """A query string to be ignored, with what a path must not have: '..', bad escapes, '?'."""
+    return "?" + rng.choice(QUERIES)
+
+
+def queries(rng: random.Random, count: int) -> list[str]:
+    """``count`` query strings, every one of QUERIES among them (once there are enough)."""
+    pool = list(QUERIES)
+    rng.shuffle(pool)
+    return ["?" + q for q in (pool + [rng.choice(QUERIES) for _ in range(count)])[:count]]
 
 
 def traversals(rng: random.Random, beside: str) -> list[str]:
@@ -67,7 +90,10 @@ def traversals(rng: random.Random, beside: str) -> list[str]:
             f"/images/..{sep}..{sep}..{sep}..{sep}etc/passwd", "//scratch/secret.txt",
             f"//scratch/{beside}/secret.txt", f"/./{dots}/secret.txt",
             f"/docs//{dots}//{dots}/secret.txt"]
-    return [f"/../{beside}/secret.txt", *rng.sample(pool, 5)]
+    # a '..' segment refused even when the path it spells stays inside the root (R16)
+    inside = [f"/docs/{dots}/notes.txt", f"/images/..{sep}index.html", f"/docs/{dots}{sep}docs/",
+              f"/data/{dots}/images/..{sep}notes.txt"]
+    return [f"/../{beside}/secret.txt", *rng.sample(pool, 5), rng.choice(inside)]
 
 
 def split_points(rng: random.Random, size: int, count: int) -> list[int]:
@@ -92,11 +118,15 @@ def framing_problems(answer: dict[str, Any], head_only: bool = False) -> list[st
     lengths = headers.get("content-length", [])
     if len(lengths) != 1 or not lengths[0].isdigit():
         problems.append(f"the Content-Length headers {lengths}")
-    elif not head_only and int(lengths[0]) != answer["body_size"]:
+    elif not head_only and int(lengths[0]) != answer["body_size"] - answer.get("after", 0):
         problems.append(f"'Content-Length: {lengths[0]}' but {answer['body_size']} bytes of body")
     tokens = {t.strip().lower() for v in headers.get("connection", []) for t in v.split(",")}
     if "close" not in tokens:
         problems.append(f"the Connection headers {headers.get('connection', [])} (not 'close')")
-    if not answer.get("closed"):
+    if answer.get("after"):
+        problems.append(f"the connection still open after the answer: a second request sent on "
+                        f"it was answered too ({answer['after']} more bytes, starting "
+                        f"{answer.get('after_start', '')[:40]!r})")
+    elif not answer.get("closed"):
         problems.append(answer.get("error") or "the connection left open")
     return problems

@@ -63,11 +63,17 @@ def request(method: str, target: str, *, headers: dict[str, str] | None = None,
 
 def varied(rng: random.Random, method: str, target: str, **kwargs: Any) -> dict[str, Any]:
     """A request in a seeded style: HTTP/1.0 or 1.1, any Connection header or none,
-    header names in any case."""
+    header names in any case, a header to ignore whose name is a token with punctuation.
+    A request that keeps its connection open sends a second request on it once answered,
+    as a keep-alive client does: the server must have closed instead (R4)."""
     style = {"version": rng.choice(("HTTP/1.1", "HTTP/1.0")),
              "connection": cases.connection_header(rng),
              "case": lambda name: cases.name_case(rng, name)}
-    return request(method, target, **{**style, **kwargs})
+    headers = {cases.token_name(rng): cases.header_value(rng), **kwargs.pop("headers", {})}
+    spec = request(method, target, headers=headers, **{**style, **kwargs})
+    if style["connection"] != "close" and "again" not in spec:
+        spec["again"] = "GET /notes.txt HTTP/1.1\r\nHost: server\r\n\r\n"
+    return spec
 
 
 def rng_for(ctx: Any, what: str) -> random.Random:

@@ -35,9 +35,13 @@ def test_every_answer_closes(web, form_values):
              varied(rng, "BREW", "/"), varied(rng, "GET", "/%zz"),
              varied(rng, "GET", "/..%2fsecret.txt")]
     # at least one request that says nothing of its connection, and one keep-alive
-    specs[1] = request("GET", "/notes.txt", connection=None)
-    specs[2] = request("GET", "/empty.txt", connection="keep-alive", version="HTTP/1.1")
-    specs[4] = request("GET", "/no-such-page.html", connection=None, version="HTTP/1.0")
+    # (and a keep-alive client's second request on the same connection, once answered)
+    again = "GET /index.html HTTP/1.1\r\nHost: server\r\n\r\n"
+    specs[1] = {**request("GET", "/notes.txt", connection=None), "again": again}
+    specs[2] = {**request("GET", "/empty.txt", connection="keep-alive", version="HTTP/1.1"),
+                "again": again}
+    specs[4] = {**request("GET", "/no-such-page.html", connection=None, version="HTTP/1.0"),
+                "again": again}
     for spec, answer in zip(specs, web.raw(*specs), strict=True):
         head_only = "".join(spec["pieces"]).startswith("HEAD ")
         problems = cases.framing_problems(answer, head_only)
@@ -54,12 +58,16 @@ def test_paths_decoded(web):
     """Paths spelt with %XX (any hex case, %2F too), a query, '//' and '/./', '+', UTF-8 names"""
     rng = rng_for(web.ctx, "paths")
     files = web.site["files"]
-    names = [*rng.sample(sorted(files), 6), "docs/c++ notes.txt", "docs/café ½.txt"]
+    dots = next(n for n in files if ".." in n)  # '..' inside a name is no '..' segment
+    names = [*rng.sample(sorted(files), 6), "docs/c++ notes.txt", "docs/café ½.txt", dots]
     pairs = [("/" + cases.percent(rng, urllib.parse.quote(n, safe="/+")), n) for n in names]
-    pairs = [(t + cases.query(rng) if rng.random() < 0.5 else t, n) for t, n in pairs]
-    pairs += [("/docs" + cases.query(rng), "docs/index.html"), ("//notes.txt", "notes.txt"),
+    pairs += [("/docs", "docs/index.html"), ("//notes.txt", "notes.txt"),
               ("/./docs/./index.html", "docs/index.html"), ("/docs%2F", "docs/index.html"),
-              ("/notes.txt" + cases.query(rng), "notes.txt")]
+              ("/notes.txt", "notes.txt"), ("/" + dots, dots)]
+    # every kind of query (a '?' in it, escapes, '..') on some path: each one ignored
+    asked = cases.queries(rng, len(cases.QUERIES))
+    pairs += [(t + q, n) for (t, n), q in zip(rng.choices(pairs, k=len(asked)), asked,
+                                              strict=True)]
     specs = [varied(rng, "GET", target) for target, _ in pairs]
     for (target, name), answer in zip(pairs, web.raw(*specs), strict=True):
         web.expect_file(answer, name, f"GET {target}")
@@ -90,13 +98,17 @@ def test_decision_order(web):
 @pytest.mark.points(2)
 @pytest.mark.rules("R2")
 def test_request_in_pieces(web, form_values):
-    """A head cut anywhere with a pause over a second; a form whose body straddles segments"""
+    """A head cut anywhere (inside a CRLF too), a pause of seconds; a form body straddling segments"""
     rng = rng_for(web.ctx, "pieces")
     get = request("GET", "/notes.txt", case=lambda n: cases.name_case(rng, n))
-    cut = cases.split_points(rng, len(get["pieces"][0]), 3)
-    pauses = [0.0, 0.0, 0.0]
-    pauses[rng.randrange(3)] = cases.PAUSE
-    get = {**raw_spec(get["pieces"][0], cut), "pause": pauses}
+    text = get["pieces"][0]
+    # the cuts that split a line's CRLF, or the empty line's CRLF CRLF, where a server that
+    # looks at each recv() alone goes wrong: always one of each, and one anywhere
+    crlf = [i + 1 for i in range(len(text) - 4) if text[i:i + 2] == "\r\n"]
+    cut = sorted({rng.choice(crlf), len(text) - rng.randint(1, 3), *cases.split_points(rng, len(text), 1)})
+    pauses = [0.0] * len(cut)
+    pauses[rng.randrange(len(cut))] = cases.LONG_PAUSE
+    get = {**raw_spec(text, cut), "pause": pauses}
     body = urllib.parse.urlencode(form_values)
     length = rng.choice(("content-length", "CONTENT-LENGTH", "content-LENGTH", "Content-length"))
     spaced = rng.choice(("\t", " \t", "\t ", "\t\t"))  # a tab always: spaces are common
@@ -120,20 +132,24 @@ def test_request_in_pieces(web, form_values):
 def test_form_fields(web, form_values):
     """The form's fields in another order, with an extra field, or one of them absent"""
     rng = rng_for(web.ctx, "fields")
-    extra = {"submit": "Send", "x": "1&y=2"}
+    extra = {"submit": "Send", "x": "1&y=2", "z": ""}
     fields = list({**form_values, **extra}.items())
     rng.shuffle(fields)
     only = rng.choice(("name", "message"))
     bodies = [(urllib.parse.urlencode(fields), form_values),
               (urllib.parse.urlencode({only: form_values[only]}),
                {k: form_values[k] if k == only else "" for k in form_values})]
-    specs = [varied(rng, "POST", "/submit", body=b, ids=["name", "message"],
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
-             for b, _ in bodies]
-    for (body, want), answer in zip(bodies, web.raw(*specs), strict=True):
+    bodies.append(("", {"name": "", "message": ""}))  # no field at all: an empty body
+    # the path is the target up to any '?': /submit with a query is /submit
+    targets = ["/submit", "/submit" + cases.query(rng), "/submit" + rng.choice(("?", "?x=1"))]
+    specs = [varied(rng, "POST", t, body=b, ids=["name", "message"],
+                    headers={"Content-Type": "application/x-www-form-urlencoded",
+                             **({} if b else {"Content-Length": "0"})})
+             for t, (b, _) in zip(targets, bodies, strict=True)]
+    for target, (body, want), answer in zip(targets, bodies, web.raw(*specs), strict=True):
         if answer.get("status") != 200 or media_type(answer) != "text/html" or \
                 answer.get("texts") != want:
-            expect.fail(f"POST /submit with the body {body!r}: '200 OK', an HTML page whose "
+            expect.fail(f"POST {target} with the body {body!r}: '200 OK', an HTML page whose "
                         f"elements id=\"name\" and id=\"message\" hold {want} (an absent field "
                         f"is empty)", f"{status(answer)}, showing {answer.get('texts')}",
                         web.server_state())

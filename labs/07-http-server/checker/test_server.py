@@ -56,13 +56,13 @@ def test_get_index(web):
 
 
 FILES = ("index.html", "notes.txt", "empty.txt", "images/logo.png", "data/random.bin",
-         "docs/a file.txt")
+         "docs/a file.txt", "data/block.bin")
 
 
 @pytest.mark.points(2)
 @pytest.mark.rules("R3", "R4", "R5")
 def test_content_length(web):
-    """Content-Length is the body's size in bytes, and the server closes after the body"""
+    """Content-Length is the body's size in bytes (at a buffer's edge too), then the server closes"""
     targets = ["/" + urllib.parse.quote(name) for name in FILES]
     for name, target, answer in zip(FILES, targets, web.raw(*map(get, targets)), strict=True):
         web.expect_file(answer, name, f"GET {target}")
@@ -164,6 +164,7 @@ def test_method_errors(web):
              (request("get", "/index.html"), 501, None),
              (request(random.Random(web.ctx.seed).choice(("PATCH", "OPTIONS", "TRACE", "M-SEARCH",
                                                           "Get", "PROPFIND")), "/"), 501, None),
+             (request(other_token(random.Random(f"{web.ctx.seed}:token")), "/"), 501, None),
              (request("POST", "/notes.txt?x=1", body="a=1"), 405, {"GET", "HEAD"}),
              (request("HEAD", "/submit"), 405, {"POST"}))
     for (spec, code, allow), answer in zip(cases, web.raw(*(c[0] for c in cases)), strict=True):
@@ -173,6 +174,12 @@ def test_method_errors(web):
             if allowed != allow:
                 expect.fail(f"{first_line(spec)}: the header 'Allow: {', '.join(sorted(allow))}'",
                             f"{answer['headers'].get('allow') or 'no Allow header'}")
+
+
+def other_token(rng):
+    """A method that is a token with more than letters in it ('X-1', 'A_B'...): 501, not 400."""
+    return rng.choice(("X", "M", "Z", "Q")) + rng.choice("!#$%&'*+-.^_`|~0123456789") + \
+        rng.choice(("1", "GET", "b", "_Y"))
 
 
 MALFORMED = {
@@ -203,6 +210,12 @@ MALFORMED = {
     "a % with one hex digit": "GET /notes.txt%2 HTTP/1.1\r\nHost: server\r\n\r\n",
     "a negative Content-Length":
         "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: -6\r\n\r\nname=x",
+    "a space after the version": "GET / HTTP/1.1 \r\nHost: server\r\n\r\n",
+    "a space before the method": " GET / HTTP/1.1\r\nHost: server\r\n\r\n",
+    "a version HTTP/1.10": "GET / HTTP/1.10\r\nHost: server\r\n\r\n",
+    "a version HTTP/1.1 with more after it": "GET / HTTP/1.1x\r\nHost: server\r\n\r\n",
+    "an empty Content-Length":
+        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: \r\n\r\n",
 }
 
 
@@ -216,10 +229,21 @@ def test_malformed_requests(web):
     web.still_serving(f"{len(specs)} malformed requests")
 
 
+def padded(method, size, body="", cut=None):
+    """A request whose head is exactly ``size`` bytes (a filler header), its body after it."""
+    lines = f"{method} /notes.txt HTTP/1.1\r\nHost: server\r\n"
+    if body:
+        lines = f"{method} /submit HTTP/1.1\r\nHost: server\r\nContent-Length: {len(body)}\r\n"
+    room = size - len(lines) - len("X-Filler: \r\n\r\n")
+    text = f"{lines}X-Filler: {'a' * room}\r\n\r\n{body}"
+    return {"pieces": [text] if cut is None else [text[:cut], text[cut:]], "pause": 0.2,
+            **({"ids": ["name", "message"]} if body else {})}
+
+
 @pytest.mark.points(1)
-@pytest.mark.rules("R14", "R21")
+@pytest.mark.rules("R14", "R21", "R3", "R9")
 def test_huge_head(web):
-    """A request head that never ends (many lines, or one endless line) gets '431' or '400' at once"""
+    """A head that never ends gets a framed '431' or '400' at once; a head of 8192 bytes is served"""
     for shape, extra in (("of ever more 1 KiB header lines", ()),
                          ("whose one header line never ends", ("--one-line",))):
         answer = web.probe("huge", "--host", "server", "--port", str(PORT), "--size",
@@ -228,7 +252,39 @@ def test_huge_head(web):
             expect.fail(f"a request head {shape} (up to 1 MiB, stopping at the first byte of an "
                         "answer): the status 431 or 400 once 8 KiB have come",
                         f"{status(answer)}, after {answer['sent']} bytes sent", web.server_state())
+        problems = cases.framing_problems(answer)
+        if problems or media_type(answer) != "text/html" or \
+                str(answer["status"]) not in answer.get("body_text", ""):
+            expect.fail(f"the answer {answer['status']} to a request head {shape}: like every "
+                        "answer, 'HTTP/1.1 CODE REASON', one Content-Type (text/html), one "
+                        "Content-Length (its body's size), 'Connection: close', and an error "
+                        "page that names the code", "; ".join(problems) or
+                        f"{status(answer)}, then {answer['body_start'][:120]!r}")
         web.still_serving(f"a huge request head {shape}")
+    # the limit's edge, seeded: a head of 8192 bytes (empty line included) is a head like any
+    # other, even with a body in the same segment; one of 8193 or more is too long
+    rng = rng_for(web.ctx, "limit")
+    message = "x" * rng.randrange(1, 3000)
+    body = urllib.parse.urlencode({"name": "edge", "message": message})
+    fits = [padded("GET", 8192, cut=rng.randrange(8000, 8192)),
+            padded("GET", 8192 - rng.randrange(1, 4)), padded("POST", 8192, body=body)]
+    over = [padded("GET", 8193 + rng.randrange(0, 3))]
+    for spec, answer in zip(fits + over, web.raw(*fits, *over), strict=True):
+        size = len("".join(spec["pieces"]).partition("\r\n\r\n")[0]) + 4
+        if spec in over:
+            if answer.get("status") not in (431, 400):
+                expect.fail(f"a complete request head of {size} bytes (over 8192): the status "
+                            "431 or 400", status(answer), web.server_state())
+        elif spec.get("ids"):
+            if answer.get("status") != 200 or answer.get("texts") != {"name": "edge",
+                                                                      "message": message}:
+                expect.fail(f"POST /submit, its head {size} bytes (the most allowed: 8192) and "
+                            f"its {len(body)}-byte body in the same segment: '200 OK' and the "
+                            "form's page", f"{status(answer)}, showing {answer.get('texts')}",
+                            web.server_state())
+        else:
+            web.expect_file(answer, "notes.txt", f"GET /notes.txt, its head {size} bytes (8192 "
+                            "at most is allowed)")
 
 
 @pytest.mark.points(3)
@@ -254,14 +310,15 @@ def test_outside_root(web):
 def test_slow_client(web):
     """A client that sends its head slowly holds up no one: another is answered meanwhile"""
     stalled = request("GET", "/notes.txt")["pieces"][0]
+    crowd = rng_for(web.ctx, "crowd").randint(33, 40)  # more than a default thread pool holds
     spec = {"stalled": stalled, "split": len("GET /notes.txt HTTP/1.1\r\nHo"),
-            "other": request("GET", "/empty.txt")["pieces"][0]}
+            "other": request("GET", "/empty.txt")["pieces"][0], "crowd": crowd}
     seen = web.probe("slow", "--host", "server", "--port", str(PORT), "--bound", str(BOUND),
                      "--spec", json.dumps(spec), timeout=BOUND + 60)
     other, slow = seen["other"], seen["stalled"]
     if other.get("status") != 200 or other["body_sha256"] != web.file("empty.txt")["sha256"]:
-        expect.fail(f"a client that sends GET /empty.txt while another is still sending its "
-                    f"request head (it stopped after {stalled[:spec['split']]!r}): its answer "
+        expect.fail(f"a client that sends GET /empty.txt while {crowd + 1} others are still "
+                    f"sending their request heads (stopped after {stalled[:spec['split']]!r}): its answer "
                     f"within {BOUND:g} s (serve each connection in its own thread)",
                     status(other), web.server_state())
     web.expect_file(slow, "notes.txt", "GET /notes.txt, its head sent in pieces, the rest one "

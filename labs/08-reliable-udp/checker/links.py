@@ -67,11 +67,13 @@ def copying(seed: object, packets: int) -> dict[str, Any]:
         ]}
 
 
-def fin_link(seed: object) -> tuple[dict[str, Any], int]:
+def fin_link(seed: object, packets: int) -> tuple[dict[str, Any], int]:
     """A clean link (1 ms each way) that loses the sender's first 3 or 4 FINs and holds the
     next one FIN_HOLD_MS (the FIN after it, sent a timeout later, overtakes it); and how
     many FINs it loses. Only FINs are 11-byte packets from the sender: the script counts
-    them alone, whatever the sender sent before.
+    them alone, whatever the sender sent before. The receiver's ACKs around the last data
+    packet's (its ``packets``-th, asking for the FIN's number) are copied: a copy of that
+    one reaches the sender once it has sent its FIN, and acknowledges no FIN.
 
     A sender that sends its FIN a few times and leaves meets no ACK; a receiver that does
     not linger meets the held FIN once it has answered the other.
@@ -86,4 +88,7 @@ def fin_link(seed: object) -> tuple[dict[str, Any], int]:
             {"name": "lose-fins", **fins, "nth": list(range(1, lost + 1)), "action": "drop"},
             {"name": "hold-fin", **fins, "nth": [lost + 1], "action": "delay",
              "delay_ms": FIN_HOLD_MS},
+            {"name": "copy-last-acks", "direction": "s2c", "proto": "udp", "packet": "data",
+             "length": 11, "nth": [n for n in (packets - 1, packets, packets + 1) if n > 0],
+             "action": "duplicate"},
         ]}, lost

@@ -21,8 +21,11 @@ ICMP = 1
 HEADER = struct.Struct("!IcIH")  # crc32 of the rest, kind, seq, length (the README's format)
 MAX_PAYLOAD = 1024
 LINGER_SURE = 0.9  # s: within this after its last packet the receiver surely still lingers (1 s)
+SILENCE = 0.75  # s: the longest a sender may stay silent with a packet unacknowledged (the
+# timeout, at most 0.5 s, and room for a loaded machine's scheduling)
 __all__ = ["Datagram", "Ending", "Flight", "Parsed", "PcapError", "ending", "in_flight",
-           "parse", "read", "refused", "sent_before_first_ack", "short_acks", "wire_problems"]
+           "last_in", "longest_silence", "parse", "read", "refused", "sent_before_first_ack",
+           "short_acks", "wire_problems"]
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,23 @@ def ending(datagrams: list[Datagram], client: str, server: str, fin: int) -> End
                   if pending else "")
     return Ending(len(fins), acks_sent, lost, acks_reached, fins_reached,
                   max(waits, default=0.0), early, unanswered)
+
+
+def longest_silence(datagrams: list[Datagram], client: str) -> tuple[float, float]:
+    """The longest time between two packets the sender sent, from its first to its last
+    (it always has a packet unacknowledged then: the timeout bounds it, R7), and when that
+    silence began, in seconds from the first packet the router saw."""
+    times = sorted(d.t for d in datagrams if not d.outgoing and d.src == client)
+    if len(times) < 2:
+        return 0.0, 0.0
+    start = min(d.t for d in datagrams)
+    gap, at = max((b - a, a) for a, b in itertools.pairwise(times))
+    return gap, at - start
+
+
+def last_in(datagrams: list[Datagram], server: str) -> float | None:
+    """When the router sent the receiver its last datagram (the capture's clock), if any."""
+    return max((d.t for d in datagrams if d.outgoing and d.dst == server), default=None)
 
 
 def sent_before_first_ack(events: list[dict[str, object]]) -> int:

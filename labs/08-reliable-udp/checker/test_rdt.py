@@ -13,11 +13,14 @@ import random
 import links
 import pytest
 import rdt_wire
+from conftest import craft
 from transfer import PORT, arrived, ended
 
 from socklab.checking import expect
 
 WILDCARDS = ("0.0.0.0", "*", "[::]", "::")
+GIVE_UP_BY = 5.75  # s: first FIN to last, the 5 s of patience and room for the scheduler
+LINGER_AT_LEAST = 0.9  # s: the 1 s a receiver lingers after the last packet, less the clocks' slack
 
 
 @pytest.mark.points(1)
@@ -53,9 +56,16 @@ def test_empty_file(transfers):
 
 @pytest.mark.points(4)
 @pytest.mark.rules("R6", "R7", "R10", "R12")
-def test_stop_and_wait_impaired(stop_and_wait):
-    """Stop-and-wait: about 100 KB through loss, copies, reordering and damage arrive whole"""
-    arrived(stop_and_wait)
+def test_stop_and_wait_impaired(stop_and_wait, ctx):
+    """Stop-and-wait: about 100 KB through loss, copies, reordering and damage: whole, resent in time"""
+    t = stop_and_wait
+    arrived(t)
+    gap, at = rdt_wire.longest_silence(t.wire(), ctx.addresses["client"])
+    if gap > rdt_wire.SILENCE:
+        expect.fail("a packet unacknowledged sent again once its timeout (at most 0.5 s) has "
+                    "passed: the sender never silent longer while it has one",
+                    f"the sender sent nothing for {gap:.2f} s (from +{at:.3f} s, seen on the "
+                    "router), with a packet unacknowledged", t.evidence())
 
 
 @pytest.mark.points(3)
@@ -186,12 +196,26 @@ def test_end_handshake(transfers, ctx):
     rng = random.Random(f"{ctx.seed}:end")
     size = rng.randint(3_000, 12_000)
     packets = -(-size // 1024)
-    config, lost = links.fin_link(ctx.seed)
+    config, lost = links.fin_link(ctx.seed, packets)
+    # before any data, intact FINs that are not the next packet (numbered as the file's
+    # FIN will be, and beyond): the receiver must not take them (R12)
+    early_fins = [craft(b"F", packets, b""), craft(b"F", packets + rng.randint(1, 9), b"")]
     t = transfers.run("end", size, "window",
-                      f"a {size}-byte file, window mode, the first {lost} FINs lost by the "
-                      f"router and the next held {links.FIN_HOLD_MS} ms",
+                      f"a {size}-byte file, window mode, after two intact FINs numbered "
+                      f"{packets} or more sent to the receiver before any data, the first "
+                      f"{lost} FINs lost by the router, the next held {links.FIN_HOLD_MS} ms, "
+                      f"the ACK asking for {packets} copied",
                       bound=30, link={"config": config, "name": "fins-lost"},
-                      capture=True, peek=True, quiet=links.FIN_HOLD_MS / 1000 + 0.3)
+                      capture=True, peek=True, quiet=links.FIN_HOLD_MS / 1000 + 0.3,
+                      crafted=early_fins)
+    took = [q.seq for r in t.replies if (q := rdt_wire.parse(r)) and q.sound and q.kind == "A"
+            and q.seq > 0]
+    if took or t.crashed:
+        expect.fail(f"the receiver to take a FIN only once every data packet before it is "
+                    f"written: FINs numbered {packets} and more, sent before any data packet, "
+                    "not taken (nothing acknowledged: an ACK asks for 0 at most)",
+                    f"it answered them with ACK {took}" if took else
+                    f"it exited (status {t.receiver_status}) after them", t.evidence())
     end = rdt_wire.ending(t.wire(), ctx.addresses["client"], ctx.addresses["server"], packets)
     seen = (f"{t.evidence()}\n(the capture: the sender sent {end.fins} FIN(s) {packets}, "
             f"{end.fins_reached} reached the receiver, which sent {end.acks_sent} ACK(s) "
@@ -215,7 +239,7 @@ def test_end_handshake(transfers, ctx):
         expect.fail("the receiver to linger after the FIN (until no packet has come for 1 s) "
                     f"and answer every repeated FIN with ACK {packets + 1}",
                     end.unanswered, seen)
-    if end.longest_wait > 1.0:
+    if end.longest_wait > rdt_wire.SILENCE:
         expect.fail("the FIN sent again within the timeout, at most 0.5 s (the receiver "
                     "lingers only 1 s after the last packet)",
                     f"{end.longest_wait:.2f} s between two FINs", seen)
@@ -230,6 +254,13 @@ def test_end_handshake(transfers, ctx):
             why = f"the sender exited with status {t.sender.returncode}"
         expect.fail("the sender to exit with status 0 once an ACK of its FIN got through",
                     why, seen)
+    last = rdt_wire.last_in(t.wire(), ctx.addresses["server"])
+    if t.receiver_exit_at is not None and last is not None and \
+            t.receiver_exit_at - last < LINGER_AT_LEAST:
+        expect.fail("the receiver to exit once no packet has come for 1 s (not sooner): it "
+                    "lingers after the FIN for as long as packets keep coming",
+                    f"it had exited {t.receiver_exit_at - last:.2f} s after the last packet "
+                    "reached it (seen by the router's clock and the checker's)", seen)
     if t.early != t.data:
         have = "no file" if t.early is None else f"{len(t.early)} bytes of {len(t.data)}"
         expect.fail("OUTFILE complete (written and closed) when the receiver acknowledges the "
@@ -252,6 +283,12 @@ def test_sender_gives_up(transfers, ctx):
     if t.sender.returncode == 1 and t.sender.elapsed < 5.0:
         expect.fail("the sender to give up 5 s after its first FIN, no ACK of it having come",
                     f"it gave up after {t.sender.elapsed:.2f} s", t.evidence())
+    sent = sorted(e["t_in"] for e in t.events if e["dir"] == "c2s")
+    if sent and sent[-1] - sent[0] > GIVE_UP_BY:
+        expect.fail("the sender to give up 5 s after its first FIN, no ACK of it having come "
+                    "(its last FIN a timeout, at most 0.5 s, before that)",
+                    f"it sent FINs for {sent[-1] - sent[0]:.2f} s (seen by the router: "
+                    f"{len(sent)} FINs)", t.evidence())
     if t.received != b"":
         expect.fail("the receiver to write the empty file (the FIN reached it)",
                     "no file" if t.received is None else f"{len(t.received)} bytes",

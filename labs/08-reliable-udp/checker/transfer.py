@@ -166,6 +166,7 @@ class Transfer:
     refused: list[bytes] = field(default_factory=list)  # what the client's closed port refused
     crashed: bool = False  # the receiver exited on the crafted packets (no transfer was run)
     flooded: str | None = None  # the students' programs flooded the link (in words)
+    receiver_exit_at: float | None = None  # when the checker saw it had exited (time.time())
 
     def wire(self) -> list[rdt_wire.Datagram]:
         """The captured datagrams to judge; the check fails if a flood cut the capture."""
@@ -238,6 +239,7 @@ class Transfers:
 
     def __init__(self, ctx: Any, programs: Any, link: impairing.Link) -> None:
         self.ctx, self.programs, self.link = ctx, programs, link
+        self.exit_at: float | None = None
         self.client, self.server = ctx.container("client"), ctx.container("server")
 
     def run(self, name: str, size: int, mode: str, what: str, *, bound: float,
@@ -289,7 +291,7 @@ class Transfers:
             refused = rdt_wire.refused(cap.data, self.ctx.addresses["client"])
         return Transfer(what, data, got.stdout if got.returncode == 0 else None, sender, exited,
                         bound, status, early, replies, events, datagrams, pcap, refused,
-                        flooded=flooded)
+                        flooded=flooded, receiver_exit_at=self.exit_at if exited else None)
 
     def read(self, path: str) -> bytes | None:
         out = exec_bytes(self.server, ["cat", path])
@@ -310,6 +312,7 @@ class Transfers:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
+        self.exit_at = time.time()  # no sooner than it exited: the capture's clock
         return True
 
 

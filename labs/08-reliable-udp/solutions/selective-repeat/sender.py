@@ -58,7 +58,7 @@ class Link:
         else:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
             self.srtt = 0.875 * self.srtt + 0.125 * rtt
-        self.rto = min(1.0, max(0.03, self.srtt + 4 * self.rttvar))
+        self.rto = min(0.5, max(0.03, self.srtt + 4 * self.rttvar))  # R7: 0.5 s at most
 
     def transfer(self, packets: list[bytes], first: int, window: int,
                  patience: float | None = None) -> bool:

@@ -1,0 +1,20 @@
+"""Known wrong: a 3.5 s timeout on connect()."""
+
+import socket
+import sys
+
+
+def main() -> None:
+    host, port, message = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+    with socket.create_connection((host, port), timeout=3.5) as sock:
+        sock.sendall(message)
+        sock.shutdown(socket.SHUT_WR)  # our FIN: the request is complete; we can still read
+        sock.settimeout(None)
+        reply = bytearray()
+        while chunk := sock.recv(65536):  # b"": the server's FIN, the reply is complete
+            reply += chunk
+    sys.stdout.write(reply.decode(errors="replace"))
+
+
+if __name__ == "__main__":
+    main()
