@@ -34,7 +34,7 @@ help:
 	@echo "make labs          the labs, their points and what each runs (socklab labs --json for scripts)"
 	@echo "make test          the project's own test suite (unit + integration against real containers)"
 	@echo "make test-unit     only the tests that need no Docker"
-	@echo "make lint          ruff and mypy over the code"
+	@echo "make lint          ruff (its rules and its format) and mypy over the code"
 	@echo "make i18n          extract the messages, update and compile the translations (socklab/locale, locale/)"
 	@echo "make venv          the student's virtualenv (.venv: what make lab-N needs, nothing more)"
 	@echo "make images        build every image the labs need (cached; rebuilt when their inputs change)"
@@ -122,6 +122,7 @@ test-unit: $(BIN)/.installed-dev
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check socklab tests labs
+	$(BIN)/ruff format --check socklab tests
 	$(BIN)/mypy socklab
 
 bench: $(BIN)/.installed-dev

@@ -60,8 +60,14 @@ class Timed:
 def time_to_verdict(argv: list[str], verdict: str = "PASSED") -> Timed:
     with tempfile.TemporaryDirectory(prefix="socklab-bench-runs-") as runs:
         start = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                cwd=ROOT, env={**os.environ, "SOCKLAB_RUNS": runs})
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "SOCKLAB_RUNS": runs},
+        )
         seen = None
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -77,7 +83,7 @@ def time_to_verdict(argv: list[str], verdict: str = "PASSED") -> Timed:
 PHASES = {  # LabResult.phases, as the benchmarks explain them
     "images": "checking that the images are up to date (hashes of their inputs)",
     "network_up": "Compose brings up the topology; the routes set; the checker meanwhile "
-                  "starts and collects its checks",
+    "starts and collects its checks",
     "checks": "the checks, from the checker's go to its exit",
     "teardown": "after the verdict: the checker stopped, Compose takes the topology down",
 }
@@ -93,32 +99,74 @@ def platform_suite() -> list[Figure]:
     build = time.monotonic() - start
     cold_verdict = time_to_verdict(run).verdict
     figures = [
-        Figure("platform", "lab 1, warm: time to verdict (median of 5)",
-               round(statistics.median(t.verdict for t in warm), 2), "s", "make lab-1",
-               f"images built; from starting `socklab run 1` to the verdict line; range "
-               f"{min(t.verdict for t in warm):.2f}-{max(t.verdict for t in warm):.2f} s"),
-        Figure("platform", "lab 1, warm: time to exit, teardown included (median of 5)",
-               round(statistics.median(t.exit for t in warm), 2), "s", "make lab-1",
-               "as above, until the command exits"),
-        Figure("platform", "lab 1, warm: before the run (median of 5)",
-               round(statistics.median(t.before_run for t in warm), 2), "s", "make lab-1",
-               "the interpreter and socklab's imports, then printing the verdict: time to "
-               "verdict minus the run's own phases"),
-        *(Figure("platform", f"lab 1, warm: phase {phase} (median of 5)",
-                 round(statistics.median(t.phases.get(phase, 0.0) for t in warm), 2), "s",
-                 "make lab-1", PHASES[phase]) for phase in PHASES),
-        Figure("platform", "lab 1, cold: image build + time to verdict",
-               round(build + cold_verdict, 1), "s", "make clean-images && make lab-1",
-               "every image rebuilt from Debian packages (debootstrap), then a run"),
-        Figure("platform", "image build from Debian packages (all images)", round(build, 1), "s",
-               "socklab images --force", "debootstrap of the base, then host and router"),
+        Figure(
+            "platform",
+            "lab 1, warm: time to verdict (median of 5)",
+            round(statistics.median(t.verdict for t in warm), 2),
+            "s",
+            "make lab-1",
+            f"images built; from starting `socklab run 1` to the verdict line; range "
+            f"{min(t.verdict for t in warm):.2f}-{max(t.verdict for t in warm):.2f} s",
+        ),
+        Figure(
+            "platform",
+            "lab 1, warm: time to exit, teardown included (median of 5)",
+            round(statistics.median(t.exit for t in warm), 2),
+            "s",
+            "make lab-1",
+            "as above, until the command exits",
+        ),
+        Figure(
+            "platform",
+            "lab 1, warm: before the run (median of 5)",
+            round(statistics.median(t.before_run for t in warm), 2),
+            "s",
+            "make lab-1",
+            "the interpreter and socklab's imports, then printing the verdict: time to "
+            "verdict minus the run's own phases",
+        ),
+        *(
+            Figure(
+                "platform",
+                f"lab 1, warm: phase {phase} (median of 5)",
+                round(statistics.median(t.phases.get(phase, 0.0) for t in warm), 2),
+                "s",
+                "make lab-1",
+                PHASES[phase],
+            )
+            for phase in PHASES
+        ),
+        Figure(
+            "platform",
+            "lab 1, cold: image build + time to verdict",
+            round(build + cold_verdict, 1),
+            "s",
+            "make clean-images && make lab-1",
+            "every image rebuilt from Debian packages (debootstrap), then a run",
+        ),
+        Figure(
+            "platform",
+            "image build from Debian packages (all images)",
+            round(build, 1),
+            "s",
+            "socklab images --force",
+            "debootstrap of the base, then host and router",
+        ),
     ]
     for spec in images.SPECS:
         if images.current_hash(spec.tag) is None:
             continue  # an image no lab has needed yet (the browser's)
         size = engine.client().images.get(spec.tag).attrs["Size"]
-        figures.append(Figure("platform", f"image size: {spec.tag}", round(size / 1e6), "MB",
-                              "docker image ls", "as Docker reports it (layers shared)"))
+        figures.append(
+            Figure(
+                "platform",
+                f"image size: {spec.tag}",
+                round(size / 1e6),
+                "MB",
+                "docker image ls",
+                "as Docker reports it (layers shared)",
+            )
+        )
     return figures
 
 
@@ -138,14 +186,24 @@ def grading_suite() -> list[Figure]:
             overheads.append(verdict - sum(c.duration for c in result.checks))
         command = f"socklab grade {lab.number} labs/{lab.name}/solution"
         figures += [
-            Figure("grading", f"{lab.name}: time to verdict (median of 5)",
-                   round(statistics.median(verdicts), 2), "s", command,
-                   f"runner.run with hidden checks, until the verdict (teardown not included); "
-                   f"range {min(verdicts):.1f}-{max(verdicts):.1f} s"),
-            Figure("grading", f"{lab.name}: grader overhead beyond the checks (median of 5)",
-                   round(statistics.median(overheads), 2), "s", command,
-                   "time to verdict minus the checks' own durations: images check, topology "
-                   "up, the checker's start and its waits between checks"),
+            Figure(
+                "grading",
+                f"{lab.name}: time to verdict (median of 5)",
+                round(statistics.median(verdicts), 2),
+                "s",
+                command,
+                f"runner.run with hidden checks, until the verdict (teardown not included); "
+                f"range {min(verdicts):.1f}-{max(verdicts):.1f} s",
+            ),
+            Figure(
+                "grading",
+                f"{lab.name}: grader overhead beyond the checks (median of 5)",
+                round(statistics.median(overheads), 2),
+                "s",
+                command,
+                "time to verdict minus the checks' own durations: images check, topology "
+                "up, the checker's start and its waits between checks",
+            ),
         ]
     return figures
 
@@ -165,13 +223,15 @@ def _graded(lab: labs.Lab, code: Path, bad: labs.BadSubmission | None) -> tuple[
         if bad is None:
             ok = result.status == "passed"
         else:
-            ok = result.status == "failed" and bad.caught_by in by_id \
+            ok = (
+                result.status == "failed"
+                and bad.caught_by in by_id
                 and by_id[bad.caught_by].status in ("failed", "timeout")
+            )
         print(f"bench: {lab.name} {code.name} seed {seed}: {result.status}", flush=True)
         if not ok:
             odd = [f"{c.id} {c.status}" for c in result.checks if not c.passed] or [result.message[:200]]
-            failures.append(f"seed {seed}: {result.status} ({', '.join(odd)}; "
-                            f"artifacts {result.artifacts})")
+            failures.append(f"seed {seed}: {result.status} ({', '.join(odd)}; artifacts {result.artifacts})")
     return failures, loads
 
 
@@ -190,23 +250,33 @@ def reliability_suite(only: list[str] | None = None) -> list[Figure]:
             rel = code.relative_to(lab.path)
             if bad is None:
                 failures, loads = _graded(lab, code, None)
-                name, command = f"{lab.name}: {rel} passes", f"socklab grade {lab.number} " \
-                    f"labs/{lab.name}/{rel} --seed $s"
+                name, command = (
+                    f"{lab.name}: {rel} passes",
+                    f"socklab grade {lab.number} labs/{lab.name}/{rel} --seed $s",
+                )
             else:
                 laid = labs.lay_over(lab.solution, code)
                 try:
                     failures, loads = _graded(lab, laid, bad)
                 finally:
                     shutil.rmtree(laid)
-                name, command = f"{lab.name}: {rel} caught by {bad.caught_by}", \
-                    f"socklab run {lab.number} --bad {bad.name} --seed $s"
-            figures.append(Figure(
-                "reliability", f"{name} (seeds 1-{RUNS})", RUNS - len(failures), f"of {RUNS}",
-                f"for s in $(seq {RUNS}); do {command}; done",
-                f"profile {lab.profile}, hidden checks included; graded "
-                f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M}, 1-minute load average "
-                f"{min(loads):.1f} to {max(loads):.1f}"
-                + (f"; failed: {'; '.join(failures)}" if failures else "")))
+                name, command = (
+                    f"{lab.name}: {rel} caught by {bad.caught_by}",
+                    f"socklab run {lab.number} --bad {bad.name} --seed $s",
+                )
+            figures.append(
+                Figure(
+                    "reliability",
+                    f"{name} (seeds 1-{RUNS})",
+                    RUNS - len(failures),
+                    f"of {RUNS}",
+                    f"for s in $(seq {RUNS}); do {command}; done",
+                    f"profile {lab.profile}, hidden checks included; graded "
+                    f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M}, 1-minute load average "
+                    f"{min(loads):.1f} to {max(loads):.1f}"
+                    + (f"; failed: {'; '.join(failures)}" if failures else ""),
+                )
+            )
     return figures
 
 
@@ -231,13 +301,27 @@ def classroom_suite(n: int = 8) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="socklab-bench-") as tmp:
         subs = _class_of(n, Path(tmp) / "subs")
         for k, reuse in ((1, False), (2, False), (4, False), (1, True), (2, True)):
-            argv = [*SOCKLAB, "grade-all", "1", str(subs), "--jobs", str(k), "--out",
-                    f"{tmp}/out-{k}-{reuse}", *(["--reuse-network"] if reuse else [])]
+            argv = [
+                *SOCKLAB,
+                "grade-all",
+                "1",
+                str(subs),
+                "--jobs",
+                str(k),
+                "--out",
+                f"{tmp}/out-{k}-{reuse}",
+                *(["--reuse-network"] if reuse else []),
+            ]
             log = Path(tmp) / f"grade-all-{k}-{reuse}.log"
             start = time.monotonic()
             with log.open("w") as out:
-                proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "SOCKLAB_RUNS": f"{tmp}/runs"})
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=ROOT,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, "SOCKLAB_RUNS": f"{tmp}/runs"},
+                )
             loads = []  # the machine is shared: say how loaded it was meanwhile
             while True:
                 loads.append(os.getloadavg()[0])
@@ -246,27 +330,51 @@ def classroom_suite(n: int = 8) -> list[Figure]:
                     break
             seconds = time.monotonic() - start
             if proc.returncode != 0:
-                raise SystemExit(f"{' '.join(argv)} failed (exit {proc.returncode}):\n"
-                                 f"{log.read_text()[-3000:]}")
-            figures.append(Figure(
-                "classroom", f"lab 1, {n} submissions, K = {k}{', one network per job' if reuse else ''}: "
-                f"throughput", round(n * 60 / seconds, 2), "submissions/min",
-                f"make grade-all LAB=1 DIR=submissions JOBS={k}{' REUSE=1' if reuse else ''}",
-                f"{n} submissions (solutions, starters, known-wrong) graded in {seconds:.0f} s, "
-                f"hidden checks included; 1-minute load average meanwhile {min(loads):.1f} to "
-                f"{max(loads):.1f} (mean {statistics.fmean(loads):.1f})"))
+                raise SystemExit(
+                    f"{' '.join(argv)} failed (exit {proc.returncode}):\n{log.read_text()[-3000:]}"
+                )
+            figures.append(
+                Figure(
+                    "classroom",
+                    f"lab 1, {n} submissions, K = {k}{', one network per job' if reuse else ''}: throughput",
+                    round(n * 60 / seconds, 2),
+                    "submissions/min",
+                    f"make grade-all LAB=1 DIR=submissions JOBS={k}{' REUSE=1' if reuse else ''}",
+                    f"{n} submissions (solutions, starters, known-wrong) graded in {seconds:.0f} s, "
+                    f"hidden checks included; 1-minute load average meanwhile {min(loads):.1f} to "
+                    f"{max(loads):.1f} (mean {statistics.fmean(loads):.1f})",
+                )
+            )
     return figures
 
 
 def _bulk(topo: compose.Topology, size: int) -> dict:
     """One-way TCP, client to server, through the router; the sender's view."""
-    sink = subprocess.Popen(["docker", "exec", topo.container("server"), "python3",
-                             "/socklab/bulk.py", "sink", "--port", "9000"],
-                            stdout=subprocess.PIPE, text=True)
+    sink = subprocess.Popen(
+        ["docker", "exec", topo.container("server"), "python3", "/socklab/bulk.py", "sink", "--port", "9000"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert sink.stdout is not None and "listening" in sink.stdout.readline()
-    out = subprocess.run(["docker", "exec", topo.container("client"), "python3", "/socklab/bulk.py",
-                          "send", "--host", "server", "--port", "9000", "--bytes", str(size)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "docker",
+            "exec",
+            topo.container("client"),
+            "python3",
+            "/socklab/bulk.py",
+            "send",
+            "--host",
+            "server",
+            "--port",
+            "9000",
+            "--bytes",
+            str(size),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     received = json.loads(sink.communicate(timeout=120)[0].strip().splitlines()[-1])
     sent = json.loads(out)
     if received["sha256"] != sent["sha256"]:
@@ -278,10 +386,26 @@ def _late(topo: compose.Topology, link: impairing.Link, rate: int, seconds: floa
     """Send UDP at ``rate`` packets/s through a fixed 5 ms delay; the engine's own account
     of how late it released them (actual release minus intended)."""
     link.set(config={"c2s": {"delay_ms": 5}})
-    subprocess.run(["docker", "exec", topo.container("client"), "python3", "/socklab/probe.py",
-                    "udp-send", "--host", "server", "--port", "9001", "--count",
-                    str(int(rate * seconds)), "--interval-ms", str(1000 / rate)],
-                   capture_output=True, check=True)
+    subprocess.run(
+        [
+            "docker",
+            "exec",
+            topo.container("client"),
+            "python3",
+            "/socklab/probe.py",
+            "udp-send",
+            "--host",
+            "server",
+            "--port",
+            "9001",
+            "--count",
+            str(int(rate * seconds)),
+            "--interval-ms",
+            str(1000 / rate),
+        ],
+        capture_output=True,
+        check=True,
+    )
     return next(r for r in link.stats()["rules"] if r.get("direction") == "c2s")
 
 
@@ -308,29 +432,53 @@ def impair_suite() -> list[Figure]:
                 through.append(sent["mb_per_s"])
                 rates.append(packets / sent["elapsed"])
             lateness = {rate: _late(topo, link, rate) for rate in (1000, 10000)}
-    how = (f"200 MB one-way TCP, client to server through the router (socklab/probes/bulk.py); "
-           f"median of {TRANSFERS} transfers")
+    how = (
+        f"200 MB one-way TCP, client to server through the router (socklab/probes/bulk.py); "
+        f"median of {TRANSFERS} transfers"
+    )
     figures = [
-        Figure("impair", "TCP throughput, plain kernel forwarding",
-               round(statistics.median(plain), 1), "MB/s", "make bench", how),
-        Figure("impair", "TCP throughput through the engine, no impairment",
-               round(statistics.median(through), 1), "MB/s", "make bench",
-               how + "; every packet queued, decided and logged"),
-        Figure("impair", "packets per second through the engine (TCP bulk)",
-               round(statistics.median(rates)), "packets/s", "make bench",
-               f"packets the engine decided during a bulk transfer / its duration; median of "
-               f"{TRANSFERS} (each: {', '.join(f'{r:.0f}' for r in rates)})"),
+        Figure(
+            "impair",
+            "TCP throughput, plain kernel forwarding",
+            round(statistics.median(plain), 1),
+            "MB/s",
+            "make bench",
+            how,
+        ),
+        Figure(
+            "impair",
+            "TCP throughput through the engine, no impairment",
+            round(statistics.median(through), 1),
+            "MB/s",
+            "make bench",
+            how + "; every packet queued, decided and logged",
+        ),
+        Figure(
+            "impair",
+            "packets per second through the engine (TCP bulk)",
+            round(statistics.median(rates)),
+            "packets/s",
+            "make bench",
+            f"packets the engine decided during a bulk transfer / its duration; median of "
+            f"{TRANSFERS} (each: {', '.join(f'{r:.0f}' for r in rates)})",
+        ),
     ]
     for rate, rule in lateness.items():
         late = rule.get("late_ms") or {}
         for q in ("p50", "p99"):
-            figures.append(Figure("impair", f"release lateness {q} at {rate} packets/s "
-                                  "(the engine's own account)",
-                                  late.get(q, float("nan")), "ms", "make bench",
-                                  "actual release − planned release (late_ms) of a fixed 5 ms "
-                                  "delay, counted from the kernel's arrival time, UDP at that "
-                                  "rate for 3 s, from the engine's statistics; the suite "
-                                  "'delay' measures the same on the wire"))
+            figures.append(
+                Figure(
+                    "impair",
+                    f"release lateness {q} at {rate} packets/s (the engine's own account)",
+                    late.get(q, float("nan")),
+                    "ms",
+                    "make bench",
+                    "actual release − planned release (late_ms) of a fixed 5 ms "
+                    "delay, counted from the kernel's arrival time, UDP at that "
+                    "rate for 3 s, from the engine's statistics; the suite "
+                    "'delay' measures the same on the wire",
+                )
+            )
     return figures
 
 
@@ -347,16 +495,26 @@ def mutation_suite(only: list[str] | None = None) -> list[Figure]:
         loads = [os.getloadavg()[0]]
         score = mutation.score_lab(lab, MUTANTS or None, seed=1, log=print)
         loads.append(os.getloadavg()[0])
-        survivors = "; ".join(f"{m.where} (`{m.change.replace('|', '¦')}`)" if m.change else m.where
-                              for m in score.survived) or "none"
-        figures.append(Figure(
-            "mutation", f"{lab.name}: mutants killed", round(score.percent, 1), "%",
-            f"SOCKLAB_MUTANTS={MUTANTS} python -m socklab.bench mutation:{lab.number}",
-            f"killed {len(score.killed)} of {len(score.killed) + len(score.survived)} "
-            f"non-equivalent mutants ({len(score.run)} run of the {score.total} cosmic-ray makes of "
-            f"solution/, sampled with seed {score.seed}; {len(score.equivalent)} judged equivalent "
-            f"in labs/{lab.name}/mutation.toml; {len(score.errors)} platform errors, not counted); "
-            f"survivors: {survivors}; load {min(loads):.1f} to {max(loads):.1f}"))
+        survivors = (
+            "; ".join(
+                f"{m.where} (`{m.change.replace('|', '¦')}`)" if m.change else m.where for m in score.survived
+            )
+            or "none"
+        )
+        figures.append(
+            Figure(
+                "mutation",
+                f"{lab.name}: mutants killed",
+                round(score.percent, 1),
+                "%",
+                f"SOCKLAB_MUTANTS={MUTANTS} python -m socklab.bench mutation:{lab.number}",
+                f"killed {len(score.killed)} of {len(score.killed) + len(score.survived)} "
+                f"non-equivalent mutants ({len(score.run)} run of the {score.total} cosmic-ray makes of "
+                f"solution/, sampled with seed {score.seed}; {len(score.equivalent)} judged equivalent "
+                f"in labs/{lab.name}/mutation.toml; {len(score.errors)} platform errors, not counted); "
+                f"survivors: {survivors}; load {min(loads):.1f} to {max(loads):.1f}",
+            )
+        )
     return figures
 
 
@@ -388,15 +546,25 @@ def watch_suite(only: list[str] | None = None) -> list[Figure]:
                     rounds.append(result.duration)
             loads.append(os.getloadavg()[0])
             figures += [
-                Figure("watch", "lab 1: save to verdict (median of 5)",
-                       round(statistics.median(latencies), 2), "s", "make lab-1 WATCH=1",
-                       f"from writing server.py to the verdict, in one watch session (the poll, "
-                       f"{watching.SETTLE} s for the editor to finish, the reset, the checks); range "
-                       f"{min(latencies):.2f}-{max(latencies):.2f} s; "
-                       f"load {min(loads):.1f} to {max(loads):.1f}"),
-                Figure("watch", "lab 1: a round, reset included (median of 5)",
-                       round(statistics.median(rounds), 2), "s", "make lab-1 WATCH=1",
-                       "from the round's start to its verdict: the reset of the topology, then the checks"),
+                Figure(
+                    "watch",
+                    "lab 1: save to verdict (median of 5)",
+                    round(statistics.median(latencies), 2),
+                    "s",
+                    "make lab-1 WATCH=1",
+                    f"from writing server.py to the verdict, in one watch session (the poll, "
+                    f"{watching.SETTLE} s for the editor to finish, the reset, the checks); range "
+                    f"{min(latencies):.2f}-{max(latencies):.2f} s; "
+                    f"load {min(loads):.1f} to {max(loads):.1f}",
+                ),
+                Figure(
+                    "watch",
+                    "lab 1: a round, reset included (median of 5)",
+                    round(statistics.median(rounds), 2),
+                    "s",
+                    "make lab-1 WATCH=1",
+                    "from the round's start to its verdict: the reset of the topology, then the checks",
+                ),
             ]
         for lab in labs.all_labs():
             if only and str(lab.number) not in only:
@@ -411,7 +579,8 @@ def _watch_cases(lab: labs.Lab, code: Path) -> Figure:
     shutil.copytree(lab.solution, code)
     cases: list[tuple[str, Path, labs.BadSubmission | None]] = [
         *((f"bad/{b.name}", b.path, b) for b in lab.bad_submissions()),
-        *((str(d.relative_to(lab.path)), d, None) for d in lab.solutions())]
+        *((str(d.relative_to(lab.path)), d, None) for d in lab.solutions()),
+    ]
     wrong, loads = [], [os.getloadavg()[0]]
     with watching.Session(lab, code) as session:
         for name, source, bad in cases:
@@ -419,50 +588,63 @@ def _watch_cases(lab: labs.Lab, code: Path) -> Figure:
                 shutil.rmtree(old) if old.is_dir() else old.unlink()
             shutil.copytree(lab.solution, code, dirs_exist_ok=True)
             if bad is not None or source != lab.solution:
-                shutil.copytree(source, code, dirs_exist_ok=True,
-                                ignore=shutil.ignore_patterns("defect.toml"))
+                shutil.copytree(
+                    source, code, dirs_exist_ok=True, ignore=shutil.ignore_patterns("defect.toml")
+                )
             result = session.round()
             by_id = {c.id: c.status for c in result.checks}
             if bad is None:
                 ok = result.status == "passed" and result.score == lab.points
             else:
                 hidden = {c.name for c in lab.checks() if c.hidden}
-                ok = bad.caught_by in hidden or (result.status == "failed" and
-                                                 by_id.get(bad.caught_by) in ("failed", "timeout"))
+                ok = bad.caught_by in hidden or (
+                    result.status == "failed" and by_id.get(bad.caught_by) in ("failed", "timeout")
+                )
             if not ok:
                 wrong.append(f"{name}: {result.status} {result.message}".strip())
             loads.append(os.getloadavg()[0])
         rebuilt = session.rebuilds
-    return Figure("watch", f"{lab.name}: rounds with a fresh run's verdict", len(cases) - len(wrong), "",
-                  f"python -m socklab.bench watch:{lab.number}",
-                  f"of {len(cases)} (every bad/ case and design, one session; topology rebuilt "
-                  f"{rebuilt} times); wrong: {'; '.join(wrong) or 'none'}; load {min(loads):.1f} to "
-                  f"{max(loads):.1f}")
+    return Figure(
+        "watch",
+        f"{lab.name}: rounds with a fresh run's verdict",
+        len(cases) - len(wrong),
+        "",
+        f"python -m socklab.bench watch:{lab.number}",
+        f"of {len(cases)} (every bad/ case and design, one session; topology rebuilt "
+        f"{rebuilt} times); wrong: {'; '.join(wrong) or 'none'}; load {min(loads):.1f} to "
+        f"{max(loads):.1f}",
+    )
 
 
 def delay_suite() -> list[Figure]:
     """The delay's error on the wire, from captures on the router (socklab/bench_delay.py)."""
     images.ensure()
-    return [Figure("delay", name, value, unit, "make bench SUITES=delay", how)
-            for name, value, unit, how in bench_delay.suite()]
+    return [
+        Figure("delay", name, value, unit, "make bench SUITES=delay", how)
+        for name, value, unit, how in bench_delay.suite()
+    ]
 
 
 def first_run_suite() -> list[Figure]:
     """A student's first make lab-1 on each image path (socklab/bench_first_run.py)."""
     load = f"; 1-minute load average {os.getloadavg()[0]:.1f} at the start"
-    return [Figure("first-run", name, value, unit, command, how + load)
-            for name, value, unit, command, how in bench_first_run.suite()]
+    return [
+        Figure("first-run", name, value, unit, command, how + load)
+        for name, value, unit, command, how in bench_first_run.suite()
+    ]
 
 
-SUITES: dict[str, Callable[..., list[Figure]]] = {"platform": platform_suite,
-                                                  "grading": grading_suite,
-                                                  "reliability": reliability_suite,
-                                                  "classroom": classroom_suite,
-                                                  "impair": impair_suite,
-                                                  "delay": delay_suite,
-                                                  "mutation": mutation_suite,
-                                                  "first-run": first_run_suite,
-                                                  "watch": watch_suite}
+SUITES: dict[str, Callable[..., list[Figure]]] = {
+    "platform": platform_suite,
+    "grading": grading_suite,
+    "reliability": reliability_suite,
+    "classroom": classroom_suite,
+    "impair": impair_suite,
+    "delay": delay_suite,
+    "mutation": mutation_suite,
+    "first-run": first_run_suite,
+    "watch": watch_suite,
+}
 # suites that take ``SUITE:1,4``: only those labs, the rest kept
 SUBSETS = ("reliability", "mutation", "watch")
 
@@ -477,18 +659,29 @@ def load() -> tuple[list[dict], dict[str, dict]]:
 
 
 def render(figures: list[dict], runs: dict[str, dict], machine: str) -> str:
-    lines = ["# Benchmarks", "",
-             "Written by `make bench` (`python -m socklab.bench [SUITE ...]`); do not edit by hand.",
-             f"Machine: {machine}. A figure taken on a busy machine says so: the 1-minute load "
-             "average during each suite's run is given (on an idle 2-core machine it is below 1).",
-             ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m socklab.bench [SUITE ...]`); do not edit by hand.",
+        f"Machine: {machine}. A figure taken on a busy machine says so: the 1-minute load "
+        "average during each suite's run is given (on an idle 2-core machine it is below 1).",
+        "",
+    ]
     for suite in dict.fromkeys(f["suite"] for f in figures):
         run = runs.get(suite, {})
-        lines += [f"## {suite}", "",
-                  f"Run {run.get('when', '?')}; load average {run.get('load', '?')}.", "",
-                  "| figure | value | command | how |", "|---|---|---|---|"]
-        lines += [f"| {f['name']} | {f['value']:g} {f['unit']} | `{f['command']}` | {f['how']} |"
-                  for f in figures if f["suite"] == suite]
+        lines += [
+            f"## {suite}",
+            "",
+            f"Run {run.get('when', '?')}; load average {run.get('load', '?')}.",
+            "",
+            "| figure | value | command | how |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {f['name']} | {f['value']:g} {f['unit']} | `{f['command']}` | {f['how']} |"
+            for f in figures
+            if f["suite"] == suite
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -527,12 +720,16 @@ def main(argv: list[str]) -> int:
         before = os.getloadavg()[0]
         new = [asdict(f) for f in (SUITES[suite](only) if only else SUITES[suite]())]
         figures = merge(figures, new, suite, whole=only is None)
-        runs[suite] = {"when": datetime.now(timezone.utc).isoformat(timespec="minutes"),
-                       "load": f"{before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
-                       + (f" (labs {','.join(only)} this time)" if only else "")}
+        runs[suite] = {
+            "when": datetime.now(timezone.utc).isoformat(timespec="minutes"),
+            "load": f"{before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+            + (f" (labs {','.join(only)} this time)" if only else ""),
+        }
     machine = f"{platform.system()} {platform.release()}, {platform.machine()}, {os.cpu_count()} cores"
-    write_atomic(DOCS / "benchmarks.json", json.dumps(
-        {"machine": machine, "runs": runs, "figures": figures}, indent=2) + "\n")
+    write_atomic(
+        DOCS / "benchmarks.json",
+        json.dumps({"machine": machine, "runs": runs, "figures": figures}, indent=2) + "\n",
+    )
     write_atomic(DOCS / "benchmarks.md", render(figures, runs, machine))
     print((DOCS / "benchmarks.md").read_text())
     return 0

@@ -56,40 +56,63 @@ def figures(errs: list[float], lost: int, rate: int) -> list[tuple[str, float, s
     if not errs:
         raise SystemExit(f"the capture at {rate} packets/s saw no datagram both ways")
     size = [abs(e) for e in errs]
-    how = (f"tcpdump on the router's two interfaces (one clock): (out - in) - {DELAY_MS:g} ms "
-           f"for {len(errs)} UDP datagrams at {rate} packets/s for {SECONDS:g} s through a "
-           f"fixed {DELAY_MS:g} ms delay; {lost} went in and not out")
-    return [(f"delay error on the wire, p50 |error| at {rate} packets/s",
-             round(quantile(size, 0.5), 3), "ms", how),
-            (f"delay error on the wire, p99 |error| at {rate} packets/s",
-             round(quantile(size, 0.99), 3), "ms", how + f"; goal at 1000/s: at most {GOAL_MS:g} ms"),
-            (f"delay error on the wire, max |error| at {rate} packets/s",
-             round(max(size), 3), "ms", how),
-            (f"delay error on the wire, mean (signed) at {rate} packets/s",
-             round(sum(errs) / len(errs), 3), "ms", how + "; above 0: late on average")]
+    how = (
+        f"tcpdump on the router's two interfaces (one clock): (out - in) - {DELAY_MS:g} ms "
+        f"for {len(errs)} UDP datagrams at {rate} packets/s for {SECONDS:g} s through a "
+        f"fixed {DELAY_MS:g} ms delay; {lost} went in and not out"
+    )
+    return [
+        (
+            f"delay error on the wire, p50 |error| at {rate} packets/s",
+            round(quantile(size, 0.5), 3),
+            "ms",
+            how,
+        ),
+        (
+            f"delay error on the wire, p99 |error| at {rate} packets/s",
+            round(quantile(size, 0.99), 3),
+            "ms",
+            how + f"; goal at 1000/s: at most {GOAL_MS:g} ms",
+        ),
+        (f"delay error on the wire, max |error| at {rate} packets/s", round(max(size), 3), "ms", how),
+        (
+            f"delay error on the wire, mean (signed) at {rate} packets/s",
+            round(sum(errs) / len(errs), 3),
+            "ms",
+            how + "; above 0: late on average",
+        ),
+    ]
 
 
 @contextlib.contextmanager
 def capture(router: str, port: int) -> Iterator[bytearray]:
     """tcpdump on every interface of ``router`` for UDP ``port`` while the block runs."""
-    script = ('echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 96 -B 16384 -U '
-              '--immediate-mode -Z tcpdump -w - "$@"')
-    proc = subprocess.Popen(["docker", "exec", router, "sh", "-c", script, "sh", "udp", "dst",
-                             "port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    script = (
+        "echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 96 -B 16384 -U "
+        '--immediate-mode -Z tcpdump -w - "$@"'
+    )
+    proc = subprocess.Popen(
+        ["docker", "exec", router, "sh", "-c", script, "sh", "udp", "dst", "port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout and proc.stderr
     pid = proc.stderr.readline().decode().strip()
     while (line := proc.stderr.readline().decode()) and "listening on" not in line:
         pass
     data = bytearray()
-    reader = threading.Thread(target=lambda: data.extend(proc.stdout.read()),  # type: ignore[union-attr]
-                              daemon=True)
+    reader = threading.Thread(
+        target=lambda: data.extend(proc.stdout.read()),  # type: ignore[union-attr]
+        daemon=True,
+    )
     reader.start()
     try:
         yield data
     finally:
         # tcpdump runs as its own user: the router's root has no CAP_KILL to signal it
-        subprocess.run(["docker", "exec", "-u", "tcpdump", router, "kill", "-INT", pid],
-                       check=False, capture_output=True)
+        subprocess.run(
+            ["docker", "exec", "-u", "tcpdump", router, "kill", "-INT", pid], check=False, capture_output=True
+        )
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -110,11 +133,26 @@ def measure(rates: tuple[int, ...] = RATES) -> dict[int, tuple[list[float], int]
             link.set(config={"c2s": {"delay_ms": DELAY_MS}})
             for rate in rates:
                 with capture(topo.container("router"), PORT) as data:
-                    subprocess.run(["docker", "exec", topo.container("client"), "python3",
-                                    "/socklab/probe.py", "udp-send", "--host", "server", "--port",
-                                    str(PORT), "--count", str(int(rate * SECONDS)),
-                                    "--interval-ms", str(1000 / rate)],
-                                   capture_output=True, check=True)
+                    subprocess.run(
+                        [
+                            "docker",
+                            "exec",
+                            topo.container("client"),
+                            "python3",
+                            "/socklab/probe.py",
+                            "udp-send",
+                            "--host",
+                            "server",
+                            "--port",
+                            str(PORT),
+                            "--count",
+                            str(int(rate * SECONDS)),
+                            "--interval-ms",
+                            str(1000 / rate),
+                        ],
+                        capture_output=True,
+                        check=True,
+                    )
                     impairing.request(topo.container("impair"), "stats")  # the last ones out
                 out[rate] = errors(bytes(data), DELAY_MS)
     return out

@@ -36,8 +36,9 @@ def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def _du_mb(path: Path) -> int:
-    return int(subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True,
-                              check=True).stdout.split()[0])
+    return int(
+        subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True, check=True).stdout.split()[0]
+    )
 
 
 def _remove_images(prefix: str) -> None:
@@ -57,8 +58,13 @@ def one_path(path: str, base: str) -> list[tuple[str, float, str, str, str]]:
     with tempfile.TemporaryDirectory(prefix="socklab-first-run-") as tmp:
         copy = Path(tmp) / "socklab"
         shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "runs", "__pycache__"))
-        env = {**os.environ, "SOCKLAB_IMAGE_PREFIX": prefix, "SOCKLAB_BASE_IMAGE": base,
-               "SOCKLAB_RUNS": f"{tmp}/runs", "COLUMNS": "250"}
+        env = {
+            **os.environ,
+            "SOCKLAB_IMAGE_PREFIX": prefix,
+            "SOCKLAB_BASE_IMAGE": base,
+            "SOCKLAB_RUNS": f"{tmp}/runs",
+            "COLUMNS": "250",
+        }
         env.pop("VIRTUAL_ENV", None)
         try:
             venv, _ = _timed(["make", "-C", str(copy), "venv"], env)
@@ -71,14 +77,33 @@ def one_path(path: str, base: str) -> list[tuple[str, float, str, str, str]]:
         size = _du_mb(copy / ".venv")
     how = f"SOCKLAB_BASE_IMAGE={base}; no socklab image yet"
     if path == "pull" and base.startswith(("127.0.0.1", "localhost")):
-        how += (" (a local registry seeded with this machine's Debian root: its layers were not "
-                "downloaded again and its packages were in already, so this is a lower bound)")
-    return [(f"{path} path: student virtualenv size", size, "MB", "make venv && du -sm .venv",
-             "the base install only (what make lab-N needs)"),
-            (f"{path} path: make venv (first time)", round(venv, 1), "s", "make venv",
-             "a virtualenv, socklab and its base dependencies from the package index"),
-            (f"{path} path: first make lab-1, no images", round(lab1, 1), "s", "make lab-1",
-             f"{how}; every image lab 1 needs built, then the run to its verdict")]
+        how += (
+            " (a local registry seeded with this machine's Debian root: its layers were not "
+            "downloaded again and its packages were in already, so this is a lower bound)"
+        )
+    return [
+        (
+            f"{path} path: student virtualenv size",
+            size,
+            "MB",
+            "make venv && du -sm .venv",
+            "the base install only (what make lab-N needs)",
+        ),
+        (
+            f"{path} path: make venv (first time)",
+            round(venv, 1),
+            "s",
+            "make venv",
+            "a virtualenv, socklab and its base dependencies from the package index",
+        ),
+        (
+            f"{path} path: first make lab-1, no images",
+            round(lab1, 1),
+            "s",
+            "make lab-1",
+            f"{how}; every image lab 1 needs built, then the run to its verdict",
+        ),
+    ]
 
 
 def suite() -> list[tuple[str, float, str, str, str]]:

@@ -75,22 +75,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run a lab's checker on some code and print the verdict."""
     lab = labs.find(args.lab)
     if args.watch and args.bad:
-        raise LabError(_("--watch checks your own code again each time you save it: give --code, "
-                         "not --bad"))
+        raise LabError(_("--watch checks your own code again each time you save it: give --code, not --bad"))
     code, tmp = _code(lab, args)
     console = _console()
     missing = lab.missing_files(code)
     if missing:
         note = _("note:")
-        console.print(f"[yellow]{note}[/] " + _("{code} has no {files}: the checks that need it will "
-                                                "fail").format(code=code, files=", ".join(missing)))
+        console.print(
+            f"[yellow]{note}[/] "
+            + _("{code} has no {files}: the checks that need it will fail").format(
+                code=code, files=", ".join(missing)
+            )
+        )
     if args.watch:
         return _watch(lab, code, args, console)
     try:
-        result = runner.run(lab, code, select=args.k, seed=args.seed, profile=args.profile,
-                            reproduce=_reproduce(lab, args),
-                            log=lambda msg: console.print(f"[dim]{msg}[/]"),
-                            show=lambda res: report.show(res, console))
+        result = runner.run(
+            lab,
+            code,
+            select=args.k,
+            seed=args.seed,
+            profile=args.profile,
+            reproduce=_reproduce(lab, args),
+            log=lambda msg: console.print(f"[dim]{msg}[/]"),
+            show=lambda res: report.show(res, console),
+        )
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -101,22 +110,33 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _watch(lab: labs.Lab, code: Path, args: argparse.Namespace, console: Console) -> int:
     """``run --watch``: the verdict again each time a file of ``code`` is saved, until Ctrl-C."""
+
     def show(result: LabResult, edited: list[str]) -> None:
         if edited:
             names = ", ".join(os.path.relpath(p, code) for p in edited[:4])
             console.rule(_("saved: {files}").format(files=names + (" ..." if len(edited) > 4 else "")))
         report.show(result, console)
-        console.print("[dim]" + _("watching {code}: save a file to check again; Ctrl-C stops "
-                                  "(verdict in {seconds:.1f} s)").format(
-            code=code, seconds=result.duration) + "[/]")
+        console.print(
+            "[dim]"
+            + _(
+                "watching {code}: save a file to check again; Ctrl-C stops (verdict in {seconds:.1f} s)"
+            ).format(code=code, seconds=result.duration)
+            + "[/]"
+        )
         if args.json:
             save(result, Path(args.json))
 
     last = 2
     try:
-        with watching.Session(lab, code, seed=args.seed, profile=args.profile, select=args.k,
-                              reproduce=_reproduce(lab, args),
-                              log=lambda msg: console.print(f"[dim]{msg}[/]")) as session:
+        with watching.Session(
+            lab,
+            code,
+            seed=args.seed,
+            profile=args.profile,
+            select=args.k,
+            reproduce=_reproduce(lab, args),
+            log=lambda msg: console.print(f"[dim]{msg}[/]"),
+        ) as session:
             for result in watching.watch(session, show):
                 last = result.exit_code
     except KeyboardInterrupt:
@@ -140,8 +160,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     A result is written whatever happens: a platform failure becomes a result with
     status "error" (exit 2) that tells the student it is not their fault.
     """
-    options = formats.FormatOptions(withhold_hidden_feedback=args.withhold_hidden,
-                                    hidden_visibility=args.hidden_visibility)
+    options = formats.FormatOptions(
+        withhold_hidden_feedback=args.withhold_hidden, hidden_visibility=args.hidden_visibility
+    )
     if args.format != "text" and args.format not in formats.FORMATS:
         raise SocklabError(f"unknown format {args.format!r}; known: text, {', '.join(formats.FORMATS)}")
     lab = None
@@ -153,9 +174,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
         reproduce = f"make lab-{lab.number} CODE={shlex.quote(_student_path(args.submission))}"
         result = runner.run(lab, code, seed=args.seed, hidden=True, reproduce=reproduce)
     except SocklabError as exc:
-        result = LabResult(lab=str(args.lab), title=lab.title if lab else "",
-                           code=str(args.submission), status="error", message=str(exc),
-                           version=__version__)
+        result = LabResult(
+            lab=str(args.lab),
+            title=lab.title if lab else "",
+            code=str(args.submission),
+            status="error",
+            message=str(exc),
+            version=__version__,
+        )
     if args.format == "text":
         console = Console(file=io.StringIO(), record=True, width=100) if args.out else _console()
         report.show(feedback.for_students(result, options), console)
@@ -175,8 +201,10 @@ def _graded(result: LabResult, out: str) -> str:
     """What ``grade --out`` says on the terminal: the lab, its points, where the file is."""
     if result.status == "error":
         return f"{feedback.platform_error(result)}\nwrote {visible(out)}"
-    return (f"{feedback.summary(result)}: {feedback.score(result):g} of "
-            f"{result.max_score:g} points\nwrote {visible(out)}")
+    return (
+        f"{feedback.summary(result)}: {feedback.score(result):g} of "
+        f"{result.max_score:g} points\nwrote {visible(out)}"
+    )
 
 
 def _to_github(result: LabResult, lab: labs.Lab | None, options: formats.FormatOptions) -> None:
@@ -219,16 +247,25 @@ def cmd_up(args: argparse.Namespace) -> int:
         artifacts.mkdir(parents=True, exist_ok=True)
         impairment = compose.Impairment(profile, args.seed, artifacts)
     topo = compose.up(code, project=args.project, impairment=impairment, images=lab.images)
-    print(_("{lab} is up (project {project}); code {code} is at /lab/code").format(
-        lab=lab.name, project=topo.project, code=code))
+    print(
+        _("{lab} is up (project {project}); code {code} is at /lab/code").format(
+            lab=lab.name, project=topo.project, code=code
+        )
+    )
     if impairment:
-        print(_("the link is impaired: profile {profile}, seed {seed}; event log {log}; see "
-                "`socklab impair show`").format(profile=profile, seed=args.seed,
-                                                log=impairment.artifacts / impairing.EVENTS))
+        print(
+            _(
+                "the link is impaired: profile {profile}, seed {seed}; event log {log}; see "
+                "`socklab impair show`"
+            ).format(profile=profile, seed=args.seed, log=impairment.artifacts / impairing.EVENTS)
+        )
     for service, address in topo.addresses().items():
         print(f"  {service:14} {address}")
-    print(_("next: {commands}").format(
-        commands="socklab shell client | socklab shell server | socklab watch | socklab down"))
+    print(
+        _("next: {commands}").format(
+            commands="socklab shell client | socklab shell server | socklab watch | socklab down"
+        )
+    )
     return 0
 
 
@@ -254,23 +291,47 @@ def cmd_shell(args: argparse.Namespace) -> int:
     """Open a shell in a container of the running topology (as the student user)."""
     user = "0" if args.service == "router" else "student"
     tty = ["-it"] if sys.stdin.isatty() else ["-i"]
-    return _exec(["docker", "exec", *tty, "-u", user, "-w", "/scratch" if user != "0" else "/",
-                  f"{args.project}-{args.service}", "/bin/sh", *(["-c", args.c] if args.c else [])])
+    return _exec(
+        [
+            "docker",
+            "exec",
+            *tty,
+            "-u",
+            user,
+            "-w",
+            "/scratch" if user != "0" else "/",
+            f"{args.project}-{args.service}",
+            "/bin/sh",
+            *(["-c", args.c] if args.c else []),
+        ]
+    )
 
 
 # The router's interface on the client's network, found by the route to the client: one
 # interface, so each packet shows once (on 'any' a forwarded packet shows in and out).
-WATCH = ('dev=$(ip -o -4 route get "$(getent hosts client | cut -d" " -f1)" '
-         '| sed -n "s/.* dev \\([^ ]*\\).*/\\1/p") '
-         '&& exec tcpdump -n -l -i "$dev" "$@"')
+WATCH = (
+    'dev=$(ip -o -4 route get "$(getent hosts client | cut -d" " -f1)" '
+    '| sed -n "s/.* dev \\([^ ]*\\).*/\\1/p") '
+    '&& exec tcpdump -n -l -i "$dev" "$@"'
+)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """Watch the traffic crossing the router on the client's network, with tcpdump."""
-    return _exec(["docker", "exec", *(["-t"] if sys.stdout.isatty() else []),
-                  f"{args.project}-router", "sh", "-c", WATCH, "sh",
-                  *(["-c", str(args.count)] if args.count else []),
-                  *(args.filter or ["not", "arp"])])
+    return _exec(
+        [
+            "docker",
+            "exec",
+            *(["-t"] if sys.stdout.isatty() else []),
+            f"{args.project}-router",
+            "sh",
+            "-c",
+            WATCH,
+            "sh",
+            *(["-c", str(args.count)] if args.count else []),
+            *(args.filter or ["not", "arp"]),
+        ]
+    )
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -313,8 +374,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.print(demo.offered(seed=args.seed, log=log).describe())
         return 0
     losses, ccs = demo.parse_losses(args.losses), congestion.parse(args.cc)
-    rows = demo.sweep(losses, ccs=ccs, loss_on=args.loss_on, delay_ms=args.delay_ms, seed=args.seed,
-                      size=args.size, tcp_timeout=args.tcp_timeout, log=log)
+    rows = demo.sweep(
+        losses,
+        ccs=ccs,
+        loss_on=args.loss_on,
+        delay_ms=args.delay_ms,
+        seed=args.seed,
+        size=args.size,
+        tcp_timeout=args.tcp_timeout,
+        log=log,
+    )
     console.print(demo_report.table(rows))
     csv_path, png_path = demo_report.save(rows, Path(args.out), seed=args.seed)
     console.print(f"wrote {csv_path} and {png_path}")
@@ -343,8 +412,11 @@ def cmd_labs(args: argparse.Namespace) -> int:
 
 
 IMPAIR_REQUESTS = {
-    "show": None, "set": """'{"profile": "lossy"}' or '{"update": {"c2s": {"loss": 0.2}}}'""",
-    "reset": None, "stats": None, "log": """'{"last": 20}'""",
+    "show": None,
+    "set": """'{"profile": "lossy"}' or '{"update": {"c2s": {"loss": 0.2}}}'""",
+    "reset": None,
+    "stats": None,
+    "log": """'{"last": 20}'""",
 }
 
 
@@ -355,9 +427,11 @@ def impair_commands(s: argparse.ArgumentParser) -> None:
     ``impair --project X set ...`` and ``impair set --project X ...`` both work. The
     requests' copies default to SUPPRESS: left out there, they keep what ``impair`` parsed.
     """
+
     def options(p: argparse.ArgumentParser, default: object) -> None:
-        p.add_argument("--project", default=default,
-                       help=f"the running lab's Compose project (default {DEV_PROJECT})")
+        p.add_argument(
+            "--project", default=default, help=f"the running lab's Compose project (default {DEV_PROJECT})"
+        )
 
     options(s, DEV_PROJECT)
     shared = argparse.ArgumentParser(add_help=False)
@@ -365,21 +439,32 @@ def impair_commands(s: argparse.ArgumentParser) -> None:
     requests = s.add_subparsers(dest="cmd", required=True, metavar="REQUEST")
     for name, example in IMPAIR_REQUESTS.items():
         r = requests.add_parser(name, parents=[shared], help=f"the engine's {name} request")
-        r.add_argument("request", nargs="?",
-                       help=f"the request's fields as JSON, e.g. {example}" if example else
-                       "the request's fields as JSON (none needed)")
+        r.add_argument(
+            "request",
+            nargs="?",
+            help=f"the request's fields as JSON, e.g. {example}"
+            if example
+            else "the request's fields as JSON (none needed)",
+        )
 
 
 def _lab_record(lab: labs.Lab) -> dict[str, object]:
     """A lab as ``socklab labs --json`` gives it: what a script needs to run or grade it."""
     return {
-        "number": lab.number, "name": lab.name, "title": lab.title,
-        "points": lab.points, "hidden_points": lab.hidden_points, "graded_points": lab.graded_points,
-        "profile": lab.profile, "timeout": lab.timeout,
-        "programs": {name: {"host": p.host, "file": p.file, "argv": list(p.argv)}
-                     for name, p in lab.programs.items()},
+        "number": lab.number,
+        "name": lab.name,
+        "title": lab.title,
+        "points": lab.points,
+        "hidden_points": lab.hidden_points,
+        "graded_points": lab.graded_points,
+        "profile": lab.profile,
+        "timeout": lab.timeout,
+        "programs": {
+            name: {"host": p.host, "file": p.file, "argv": list(p.argv)} for name, p in lab.programs.items()
+        },
         "images": list(images.for_lab(lab)),
-        "run": f"make lab-{lab.number}", "readme": str(lab.path / "README.md"),
+        "run": f"make lab-{lab.number}",
+        "readme": str(lab.path / "README.md"),
     }
 
 
@@ -390,8 +475,11 @@ def parser() -> argparse.ArgumentParser:
 
     def code_args(s: argparse.ArgumentParser) -> None:
         s.add_argument("lab", help="lab number or folder name, e.g. 1 or 01-tcp-echo")
-        s.add_argument("--code", help="the folder with the code to check (default: the solution, "
-                       "or the starter where there is none)")
+        s.add_argument(
+            "--code",
+            help="the folder with the code to check (default: the solution, "
+            "or the starter where there is none)",
+        )
         s.add_argument("--bad", help="run one of the lab's known-wrong submissions instead")
 
     s = sub.add_parser("run", help=cmd_run.__doc__)
@@ -400,27 +488,39 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-k", help="run only the checks matching this pytest -k expression")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
     s.add_argument("--json", help="also write the result as JSON to this file")
-    s.add_argument("--watch", action="store_true",
-                   help="keep the lab's network up and check again each time a file of the code "
-                        "is saved (Ctrl-C stops)")
+    s.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep the lab's network up and check again each time a file of the code is saved (Ctrl-C stops)",
+    )
     i18n.language_arg(s)
     s = sub.add_parser("grade", help=cmd_grade.__doc__.splitlines()[0])  # type: ignore[union-attr]
     s.add_argument("lab", help="lab number or folder name")
     s.add_argument("submission", help="the folder of the submission")
-    s.add_argument("--format", default="text",
-                   help="text (default), gradescope, classroom, junit, prairielearn, json or summary "
-                   "(Markdown for $GITHUB_STEP_SUMMARY)")
+    s.add_argument(
+        "--format",
+        default="text",
+        help="text (default), gradescope, classroom, junit, prairielearn, json or summary "
+        "(Markdown for $GITHUB_STEP_SUMMARY)",
+    )
     s.add_argument("--out", help="write here (default: standard output)")
     s.add_argument("--seed", type=int, help="seed every random choice with this (default 1)")
-    s.add_argument("--withhold-hidden", action="store_true",
-                   help="do not show students the feedback of hidden checks")
-    s.add_argument("--hidden-visibility", default="after_published",
-                   help="Gradescope visibility of hidden checks (default after_published)")
+    s.add_argument(
+        "--withhold-hidden", action="store_true", help="do not show students the feedback of hidden checks"
+    )
+    s.add_argument(
+        "--hidden-visibility",
+        default="after_published",
+        help="Gradescope visibility of hidden checks (default after_published)",
+    )
     i18n.language_arg(s)
     s = sub.add_parser("images", help=cmd_images.__doc__)
     s.add_argument("--force", action="store_true", help="rebuild even what is up to date")
-    s.add_argument("--common", action="store_true",
-                   help="only the images every lab uses (not the browser image lab 7 uses)")
+    s.add_argument(
+        "--common",
+        action="store_true",
+        help="only the images every lab uses (not the browser image lab 7 uses)",
+    )
     s = sub.add_parser("up", help=cmd_up.__doc__)
     code_args(s)
     s.add_argument("--project", default=DEV_PROJECT)
@@ -443,33 +543,63 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the labs as JSON (errors included)")
     s = sub.add_parser("demo", help=cmd_demo.__doc__)
     s.add_argument("--losses", default="0,1,5,10,20,30", help="loss rates in %% (default 0,1,5,10,20,30)")
-    s.add_argument("--delay-ms", type=float, default=10.0,
-                   help="delay each way (default 10 ms: with a LAN's RTT, TCP recovers too fast to see)")
+    s.add_argument(
+        "--delay-ms",
+        type=float,
+        default=10.0,
+        help="delay each way (default 10 ms: with a LAN's RTT, TCP recovers too fast to see)",
+    )
     s.add_argument("--seed", type=int, default=runner.DEFAULT_SEED)
     s.add_argument("--size", type=int, default=demo.SIZE, help="bytes per protocol per rate (1 MiB)")
-    s.add_argument("--tcp-timeout", type=float, default=60.0,
-                   help="give up on a TCP transfer after this many seconds (default 60)")
+    s.add_argument(
+        "--tcp-timeout",
+        type=float,
+        default=60.0,
+        help="give up on a TCP transfer after this many seconds (default 60)",
+    )
     s.add_argument("--out", default="runs/demo", help="where the CSV and the PNG go (default runs/demo)")
-    s.add_argument("--cc", default=congestion.DEFAULT,
-                   help="TCP congestion control(s), e.g. reno, cubic, bbr or reno,bbr to compare "
-                        f"(default {congestion.DEFAULT}: loss-based, as the Mathis model assumes)")
-    s.add_argument("--cc-list", action="store_true",
-                   help="only say which congestion controls the containers' kernel offers")
-    s.add_argument("--loss-on", choices=list(demo.LOSS_ON), default=demo.DEFAULT_LOSS_ON,
-                   help="drop packets on the data's way only (client to server: the Mathis model's "
-                        "loss; the default) or both ways (ACKs too)")
+    s.add_argument(
+        "--cc",
+        default=congestion.DEFAULT,
+        help="TCP congestion control(s), e.g. reno, cubic, bbr or reno,bbr to compare "
+        f"(default {congestion.DEFAULT}: loss-based, as the Mathis model assumes)",
+    )
+    s.add_argument(
+        "--cc-list",
+        action="store_true",
+        help="only say which congestion controls the containers' kernel offers",
+    )
+    s.add_argument(
+        "--loss-on",
+        choices=list(demo.LOSS_ON),
+        default=demo.DEFAULT_LOSS_ON,
+        help="drop packets on the data's way only (client to server: the Mathis model's "
+        "loss; the default) or both ways (ACKs too)",
+    )
     s = sub.add_parser("doctor", help=cmd_doctor.__doc__)
-    s.add_argument("--json", action="store_true",
-                   help="print the findings and the facts behind them as JSON, for scripts")
+    s.add_argument(
+        "--json",
+        action="store_true",
+        help="print the findings and the facts behind them as JSON, for scripts",
+    )
     i18n.language_arg(s)
     classroom.add_parsers(sub)
     return p
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "run": cmd_run, "grade": cmd_grade, "images": cmd_images, "up": cmd_up, "shell": cmd_shell,
-    "watch": cmd_watch, "down": cmd_down, "clean": cmd_clean, "labs": cmd_labs,
-    "impair": cmd_impair, "doctor": cmd_doctor, "demo": cmd_demo,
+    "run": cmd_run,
+    "grade": cmd_grade,
+    "images": cmd_images,
+    "up": cmd_up,
+    "shell": cmd_shell,
+    "watch": cmd_watch,
+    "down": cmd_down,
+    "clean": cmd_clean,
+    "labs": cmd_labs,
+    "impair": cmd_impair,
+    "doctor": cmd_doctor,
+    "demo": cmd_demo,
     **classroom.COMMANDS,
 }
 
@@ -488,8 +618,9 @@ def main(argv: list[str] | None = None) -> int:
     except SocklabError as exc:
         message = str(exc)
         if isinstance(exc, PlatformError) and "socklab doctor" not in message:
-            message += "\n" + _("(`socklab doctor` or `make doctor` says what this machine lacks and "
-                                "how to fix it)")
+            message += "\n" + _(
+                "(`socklab doctor` or `make doctor` says what this machine lacks and how to fix it)"
+            )
         print(f"socklab: error: {visible(message)}", file=sys.stderr)  # it may name a student's file
         return exc.exit_code
     except KeyboardInterrupt:

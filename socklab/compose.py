@@ -79,9 +79,14 @@ class Topology:
 
     def addresses(self) -> dict[str, str]:
         c, s = self.client_subnet, self.server_subnet
-        return {"client": str(c[10]), "server": str(s[10]),
-                "router_client": str(c[2]), "router_server": str(s[2]),
-                "client_gateway": str(c[1]), "server_gateway": str(s[1])}  # the Docker host
+        return {
+            "client": str(c[10]),
+            "server": str(s[10]),
+            "router_client": str(c[2]),
+            "router_server": str(s[2]),
+            "client_gateway": str(c[1]),
+            "server_gateway": str(s[1]),
+        }  # the Docker host
 
     def files(self) -> list[Path]:
         return [COMPOSE_FILE, *([IMPAIR_FILE] if self.impairment else [])]
@@ -89,21 +94,33 @@ class Topology:
     def env(self, code: Path) -> dict[str, str]:
         a = self.addresses()
         imp = self.impairment
-        engine_env = {"SOCKLAB_PROFILE": imp.profile, "SOCKLAB_SEED": str(imp.seed),
-                      "SOCKLAB_ARTIFACTS": str(imp.artifacts)} if imp else {}
+        engine_env = (
+            {
+                "SOCKLAB_PROFILE": imp.profile,
+                "SOCKLAB_SEED": str(imp.seed),
+                "SOCKLAB_ARTIFACTS": str(imp.artifacts),
+            }
+            if imp
+            else {}
+        )
         image = dict(self.images)
         prefix = roots.prefix()  # the images' names: tests build theirs under another prefix
-        return {**engine_env,
+        return {
+            **engine_env,
             "SOCKLAB_HOST_IMAGE": f"{prefix}host:latest",
             "SOCKLAB_ROUTER_IMAGE": f"{prefix}router:latest",
             "SOCKLAB_IMPAIR_IMAGE": f"{prefix}impair:latest",
             "SOCKLAB_CLIENT_IMAGE": f"{prefix}{image.get('client', 'host')}:latest",
             "SOCKLAB_SERVER_IMAGE": f"{prefix}{image.get('server', 'host')}:latest",
-            "SOCKLAB_PROJECT": self.project, "SOCKLAB_RUN": self.run_id,
-            "SOCKLAB_OWNER": owner(), "SOCKLAB_CODE": str(code), "SOCKLAB_PROBES": str(PROBES),
+            "SOCKLAB_PROJECT": self.project,
+            "SOCKLAB_RUN": self.run_id,
+            "SOCKLAB_OWNER": owner(),
+            "SOCKLAB_CODE": str(code),
+            "SOCKLAB_PROBES": str(PROBES),
             "SOCKLAB_CLIENT_SUBNET": str(self.client_subnet),
             "SOCKLAB_SERVER_SUBNET": str(self.server_subnet),
-            "SOCKLAB_CLIENT_IP": a["client"], "SOCKLAB_SERVER_IP": a["server"],
+            "SOCKLAB_CLIENT_IP": a["client"],
+            "SOCKLAB_SERVER_IP": a["server"],
             "SOCKLAB_ROUTER_CLIENT_IP": a["router_client"],
             "SOCKLAB_ROUTER_SERVER_IP": a["router_server"],
             "SOCKLAB_CLIENT_GATEWAY": a["client_gateway"],
@@ -131,11 +148,35 @@ def destroy_sockets(project: str, container: str, *selection: str) -> None:
     network namespace. ``ss -K`` needs NET_ADMIN, which the lab's hosts never have: a
     one-shot container of the run's, with only that capability, joins their namespace."""
     image = engine.client().containers.get(container).attrs["Config"]["Image"]
-    engine.run(["docker", "run", "--rm", "--network", f"container:{container}", "--user", "0",
-                "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "--security-opt", "no-new-privileges:true",
-                "--label", "socklab=1", "--label", f"socklab.run={project}",
-                "--label", f"socklab.owner={owner()}",
-                image, "ss", "-K", "-tn", *selection], timeout=60)
+    engine.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            f"container:{container}",
+            "--user",
+            "0",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "NET_ADMIN",
+            "--security-opt",
+            "no-new-privileges:true",
+            "--label",
+            "socklab=1",
+            "--label",
+            f"socklab.run={project}",
+            "--label",
+            f"socklab.owner={owner()}",
+            image,
+            "ss",
+            "-K",
+            "-tn",
+            *selection,
+        ],
+        timeout=60,
+    )
 
 
 def new_project(prefix: str = "socklab") -> str:
@@ -148,8 +189,14 @@ def compose(topo: Topology, code: Path, *args: str, timeout: float = 180) -> str
     return engine.run(argv, timeout=timeout, env={**os.environ, **topo.env(code)})
 
 
-def up(code: Path, *, project: str | None = None, impairment: Impairment | None = None,
-       images: dict[str, str] | None = None, attempts: int = 8) -> Topology:
+def up(
+    code: Path,
+    *,
+    project: str | None = None,
+    impairment: Impairment | None = None,
+    images: dict[str, str] | None = None,
+    attempts: int = 8,
+) -> Topology:
     """Start a fresh topology with ``code`` mounted read-only; return it once routed
     (and, with an ``impairment``, once the engine is ready).
 
@@ -165,9 +212,11 @@ def up(code: Path, *, project: str | None = None, impairment: Impairment | None 
         free = [p for p in pairs if not any(n.overlaps(u) for n in p for u in used)]
         if not free:
             raise PlatformError(
-                _("no free pair of subnets left in {pool}: run `make clean`?").format(pool=POOL))
-        topo = Topology(project, *rng.choice(free), impairment=impairment,
-                        images=tuple(sorted((images or {}).items())))
+                _("no free pair of subnets left in {pool}: run `make clean`?").format(pool=POOL)
+            )
+        topo = Topology(
+            project, *rng.choice(free), impairment=impairment, images=tuple(sorted((images or {}).items()))
+        )
         try:
             compose(topo, code, "up", "-d", "--no-build")
             wait_routed(topo)
@@ -179,8 +228,11 @@ def up(code: Path, *, project: str | None = None, impairment: Impairment | None 
             last = exc
             if "overlap" not in exc.output.lower() and "in use" not in exc.output.lower():
                 raise
-    raise PlatformError(_("could not start the topology after {attempts} attempts: {error}").format(
-        attempts=attempts, error=last))
+    raise PlatformError(
+        _("could not start the topology after {attempts} attempts: {error}").format(
+            attempts=attempts, error=last
+        )
+    )
 
 
 def wait_routed(topo: Topology, timeout: float = 30) -> None:
@@ -197,8 +249,11 @@ def wait_routed(topo: Topology, timeout: float = 30) -> None:
                     raise PlatformError(f"{failed}\n{logs}")
                 break
             if time.monotonic() > deadline:
-                raise PlatformError(_("{side} did not finish setting routes within {seconds} s").format(
-                    side=side, seconds=timeout))
+                raise PlatformError(
+                    _("{side} did not finish setting routes within {seconds} s").format(
+                        side=side, seconds=timeout
+                    )
+                )
             time.sleep(0.05)
 
 

@@ -35,10 +35,11 @@ class Kernel:
 
     def describe(self) -> str:
         loaded_only = [cc for cc in self.available if cc not in self.allowed]
-        return (f"congestion control in this kernel: default {self.default}; any socket may choose "
-                f"{', '.join(self.allowed)}"
-                + (f"; loaded, but only for privileged sockets: {', '.join(loaded_only)}"
-                   if loaded_only else ""))
+        return (
+            f"congestion control in this kernel: default {self.default}; any socket may choose "
+            f"{', '.join(self.allowed)}"
+            + (f"; loaded, but only for privileged sockets: {', '.join(loaded_only)}" if loaded_only else "")
+        )
 
 
 def parse(text: str) -> tuple[str, ...]:
@@ -46,8 +47,9 @@ def parse(text: str) -> tuple[str, ...]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     bad = [n for n in names if not NAME.fullmatch(n)]
     if not names or bad:
-        raise SocklabError(f"--cc takes congestion control names separated by commas "
-                           f"(reno, cubic, bbr), not {text!r}")
+        raise SocklabError(
+            f"--cc takes congestion control names separated by commas (reno, cubic, bbr), not {text!r}"
+        )
     return tuple(dict.fromkeys(names))
 
 
@@ -59,13 +61,17 @@ def unusable(wanted: str, kernel: Kernel) -> str | None:
     fix = f'sudo sysctl -w {ALLOWED}="{allow}"'
     host = "on the Docker host (Docker Desktop, WSL2: in its Linux VM)"
     if wanted in kernel.available:
-        return (f"congestion control {wanted!r} is loaded in this kernel but not allowed for "
-                f"unprivileged sockets, and the lab containers have no privileges (allowed: "
-                f"{', '.join(kernel.allowed)}). Allow it {host}: {fix}")
-    return (f"congestion control {wanted!r} is not in this kernel (available: "
-            f"{', '.join(kernel.available)}; allowed for unprivileged sockets: "
-            f"{', '.join(kernel.allowed)}). Load and allow it {host}: "
-            f"sudo modprobe tcp_{wanted} && {fix}")
+        return (
+            f"congestion control {wanted!r} is loaded in this kernel but not allowed for "
+            f"unprivileged sockets, and the lab containers have no privileges (allowed: "
+            f"{', '.join(kernel.allowed)}). Allow it {host}: {fix}"
+        )
+    return (
+        f"congestion control {wanted!r} is not in this kernel (available: "
+        f"{', '.join(kernel.available)}; allowed for unprivileged sockets: "
+        f"{', '.join(kernel.allowed)}). Load and allow it {host}: "
+        f"sudo modprobe tcp_{wanted} && {fix}"
+    )
 
 
 def check(wanted: tuple[str, ...], kernel: Kernel) -> None:

@@ -99,8 +99,7 @@ def link_config(loss: float, delay_ms: float, loss_on: str = DEFAULT_LOSS_ON) ->
     """The engine's table for one step: ``delay_ms`` both ways, ``loss`` client to server
     (the data's way) and, if ``loss_on`` is "both", server to client (the ACKs') too."""
     delay = {"delay_ms": delay_ms} if delay_ms else {}
-    return {"c2s": {"loss": loss, **delay},
-            "s2c": {"loss": loss if loss_on == "both" else 0.0, **delay}}
+    return {"c2s": {"loss": loss, **delay}, "s2c": {"loss": loss if loss_on == "both" else 0.0, **delay}}
 
 
 def in_order_count(order: Iterable[int]) -> int:
@@ -112,22 +111,62 @@ def in_order_count(order: Iterable[int]) -> int:
     return count
 
 
-def udp_row(loss: float, delay_ms: float, sent: int, sink: dict, send: dict,
-            loss_on: str = DEFAULT_LOSS_ON) -> Row:
+def udp_row(
+    loss: float, delay_ms: float, sent: int, sink: dict, send: dict, loss_on: str = DEFAULT_LOSS_ON
+) -> Row:
     order = tuple(sink["order"])
-    return Row("UDP", loss, delay_ms, "datagrams", sent, sink["unique"], in_order_count(order),
-               sink["duplicates"], sink["corrupted"], None, float(send["elapsed"]), True, 0.0,
-               sink["unique"] * DATAGRAM, order, loss_on)
+    return Row(
+        "UDP",
+        loss,
+        delay_ms,
+        "datagrams",
+        sent,
+        sink["unique"],
+        in_order_count(order),
+        sink["duplicates"],
+        sink["corrupted"],
+        None,
+        float(send["elapsed"]),
+        True,
+        0.0,
+        sink["unique"] * DATAGRAM,
+        order,
+        loss_on,
+    )
 
 
-def tcp_row(loss: float, delay_ms: float, size: int, timeout: float, recv: dict, send: dict,
-            loss_on: str = DEFAULT_LOSS_ON) -> Row:
+def tcp_row(
+    loss: float,
+    delay_ms: float,
+    size: int,
+    timeout: float,
+    recv: dict,
+    send: dict,
+    loss_on: str = DEFAULT_LOSS_ON,
+) -> Row:
     finished = bool(send["finished"]) and recv["received"] == size
     corrupted = recv["received"] - recv["in_order"] if recv["received"] <= size else 0
-    return Row("TCP", loss, delay_ms, "bytes", size, min(recv["received"], size), recv["in_order"],
-               max(recv["received"] - size, 0), corrupted, int(send["retransmissions"]),
-               float(send["elapsed"]), finished, timeout, recv["in_order"], (), loss_on,
-               send.get("cc", ""), int(send.get("mss", 0)), send.get("min_rtt_us", 0) / 1000)
+    return Row(
+        "TCP",
+        loss,
+        delay_ms,
+        "bytes",
+        size,
+        min(recv["received"], size),
+        recv["in_order"],
+        max(recv["received"] - size, 0),
+        corrupted,
+        int(send["retransmissions"]),
+        float(send["elapsed"]),
+        finished,
+        timeout,
+        recv["in_order"],
+        (),
+        loss_on,
+        send.get("cc", ""),
+        int(send.get("mss", 0)),
+        send.get("min_rtt_us", 0) / 1000,
+    )
 
 
 class Receiver:
@@ -135,8 +174,9 @@ class Receiver:
 
     def __init__(self, container: str, args: list[str], timeout: float) -> None:
         self.timeout = timeout
-        self.proc = subprocess.Popen(docker_exec(container, [*DEMO, *args]), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            docker_exec(container, [*DEMO, *args]), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         first = self.proc.stdout.readline() if self.proc.stdout else ""
         if '"listening"' not in first:
             self.proc.kill()
@@ -154,13 +194,22 @@ class Receiver:
         return json.loads(out.strip().splitlines()[-1])
 
 
-def run_tcp(topo: compose.Topology, size: int, seed: int, timeout: float,
-            cc: str | None = None) -> tuple[dict, dict]:
+def run_tcp(
+    topo: compose.Topology, size: int, seed: int, timeout: float, cc: str | None = None
+) -> tuple[dict, dict]:
     """One transfer, with congestion control ``cc`` (None: the kernel's default)."""
-    common = ["--port", str(TCP_PORT), "--size", str(size), "--seed", str(seed),
-              *(["--cc", cc] if cc else [])]
-    receiver = Receiver(topo.container("server"), ["tcp-recv", *common, "--timeout", str(timeout + 10)],
-                        timeout + 10)
+    common = [
+        "--port",
+        str(TCP_PORT),
+        "--size",
+        str(size),
+        "--seed",
+        str(seed),
+        *(["--cc", cc] if cc else []),
+    ]
+    receiver = Receiver(
+        topo.container("server"), ["tcp-recv", *common, "--timeout", str(timeout + 10)], timeout + 10
+    )
     argv = [*DEMO, "tcp-send", "--host", "server", *common, "--timeout", str(timeout)]
     out = run_exec(topo.container("client"), argv, timeout=timeout + 60)
     if out.returncode != 0:
@@ -172,38 +221,70 @@ def kernel(topo: compose.Topology) -> congestion.Kernel:
     """The congestion controls the client's kernel offers its unprivileged sockets."""
     out = run_exec(topo.container("client"), [*DEMO, "cc-info"], timeout=30)
     if out.returncode != 0:
-        raise PlatformError(f"the demo could not read the kernel's congestion controls "
-                            f"(exit {out.returncode}): {out.stderr[-1500:]}")
+        raise PlatformError(
+            f"the demo could not read the kernel's congestion controls "
+            f"(exit {out.returncode}): {out.stderr[-1500:]}"
+        )
     return congestion.Kernel.from_probe(json.loads(out.stdout))
 
 
 def run_udp(topo: compose.Topology, count: int, delay_ms: float) -> tuple[dict, dict]:
-    sink = observe.udp_sink(topo.container("server"), UDP_PORT, idle=1.5 + 2 * delay_ms / 1000,
-                            timeout=30)
-    send = observe.udp_send(topo.container("client"), "server", UDP_PORT, count, size=DATAGRAM,
-                            interval_ms=UDP_INTERVAL_MS)
+    sink = observe.udp_sink(topo.container("server"), UDP_PORT, idle=1.5 + 2 * delay_ms / 1000, timeout=30)
+    send = observe.udp_send(
+        topo.container("client"), "server", UDP_PORT, count, size=DATAGRAM, interval_ms=UDP_INTERVAL_MS
+    )
     return sink.result(), send
 
 
-def measure_tcp(topo: compose.Topology, link: impairing.Link, loss: float, cc: str, *, loss_on: str,
-                delay_ms: float, seed: int, size: int, tcp_timeout: float) -> Row:
+def measure_tcp(
+    topo: compose.Topology,
+    link: impairing.Link,
+    loss: float,
+    cc: str,
+    *,
+    loss_on: str,
+    delay_ms: float,
+    seed: int,
+    size: int,
+    tcp_timeout: float,
+) -> Row:
     """One TCP transfer with congestion control ``cc`` on a link freshly set with the seed."""
     link.set(config=link_config(loss, delay_ms, loss_on), seed=seed)
     recv, send = run_tcp(topo, size, seed, tcp_timeout, cc)
     used = {send.get("cc", cc), recv.get("cc", cc)}  # absent where there was no connection
     if used != {cc}:
-        raise PlatformError(f"the demo asked for congestion control {cc}, and its sockets used "
-                            f"{', '.join(sorted(used))}")
+        raise PlatformError(
+            f"the demo asked for congestion control {cc}, and its sockets used {', '.join(sorted(used))}"
+        )
     return tcp_row(loss, delay_ms, size, tcp_timeout, recv, send, loss_on)
 
 
-def measure(topo: compose.Topology, link: impairing.Link, loss: float, *, ccs: Iterable[str],
-            loss_on: str, delay_ms: float, seed: int, size: int, tcp_timeout: float) -> Iterator[Row]:
+def measure(
+    topo: compose.Topology,
+    link: impairing.Link,
+    loss: float,
+    *,
+    ccs: Iterable[str],
+    loss_on: str,
+    delay_ms: float,
+    seed: int,
+    size: int,
+    tcp_timeout: float,
+) -> Iterator[Row]:
     """TCP with each congestion control, then UDP, at one loss rate; each on a link freshly
     set with the seed, so that each meets the same draws."""
     for cc in ccs:
-        yield measure_tcp(topo, link, loss, cc, loss_on=loss_on, delay_ms=delay_ms, seed=seed,
-                          size=size, tcp_timeout=tcp_timeout)
+        yield measure_tcp(
+            topo,
+            link,
+            loss,
+            cc,
+            loss_on=loss_on,
+            delay_ms=delay_ms,
+            seed=seed,
+            size=size,
+            tcp_timeout=tcp_timeout,
+        )
     link.set(config=link_config(loss, delay_ms, loss_on), seed=seed)  # UDP's draws: not TCP's leftovers
     count = math.ceil(size / DATAGRAM)
     sink, sent = run_udp(topo, count, delay_ms)
@@ -221,8 +302,9 @@ def lab(seed: int, log: Callable[[str], None]) -> Iterator[tuple[compose.Topolog
     artifacts = runner.runs_dir() / f"{when:%Y%m%d-%H%M%S}-demo-{project.split('-')[-1]}"
     artifacts.mkdir(parents=True, exist_ok=True)
     artifacts.chmod(0o777)  # the engine writes its event log here
-    with runner.topology(labs.find("1").solution, project,
-                         compose.Impairment("clean", seed, artifacts)) as topo:
+    with runner.topology(
+        labs.find("1").solution, project, compose.Impairment("clean", seed, artifacts)
+    ) as topo:
         run_tcp(topo, 4096, seed, 30)  # warm up (ARP, caches) so that 0 % is not the slowest
         yield topo, impairing.Link(topo.container("impair"), artifacts)
         impairing.check_health(topo.container("impair"))
@@ -235,10 +317,18 @@ def offered(*, seed: int = 1, log: Callable[[str], None] = lambda _m: None) -> c
         return kernel(topo)
 
 
-def sweep(losses: Iterable[float], *, ccs: Iterable[str] = (congestion.DEFAULT,),
-          loss_on: str = DEFAULT_LOSS_ON, delay_ms: float = 0.0, seed: int = 1, size: int = SIZE,
-          tcp_timeout: float = 60.0, log: Callable[[str], None] = lambda _m: None,
-          each: Callable[[Row], None] = lambda _r: None) -> list[Row]:
+def sweep(
+    losses: Iterable[float],
+    *,
+    ccs: Iterable[str] = (congestion.DEFAULT,),
+    loss_on: str = DEFAULT_LOSS_ON,
+    delay_ms: float = 0.0,
+    seed: int = 1,
+    size: int = SIZE,
+    tcp_timeout: float = 60.0,
+    log: Callable[[str], None] = lambda _m: None,
+    each: Callable[[Row], None] = lambda _r: None,
+) -> list[Row]:
     """Run the whole sweep on one fresh topology; rows in order (per rate: TCP with each
     congestion control, then UDP). A congestion control the kernel does not allow an
     unprivileged socket stops it before any transfer, with the fix."""
@@ -253,8 +343,17 @@ def sweep(losses: Iterable[float], *, ccs: Iterable[str] = (congestion.DEFAULT,)
         congestion.check(ccs, offer)
         for loss in losses:
             log(f"loss {loss:.0%} {LOSS_ON[loss_on]}" + (f", {delay_ms:g} ms each way" if delay_ms else ""))
-            for row in measure(topo, link, loss, ccs=ccs, loss_on=loss_on, delay_ms=delay_ms,
-                               seed=seed, size=size, tcp_timeout=tcp_timeout):
+            for row in measure(
+                topo,
+                link,
+                loss,
+                ccs=ccs,
+                loss_on=loss_on,
+                delay_ms=delay_ms,
+                seed=seed,
+                size=size,
+                tcp_timeout=tcp_timeout,
+            ):
                 rows.append(row)
                 each(row)
     log(f"swept in {time.monotonic() - started:.0f} s")

@@ -14,11 +14,41 @@ from rich.table import Table
 from socklab.demo import LOSS_ON, Row
 from socklab.errors import SocklabError
 
-COLUMNS = ["loss", "proto", "cc", "delivered", "in order", "dup", "corrupt", "retrans", "kB/s", "model",
-           "time"]
-CSV_FIELDS = ["loss_pct", "loss_on", "delay_ms", "protocol", "cc", "unit", "sent", "delivered",
-              "delivered_pct", "in_order", "in_order_pct", "duplicates", "corrupted", "retransmissions",
-              "goodput_kBps", "mss", "rtt_ms", "model_kBps", "completion_s", "finished"]
+COLUMNS = [
+    "loss",
+    "proto",
+    "cc",
+    "delivered",
+    "in order",
+    "dup",
+    "corrupt",
+    "retrans",
+    "kB/s",
+    "model",
+    "time",
+]
+CSV_FIELDS = [
+    "loss_pct",
+    "loss_on",
+    "delay_ms",
+    "protocol",
+    "cc",
+    "unit",
+    "sent",
+    "delivered",
+    "delivered_pct",
+    "in_order",
+    "in_order_pct",
+    "duplicates",
+    "corrupted",
+    "retransmissions",
+    "goodput_kBps",
+    "mss",
+    "rtt_ms",
+    "model_kBps",
+    "completion_s",
+    "finished",
+]
 COLORS = {"reno": "tab:blue", "cubic": "tab:green", "bbr": "tab:orange"}  # others: OTHER_COLORS
 OTHER_COLORS = ("tab:purple", "tab:brown", "tab:olive", "tab:cyan")
 
@@ -55,24 +85,41 @@ def model_inputs(rows: Sequence[Row]) -> str:
 def cells(row: Row) -> list[str]:
     """One table row, as a student reads it."""
     model = row.model_kBps
-    return [f"{row.loss * 100:g} %", row.protocol, row.cc or "—", f"{row.delivered_pct:.1f} %",
-            f"{row.in_order_pct:.1f} %", str(row.duplicates), str(row.corrupted),
-            "—" if row.retransmissions is None else str(row.retransmissions),
-            f"{row.goodput_kBps:,.0f}", "—" if model is None else f"{model:,.0f}", completion(row)]
+    return [
+        f"{row.loss * 100:g} %",
+        row.protocol,
+        row.cc or "—",
+        f"{row.delivered_pct:.1f} %",
+        f"{row.in_order_pct:.1f} %",
+        str(row.duplicates),
+        str(row.corrupted),
+        "—" if row.retransmissions is None else str(row.retransmissions),
+        f"{row.goodput_kBps:,.0f}",
+        "—" if model is None else f"{model:,.0f}",
+        completion(row),
+    ]
 
 
 def table(rows: Sequence[Row]) -> Table:
     title = f"TCP (congestion control {', '.join(ccs(rows))}) vs UDP through the router: {setting(rows)}"
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, title=title,
-              caption="loss: % of packets dropped; cc: TCP's congestion control; delivered, in order: "
-                      "% of what was sent (TCP counts bytes, UDP datagrams); retrans: TCP segments "
-                      "the sender's kernel sent again; kB/s: goodput; model: the Mathis model's "
-                      "goodput for a loss-based TCP, MSS / (RTT·√(2p/3)), with the sender's MSS and "
-                      f"smallest measured RTT ({model_inputs(rows)}), none for no loss; time: until all "
-                      "was read (UDP: until its sender finished)")
+    t = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        title=title,
+        caption="loss: % of packets dropped; cc: TCP's congestion control; delivered, in order: "
+        "% of what was sent (TCP counts bytes, UDP datagrams); retrans: TCP segments "
+        "the sender's kernel sent again; kB/s: goodput; model: the Mathis model's "
+        "goodput for a loss-based TCP, MSS / (RTT·√(2p/3)), with the sender's MSS and "
+        f"smallest measured RTT ({model_inputs(rows)}), none for no loss; time: until all "
+        "was read (UDP: until its sender finished)",
+    )
     for name in COLUMNS:
-        t.add_column(name, justify="left" if name in ("proto", "cc") else "right",
-                     min_width=len(name) if name != "time" else None)
+        t.add_column(
+            name,
+            justify="left" if name in ("proto", "cc") else "right",
+            min_width=len(name) if name != "time" else None,
+        )
     for i, row in enumerate(rows):
         style = "cyan" if row.protocol == "TCP" else "magenta"
         last_of_rate = i < len(rows) - 1 and rows[i + 1].loss != row.loss
@@ -87,17 +134,30 @@ def csv_text(rows: Sequence[Row]) -> str:
     for r in rows:
         model = r.model_kBps
         tcp = r.protocol == "TCP"
-        writer.writerow({
-            "loss_pct": f"{r.loss * 100:g}", "loss_on": r.loss_on, "delay_ms": f"{r.delay_ms:g}",
-            "protocol": r.protocol, "cc": r.cc, "unit": r.unit, "sent": r.sent, "delivered": r.delivered,
-            "delivered_pct": f"{r.delivered_pct:.2f}", "in_order": r.in_order,
-            "in_order_pct": f"{r.in_order_pct:.2f}", "duplicates": r.duplicates,
-            "corrupted": r.corrupted,
-            "retransmissions": "" if r.retransmissions is None else r.retransmissions,
-            "goodput_kBps": f"{r.goodput_kBps:.1f}", "mss": r.mss if tcp else "",
-            "rtt_ms": f"{r.rtt_ms:.2f}" if tcp else "",
-            "model_kBps": "" if model is None else f"{model:.1f}", "completion_s": f"{r.completion_s:.3f}",
-            "finished": str(r.finished).lower()})
+        writer.writerow(
+            {
+                "loss_pct": f"{r.loss * 100:g}",
+                "loss_on": r.loss_on,
+                "delay_ms": f"{r.delay_ms:g}",
+                "protocol": r.protocol,
+                "cc": r.cc,
+                "unit": r.unit,
+                "sent": r.sent,
+                "delivered": r.delivered,
+                "delivered_pct": f"{r.delivered_pct:.2f}",
+                "in_order": r.in_order,
+                "in_order_pct": f"{r.in_order_pct:.2f}",
+                "duplicates": r.duplicates,
+                "corrupted": r.corrupted,
+                "retransmissions": "" if r.retransmissions is None else r.retransmissions,
+                "goodput_kBps": f"{r.goodput_kBps:.1f}",
+                "mss": r.mss if tcp else "",
+                "rtt_ms": f"{r.rtt_ms:.2f}" if tcp else "",
+                "model_kBps": "" if model is None else f"{model:.1f}",
+                "completion_s": f"{r.completion_s:.3f}",
+                "finished": str(r.finished).lower(),
+            }
+        )
     return out.getvalue()
 
 
@@ -110,8 +170,10 @@ def violations(rows: Sequence[Row], *, z: float = 3.29, require_finished: bool =
         at = f"{r.protocol} at {r.loss:.0%} loss"
         if r.protocol == "TCP":
             if r.in_order != r.delivered or r.corrupted or r.duplicates:
-                found.append(f"{at}: {r.delivered} bytes delivered, {r.in_order} of them in order, "
-                             f"{r.corrupted} corrupted, {r.duplicates} duplicated")
+                found.append(
+                    f"{at}: {r.delivered} bytes delivered, {r.in_order} of them in order, "
+                    f"{r.corrupted} corrupted, {r.duplicates} duplicated"
+                )
             if r.finished and r.delivered != r.sent:
                 found.append(f"{at}: finished with {r.delivered} of {r.sent} bytes")
             if require_finished and not r.finished:
@@ -119,8 +181,10 @@ def violations(rows: Sequence[Row], *, z: float = 3.29, require_finished: bool =
         else:
             expected, sd = r.sent * (1 - r.loss), math.sqrt(r.sent * r.loss * (1 - r.loss))
             if abs(r.delivered - expected) > z * sd:
-                found.append(f"{at}: {r.delivered} of {r.sent} datagrams delivered, expected "
-                             f"{expected:.1f} ± {z * sd:.1f}")
+                found.append(
+                    f"{at}: {r.delivered} of {r.sent} datagrams delivered, expected "
+                    f"{expected:.1f} ± {z * sd:.1f}"
+                )
     return found
 
 
@@ -161,24 +225,43 @@ def plot(rows: Sequence[Row], path: Path, *, seed: int) -> None:
     for label, mine, color, marker in series(rows):
         x = [r.loss * 100 for r in mine]
         ax_d.plot(x, [r.delivered_pct for r in mine], marker=marker, color=color, label=f"{label} delivered")
-        ax_d.plot(x, [r.in_order_pct for r in mine], marker=marker, color=color, linestyle="--",
-                  alpha=0.5, label=f"{label} delivered in order")
+        ax_d.plot(
+            x,
+            [r.in_order_pct for r in mine],
+            marker=marker,
+            color=color,
+            linestyle="--",
+            alpha=0.5,
+            label=f"{label} delivered in order",
+        )
         ax_t.plot(x, [r.completion_s for r in mine], marker=marker, color=color, label=label)
         ax_g.plot(x, [r.goodput_kBps for r in mine], marker=marker, color=color, label=label)
         for r in mine:
             if not r.finished:
-                ax_t.annotate(f"did not finish\nin {r.timeout_s:g} s", (r.loss * 100, r.completion_s),
-                              textcoords="offset points", xytext=(-60, -30), fontsize=8, color=color,
-                              arrowprops={"arrowstyle": "->", "color": color})
+                ax_t.annotate(
+                    f"did not finish\nin {r.timeout_s:g} s",
+                    (r.loss * 100, r.completion_s),
+                    textcoords="offset points",
+                    xytext=(-60, -30),
+                    fontsize=8,
+                    color=color,
+                    arrowprops={"arrowstyle": "->", "color": color},
+                )
     model_x, model_y = model_line(rows)
     if model_x:
-        ax_g.plot(model_x, model_y, ":", color="black",
-                  label=f"Mathis model MSS/(RTT·√(2p/3))\n({model_inputs(rows)})")
+        ax_g.plot(
+            model_x,
+            model_y,
+            ":",
+            color="black",
+            label=f"Mathis model MSS/(RTT·√(2p/3))\n({model_inputs(rows)})",
+        )
     where = "loss, client to server (%)" if rows and rows[0].loss_on == "data" else "loss each way (%)"
     ax_d.set(title="How much arrived", xlabel=where, ylabel="delivered (% of sent)", ylim=(0, 105))
     ax_t.set(title="How long it took", xlabel=where, ylabel="completion time (s)", yscale="log")
-    ax_g.set(title="Useful data per second", xlabel=where, ylabel="goodput (kB/s of in-order data)",
-             yscale="log")
+    ax_g.set(
+        title="Useful data per second", xlabel=where, ylabel="goodput (kB/s of in-order data)", yscale="log"
+    )
     for ax in (ax_t, ax_g):  # 2000, not 2×10³; between the powers of ten only 2 and 5
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
         ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
@@ -186,8 +269,10 @@ def plot(rows: Sequence[Row], path: Path, *, seed: int) -> None:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     sent = next((r.sent for r in rows if r.protocol == "TCP"), 0)
-    fig.suptitle(f"The same {sent / 1024:g} KiB over TCP (congestion control {', '.join(ccs(rows))}) and "
-                 f"over UDP through a lossy router: {setting(rows)} (seed {seed})")
+    fig.suptitle(
+        f"The same {sent / 1024:g} KiB over TCP (congestion control {', '.join(ccs(rows))}) and "
+        f"over UDP through a lossy router: {setting(rows)} (seed {seed})"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

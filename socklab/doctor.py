@@ -80,14 +80,17 @@ class Facts:
 def start_engine(facts: Facts) -> str:
     """How to start a Docker engine on this system."""
     if facts.wsl:
-        return _("start Docker Desktop on Windows, and in its Settings > Resources > WSL integration "
-                 "turn this distribution on (or `sudo service docker start` for an engine inside WSL)")
+        return _(
+            "start Docker Desktop on Windows, and in its Settings > Resources > WSL integration "
+            "turn this distribution on (or `sudo service docker start` for an engine inside WSL)"
+        )
     if facts.system == "Darwin":
         return _("start Docker Desktop (`open -a Docker`), or `colima start`, or OrbStack (`orb start`)")
     if facts.system == "Windows":
         return _("start Docker Desktop, and run socklab inside WSL2")
-    return _("sudo systemctl start docker (no systemd: sudo dockerd &); not installed: see README "
-             "Requirements")
+    return _(
+        "sudo systemctl start docker (no systemd: sudo dockerd &); not installed: see README Requirements"
+    )
 
 
 def _remote(facts: Facts) -> bool:
@@ -100,27 +103,41 @@ def engine_finding(facts: Facts) -> Finding:
         where = _("local")
         if _remote(facts):
             where = _("remote at DOCKER_HOST={host}: the lab folders must exist there too").format(
-                host=facts.docker_host)
+                host=facts.docker_host
+            )
         elif "Docker Desktop" in facts.operating_system:
             where = "Docker Desktop"
         elif facts.context not in ("", "default"):
-            where = _("docker context {context} ({system})").format(context=facts.context,
-                                                                    system=facts.operating_system)
+            where = _("docker context {context} ({system})").format(
+                context=facts.context, system=facts.operating_system
+            )
         # TRANSLATORS: the engine's version, then where it runs
-        return Finding(ENGINE, True, _("{version}, {where}").format(version=facts.engine_version,
-                                                                     where=where))
+        return Finding(
+            ENGINE, True, _("{version}, {where}").format(version=facts.engine_version, where=where)
+        )
     if "permission denied" in err.lower():
-        return Finding(ENGINE, False, _("the Docker socket is there, but you may not use it"),
-                       _("sudo usermod -aG docker $USER, then log out and in again (or `newgrp docker`)"))
+        return Finding(
+            ENGINE,
+            False,
+            _("the Docker socket is there, but you may not use it"),
+            _("sudo usermod -aG docker $USER, then log out and in again (or `newgrp docker`)"),
+        )
     if _remote(facts):
-        return Finding(ENGINE, False, _("no engine answers at DOCKER_HOST={host}").format(
-                           host=facts.docker_host),
-                       _("start the engine there, or `unset DOCKER_HOST` to use the local one"))
+        return Finding(
+            ENGINE,
+            False,
+            _("no engine answers at DOCKER_HOST={host}").format(host=facts.docker_host),
+            _("start the engine there, or `unset DOCKER_HOST` to use the local one"),
+        )
     if facts.context not in ("", "default"):
-        return Finding(ENGINE, False, _("the docker context {context} does not answer").format(
-                           context=facts.context),
-                       _("start it (colima start, orb start ...), or `docker context use default`; "
-                         "{how}").format(how=start_engine(facts)))
+        return Finding(
+            ENGINE,
+            False,
+            _("the docker context {context} does not answer").format(context=facts.context),
+            _("start it (colima start, orb start ...), or `docker context use default`; {how}").format(
+                how=start_engine(facts)
+            ),
+        )
     return Finding(ENGINE, False, _("no Docker engine is running"), start_engine(facts))
 
 
@@ -129,8 +146,14 @@ def compose_finding(facts: Facts) -> Finding:
         return Finding(COMPOSE, True, "v2 (docker compose)")
     if facts.compose == "v1":
         return Finding(COMPOSE, True, _("v1 (docker-compose); v2 works too"))
-    fix = _("sudo apt-get install docker-compose-plugin (Docker's apt repository) or docker-compose "
-            "(Debian, Ubuntu)") if facts.system == "Linux" else _("it comes with Docker Desktop")
+    fix = (
+        _(
+            "sudo apt-get install docker-compose-plugin (Docker's apt repository) or docker-compose "
+            "(Debian, Ubuntu)"
+        )
+        if facts.system == "Linux"
+        else _("it comes with Docker Desktop")
+    )
     return Finding(COMPOSE, False, _("neither `docker compose` nor `docker-compose` is here"), fix)
 
 
@@ -139,52 +162,87 @@ def _offline_fix(facts: Facts) -> str:
     if facts.system != "Linux":
         return _("point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has")
     if not facts.debootstrap:
-        return _("point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has, or "
-                 "build offline once: sudo apt-get install debootstrap && sudo make images")
-    return _("point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has, or "
-             "build offline once as root: sudo make images")
+        return _(
+            "point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has, or "
+            "build offline once: sudo apt-get install debootstrap && sudo make images"
+        )
+    return _(
+        "point SOCKLAB_BASE_IMAGE at a Debian bookworm image a registry you reach has, or "
+        "build offline once as root: sudo make images"
+    )
 
 
 def images_finding(facts: Facts) -> Finding:
     ref = facts.reference
     if facts.registry_digest:
-        return Finding(IMAGES, True, _("pull: a registry gives {image} ({digest}...); images are built "
-                                       "FROM it, no root needed").format(
-                                           image=ref, digest=facts.registry_digest[:19]))
+        return Finding(
+            IMAGES,
+            True,
+            _(
+                "pull: a registry gives {image} ({digest}...); images are built FROM it, no root needed"
+            ).format(image=ref, digest=facts.registry_digest[:19]),
+        )
     if facts.root_local:
-        return Finding(IMAGES, True, _("a root is here already ({root}); no registry needed until it "
-                                       "changes").format(root=facts.root_local))
+        return Finding(
+            IMAGES,
+            True,
+            _("a root is here already ({root}); no registry needed until it changes").format(
+                root=facts.root_local
+            ),
+        )
     if facts.registry_error:
         why = _("no registry answers for {image} ({error})").format(
-            image=ref, error=facts.registry_error[:120])
+            image=ref, error=facts.registry_error[:120]
+        )
     else:
         why = _("no registry answers for {image}").format(image=ref)
     if facts.debootstrap and facts.is_root:
         return Finding(IMAGES, True, _("offline: {why}; the root is built with debootstrap").format(why=why))
-    return Finding(IMAGES, False, _("{why}, and the offline path (debootstrap, as root) is not "
-                                    "available here").format(why=why), _offline_fix(facts))
+    return Finding(
+        IMAGES,
+        False,
+        _("{why}, and the offline path (debootstrap, as root) is not available here").format(why=why),
+        _offline_fix(facts),
+    )
 
 
 def nfqueue_finding(facts: Facts) -> Finding:
     labs = ", ".join(facts.impaired_labs)
     if facts.nfqueue is None:
-        return Finding(NFQUEUE, True, _("unknown until the images are built (make images); needed by "
-                                        "labs {labs}").format(labs=labs), needed=False)
+        return Finding(
+            NFQUEUE,
+            True,
+            _("unknown until the images are built (make images); needed by labs {labs}").format(labs=labs),
+            needed=False,
+        )
     if facts.nfqueue:
         return Finding(NFQUEUE, True, _("a queue can be bound: the impairment engine works here"))
-    return Finding(NFQUEUE, False, _("binding a queue failed ({error}): labs {labs} cannot run here; "
-                                     "the others can").format(error=facts.nfqueue_error[-160:], labs=labs),
-                   _("a kernel with CONFIG_NETFILTER_NETLINK_QUEUE (Docker Desktop, WSL2 and stock "
-                     "Linux kernels have it): sudo modprobe nfnetlink_queue"), needed=False)
+    return Finding(
+        NFQUEUE,
+        False,
+        _("binding a queue failed ({error}): labs {labs} cannot run here; the others can").format(
+            error=facts.nfqueue_error[-160:], labs=labs
+        ),
+        _(
+            "a kernel with CONFIG_NETFILTER_NETLINK_QUEUE (Docker Desktop, WSL2 and stock "
+            "Linux kernels have it): sudo modprobe nfnetlink_queue"
+        ),
+        needed=False,
+    )
 
 
 def disk_finding(facts: Facts) -> Finding:
     if facts.free_gb is None:
         return Finding(DISK, True, _("the engine's disk is not on this machine: not checked"), needed=False)
     ok = facts.free_gb >= NEEDED_GB
-    return Finding(DISK, ok, _("{free:.1f} GB free at {path} (the images need about {needed:.0f} GB)")
-                   .format(free=facts.free_gb, path=facts.disk_path, needed=NEEDED_GB),
-                   "" if ok else _("docker system prune (removes unused images), or free some space"))
+    return Finding(
+        DISK,
+        ok,
+        _("{free:.1f} GB free at {path} (the images need about {needed:.0f} GB)").format(
+            free=facts.free_gb, path=facts.disk_path, needed=NEEDED_GB
+        ),
+        "" if ok else _("docker system prune (removes unused images), or free some space"),
+    )
 
 
 def advise(facts: Facts) -> list[Finding]:
@@ -192,8 +250,7 @@ def advise(facts: Facts) -> list[Finding]:
     first = engine_finding(facts)
     if not first.ok:
         return [first, compose_finding(facts)]
-    return [first, compose_finding(facts), images_finding(facts), nfqueue_finding(facts),
-            disk_finding(facts)]
+    return [first, compose_finding(facts), images_finding(facts), nfqueue_finding(facts), disk_finding(facts)]
 
 
 def _pad(text: str, width: int) -> str:
@@ -220,8 +277,11 @@ def _engine_facts() -> dict[str, object]:
         info = api.info()
     except docker.errors.DockerException as exc:
         return {"engine_error": str(exc)}
-    return {"engine_version": info.get("ServerVersion", ""),
-            "operating_system": info.get("OperatingSystem", ""), "disk_path": info.get("DockerRootDir", "")}
+    return {
+        "engine_version": info.get("ServerVersion", ""),
+        "operating_system": info.get("OperatingSystem", ""),
+        "disk_path": info.get("DockerRootDir", ""),
+    }
 
 
 def _context() -> str:
@@ -250,10 +310,26 @@ def _nfqueue() -> dict[str, object]:
     tag = images.BY_NAME["impair"].tag
     if images.current_hash(tag) is None:
         return {}
-    probe = subprocess.run(["docker", "run", "--rm", "--label", f"{engine.LABEL}=1", "--network", "none",
-                            "--cap-add=NET_ADMIN", tag, "python3", "-c",
-                            "from socklab.impair import nfqueue; nfqueue.Queue(0, 16).close()"],
-                           capture_output=True, text=True, timeout=60, check=False)
+    probe = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--label",
+            f"{engine.LABEL}=1",
+            "--network",
+            "none",
+            "--cap-add=NET_ADMIN",
+            tag,
+            "python3",
+            "-c",
+            "from socklab.impair import nfqueue; nfqueue.Queue(0, 16).close()",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return {"nfqueue": probe.returncode == 0, "nfqueue_error": probe.stderr.strip()}
 
 
@@ -270,10 +346,17 @@ def _impaired_labs() -> tuple[str, ...]:
 def gather() -> Facts:
     """Ask the real engine, Compose, registry and disk."""
     found: dict[str, object] = {
-        "system": platform.system(), "wsl": "microsoft" in platform.release().lower(),
-        "docker_host": os.environ.get("DOCKER_HOST", ""), "context": _context(), "compose": _compose(),
-        "reference": roots.reference(), "debootstrap": shutil.which("debootstrap") is not None,
-        "is_root": os.geteuid() == 0, "impaired_labs": _impaired_labs(), **_engine_facts()}
+        "system": platform.system(),
+        "wsl": "microsoft" in platform.release().lower(),
+        "docker_host": os.environ.get("DOCKER_HOST", ""),
+        "context": _context(),
+        "compose": _compose(),
+        "reference": roots.reference(),
+        "debootstrap": shutil.which("debootstrap") is not None,
+        "is_root": os.geteuid() == 0,
+        "impaired_labs": _impaired_labs(),
+        **_engine_facts(),
+    }
     if found.get("engine_error") is None:
         root = roots.local(images.packages())
         found.update(root_local=root.ref if root else None, **_registry(), **_nfqueue())
@@ -286,6 +369,8 @@ def gather() -> Facts:
 def to_json(facts: Facts, findings: list[Finding]) -> dict[str, object]:
     """What ``socklab doctor --json`` prints: the verdict, each finding (``what`` is its
     stable English name, whatever the language) and the facts it was decided from."""
-    return {"ok": all(f.ok or not f.needed for f in findings),
-            "findings": [dataclasses.asdict(f) for f in findings],
-            "facts": dataclasses.asdict(facts)}
+    return {
+        "ok": all(f.ok or not f.needed for f in findings),
+        "findings": [dataclasses.asdict(f) for f in findings],
+        "facts": dataclasses.asdict(facts),
+    }

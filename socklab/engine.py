@@ -23,19 +23,30 @@ def client() -> docker.DockerClient:
         api.ping()
     except docker.errors.DockerException as exc:
         raise PlatformError(
-            _("no Docker engine answers ({error}): `socklab doctor` (make doctor) says why and what to do")
-            .format(error=exc)
+            _(
+                "no Docker engine answers ({error}): `socklab doctor` (make doctor) says why and what to do"
+            ).format(error=exc)
         ) from exc
     return api
 
 
-def run(argv: list[str], *, timeout: float | None = None, env: dict[str, str] | None = None,
-        input_bytes: bytes | None = None) -> str:
+def run(
+    argv: list[str],
+    *,
+    timeout: float | None = None,
+    env: dict[str, str] | None = None,
+    input_bytes: bytes | None = None,
+) -> str:
     """Run a host command, return its output; raise CommandError with its tail on failure."""
     try:
         proc = subprocess.run(
-            argv, input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            timeout=timeout, env=env, check=False,
+            argv,
+            input=input_bytes,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            env=env,
+            check=False,
         )
     except FileNotFoundError as exc:
         missing = _("{program} is not installed: {error}").format(program=argv[0], error=exc)

@@ -26,8 +26,10 @@ class CommandError(PlatformError):
     def __init__(self, argv: list[str], returncode: int, output: str) -> None:
         tail = "\n".join(output.strip().splitlines()[-15:])
         command = " ".join(argv)
-        super().__init__(_("command failed with exit code {code}: {command}").format(
-            code=returncode, command=command) + f"\n{tail}")
+        super().__init__(
+            _("command failed with exit code {code}: {command}").format(code=returncode, command=command)
+            + f"\n{tail}"
+        )
         self.argv = argv
         self.returncode = returncode
         self.output = output

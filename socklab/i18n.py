@@ -125,8 +125,9 @@ def check_title(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return doc.strip().splitlines()[0] if doc else function.name.removeprefix("test_").replace("_", " ")
 
 
-def extract_titles(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
-                   options: Any) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
+def extract_titles(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
     """A Babel extractor (babel.cfg) for the titles of a checker's checks, keyed by check id."""
     tree = ast.parse(fileobj.read())
     for node in ast.walk(tree):
@@ -134,8 +135,9 @@ def extract_titles(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
             yield node.lineno, "pgettext", (node.name, check_title(node)), []
 
 
-def extract_lab_title(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
-                      options: Any) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
+def extract_lab_title(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
     """A Babel extractor (babel.cfg) for a lab's title in its lab.toml."""
     title = tomllib.load(fileobj).get("lab", {}).get("title")
     if title:
@@ -163,5 +165,6 @@ def localized(readme: Path) -> Path:
 
 def language_arg(parser: argparse.ArgumentParser) -> None:
     """``--lang`` on a command whose report a student reads."""
-    parser.add_argument("--lang", help=f"the report's language, e.g. zh_CN (default: ${ENV}, "
-                        "else the locale, else English)")
+    parser.add_argument(
+        "--lang", help=f"the report's language, e.g. zh_CN (default: ${ENV}, else the locale, else English)"
+    )

@@ -55,19 +55,33 @@ class ImageSpec:
 
 
 BASE_PACKAGES = ("packages.txt", "images/base/packages.txt")
-HOST_CONTEXT = (("Dockerfile", "images/host/Dockerfile"),
-                ("socklab-net-init", "images/host/socklab-net-init"))
+HOST_CONTEXT = (
+    ("Dockerfile", "images/host/Dockerfile"),
+    ("socklab-net-init", "images/host/socklab-net-init"),
+)
 SPECS = (
     ImageSpec("base", None, (("Dockerfile", "images/base/Dockerfile"), BASE_PACKAGES)),
     ImageSpec("host", "base", HOST_CONTEXT),
-    ImageSpec("router", "base", (("Dockerfile", "images/router/Dockerfile"),
-                                 ("socklab-router", "images/router/socklab-router"))),
-    ImageSpec("impair", "base", (("Dockerfile", "images/impair/Dockerfile"),
-                                 ("socklab/__init__.py", "socklab/__init__.py"),
-                                 ("socklab/impair", "socklab/impair"))),
+    ImageSpec(
+        "router",
+        "base",
+        (("Dockerfile", "images/router/Dockerfile"), ("socklab-router", "images/router/socklab-router")),
+    ),
+    ImageSpec(
+        "impair",
+        "base",
+        (
+            ("Dockerfile", "images/impair/Dockerfile"),
+            ("socklab/__init__.py", "socklab/__init__.py"),
+            ("socklab/impair", "socklab/impair"),
+        ),
+    ),
     # a lab host with a real browser (Chromium, driven through Selenium) and curl: lab 7
-    ImageSpec("browser-base", "base", (("Dockerfile", "images/browser/Dockerfile"),
-                                       ("packages.txt", "images/browser/packages.txt"))),
+    ImageSpec(
+        "browser-base",
+        "base",
+        (("Dockerfile", "images/browser/Dockerfile"), ("packages.txt", "images/browser/packages.txt")),
+    ),
     ImageSpec("browser", "browser-base", HOST_CONTEXT),
 )
 ALL = ("host", "router", "impair")  # what every lab needs; a lab.toml [hosts] table may add more
@@ -131,14 +145,26 @@ def _context_tar(spec: ImageSpec) -> io.BytesIO:
 def _build(spec: ImageSpec, digest: str, base: str) -> None:
     api = engine.client().api
     output = []
-    for chunk in api.build(fileobj=_context_tar(spec), custom_context=True, tag=spec.tag,
-                           labels={IMAGE_LABEL: spec.name, HASH_LABEL: digest}, rm=True,
-                           forcerm=True, pull=False, decode=True, buildargs={"BASE": base}):
+    for chunk in api.build(
+        fileobj=_context_tar(spec),
+        custom_context=True,
+        tag=spec.tag,
+        labels={IMAGE_LABEL: spec.name, HASH_LABEL: digest},
+        rm=True,
+        forcerm=True,
+        pull=False,
+        decode=True,
+        buildargs={"BASE": base},
+    ):
         output.append(chunk.get("stream", "") + chunk.get("error", ""))
         if "error" in chunk:
-            raise PlatformError(_("building {image} failed:").format(image=spec.tag) + "\n"
-                                + "".join(output)[-2000:] + "\n"
-                                + _("(`socklab doctor` says what this machine can build)"))
+            raise PlatformError(
+                _("building {image} failed:").format(image=spec.tag)
+                + "\n"
+                + "".join(output)[-2000:]
+                + "\n"
+                + _("(`socklab doctor` says what this machine can build)")
+            )
 
 
 def build_order(names: tuple[str, ...]) -> list[ImageSpec]:
@@ -154,8 +180,9 @@ def build_order(names: tuple[str, ...]) -> list[ImageSpec]:
     return order
 
 
-def ensure(names: tuple[str, ...] = ALL, *, force: bool = False,
-           log: Callable[[str], None] = lambda _msg: None) -> dict[str, float]:
+def ensure(
+    names: tuple[str, ...] = ALL, *, force: bool = False, log: Callable[[str], None] = lambda _msg: None
+) -> dict[str, float]:
     """Build the named images (and their parents) that are missing or stale.
 
     Returns the seconds each build took; an empty dict means everything was cached.
@@ -175,8 +202,11 @@ def ensure(names: tuple[str, ...] = ALL, *, force: bool = False,
             digest = content_hash(spec, root.ref)
             if current_hash(spec.tag) == digest and not force:
                 continue
-            log(_("building image {image} (from {root})").format(image=spec.tag, root=root.ref)
-                if spec.parent is None else _("building image {image}").format(image=spec.tag))
+            log(
+                _("building image {image} (from {root})").format(image=spec.tag, root=root.ref)
+                if spec.parent is None
+                else _("building image {image}").format(image=spec.tag)
+            )
             start = time.monotonic()
             previous = _image_id(spec.tag)
             _build(spec, digest, BY_NAME[spec.parent].tag if spec.parent else root.ref)

@@ -28,6 +28,7 @@ def _logs(container: str) -> str:
     import docker.errors
 
     from socklab import engine
+
     try:
         return engine.client().containers.get(container).logs(tail=20).decode(errors="replace")
     except docker.errors.NotFound:
@@ -38,6 +39,7 @@ def _state(container: str) -> dict[str, Any]:
     import docker.errors
 
     from socklab import engine
+
     try:
         return engine.client().containers.get(container).attrs["State"]
     except docker.errors.NotFound:
@@ -51,10 +53,12 @@ def wait_ready(container: str, timeout: float = 30) -> None:
         state = _state(container)
         if state["Status"] != "running":
             stopped = _("the impairment engine stopped before it was ready (exit {code}):").format(
-                code=state["ExitCode"])
+                code=state["ExitCode"]
+            )
             raise PlatformError(f"{stopped}\n{_logs(container)}")
-        probe = subprocess.run(["docker", "exec", container, "test", "-S", CONTROL],
-                               capture_output=True, check=False)
+        probe = subprocess.run(
+            ["docker", "exec", container, "test", "-S", CONTROL], capture_output=True, check=False
+        )
         if probe.returncode == 0:
             return
         time.sleep(0.1)
@@ -64,14 +68,26 @@ def wait_ready(container: str, timeout: float = 30) -> None:
 
 def request(container: str, cmd: str, **fields: Any) -> dict[str, Any]:
     """One control request (show, set, reset, stats, log); its reply as a dict."""
-    argv = ["docker", "exec", container, "python3", "-m", "socklab.impair.control", CONTROL, cmd,
-            json.dumps(fields)]
+    argv = [
+        "docker",
+        "exec",
+        container,
+        "python3",
+        "-m",
+        "socklab.impair.control",
+        CONTROL,
+        cmd,
+        json.dumps(fields),
+    ]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     try:
         reply, _end = json.JSONDecoder().raw_decode(out.stdout.lstrip())
     except json.JSONDecodeError:
-        raise PlatformError(_("the impairment engine did not answer {command}: {output}").format(
-            command=repr(cmd), output=(out.stderr or out.stdout).strip()[-500:])) from None
+        raise PlatformError(
+            _("the impairment engine did not answer {command}: {output}").format(
+                command=repr(cmd), output=(out.stderr or out.stdout).strip()[-500:]
+            )
+        ) from None
     return reply
 
 
@@ -94,7 +110,8 @@ def check_health(container: str, artifacts: Path | None = None) -> str | None:
     state = _state(container)
     if state["Status"] != "running":
         stopped = _("the impairment engine stopped during the checks (exit {code}):").format(
-            code=state["ExitCode"])
+            code=state["ExitCode"]
+        )
         raise PlatformError(f"{stopped}\n{_logs(container)}")
     stats = request(container, "stats").get("stats") or {}
     overload = {k: v for k, v in (stats.get("overload") or {}).items() if v}
@@ -103,25 +120,31 @@ def check_health(container: str, artifacts: Path | None = None) -> str | None:
     flooded = flood(events(artifacts)) if artifacts and set(overload) <= FLOOD_OVERLOAD else None
     if flooded is None:
         raise PlatformError(
-            _("the impairment engine could not keep up: {overload}").format(overload=overload))
-    return _("{flood}: the router's queue overflowed ({overload}), so the link was not the "
-             "lab's: a right program sends only the datagrams the lab asks for").format(
-        flood=flooded, overload=overload)
+            _("the impairment engine could not keep up: {overload}").format(overload=overload)
+        )
+    return _(
+        "{flood}: the router's queue overflowed ({overload}), so the link was not the "
+        "lab's: a right program sends only the datagrams the lab asks for"
+    ).format(flood=flooded, overload=overload)
 
 
 def flood(records: list[dict[str, Any]]) -> str | None:
     """The busiest second of UDP one way in the engine's log, in words, if over FLOOD."""
     seconds: Counter[tuple[str, int]] = Counter(
-        (e["dir"], int(e["t_in"])) for e in records
-        if e.get("proto") == "udp" and isinstance(e.get("t_in"), (int, float)) and "dir" in e)
+        (e["dir"], int(e["t_in"]))
+        for e in records
+        if e.get("proto") == "udp" and isinstance(e.get("t_in"), (int, float)) and "dir" in e
+    )
     if not seconds:
         return None
     (way, _second), most = seconds.most_common(1)[0]
     if most < FLOOD:
         return None
-    text = _("the client's programs flooded the link: {count} UDP datagrams in one second") \
-        if way == "c2s" else \
-        _("the server's programs flooded the link: {count} UDP datagrams in one second")
+    text = (
+        _("the client's programs flooded the link: {count} UDP datagrams in one second")
+        if way == "c2s"
+        else _("the server's programs flooded the link: {count} UDP datagrams in one second")
+    )
     return text.format(count=f"{most:,}")
 
 
@@ -144,8 +167,11 @@ class Link:
     def _ok(self, cmd: str, **fields: Any) -> dict[str, Any]:
         reply = request(self.container, cmd, **fields)
         if not reply.get("ok"):
-            raise PlatformError(_("the impairment engine refused {command}: {error}").format(
-                command=f"{cmd} {fields}", error=reply.get("error")))
+            raise PlatformError(
+                _("the impairment engine refused {command}: {error}").format(
+                    command=f"{cmd} {fields}", error=reply.get("error")
+                )
+            )
         return reply
 
     def set(self, **fields: Any) -> int:
@@ -168,6 +194,11 @@ class Link:
         """The per-packet decisions so far (of one config version, if given), in the order
         the packets arrived (the log is written as they leave: a delayed one comes later)."""
         self._ok("stats")  # makes the engine flush its log
-        return sorted((e for e in events(self.artifacts)
-                       if "decision" in e and (version is None or e.get("version") == version)),
-                      key=lambda e: e["id"])
+        return sorted(
+            (
+                e
+                for e in events(self.artifacts)
+                if "decision" in e and (version is None or e.get("version") == version)
+            ),
+            key=lambda e: e["id"],
+        )

@@ -123,8 +123,12 @@ class Lab:
 
     def checks(self) -> list[Check]:
         """The checks of checker/ and hidden/, read from their source (nothing is imported)."""
-        return [check for folder in (self.checker, self.hidden)
-                for path in sorted(folder.glob("test_*.py")) for check in _declared(path)]
+        return [
+            check
+            for folder in (self.checker, self.hidden)
+            for path in sorted(folder.glob("test_*.py"))
+            for check in _declared(path)
+        ]
 
     def checks_citing(self, rule: str) -> list[str]:
         return [check.name for check in self.checks() if rule in check.rules]
@@ -155,8 +159,9 @@ def _where(path: Path) -> str:
         return str(path)
 
 
-def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str,
-         default: Any = ...) -> Any:
+def _get(
+    table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = ...
+) -> Any:
     if key not in table:
         if default is ...:
             raise LabError(f"{where} is missing {key!r}")
@@ -193,8 +198,9 @@ def _load_program(name: str, table: dict[str, Any], where: str) -> Program:
     file = _get(table, "file", str, where, argv[1] if len(argv) > 1 else argv[0])
     if Path(file).is_absolute() or ".." in Path(file).parts:
         raise LabError(f"{where} file must be a path inside the code folder, not {file!r}")
-    return Program(name, host, tuple(argv), file, _port(table, "listen", where),
-                   _port(table, "listen_udp", where))
+    return Program(
+        name, host, tuple(argv), file, _port(table, "listen", where), _port(table, "listen_udp", where)
+    )
 
 
 def load(path: Path) -> Lab:
@@ -239,11 +245,19 @@ def load(path: Path) -> Lab:
         known_profile(profile)
     except LabError as exc:
         raise LabError(f"{lw} profile: {exc}") from None
-    return Lab(number=int(match.group(1)), slug=match.group(2),
-               title=_get(lab, "title", str, lw), path=path, points=points,
-               hidden_points=hidden_points, timeout=timeout,
-               check_timeout=check_timeout, profile=profile,
-               programs=programs, images={h: i for h, i in host_images.items() if i != "host"})
+    return Lab(
+        number=int(match.group(1)),
+        slug=match.group(2),
+        title=_get(lab, "title", str, lw),
+        path=path,
+        points=points,
+        hidden_points=hidden_points,
+        timeout=timeout,
+        check_timeout=check_timeout,
+        profile=profile,
+        programs=programs,
+        images={h: i for h, i in host_images.items() if i != "host"},
+    )
 
 
 def _load_host(host: str, table: Any, where: str) -> str:
@@ -251,7 +265,7 @@ def _load_host(host: str, table: Any, where: str) -> str:
     if host not in HOSTS:
         raise LabError(f"{where}: a host is one of {', '.join(HOSTS)}, not {host!r}")
     if not isinstance(table, dict):
-        raise LabError(f"{where} must be a table, like image = \"browser\"")
+        raise LabError(f'{where} must be a table, like image = "browser"')
     _known(table, ("image",), where)
     image = _get(table, "image", str, where, "host")
     if image not in HOST_IMAGES:
@@ -275,8 +289,13 @@ def _load_bad(path: Path) -> BadSubmission:
         data = tomllib.loads(meta.read_text())
     except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
         raise LabError(f"{where} {exc}") from None
-    return BadSubmission(path.name, path, _get(data, "defect", str, where),
-                         _get(data, "caught_by", str, where), _get(data, "rule", str, where, ""))
+    return BadSubmission(
+        path.name,
+        path,
+        _get(data, "defect", str, where),
+        _get(data, "caught_by", str, where),
+        _get(data, "rule", str, where, ""),
+    )
 
 
 def _declared(path: Path) -> list[Check]:
@@ -285,13 +304,25 @@ def _declared(path: Path) -> list[Check]:
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
             continue
-        marks = {ast.unparse(d.func).removeprefix("pytest.mark."): d.args
-                 for d in node.decorator_list if isinstance(d, ast.Call)}
-        points = [a.value for a in marks.get("points", [])
-                  if isinstance(a, ast.Constant) and isinstance(a.value, int | float)]
+        marks = {
+            ast.unparse(d.func).removeprefix("pytest.mark."): d.args
+            for d in node.decorator_list
+            if isinstance(d, ast.Call)
+        }
+        points = [
+            a.value
+            for a in marks.get("points", [])
+            if isinstance(a, ast.Constant) and isinstance(a.value, int | float)
+        ]
         rules = [a.value for a in marks.get("rules", []) if isinstance(a, ast.Constant)]
-        found.append(Check(node.name, float(points[0]) if points else 0.0, tuple(map(str, rules)),
-                           path.parent.name == "hidden"))
+        found.append(
+            Check(
+                node.name,
+                float(points[0]) if points else 0.0,
+                tuple(map(str, rules)),
+                path.parent.name == "hidden",
+            )
+        )
     return found
 
 
@@ -331,8 +362,9 @@ def find(ref: str, root: Path = LABS_ROOT) -> Lab:
         if ref == path.name or (ref.isdigit() and int(ref) == int(path.name[:2])):
             return load(path)
     known = ", ".join(path.name for path in sorted(root.glob("[0-9][0-9]-*")))
-    raise LabError(_("no lab {ref} in {folder} (labs: {labs})").format(ref=repr(ref), folder=_where(root),
-                                                                        labs=known))
+    raise LabError(
+        _("no lab {ref} in {folder} (labs: {labs})").format(ref=repr(ref), folder=_where(root), labs=known)
+    )
 
 
 def lay_over(base: Path, overlay: Path) -> Path:

@@ -60,8 +60,11 @@ class Mutant:
     @property
     def change(self) -> str:
         """The mutated line as the mutant has it (from its diff), or "" when unknown."""
-        added = [line[1:].strip() for line in self.diff.splitlines()
-                 if line.startswith("+") and not line.startswith("+++")]
+        added = [
+            line[1:].strip()
+            for line in self.diff.splitlines()
+            if line.startswith("+") and not line.startswith("+++")
+        ]
         return added[0] if added else ""
 
 
@@ -126,8 +129,15 @@ def equivalents(lab: labs.Lab) -> list[Equivalent]:
             raise LabError(f"{where}: [[equivalent]] number {i + 1} lacks {', '.join(sorted(missing))}")
         if not str(entry["reason"]).strip():
             raise LabError(f"{where}: [[equivalent]] number {i + 1} gives no reason")
-        found.append(Equivalent(entry["file"], int(entry["line"]), entry["operator"], entry["reason"],
-                                str(entry.get("becomes", ""))))
+        found.append(
+            Equivalent(
+                entry["file"],
+                int(entry["line"]),
+                entry["operator"],
+                entry["reason"],
+                str(entry.get("becomes", "")),
+            )
+        )
     return found
 
 
@@ -154,7 +164,7 @@ def _config(code: Path, files: list[str], lab: labs.Lab, seed: int) -> Path:
         "excluded-modules = []\n"
         f"test-command = {command!r}\n"
         "[cosmic-ray.distributor]\n"
-        "name = \"local\"\n"
+        'name = "local"\n'
     ).replace("'", '"')
     path = code.parent / "cosmic-ray.toml"
     path.write_text(text)
@@ -164,8 +174,9 @@ def _config(code: Path, files: list[str], lab: labs.Lab, seed: int) -> Path:
 def _cosmic_ray(args: list[str], cwd: Path) -> None:
     tool = Path(sys.executable).parent / "cosmic-ray"
     if not tool.exists():
-        raise PlatformError("the mutation suite needs cosmic-ray: make bench installs it "
-                            "(or: pip install cosmic-ray)")
+        raise PlatformError(
+            "the mutation suite needs cosmic-ray: make bench installs it (or: pip install cosmic-ray)"
+        )
     done = subprocess.run([str(tool), *args], cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise PlatformError(f"cosmic-ray {args[0]} exited {done.returncode}:\n{done.stderr[-2000:]}")
@@ -176,8 +187,11 @@ def _jobs(db: Path) -> list[tuple[str, str, int, str, int]]:
     from cosmic_ray.work_db import WorkDB, use_db
 
     with use_db(str(db), WorkDB.Mode.open) as work:
-        return [(item.job_id, Path(m.module_path).name, m.start_pos[0], m.operator_name, m.occurrence)
-                for item in work.work_items for m in item.mutations]
+        return [
+            (item.job_id, Path(m.module_path).name, m.start_pos[0], m.operator_name, m.occurrence)
+            for item in work.work_items
+            for m in item.mutations
+        ]
 
 
 def _skip(db: Path, job_ids: list[str]) -> None:
@@ -194,13 +208,20 @@ def _outcomes(db: Path) -> dict[str, tuple[str, str, str]]:
     from cosmic_ray.work_item import WorkerOutcome
 
     with use_db(str(db), WorkDB.Mode.open) as work:
-        return {job: (str(r.test_outcome.value if r.test_outcome else r.worker_outcome.value),
-                      r.output or "", r.diff or "")
-                for job, r in work.results if r.worker_outcome != WorkerOutcome.SKIPPED}
+        return {
+            job: (
+                str(r.test_outcome.value if r.test_outcome else r.worker_outcome.value),
+                r.output or "",
+                r.diff or "",
+            )
+            for job, r in work.results
+            if r.worker_outcome != WorkerOutcome.SKIPPED
+        }
 
 
-def score_lab(lab: labs.Lab, size: int | None = None, seed: int = 1,
-              log: Callable[[str], None] = lambda _m: None) -> Score:
+def score_lab(
+    lab: labs.Lab, size: int | None = None, seed: int = 1, log: Callable[[str], None] = lambda _m: None
+) -> Score:
     """Mutate a copy of the lab's solution, run the checker on a sample of the mutants."""
     with tempfile.TemporaryDirectory(prefix="socklab-mutation-") as tmp:
         code = Path(tmp) / "code"

@@ -23,14 +23,24 @@ COLOURS = {"passed": "green", "failed": "red", "timeout": "red", "error": "magen
 
 def _marks() -> dict[str, str]:
     # the marks stay short in every language: a column of them is read at a glance
-    words = {"passed": _("PASS"), "failed": _("FAIL"), "timeout": _("TIME"), "error": _("ERROR"),
-             "skipped": _("SKIP")}
+    words = {
+        "passed": _("PASS"),
+        "failed": _("FAIL"),
+        "timeout": _("TIME"),
+        "error": _("ERROR"),
+        "skipped": _("SKIP"),
+    }
     return {status: f"[{COLOURS[status]}]{word}[/]" for status, word in words.items()}
 
 
 def _status(status: str) -> str:
-    return {"passed": _("passed"), "failed": _("failed"), "timeout": _("timed out"),
-            "error": _("error"), "skipped": _("skipped")}.get(status, status)
+    return {
+        "passed": _("passed"),
+        "failed": _("failed"),
+        "timeout": _("timed out"),
+        "error": _("error"),
+        "skipped": _("skipped"),
+    }.get(status, status)
 
 
 def _points(value: float) -> str:
@@ -40,23 +50,27 @@ def _points(value: float) -> str:
 def show(result: LabResult, console: Console) -> None:
     """One line per check, then each failure's evidence, then the verdict."""
     heading = _("lab {lab}: {title}").format(lab=result.lab, title=pgettext("lab title", result.title))
-    table = Table(title=heading, title_justify="left",
-                  show_edge=False, pad_edge=False, box=None)
+    table = Table(title=heading, title_justify="left", show_edge=False, pad_edge=False, box=None)
     table.add_column("", no_wrap=True)
     table.add_column("#", style="dim", no_wrap=True)
     table.add_column(_("check"))
     table.add_column(_("points"), justify="right", no_wrap=True)
     marks = _marks()
     for check in result.checks:
-        table.add_row(marks[check.status], check.number, escape(_title(check.id, check.title)),
-                      f"{_points(check.points)}/{_points(check.max_points)}")
+        table.add_row(
+            marks[check.status],
+            check.number,
+            escape(_title(check.id, check.title)),
+            f"{_points(check.points)}/{_points(check.max_points)}",
+        )
     if result.checks:
         console.print(table)
     for check in result.checks:
         if check.passed:
             continue
-        console.print(f"\n[bold]{check.number} {escape(_title(check.id, check.title))}[/] — "
-                      f"{_status(check.status)}")
+        console.print(
+            f"\n[bold]{check.number} {escape(_title(check.id, check.title))}[/] — {_status(check.status)}"
+        )
         for text in (check.message, check.evidence):
             if text:
                 console.print(escape(text), highlight=False)
@@ -66,7 +80,8 @@ def show(result: LabResult, console: Console) -> None:
     console.print()
     seed = _(", seed {seed}").format(seed=result.seed) if result.seed is not None else ""
     where = _("code: {code}; profile {profile}{seed}; artifacts: {artifacts}").format(
-        code=escape(result.code), profile=result.profile, seed=seed, artifacts=escape(result.artifacts))
+        code=escape(result.code), profile=result.profile, seed=seed, artifacts=escape(result.artifacts)
+    )
     console.print(f"[dim]{where}[/]", highlight=False)
     if result.status == "error":
         label, aside = _("PLATFORM ERROR"), _("(not a verdict on your code):")
@@ -76,8 +91,12 @@ def show(result: LabResult, console: Console) -> None:
     total = len(result.checks)
     how_many = ngettext(" ({failed} of {total} check)", " ({failed} of {total} checks)", total)
     passed, failed_word = _("PASSED"), _("FAILED")
-    verdict = f"[green bold]{passed}[/]" if result.status == "passed" else \
-        f"[red bold]{failed_word}[/]" + how_many.format(failed=failed, total=total)
+    verdict = (
+        f"[green bold]{passed}[/]"
+        if result.status == "passed"
+        else f"[red bold]{failed_word}[/]" + how_many.format(failed=failed, total=total)
+    )
     points = _("{score}/{max_score} points in {seconds:.1f} s").format(
-        score=_points(result.score), max_score=_points(result.max_score), seconds=result.duration)
+        score=_points(result.score), max_score=_points(result.max_score), seconds=result.duration
+    )
     console.print(f"{verdict}  {points}", highlight=False)

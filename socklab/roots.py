@@ -94,8 +94,11 @@ def pull(log: Callable[[str], None]) -> Root | None:
     try:
         image = engine.client().images.pull(ref)  # no tag in ref: docker's own default, latest
     except docker.errors.APIError as exc:
-        log(_("could not pull {image} ({error}): building a root from Debian packages").format(
-            image=ref, error=str(exc).strip()[:200]))
+        log(
+            _("could not pull {image} ({error}): building a root from Debian packages").format(
+                image=ref, error=str(exc).strip()[:200]
+            )
+        )
         return None
     return Root(pinned(ref, image.attrs.get("RepoDigests") or []), "registry")
 
@@ -124,29 +127,50 @@ def debian_mirror(apt: Path = Path("/etc/apt")) -> str:
             continue
         if found := mirrors_in(path.read_text()):
             return found[0]
-    raise PlatformError(_(
-        "no registry gave {image} and no Debian mirror is in /etc/apt: set "
-        "SOCKLAB_BASE_IMAGE to an image you can pull, or SOCKLAB_DEBIAN_MIRROR to a Debian "
-        "archive URL (see `socklab doctor`)").format(image=reference()))
+    raise PlatformError(
+        _(
+            "no registry gave {image} and no Debian mirror is in /etc/apt: set "
+            "SOCKLAB_BASE_IMAGE to an image you can pull, or SOCKLAB_DEBIAN_MIRROR to a Debian "
+            "archive URL (see `socklab doctor`)"
+        ).format(image=reference())
+    )
 
 
 def build(packages: list[str], log: Callable[[str], None]) -> Root:
     """A root from Debian packages (debootstrap), imported as an image: the offline path."""
     if shutil.which("debootstrap") is None:
-        raise PlatformError(_("no registry gave {image}, and building a root offline needs "
-                              "debootstrap (apt-get install debootstrap); see `socklab doctor`")
-                            .format(image=reference()))
+        raise PlatformError(
+            _(
+                "no registry gave {image}, and building a root offline needs "
+                "debootstrap (apt-get install debootstrap); see `socklab doctor`"
+            ).format(image=reference())
+        )
     if os.geteuid() != 0:
-        raise PlatformError(_("no registry gave {image}, and building a root offline with "
-                              "debootstrap needs root: sudo make images; see `socklab doctor`")
-                            .format(image=reference()))
+        raise PlatformError(
+            _(
+                "no registry gave {image}, and building a root offline with "
+                "debootstrap needs root: sudo make images; see `socklab doctor`"
+            ).format(image=reference())
+        )
     mirror = debian_mirror()
     with tempfile.TemporaryDirectory(prefix="socklab-rootfs-", dir="/var/tmp") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        log(_("debootstrap {suite} from {mirror} ({count} packages)").format(
-            suite=SUITE, mirror=mirror, count=len(packages)))
-        engine.run(["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
-                    SUITE, str(rootfs), mirror], timeout=1800)
+        log(
+            _("debootstrap {suite} from {mirror} ({count} packages)").format(
+                suite=SUITE, mirror=mirror, count=len(packages)
+            )
+        )
+        engine.run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(packages)}",
+                SUITE,
+                str(rootfs),
+                mirror,
+            ],
+            timeout=1800,
+        )
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for path in (rootfs / junk).glob("*"):
                 if path.is_file():
@@ -160,13 +184,16 @@ def _import(rootfs: Path, packages: list[str]) -> None:
     tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
     try:
         engine.client().api.import_image_from_stream(
-            tar.stdout, repository=repo, tag=tag,
-            changes=[f"LABEL {ROOT_LABEL}={','.join(packages)} socklab.image=debian-root",
-                     'CMD ["/bin/sh"]'])
+            tar.stdout,
+            repository=repo,
+            tag=tag,
+            changes=[f"LABEL {ROOT_LABEL}={','.join(packages)} socklab.image=debian-root", 'CMD ["/bin/sh"]'],
+        )
     finally:
         if tar.stdout is not None:
             tar.stdout.close()
         tar.wait()
     if tar.returncode != 0:
-        raise PlatformError(_("tar of the root filesystem failed with exit code {code}").format(
-            code=tar.returncode))
+        raise PlatformError(
+            _("tar of the root filesystem failed with exit code {code}").format(code=tar.returncode)
+        )

@@ -32,15 +32,23 @@ def runs_dir() -> Path:
 
 
 @contextmanager
-def topology(code: Path, project: str, impairment: compose.Impairment | None = None,
-             host_images: dict[str, str] | None = None) -> Iterator[compose.Topology]:
+def topology(
+    code: Path,
+    project: str,
+    impairment: compose.Impairment | None = None,
+    host_images: dict[str, str] | None = None,
+) -> Iterator[compose.Topology]:
     """A fresh topology for the duration of the block, torn down however the block ends.
 
     A reaper process removes it too if this process is killed before it can.
     """
-    reaper = subprocess.Popen([sys.executable, "-m", "socklab.reaper", str(os.getpid()), project],
-                              start_new_session=True, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reaper = subprocess.Popen(
+        [sys.executable, "-m", "socklab.reaper", str(os.getpid()), project],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         with mountable(code) as path:
             yield compose.up(path, project=project, impairment=impairment, images=host_images)
@@ -75,14 +83,32 @@ def mountable(code: Path) -> Iterator[Path]:
         yield link
 
 
-def checker_argv(lab: Lab, context: Path, results: Path, select: str | None,
-                 hidden: bool = False) -> list[str]:
+def checker_argv(
+    lab: Lab, context: Path, results: Path, select: str | None, hidden: bool = False
+) -> list[str]:
     paths = [lab.checker, *([lab.hidden] if hidden and lab.hidden.is_dir() else [])]
-    return [sys.executable, "-m", "pytest", *map(str, paths), "-p", "socklab.checking.plugin",
-            "--socklab-context", str(context), "--socklab-result", str(results),
-            "--socklab-deadline", str(lab.timeout),
-            "-q", "-p", "no:cacheprovider", "--rootdir", str(lab.path), "-c", os.devnull,
-            *(["-k", select] if select else [])]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        *map(str, paths),
+        "-p",
+        "socklab.checking.plugin",
+        "--socklab-context",
+        str(context),
+        "--socklab-result",
+        str(results),
+        "--socklab-deadline",
+        str(lab.timeout),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(lab.path),
+        "-c",
+        os.devnull,
+        *(["-k", select] if select else []),
+    ]
 
 
 def checker_env() -> dict[str, str]:
@@ -108,15 +134,20 @@ class Checker:
         self.context, self.results = artifacts / "context.json", artifacts / "checks.json"
         self.log = artifacts / "checker.log"
         read, self.go = os.pipe()
-        argv = [*checker_argv(lab, self.context, self.results, select, hidden),
-                "--socklab-go", str(read)]
+        argv = [*checker_argv(lab, self.context, self.results, select, hidden), "--socklab-go", str(read)]
         try:
             with self.log.open("wb") as log:
                 # its own process group: stop() ends it with every probe it started, and it
                 # ends itself so if this process dies (see plugin.watch_parent)
-                self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, env=checker_env(),
-                                             pass_fds=(read,), start_new_session=True)
+                self.proc = subprocess.Popen(
+                    argv,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=checker_env(),
+                    pass_fds=(read,),
+                    start_new_session=True,
+                )
         finally:
             os.close(read)
 
@@ -128,14 +159,17 @@ class Checker:
         try:
             code = self.proc.wait(timeout=self.lab.timeout + GRACE)
         except subprocess.TimeoutExpired:
-            raise PlatformError(_("the checker hung: still running {grace} s after the lab's "
-                                  "{limit:g} s (see {log})").format(
-                grace=GRACE, limit=self.lab.timeout, log=self.log)) from None
+            raise PlatformError(
+                _("the checker hung: still running {grace} s after the lab's {limit:g} s (see {log})").format(
+                    grace=GRACE, limit=self.lab.timeout, log=self.log
+                )
+            ) from None
         # pytest: 0 all passed, 1 some failed, 5 nothing selected; anything else is a crash
         if code not in (0, 1, 5) or not self.results.exists():
             tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
-            raise PlatformError(_("the checker crashed (pytest exit {code}):").format(code=code)
-                                + f"\n{tail}")
+            raise PlatformError(
+                _("the checker crashed (pytest exit {code}):").format(code=code) + f"\n{tail}"
+            )
         return [CheckResult(**r) for r in json.loads(self.results.read_text())]
 
     def abandon(self) -> None:
@@ -185,10 +219,17 @@ def new_artifacts(lab: Lab, project: str, suffix: str = "") -> Path:
 
 def new_result(lab: Lab, code: Path, profile: str, seed: int, artifacts: Path) -> LabResult:
     """A run's result before its verdict: an error until the checks say otherwise."""
-    return LabResult(lab=lab.name, title=lab.title, code=str(code), status="error",
-                     profile=profile, seed=seed, artifacts=str(artifacts),
-                     started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     version=__version__)
+    return LabResult(
+        lab=lab.name,
+        title=lab.title,
+        code=str(code),
+        status="error",
+        profile=profile,
+        seed=seed,
+        artifacts=str(artifacts),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        version=__version__,
+    )
 
 
 def judge(result: LabResult, select: str | None, impair: str | None, artifacts: Path) -> None:
@@ -198,10 +239,18 @@ def judge(result: LabResult, select: str | None, impair: str | None, artifacts: 
     conclude(result, select, flooded)
 
 
-def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = None,
-        profile: str | None = None, reproduce: str = "", hidden: bool = False,
-        log: Callable[[str], None] = lambda _m: None,
-        show: Callable[[LabResult], None] = lambda _r: None) -> LabResult:
+def run(
+    lab: Lab,
+    code: Path,
+    *,
+    select: str | None = None,
+    seed: int | None = None,
+    profile: str | None = None,
+    reproduce: str = "",
+    hidden: bool = False,
+    log: Callable[[str], None] = lambda _m: None,
+    show: Callable[[LabResult], None] = lambda _r: None,
+) -> LabResult:
     """Run ``lab``'s checker on ``code``; always return a result, and leave nothing behind.
 
     ``profile`` replaces the lab's impairment profile; ``hidden`` adds the instructor-only
@@ -240,9 +289,16 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
             stack.callback(checker.stop)
             topo = stack.enter_context(topology(code.resolve(), project, impairment, lab.images))
             lap("network_up")
-            ctx = RunContext(project=project, lab=str(lab.path), code=str(code.resolve()),
-                             artifacts=str(artifacts), addresses=topo.addresses(),
-                             profile=profile, seed=seed, reproduce=reproduce)
+            ctx = RunContext(
+                project=project,
+                lab=str(lab.path),
+                code=str(code.resolve()),
+                artifacts=str(artifacts),
+                addresses=topo.addresses(),
+                profile=profile,
+                seed=seed,
+                reproduce=reproduce,
+            )
             result.checks = checker.verdicts(ctx)
             judge(result, select, topo.container("impair") if impairment else None, artifacts)
             lap("checks")
@@ -251,8 +307,10 @@ def run(lab: Lab, code: Path, *, select: str | None = None, seed: int | None = N
     except SocklabError as exc:
         if shown:  # the verdict stands, but the teardown failed: that is the platform's
             log("socklab: error: " + _("cleaning up after the run failed: {error}").format(error=exc))
-        result.status, result.message = "error", str(exc) if not shown else \
-            _("cleaning up after the run failed: {error}").format(error=exc)
+        result.status, result.message = (
+            "error",
+            str(exc) if not shown else _("cleaning up after the run failed: {error}").format(error=exc),
+        )
     except KeyboardInterrupt:
         result.status, result.message = "error", _("interrupted (Ctrl-C)")
         raise

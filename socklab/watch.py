@@ -45,10 +45,14 @@ HOSTS = ("client", "server")
 # own command (its first child: orphans are its children too) and this shell; then root's
 # files in /tmp.
 AS_STUDENT = "kill -STOP -1; kill -KILL -1; find /scratch /tmp /dev/shm -mindepth 1 -delete 2>/dev/null; true"
-OTHERS = ("ps -e -o pid= -o ppid= --sort=pid | awk -v me=$$ "
-          "'$2 == 1 && !main {main = $1; next} $1 != 1 && $1 != me && $2 != me {print $1}'")
-AS_ROOT = f"for p in $({OTHERS}); do kill -KILL $p 2>/dev/null; done; " \
-          f"find /tmp /dev/shm -mindepth 1 -user 0 -delete 2>/dev/null; sleep 0.02; {OTHERS}"
+OTHERS = (
+    "ps -e -o pid= -o ppid= --sort=pid | awk -v me=$$ "
+    "'$2 == 1 && !main {main = $1; next} $1 != 1 && $1 != me && $2 != me {print $1}'"
+)
+AS_ROOT = (
+    f"for p in $({OTHERS}); do kill -KILL $p 2>/dev/null; done; "
+    f"find /tmp /dev/shm -mindepth 1 -user 0 -delete 2>/dev/null; sleep 0.02; {OTHERS}"
+)
 RESET_TRIES = 5
 KEEP_ROUNDS = 3  # rounds whose artifacts stay (captures can be large)
 
@@ -74,8 +78,9 @@ def changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]
 Snapshot = dict[str, tuple[int, int]]  # path: (modification time in ns, size)
 
 
-def wait_for_change(code: Path, before: Snapshot,
-                    sleep: Callable[[float], None] = time.sleep) -> tuple[Snapshot, list[str]]:
+def wait_for_change(
+    code: Path, before: Snapshot, sleep: Callable[[float], None] = time.sleep
+) -> tuple[Snapshot, list[str]]:
     """Block until a file of ``code`` changes and then holds still for SETTLE seconds."""
     while True:
         now = snapshot(code)
@@ -103,9 +108,18 @@ def own_log(artifacts: Path) -> None:
 class Session:
     """One lab's topology kept up for many rounds of its checker on one code folder."""
 
-    def __init__(self, lab: Lab, code: Path, *, seed: int | None = None, profile: str | None = None,
-                 select: str | None = None, hidden: bool = False, reproduce: str = "",
-                 log: Callable[[str], None] = lambda _m: None) -> None:
+    def __init__(
+        self,
+        lab: Lab,
+        code: Path,
+        *,
+        seed: int | None = None,
+        profile: str | None = None,
+        select: str | None = None,
+        hidden: bool = False,
+        reproduce: str = "",
+        log: Callable[[str], None] = lambda _m: None,
+    ) -> None:
         self.lab, self.code, self.select, self.hidden = lab, code.resolve(), select, hidden
         self.seed = runner.DEFAULT_SEED if seed is None else seed
         self.profile = profile or lab.profile
@@ -132,10 +146,12 @@ class Session:
         """A new topology (and artifacts folder) for the rounds to come."""
         self.project = compose.new_project()
         self.base = runner.new_artifacts(self.lab, self.project, suffix="watch")
-        self.impairment = None if self.profile == "clean" else \
-            compose.Impairment(self.profile, self.seed, self.base)
-        self.topo = self.stack.enter_context(runner.topology(self.code, self.project, self.impairment,
-                                                             self.lab.images))
+        self.impairment = (
+            None if self.profile == "clean" else compose.Impairment(self.profile, self.seed, self.base)
+        )
+        self.topo = self.stack.enter_context(
+            runner.topology(self.code, self.project, self.impairment, self.lab.images)
+        )
         self.stack.callback(self._stop_checker)
         self._next_checker()
 
@@ -173,8 +189,11 @@ class Session:
                 for done in [pool.submit(job, container) for job, container in jobs]:
                     done.result()
         except (CommandError, PlatformError) as exc:
-            self.log(_("the lab's network could not be reset ({error}): starting a new one").format(
-                error=str(exc).splitlines()[0]))
+            self.log(
+                _("the lab's network could not be reset ({error}): starting a new one").format(
+                    error=str(exc).splitlines()[0]
+                )
+            )
             self._rebuild()
             return
 
@@ -182,14 +201,18 @@ class Session:
         for _try in range(RESET_TRIES):
             engine.run(["docker", "exec", "-u", STUDENT, container, "sh", "-c", AS_STUDENT], timeout=30)
             # root's pass ends by listing what is left (a process dies in a moment: look again)
-            left = engine.run(["docker", "exec", "-u", "0", container, "sh", "-c", AS_ROOT],
-                              timeout=30).strip()
+            left = engine.run(
+                ["docker", "exec", "-u", "0", container, "sh", "-c", AS_ROOT], timeout=30
+            ).strip()
             if not left:
                 self._forget_connections(container)
                 return
             time.sleep(0.1)
-        raise PlatformError(_("processes left in {container}: {left}").format(
-            container=container, left=" ".join(left.split())))
+        raise PlatformError(
+            _("processes left in {container}: {left}").format(
+                container=container, left=" ".join(left.split())
+            )
+        )
 
     def _forget_connections(self, container: str) -> None:
         """Destroy the TCP connections the last round's programs left (TIME-WAIT above all:
@@ -204,8 +227,9 @@ class Session:
             os.truncate(events, 0)  # the engine appends: its next line is the file's first
         reply = impairing.request(container, "reset")
         if not reply.get("ok"):
-            raise PlatformError(_("the impairment engine refused reset: {error}").format(
-                error=reply.get("error")))
+            raise PlatformError(
+                _("the impairment engine refused reset: {error}").format(error=reply.get("error"))
+            )
 
     def round(self) -> LabResult:
         """Run the checker once on the code as it is now; the result, whatever happens."""
@@ -216,12 +240,20 @@ class Session:
         checker, artifacts = self.checker, self.artifacts
         result = runner.new_result(self.lab, self.code, self.profile, self.seed, artifacts)
         try:
-            ctx = RunContext(project=self.project, lab=str(self.lab.path), code=str(self.code),
-                             artifacts=str(artifacts), addresses=self.topo.addresses(),
-                             profile=self.profile, seed=self.seed, reproduce=self.reproduce)
+            ctx = RunContext(
+                project=self.project,
+                lab=str(self.lab.path),
+                code=str(self.code),
+                artifacts=str(artifacts),
+                addresses=self.topo.addresses(),
+                profile=self.profile,
+                seed=self.seed,
+                reproduce=self.reproduce,
+            )
             result.checks = checker.verdicts(ctx)
-            runner.judge(result, self.select, self.topo.container("impair") if self.impairment else None,
-                         artifacts)
+            runner.judge(
+                result, self.select, self.topo.container("impair") if self.impairment else None, artifacts
+            )
         except PlatformError as exc:
             result.status, result.message = "error", str(exc)
         finally:
@@ -236,8 +268,9 @@ class Session:
         return result
 
 
-def watch(session: Session, show: Callable[[LabResult, list[str]], None],
-          rounds: int | None = None) -> Iterator[LabResult]:
+def watch(
+    session: Session, show: Callable[[LabResult, list[str]], None], rounds: int | None = None
+) -> Iterator[LabResult]:
     """Round after round, each after the code changed; ``rounds`` stops it (tests)."""
     before = snapshot(session.code)
     edited: list[str] = []

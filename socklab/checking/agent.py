@@ -37,7 +37,10 @@ class Agent:
         self.lock = threading.Lock()
         self.proc = subprocess.Popen(
             command or exec_argv(container),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
         first = stdout.readline()
         if not first.startswith(b'{"ready"'):
@@ -60,8 +63,9 @@ class Agent:
         for future in gone.values():
             future.set_exception(EOFError(f"the agent in {self.container} stopped"))
 
-    def run(self, argv: list[str], timeout: float | None, cwd: str,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, argv: list[str], timeout: float | None, cwd: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``argv``, ``env`` added to the agent's environment; raises Refused,
         subprocess.TimeoutExpired, or OSError/EOFError when the agent itself failed."""
         future: Future[dict[str, Any]] = Future()
@@ -128,8 +132,9 @@ def warm(containers: list[str]) -> None:
         threading.Thread(target=_agent, args=(container,), daemon=True).start()
 
 
-def run(container: str, argv: list[str], timeout: float | None, cwd: str,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str] | None:
+def run(
+    container: str, argv: list[str], timeout: float | None, cwd: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str] | None:
     """Run ``argv`` as root in ``container`` through its agent, started on first use; None
     when there is no working agent (the caller then uses ``docker exec``). Raises Refused
     and subprocess.TimeoutExpired as the command's own outcomes."""

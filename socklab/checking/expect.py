@@ -20,8 +20,11 @@ OBSERVED = 4000
 
 def fail(expected: str, observed: str, evidence: str = "") -> None:
     __tracebackhide__ = True
-    text = _("expected {expected}").format(expected=expected) + "\n" + \
-        _("observed {observed}").format(observed=capped(observed, OBSERVED))
+    text = (
+        _("expected {expected}").format(expected=expected)
+        + "\n"
+        + _("observed {observed}").format(observed=capped(observed, OBSERVED))
+    )
     raise AssertionError(f"{text}\n{evidence}" if evidence else text)
 
 
@@ -42,28 +45,36 @@ def echoed(seen: dict[str, Any], what: str, evidence: str = "") -> None:
         if not seen["peer_closed"] or seen["received"]:
             stopped = f" ({stopped_reading(seen['received'])})" if seen.get("overflow") else ""
             ending = _("not closed") if stopped else seen["error"] or _("the server closed")
-            fail(_("{what}: no bytes back, and the server closing the connection").format(what=what),
-                 _("{received} bytes back{stopped}; {ending}").format(
-                     received=seen["received"], stopped=stopped, ending=ending), evidence)
+            fail(
+                _("{what}: no bytes back, and the server closing the connection").format(what=what),
+                _("{received} bytes back{stopped}; {ending}").format(
+                    received=seen["received"], stopped=stopped, ending=ending
+                ),
+                evidence,
+            )
         return
     if seen["first_difference"] is None:
         return
     observed = _("{received} of {sent} bytes back").format(received=seen["received"], sent=seen["sent"])
     if seen.get("overflow"):
         observed = _("more than {sent} bytes back: {stopped}").format(
-            sent=seen["sent"], stopped=stopped_reading(seen["received"]))
+            sent=seen["sent"], stopped=stopped_reading(seen["received"])
+        )
     if seen["first_difference"] < seen["received"]:
         observed += _("; first difference at byte {at}: sent {sent}, got {got} (hex)").format(
-            at=seen["first_difference"], sent=seen["sent_at_difference"],
-            got=seen["received_at_difference"])
+            at=seen["first_difference"], sent=seen["sent_at_difference"], got=seen["received_at_difference"]
+        )
     if seen["written"] < seen["sent"]:
         observed += _("; only {written} bytes could be sent").format(written=seen["written"])
     if seen["error"]:
         observed += f" ({seen['error']})"
     elif seen["peer_closed"]:
         observed += _(" (then the server closed the connection)")
-    fail(_("{what}: {sent} bytes echoed back unchanged").format(what=what, sent=seen["sent"]),
-         observed, evidence)
+    fail(
+        _("{what}: {sent} bytes echoed back unchanged").format(what=what, sent=seen["sent"]),
+        observed,
+        evidence,
+    )
 
 
 def listening(host: Any, port: int, proto: str = "tcp") -> None:
@@ -71,16 +82,18 @@ def listening(host: Any, port: int, proto: str = "tcp") -> None:
     __tracebackhide__ = True
     sockets = host.socket.get_listening_sockets()
     if not any(s.startswith(f"{proto}://") and s.endswith(f":{port}") for s in sockets):
-        fail(_("a socket listening on {proto} port {port}").format(proto=proto.upper(), port=port),
-             _("listening sockets {sockets} (seen with ss in the container)").format(
-                 sockets=sockets or _("none")))
+        fail(
+            _("a socket listening on {proto} port {port}").format(proto=proto.upper(), port=port),
+            _("listening sockets {sockets} (seen with ss in the container)").format(
+                sockets=sockets or _("none")
+            ),
+        )
 
 
 WILDCARDS = ("0.0.0.0", "::")  # every IPv4 address; every IPv6 one (and IPv4 too, dual-stack)
 
 
-def listening_on_the_port_given(programs: Any, host: Any, port: int, seed: int,
-                                name: str = "server") -> None:
+def listening_on_the_port_given(programs: Any, host: Any, port: int, seed: int, name: str = "server") -> None:
     """A server's R1 in every lab: it listens on ``port`` on every address; started again
     with a seeded other port in its arguments, it listens there; then it is stopped (the
     next check starts it again as the lab starts it)."""
@@ -101,7 +114,11 @@ def listening_everywhere(host: Any, port: int, proto: str = "tcp") -> None:
     listening(host, port, proto)
     sockets = host.socket.get_listening_sockets()
     if not any(s in (f"{proto}://{a}:{port}" for a in WILDCARDS) for s in sockets):
-        fail(_("a socket listening on {proto} port {port} on every address (bound to "
-               "'', 0.0.0.0 or ::)").format(proto=proto.upper(), port=port),
-             _("listening sockets {sockets} (seen with ss in the container): bound to one "
-               "address").format(sockets=sockets))
+        fail(
+            _(
+                "a socket listening on {proto} port {port} on every address (bound to '', 0.0.0.0 or ::)"
+            ).format(proto=proto.upper(), port=port),
+            _("listening sockets {sockets} (seen with ss in the container): bound to one address").format(
+                sockets=sockets
+            ),
+        )

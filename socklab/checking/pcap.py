@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAGIC = {  # magic number -> (byte order, timestamp units per second)
-    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000), b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
-    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000), b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
+    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000),
+    b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
+    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000),
+    b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
 }
 LINKTYPE_SLL, LINKTYPE_SLL2 = 113, 276
 OUTGOING = 4  # the cooked header's packet type for a packet the router sent
 ETH_P_IP = 0x0800
 TCP, UDP = 6, 17
-
 
 
 class PcapError(ValueError):
@@ -82,15 +83,15 @@ def sides(data: bytes, address: str) -> tuple[bytes, bytes]:
     """
     linktype, _ = _format(data)
     if linktype != LINKTYPE_SLL2:
-        raise PcapError(f"link type {linktype}: only SLL2 (tcpdump -y LINUX_SLL2) names "
-                        "the interface of each packet")
+        raise PcapError(
+            f"link type {linktype}: only SLL2 (tcpdump -y LINUX_SLL2) names the interface of each packet"
+        )
     frames = [(frame, raw) for *_, frame, raw in _records(data) if len(frame) >= 20]
     on_side = None
     for incoming in (True, False):
         for frame, _ in frames:
             ip = _decode(frame, linktype, 0.0)
-            if ip is not None and ip.outgoing != incoming and \
-                    (ip.src if incoming else ip.dst) == address:
+            if ip is not None and ip.outgoing != incoming and (ip.src if incoming else ip.dst) == address:
                 on_side = _ifindex(frame)
                 break
         if on_side is not None:
@@ -124,7 +125,7 @@ def _records(data: bytes) -> Iterator[tuple[int, int, bytes, bytes]]:
         end = offset + record.size + caplen
         if end > len(data):
             break
-        yield sec, frac, data[offset + record.size:end], data[offset:end]
+        yield sec, frac, data[offset + record.size : end], data[offset:end]
         offset = end
 
 

@@ -59,11 +59,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("socklab")
     group.addoption("--socklab-context", help="the run's context file, written by the runner")
     group.addoption("--socklab-result", help="where to write the checks' results (JSON)")
-    group.addoption("--socklab-deadline", type=float,
-                    help="seconds for all the checks: when they are up, the rest time out")
-    group.addoption("--socklab-go", type=int, metavar="FD",
-                    help="once collected, wait for 'go' on this file descriptor before loading "
-                         "the context and running (the runner starts the checker early)")
+    group.addoption(
+        "--socklab-deadline",
+        type=float,
+        help="seconds for all the checks: when they are up, the rest time out",
+    )
+    group.addoption(
+        "--socklab-go",
+        type=int,
+        metavar="FD",
+        help="once collected, wait for 'go' on this file descriptor before loading "
+        "the context and running (the runner starts the checker early)",
+    )
 
 
 def watch_parent() -> None:
@@ -181,8 +188,12 @@ def programs(pytestconfig: pytest.Config, lab: labs.Lab, ctx: RunContext) -> Ite
 def impair(ctx: RunContext) -> Iterator[impairing.Link]:
     """The run's impaired link: scripted changes last for one check, then it is reset."""
     if ctx.profile == "clean":
-        raise PlatformError(_("this check needs the impairment engine, but the run's profile is "
-                              "clean: give the lab a profile in lab.toml"))
+        raise PlatformError(
+            _(
+                "this check needs the impairment engine, but the run's profile is "
+                "clean: give the lab a profile in lab.toml"
+            )
+        )
     link = impairing.Link(ctx.container("impair"), Path(ctx.artifacts))
     yield link
     if link.changed:
@@ -199,8 +210,9 @@ def _budget(item: pytest.Item) -> tuple[float, str]:
     deadline = item.config.stash.get(DEADLINE, None)
     if deadline is not None and deadline - time.monotonic() < limit:
         total = item.config.getoption("--socklab-deadline")
-        return max(deadline - time.monotonic(), 0.001), \
-            _("timed out: the lab's time limit of {total:g} s for all checks ran out").format(total=total)
+        return max(deadline - time.monotonic(), 0.001), _(
+            "timed out: the lab's time limit of {total:g} s for all checks ran out"
+        ).format(total=total)
     return limit, _("timed out after {seconds:g} s").format(seconds=limit)
 
 
@@ -209,8 +221,9 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     """Start the check's clock; on overrun its processes are killed in the report hook."""
     seconds, item.stash[TIMEOUT_MESSAGE] = _budget(item)
     if seconds <= 0.001:
-        item.stash[TIMEOUT_MESSAGE] = _("not run: the lab's time limit of {total:g} s for all checks "
-                                        "ran out").format(total=item.config.getoption("--socklab-deadline"))
+        item.stash[TIMEOUT_MESSAGE] = _(
+            "not run: the lab's time limit of {total:g} s for all checks ran out"
+        ).format(total=item.config.getoption("--socklab-deadline"))
         raise CheckTimeout
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -246,15 +259,15 @@ def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str,
     if excinfo.errisinstance(pytest.skip.Exception):
         return "skipped", str(excinfo.value)
     return "error", _("the checker itself failed, not your program ({error})").format(
-        error=f"{excinfo.typename}: {excinfo.value}")
+        error=f"{excinfo.typename}: {excinfo.value}"
+    )
 
 
 def _log_sizes(item: pytest.Item) -> dict[str, int]:
     progs = item.config.stash.get(PROGRAMS, None)
     if progs is None:
         return {}
-    return {n: progs.log_path(n).stat().st_size for n in progs.lab.programs
-            if progs.log_path(n).exists()}
+    return {n: progs.log_path(n).stat().st_size for n in progs.lab.programs if progs.log_path(n).exists()}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -304,8 +317,11 @@ def _quote_rules(item: pytest.Item, rules: list[str]) -> str:
     readme = item.config.stash.get(README, None)
     # the anchor of the Rules heading, in the README's language (## 规则 in README.zh-CN.md)
     anchor = pgettext("README heading", "rules") if readme and readme.name != "README.md" else "rules"
-    where = f"labs/{Path(ctx.lab).name}/{readme.name if readme else 'README.md'}#{anchor}" if ctx \
+    where = (
+        f"labs/{Path(ctx.lab).name}/{readme.name if readme else 'README.md'}#{anchor}"
+        if ctx
         else _("the lab's README")
+    )
     quoted = [f"{rule}. {known[rule]}" for rule in rules if rule in known]
     heading = _("the rule this breaks ({where}):").format(where=where)
     return f"\n{heading}\n" + "\n".join(quoted) if quoted else ""
@@ -316,9 +332,16 @@ def _new_result(item: pytest.Item) -> CheckResult:
     ctx = item.config.stash.get(CTX, None)
     number = f"{int(Path(ctx.lab).name[:2]) if ctx else 0}.{_index(item)}"
     return CheckResult(
-        id=item.name, title=_title(item), number=number, status="passed", points=points,
-        max_points=points, hidden="hidden" in Path(str(item.path)).parts, rules=rules_of(item),
-        reproduce=f"{ctx.reproduce} CHECK={item.name}" if ctx and ctx.reproduce else "")
+        id=item.name,
+        title=_title(item),
+        number=number,
+        status="passed",
+        points=points,
+        max_points=points,
+        hidden="hidden" in Path(str(item.path)).parts,
+        rules=rules_of(item),
+        reproduce=f"{ctx.reproduce} CHECK={item.name}" if ctx and ctx.reproduce else "",
+    )
 
 
 def _index(item: pytest.Item) -> int:
@@ -342,9 +365,14 @@ def _program_output(item: pytest.Item) -> str:
             log.seek(start)
             lines = log.read().decode(errors="replace").splitlines()[-12:]
         if lines:
-            parts.append(_("{program}'s output during this check (last lines; all of it in "
-                           "{log} in the run's artifacts):").format(program=name, log=path.name) + "\n"
-                         + "\n".join(f"  | {visible(capped(line))}" for line in lines))
+            parts.append(
+                _(
+                    "{program}'s output during this check (last lines; all of it in "
+                    "{log} in the run's artifacts):"
+                ).format(program=name, log=path.name)
+                + "\n"
+                + "\n".join(f"  | {visible(capped(line))}" for line in lines)
+            )
     return "\n".join(parts)
 
 
@@ -357,8 +385,11 @@ def _kill_leftovers(item: pytest.Item) -> None:
     if ctx is None:
         return
     for service in ("client", "server"):
-        subprocess.run(docker_exec(ctx.container(service), ["pkill", "-KILL", "-f", "/socklab/"]),
-                       capture_output=True, check=False)
+        subprocess.run(
+            docker_exec(ctx.container(service), ["pkill", "-KILL", "-f", "/socklab/"]),
+            capture_output=True,
+            check=False,
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

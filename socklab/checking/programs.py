@@ -37,8 +37,10 @@ LISTEN_WAIT = 20.0  # s to listen: a correct asyncio server on a loaded machine 
 KILL = ["sh", "-c", "kill -STOP -1; kill -KILL -1; kill -KILL -1; exec python3 /socklab/stop.py"]
 # The container's memory limit and the kernel's count of out-of-memory kills there
 # (cgroup v2, else v1).
-MEMORY = " ".join(f"/sys/fs/cgroup/{f}" for f in ("memory.max", "memory/memory.limit_in_bytes",
-                                                  "memory.events", "memory/memory.oom_control"))
+MEMORY = " ".join(
+    f"/sys/fs/cgroup/{f}"
+    for f in ("memory.max", "memory/memory.limit_in_bytes", "memory.events", "memory/memory.oom_control")
+)
 # Its process limit and how many forks it refused for it (``max N``): read with a plain
 # `cat`, which needs no fork, however full the process table is.
 PIDS = [f"/sys/fs/cgroup/{f}" for f in ("pids.max", "pids.events", "pids/pids.max", "pids/pids.events")]
@@ -57,9 +59,15 @@ def refused(returncode: int, output: str) -> bool:
     return returncode == 126 and "OCI runtime exec failed" in output
 
 
-def run_exec(container: str, argv: list[str], *, user: str = "0", workdir: str = "/scratch",
-             timeout: float | None = None,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_exec(
+    container: str,
+    argv: list[str],
+    *,
+    user: str = "0",
+    workdir: str = "/scratch",
+    timeout: float | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """A ``docker exec`` of the checker's, run to its end; tried again while refused.
 
     Refused to the end is the student's failure: only the programs under test fill the
@@ -71,14 +79,21 @@ def run_exec(container: str, argv: list[str], *, user: str = "0", workdir: str =
         with contextlib.suppress(agent.Refused):
             if user == "0" and (done := agent.run(container, argv, timeout, workdir, env)):
                 return done
-        out = subprocess.run(docker_exec(container, argv, user=user, workdir=workdir, env=env),
-                             capture_output=True, text=True, timeout=timeout, check=False)
+        out = subprocess.run(
+            docker_exec(container, argv, user=user, workdir=workdir, env=env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if not refused(out.returncode, out.stdout + out.stderr):  # docker says it on stdout
             return out
         time.sleep(0.1 * (attempt + 1))
-    raise ProgramError(f"{container} had no process to spare for the checker "
-                       f"({(out.stdout + out.stderr).strip()}): the programs under test hold every "
-                       f"process the container may have (its pids limit; threads count too)")
+    raise ProgramError(
+        f"{container} had no process to spare for the checker "
+        f"({(out.stdout + out.stderr).strip()}): the programs under test hold every "
+        f"process the container may have (its pids limit; threads count too)"
+    )
 
 
 class Capture(threading.Thread):
@@ -94,7 +109,7 @@ class Capture(threading.Thread):
     def run(self) -> None:
         while chunk := self.stream.read1(65536):  # type: ignore[attr-defined]
             room = OUTPUT_LIMIT - len(self.kept)
-            keep, self.dropped = chunk[:max(room, 0)], self.dropped + max(len(chunk) - room, 0)
+            keep, self.dropped = chunk[: max(room, 0)], self.dropped + max(len(chunk) - room, 0)
             keep = keep.replace(b"\x1b", ESCAPE)
             self.kept += keep
             if self.sink is not None and keep:
@@ -107,8 +122,11 @@ class Capture(threading.Thread):
             self.sink.flush()
 
     def note(self) -> str:
-        return (f"\n[socklab: {self.dropped} more bytes of output dropped by the checker]\n"
-                if self.dropped else "")
+        return (
+            f"\n[socklab: {self.dropped} more bytes of output dropped by the checker]\n"
+            if self.dropped
+            else ""
+        )
 
     def text(self) -> str:
         return self.kept.decode(errors="replace") + self.note()
@@ -124,11 +142,28 @@ class Finished:
     timed_out: bool
 
 
-def docker_exec(container: str, argv: list[str], *, user: str = "0", detach_in: bool = False,
-                workdir: str = "/scratch", env: dict[str, str] | None = None) -> list[str]:
+def docker_exec(
+    container: str,
+    argv: list[str],
+    *,
+    user: str = "0",
+    detach_in: bool = False,
+    workdir: str = "/scratch",
+    env: dict[str, str] | None = None,
+) -> list[str]:
     variables = [f"--env={name}={value}" for name, value in (env or {}).items()]
-    return ["docker", "exec", *(["-i"] if detach_in else []), "-u", user, "-w", workdir,
-            *variables, container, *argv]
+    return [
+        "docker",
+        "exec",
+        *(["-i"] if detach_in else []),
+        "-u",
+        user,
+        "-w",
+        workdir,
+        *variables,
+        container,
+        *argv,
+    ]
 
 
 class Programs:
@@ -151,15 +186,17 @@ class Programs:
         """A program of the lab, whose file the code under test must have."""
         program = self.lab.programs[name]
         if not (Path(self.ctx.code) / program.file).is_file():
-            raise ProgramError(_("the code under test has no {file} (looked in {folder})").format(
-                file=program.file, folder=self.ctx.code))
+            raise ProgramError(
+                _("the code under test has no {file} (looked in {folder})").format(
+                    file=program.file, folder=self.ctx.code
+                )
+            )
         return program
 
     def argv(self, program: Program, extra: list[str] | None = None) -> list[str]:
         return [*program.argv, *(extra or [])]
 
-    def start(self, name: str, extra: list[str] | None = None, *,
-              argv: list[str] | None = None) -> None:
+    def start(self, name: str, extra: list[str] | None = None, *, argv: list[str] | None = None) -> None:
         """Start a program in the background, its output appended to its log; ``argv``
         instead of the lab's command line (e.g. a server given another port)."""
         program = self.program(name)
@@ -176,9 +213,16 @@ class Programs:
         log.write(f"--- start {self.starts[name]}: {shlex.join(self.argv(program, extra))}\n".encode())
         log.flush()
         proc = subprocess.Popen(
-            docker_exec(self.ctx.container(program.host), [*LAUNCH, *self.argv(program, extra)],
-                        user=STUDENT, workdir="/lab/code"),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            docker_exec(
+                self.ctx.container(program.host),
+                [*LAUNCH, *self.argv(program, extra)],
+                user=STUDENT,
+                workdir="/lab/code",
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         self.running[name] = proc
         self.captures[name] = Capture(proc.stdout, log)  # type: ignore[arg-type]
         self.captures[name].start()
@@ -195,8 +239,9 @@ class Programs:
         try:
             self.wait_ready(name, port=int(changes.get(str(listen), listen)) if listen else None)
         except ProgramError as exc:
-            raise ProgramError(f"started as `{shlex.join(argv[1:])}` (its arguments are the "
-                               f"README's): {exc}") from None
+            raise ProgramError(
+                f"started as `{shlex.join(argv[1:])}` (its arguments are the README's): {exc}"
+            ) from None
         return argv
 
     def alive(self, name: str) -> bool:
@@ -222,8 +267,7 @@ class Programs:
         deadline = time.monotonic() + timeout
         freed = False
         while time.monotonic() < deadline:
-            if not self.alive(name) and program.listen and port and not freed \
-                    and self._lingering(name, port):
+            if not self.alive(name) and program.listen and port and not freed and self._lingering(name, port):
                 freed = True  # the port was held by our own earlier runs' closed connections
                 self._start_again(name, port)
                 continue
@@ -231,24 +275,32 @@ class Programs:
                 code = self.running[name].returncode
                 why = self.killed(program.host, code)
                 exited = _("{file} exited (code {code}) before listening on port {port}").format(
-                    file=program.file, code=code, port=port)
+                    file=program.file, code=code, port=port
+                )
                 raise ProgramError(exited + (_(": it was {why}").format(why=why) if why else ""))
             out = run_exec(self.ctx.container(program.host), ["ss", "-H", flag, f"sport = :{port}"])
             if out.returncode != 0:
-                raise PlatformError(f"ss failed in {program.host} (exit {out.returncode}): "
-                                    f"{(out.stdout + out.stderr).strip()}")
+                raise PlatformError(
+                    f"ss failed in {program.host} (exit {out.returncode}): "
+                    f"{(out.stdout + out.stderr).strip()}"
+                )
             if out.stdout.strip():
                 self.check_process_limit(name)
                 return
             time.sleep(0.05)
-        raise ProgramError(_("{file} did not listen on port {port} within {seconds:g} s").format(
-            file=program.file, port=port, seconds=timeout))
+        raise ProgramError(
+            _("{file} did not listen on port {port} within {seconds:g} s").format(
+                file=program.file, port=port, seconds=timeout
+            )
+        )
 
     def _lingering(self, name: str, port: int) -> bool:
         """Connections to the program's port in TIME-WAIT in its container: what the checker's
         earlier runs of the server left (a server that closes first keeps each for a minute)."""
-        out = run_exec(self.ctx.container(self.lab.programs[name].host),
-                       ["ss", "-H", "-tn", "state", "time-wait", f"sport = :{port}"])
+        out = run_exec(
+            self.ctx.container(self.lab.programs[name].host),
+            ["ss", "-H", "-tn", "state", "time-wait", f"sport = :{port}"],
+        )
         return out.returncode == 0 and bool(out.stdout.strip())
 
     def _start_again(self, name: str, port: int) -> None:
@@ -259,8 +311,10 @@ class Programs:
         container = self.ctx.container(self.lab.programs[name].host)
         compose.destroy_sockets(self.ctx.project, container, "state", "time-wait", f"sport = :{port}")
         with self.log_path(name).open("a") as log:
-            log.write(f"--- port {port} was held by connections in TIME-WAIT from the checker's earlier "
-                      "runs of the server: they were removed, and the server is started again\n")
+            log.write(
+                f"--- port {port} was held by connections in TIME-WAIT from the checker's earlier "
+                "runs of the server: they were removed, and the server is started again\n"
+            )
         extra, argv = self.started_with.get(name, (None, None))
         self.start(name, extra, argv=argv)
 
@@ -271,10 +325,14 @@ class Programs:
         self.hosts.add(program.host)
         refused_before = self.process_limit(program.host)[1]
         start = time.monotonic()
-        proc = subprocess.Popen(docker_exec(self.ctx.container(program.host), [*LAUNCH, *argv],
-                                            user=STUDENT, workdir="/lab/code"),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            docker_exec(
+                self.ctx.container(program.host), [*LAUNCH, *argv], user=STUDENT, workdir="/lab/code"
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
         out, err = Capture(proc.stdout), Capture(proc.stderr)  # type: ignore[arg-type]
         out.start()
         err.start()
@@ -291,15 +349,24 @@ class Programs:
         limit, refused = self.process_limit(program.host)
         if refused > refused_before:  # what it left behind must not starve the checks to come
             self.kill_all(program.host)
-            why = (f"{why}; " if why else "") + (f"stopped: it, or what it started, hit the "
-                                                 f"{program.host} container's limit of {limit} "
-                                                 f"processes (threads count too)")
-        finished = Finished(argv, proc.returncode, out.text(),
-                            err.text() + (f"\n[socklab: {program.file} was {why}]\n" if why else ""),
-                            time.monotonic() - start, timed_out)
+            why = (f"{why}; " if why else "") + (
+                f"stopped: it, or what it started, hit the "
+                f"{program.host} container's limit of {limit} "
+                f"processes (threads count too)"
+            )
+        finished = Finished(
+            argv,
+            proc.returncode,
+            out.text(),
+            err.text() + (f"\n[socklab: {program.file} was {why}]\n" if why else ""),
+            time.monotonic() - start,
+            timed_out,
+        )
         with self.log_path(name).open("a") as log:
-            log.write(f"--- run: {shlex.join(argv)} (exit {finished.returncode}"
-                      f"{', timed out' if timed_out else ''})\n{finished.stdout}{finished.stderr}")
+            log.write(
+                f"--- run: {shlex.join(argv)} (exit {finished.returncode}"
+                f"{', timed out' if timed_out else ''})\n{finished.stdout}{finished.stderr}"
+            )
         return finished
 
     def kill_all(self, host: str) -> bool:
@@ -316,8 +383,10 @@ class Programs:
         deadline = time.monotonic() + KILL_SECONDS
         attempt = 0
         # stop.py's verdict is 0 when nothing is left; root's view confirms it.
-        while subprocess.run(argv, capture_output=True, check=False).returncode != 0 or \
-                run_exec(container, ["pgrep", "-u", STUDENT]).stdout:
+        while (
+            subprocess.run(argv, capture_output=True, check=False).returncode != 0
+            or run_exec(container, ["pgrep", "-u", STUDENT]).stdout
+        ):
             if time.monotonic() > deadline:
                 return False
             attempt += 1
@@ -346,11 +415,13 @@ class Programs:
         limit, refused = self.process_limit(program.host)
         if refused > self.refused_before.get(name, 0):
             self.stop_host(program.host)
-            raise ProgramError(_(
-                "the programs in the {host} container hit its limit of {limit} processes "
-                "(threads count too) and were stopped: {file}, or what it started, kept "
-                "creating processes (a fork bomb?)").format(host=program.host, limit=limit,
-                                                            file=program.file))
+            raise ProgramError(
+                _(
+                    "the programs in the {host} container hit its limit of {limit} processes "
+                    "(threads count too) and were stopped: {file}, or what it started, kept "
+                    "creating processes (a fork bomb?)"
+                ).format(host=program.host, limit=limit, file=program.file)
+            )
 
     def hit_process_limit(self) -> str:
         """Why a check failed, when a running program's host hit its process limit during it
@@ -367,13 +438,15 @@ class Programs:
         """How a program that got a SIGKILL the checker did not send was killed, or ""."""
         if returncode not in (137, -9):
             return ""
-        lines = run_exec(self.ctx.container(host), ["sh", "-c", f"cat {MEMORY} 2>/dev/null"]
-                         ).stdout.splitlines()
+        lines = run_exec(
+            self.ctx.container(host), ["sh", "-c", f"cat {MEMORY} 2>/dev/null"]
+        ).stdout.splitlines()
         if not any(line.startswith("oom_kill ") and line.split()[1] != "0" for line in lines):
             return _("killed (SIGKILL)")
         limit = next((_(" of {mib} MiB").format(mib=int(line) >> 20) for line in lines if line.isdigit()), "")
-        return _("killed by the kernel: the programs in the {host} container went over its "
-                 "memory limit{limit}").format(host=host, limit=limit)
+        return _(
+            "killed by the kernel: the programs in the {host} container went over its memory limit{limit}"
+        ).format(host=host, limit=limit)
 
     def stop(self, name: str, *, killed: bool = False) -> None:
         """Stop a program (every student process on its host goes with it) and collect its

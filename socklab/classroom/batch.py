@@ -34,8 +34,20 @@ from socklab.lab import Lab
 
 # Folders a submissions folder holds that are never a student's (tools and archivers make
 # them); every other folder is graded, its name whatever it is, and these are listed.
-NOT_STUDENTS = frozenset({".git", ".github", ".gitlab", ".vscode", ".idea", "__MACOSX",
-                          "__pycache__", ".ipynb_checkpoints", ".Trash", ".Trashes"})
+NOT_STUDENTS = frozenset(
+    {
+        ".git",
+        ".github",
+        ".gitlab",
+        ".vscode",
+        ".idea",
+        "__MACOSX",
+        "__pycache__",
+        ".ipynb_checkpoints",
+        ".Trash",
+        ".Trashes",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +64,11 @@ def digest(folder: Path) -> str:
     """A hash of a folder's files (names and bytes, read in pieces; a symlink by its target,
     never followed; ``__pycache__`` left out). Names are hashed as the bytes they are."""
     h = hashlib.sha256()
-    files = (p for p in folder.rglob("*") if (not p.is_dir() or p.is_symlink())
-             and "__pycache__" not in p.relative_to(folder).parts)
+    files = (
+        p
+        for p in folder.rglob("*")
+        if (not p.is_dir() or p.is_symlink()) and "__pycache__" not in p.relative_to(folder).parts
+    )
     for path in sorted(files):
         rel = os.fsencode(path.relative_to(folder).as_posix())
         mode = path.lstat().st_mode
@@ -85,10 +100,27 @@ def commit(folder: Path) -> str | None:
     if not (folder / ".git").exists() or folder.is_symlink():
         return None  # not a checkout, or one a parent folder holds: not this student's commit
     try:
-        done = subprocess.run(["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false",
-                               "-C", str(folder), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
-                              capture_output=True, text=True, timeout=30, check=False,
-                              stdin=subprocess.DEVNULL, env=_git_env(folder))
+        done = subprocess.run(
+            [
+                "git",
+                "-c",
+                "safe.directory=*",
+                "-c",
+                "core.fsmonitor=false",
+                "-C",
+                str(folder),
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "HEAD^{commit}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            env=_git_env(folder),
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None  # no git here, or a repository git cannot read in time
     head = done.stdout.strip()
@@ -106,8 +138,10 @@ def leaves(submission: Path, code: Path) -> str:
     for part in code.relative_to(submission).parts:
         step = step / part
         if step.is_symlink():
-            return (f"{step.relative_to(submission)} is a link to {os.readlink(step)}, outside the "
-                    "submission: socklab grades only what is inside it")
+            return (
+                f"{step.relative_to(submission)} is a link to {os.readlink(step)}, outside the "
+                "submission: socklab grades only what is inside it"
+            )
     return "the code folder is outside the submission"
 
 
@@ -122,9 +156,11 @@ def code_folder(submission: Path, lab: Lab) -> Path:
 
 def skipped(folder: Path) -> list[str]:
     """The entries of a submissions folder that are not graded, each with why."""
-    return [f"{p.name} ({'not a student' if p.name in NOT_STUDENTS else 'not a folder'})"
-            for p in sorted(folder.iterdir())
-            if p.name in NOT_STUDENTS or not (p.is_dir() or p.is_symlink())]
+    return [
+        f"{p.name} ({'not a student' if p.name in NOT_STUDENTS else 'not a folder'})"
+        for p in sorted(folder.iterdir())
+        if p.name in NOT_STUDENTS or not (p.is_dir() or p.is_symlink())
+    ]
 
 
 def submissions(folder: Path, lab: Lab) -> list[Submission]:
@@ -136,20 +172,28 @@ def submissions(folder: Path, lab: Lab) -> list[Submission]:
     if not folder.is_dir():
         raise LabError(f"{folder}: no such folder of submissions")
     found = []
-    for path in sorted(p for p in folder.iterdir()
-                       if (p.is_dir() or p.is_symlink()) and p.name not in NOT_STUDENTS):
+    for path in sorted(
+        p for p in folder.iterdir() if (p.is_dir() or p.is_symlink()) and p.name not in NOT_STUDENTS
+    ):
         path = path.absolute()
         code = path if path.is_symlink() else code_folder(path, lab)
         problem = leaves(path, code)
-        found.append(Submission(path.name, path, code, "" if problem else digest(code), problem,
-                                commit(path)))
+        found.append(
+            Submission(path.name, path, code, "" if problem else digest(code), problem, commit(path))
+        )
     if not found:
         raise LabError(f"{folder} has no submission folders (one folder per student)")
     return found
 
 
-def why_grade(sub: Submission, lab: Lab, seed: int | None, result: LabResult | None,
-              record: Record | None, redo: bool = False) -> str | None:
+def why_grade(
+    sub: Submission,
+    lab: Lab,
+    seed: int | None,
+    result: LabResult | None,
+    record: Record | None,
+    redo: bool = False,
+) -> str | None:
     """Why ``sub`` must be graded (again), or None when its stored result stands."""
     if redo:
         return "--redo"
@@ -166,8 +210,9 @@ def why_grade(sub: Submission, lab: Lab, seed: int | None, result: LabResult | N
     return None
 
 
-def plan(subs: list[Submission], lab: Lab, seed: int | None, store: Store,
-         redo: bool = False) -> tuple[list[Submission], list[Submission]]:
+def plan(
+    subs: list[Submission], lab: Lab, seed: int | None, store: Store, redo: bool = False
+) -> tuple[list[Submission], list[Submission]]:
     """(to grade, to keep) for this batch."""
     grade: list[Submission] = []
     keep: list[Submission] = []
@@ -195,8 +240,13 @@ class LocalGrader:
         pass
 
     def grade(self, lab: Lab, sub: Submission, seed: int | None) -> LabResult:
-        return runner.run(lab, sub.code, seed=seed, hidden=True,
-                          reproduce=f"make lab-{lab.number} CODE={shlex.quote(str(sub.code))}")
+        return runner.run(
+            lab,
+            sub.code,
+            seed=seed,
+            hidden=True,
+            reproduce=f"make lab-{lab.number} CODE={shlex.quote(str(sub.code))}",
+        )
 
     def close(self) -> None:
         pass
@@ -216,8 +266,11 @@ class ReusingGrader:
         pass  # the network comes with the first submission: the lab and the seed are known then
 
     def grade(self, lab: Lab, sub: Submission, seed: int | None) -> LabResult:
-        if self.session is None or self.session.lab.path != lab.path or \
-                self.session.seed != (runner.DEFAULT_SEED if seed is None else seed):
+        if (
+            self.session is None
+            or self.session.lab.path != lab.path
+            or self.session.seed != (runner.DEFAULT_SEED if seed is None else seed)
+        ):
             self.close()
             self.tmp = Path(tempfile.mkdtemp(prefix="socklab-grade-"))
             (self.tmp / "code").mkdir()
@@ -268,14 +321,26 @@ def stage(code: Path, folder: Path) -> None:
 
 def refused(lab: Lab, sub: Submission) -> LabResult:
     """The result of a submission that cannot be graded as it stands: the student's doing."""
-    return LabResult(lab=lab.name, title=lab.title, code=str(sub.code), status="failed",
-                     message=f"not graded: {sub.problem}", version=__version__,
-                     started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return LabResult(
+        lab=lab.name,
+        title=lab.title,
+        code=str(sub.code),
+        status="failed",
+        message=f"not graded: {sub.problem}",
+        version=__version__,
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
 
 
 def error_result(lab: Lab, sub: Submission, message: str) -> LabResult:
-    return LabResult(lab=lab.name, title=lab.title, code=str(sub.code), status="error",
-                     message=message, version=__version__)
+    return LabResult(
+        lab=lab.name,
+        title=lab.title,
+        code=str(sub.code),
+        status="error",
+        message=message,
+        version=__version__,
+    )
 
 
 @dataclass
@@ -295,9 +360,11 @@ class Batch:
         sched = Scheduler.of(list(slots), [s.student for s in self.todo])
         self._sched, self._cond = sched, threading.Condition()
         self._by_name = {s.student: s for s in self.todo}
-        threads = [threading.Thread(target=self._slot, args=(host, grader), daemon=True,
-                                    name=f"grade-{host}-{i}")
-                   for host, graders in slots.items() for i, grader in enumerate(graders)]
+        threads = [
+            threading.Thread(target=self._slot, args=(host, grader), daemon=True, name=f"grade-{host}-{i}")
+            for host, graders in slots.items()
+            for i, grader in enumerate(graders)
+        ]
         for t in threads:
             t.start()
         try:
@@ -350,8 +417,9 @@ class Batch:
                 self._finish(host, sub, error_result(self.lab, sub, reason), complete=False)
             return False
         except Exception:  # a bug of ours: this student's result says so, the batch goes on
-            result = error_result(self.lab, sub, "internal error while grading:\n"
-                                  + traceback.format_exc(limit=5))
+            result = error_result(
+                self.lab, sub, "internal error while grading:\n" + traceback.format_exc(limit=5)
+            )
         self._finish(host, sub, result)
         return True
 
@@ -367,8 +435,9 @@ class Batch:
         result.commit = sub.commit
         if host == "local" and result.artifacts:  # a grading host keeps its own
             result.artifacts = str(self.store.keep_artifacts(sub.student, Path(result.artifacts)))
-        record = Record(sub.student, self.lab.name, sub.digest, self.seed, host, result.started_at,
-                        sub.commit)
+        record = Record(
+            sub.student, self.lab.name, sub.digest, self.seed, host, result.started_at, sub.commit
+        )
         self.store.save(result, record, self.formats, self.options)
         if complete:
             with self._cond:

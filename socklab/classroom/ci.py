@@ -51,8 +51,7 @@ def github(labs: list[Lab], lang: str | None = None) -> str:
 """)
         for runner in classroom.runners(lab.number, lab.graded_points):
             ids.append(runner)
-            env.append(f"          {runner.upper()}_RESULTS: "
-                       f"\"${{{{ steps.{step}.outputs.{runner} }}}}\"\n")
+            env.append(f'          {runner.upper()}_RESULTS: "${{{{ steps.{step}.outputs.{runner} }}}}"\n')
     return f"""# Grades every push with socklab's checker (the one `make lab-N` runs) and reports the
 # points to GitHub Classroom. Written by `socklab export-student`.
 #
@@ -96,7 +95,8 @@ jobs:
 def gitlab(labs: list[Lab], lang: str | None = None) -> str:
     """GitLab CI: one job per lab, JUnit XML as the test report of the merge request."""
     variables = f"  variables:\n{_language(lang, '    ')}" if lang else ""
-    jobs = "".join(f"""
+    jobs = "".join(
+        f"""
 lab-{lab.number}:
   extends: .grade
   script:
@@ -106,7 +106,9 @@ lab-{lab.number}:
     paths: [grades/]
     reports:
       junit: grades/lab-{lab.number}.xml
-""" for lab in labs)
+"""
+        for lab in labs
+    )
     return f"""# Grades every push with socklab's checker (the one `make lab-N` runs); GitLab shows
 # the checks from the JUnit report. Written by `socklab export-student`.
 #

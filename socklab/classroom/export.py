@@ -20,8 +20,15 @@ from socklab.grading.result import write_atomic
 from socklab.i18n import normalize, pgettext, using
 
 ROOT = labs.LABS_ROOT.parent
-KIT = ("Makefile", "docker-compose.yml", "pyproject.toml", ".gitignore", "images", "socklab",
-       "docs/students.md")
+KIT = (
+    "Makefile",
+    "docker-compose.yml",
+    "pyproject.toml",
+    ".gitignore",
+    "images",
+    "socklab",
+    "docs/students.md",
+)
 LAB_PARTS = ("README.md", "README.zh-CN.md", "lab.toml", "starter", "checker")
 SECRET = ("solution", "solutions", "hidden", "bad")  # never shipped, at any depth
 JUNK = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
@@ -77,8 +84,11 @@ def readme(chosen: list[labs.Lab], lang: str | None = None) -> str:
     if lang and normalize(lang).startswith("zh"):
         with using(lang):
             return _readme_zh(chosen)
-    rows = "\n".join(f"| {lab.number} | {lab.title} | `labs/{lab.name}/README.md` | "
-                     f"`labs/{lab.name}/starter/` | `make lab-{lab.number}` |" for lab in chosen)
+    rows = "\n".join(
+        f"| {lab.number} | {lab.title} | `labs/{lab.name}/README.md` | "
+        f"`labs/{lab.name}/starter/` | `make lab-{lab.number}` |"
+        for lab in chosen
+    )
     return f"""# Socket programming labs
 
 Each lab runs your socket programs on a real little network — a **client**, a **server**
@@ -105,9 +115,12 @@ is graded the same way (hidden checks may add to it). How to read the report:
 
 
 def _readme_zh(chosen: list[labs.Lab]) -> str:
-    rows = "\n".join(f"| {lab.number} | {pgettext('lab title', lab.title)} | "
-                     f"`labs/{lab.name}/README.zh-CN.md`（[English](labs/{lab.name}/README.md)） | "
-                     f"`labs/{lab.name}/starter/` | `make lab-{lab.number}` |" for lab in chosen)
+    rows = "\n".join(
+        f"| {lab.number} | {pgettext('lab title', lab.title)} | "
+        f"`labs/{lab.name}/README.zh-CN.md`（[English](labs/{lab.name}/README.md)） | "
+        f"`labs/{lab.name}/starter/` | `make lab-{lab.number}` |"
+        for lab in chosen
+    )
     return f"""# 套接字编程实验
 
 每个实验都在一个真实的小网络上运行你的套接字程序——**client**（客户端）、**server**（服务器）
@@ -139,8 +152,9 @@ make lab-1        # 补齐缺少的东西，启动网络，运行你的实验 1 
 """
 
 
-def export(dest: Path, chosen: list[labs.Lab], root: Path = ROOT,
-           lang: str | None = None) -> list[PurePosixPath]:
+def export(
+    dest: Path, chosen: list[labs.Lab], root: Path = ROOT, lang: str | None = None
+) -> list[PurePosixPath]:
     """Write the student repository to ``dest`` (new or empty); return what was written.
     With ``lang`` (``zh_CN``) its README and its CI's feedback are in that language."""
     dest = Path(dest)
@@ -154,9 +168,11 @@ def export(dest: Path, chosen: list[labs.Lab], root: Path = ROOT,
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / rel, target)  # same bytes and modes: same image hashes
     lang = normalize(lang) if lang else None
-    extra = {PurePosixPath(ci.GITHUB): ci.github(chosen, lang),
-             PurePosixPath(ci.GITLAB): ci.gitlab(chosen, lang),
-             PurePosixPath("README.md"): readme(chosen, lang)}
+    extra = {
+        PurePosixPath(ci.GITHUB): ci.github(chosen, lang),
+        PurePosixPath(ci.GITLAB): ci.gitlab(chosen, lang),
+        PurePosixPath("README.md"): readme(chosen, lang),
+    }
     for rel, text in extra.items():
         write_atomic(dest / rel, text)
     return sorted([*written, *extra])

@@ -15,7 +15,7 @@ Entry = tuple[str, LabResult | None]  # a student and their result (None: not gr
 
 
 def _order(number: str) -> tuple[int, ...]:
-    """ "1.10" after "1.9". """
+    """ "1.10" after "1.9"."""
     return tuple(int(part) if part.isdigit() else 0 for part in number.split("."))
 
 
@@ -46,15 +46,30 @@ def table(entries: Sequence[Entry], max_points: float) -> list[list[str]]:
     rows = [["student", "status", "total", "max", *(t for _, t in cols), "message"]]
     for student, result in entries:
         if result is None:
-            rows.append([cell(student), "not graded", "", points(max_points),
-                         *([""] * len(cols)), "not graded: run the batch again"])
+            rows.append(
+                [
+                    cell(student),
+                    "not graded",
+                    "",
+                    points(max_points),
+                    *([""] * len(cols)),
+                    "not graded: run the batch again",
+                ]
+            )
             continue
         by_id = {c.id: c for c in result.checks}
         cells = [points(feedback.earned(by_id[cid])) if cid in by_id else "" for cid, _ in cols]
         message = result.message.splitlines()[0] if result.status == "error" and result.message else ""
-        rows.append([cell(student), result.status, points(feedback.score(result)),
-                     points(result.max_score if result.checks else max_points), *cells,
-                     cell(message)])
+        rows.append(
+            [
+                cell(student),
+                result.status,
+                points(feedback.score(result)),
+                points(result.max_score if result.checks else max_points),
+                *cells,
+                cell(message),
+            ]
+        )
     return rows
 
 

@@ -55,15 +55,21 @@ def _errors() -> tuple[type[BaseException], ...]:
     import invoke.exceptions
     import paramiko
 
-    return (OSError, EOFError, paramiko.SSHException, invoke.exceptions.CommandTimedOut,
-            invoke.exceptions.UnexpectedExit)
+    return (
+        OSError,
+        EOFError,
+        paramiko.SSHException,
+        invoke.exceptions.CommandTimedOut,
+        invoke.exceptions.UnexpectedExit,
+    )
 
 
 class RemoteGrader:
     """One slot on one grading host: its own SSH connection."""
 
-    def __init__(self, host: str, lab: Lab, remote_root: str = "socklab",
-                 identity: str | None = None) -> None:
+    def __init__(
+        self, host: str, lab: Lab, remote_root: str = "socklab", identity: str | None = None
+    ) -> None:
         self.host, self.lab, self.root = host, lab, remote_root
         self.identity = identity
         self.conn: Any = None
@@ -80,17 +86,22 @@ class RemoteGrader:
         try:
             self.conn.open()
             self.conn.transport.set_keepalive(10)  # notice a silent host
-            probe = self._run(f"cd {root} && .venv/bin/python -m socklab.classroom.hosts "
-                              f"lab-digest {shlex.quote(self.lab.name)}")
+            probe = self._run(
+                f"cd {root} && .venv/bin/python -m socklab.classroom.hosts "
+                f"lab-digest {shlex.quote(self.lab.name)}"
+            )
         except _errors() as exc:
             raise HostFailure(f"{self.host}: cannot connect: {exc}") from None
         if probe.exited != 0:
             tail = (probe.stderr or probe.stdout).strip().splitlines()[-3:]
-            raise HostFailure(f"{self.host}: no working socklab in {self.root} "
-                              f"(exit {probe.exited}): {' / '.join(tail)}")
+            raise HostFailure(
+                f"{self.host}: no working socklab in {self.root} (exit {probe.exited}): {' / '.join(tail)}"
+            )
         if probe.stdout.strip() != lab_digest(self.lab):
-            raise HostFailure(f"{self.host}: its {self.lab.name} (checker, hidden checks or "
-                              f"probes) differs from this machine's: update {self.root} there")
+            raise HostFailure(
+                f"{self.host}: its {self.lab.name} (checker, hidden checks or "
+                f"probes) differs from this machine's: update {self.root} there"
+            )
 
     def grade(self, lab: Lab, sub: Submission, seed: int | None) -> LabResult:
         try:
@@ -107,13 +118,25 @@ class RemoteGrader:
         try:
             self.conn.put(code_tarball(sub.code), f"{tmp}/code.tgz")
             # readable by the unprivileged user the programs run as in the containers
-            self._check(self._run(f"cd {q} && tar -xzf code.tgz && rm code.tgz && "
-                                  f"chmod -R a+rX,go-w {q}"), "unpacking the submission")
-            argv = [".venv/bin/socklab", "grade", lab.name, f"{tmp}/code", "--format", "json",
-                    "--out", f"{tmp}/result.json", *(["--seed", str(seed)] if seed is not None else []),
-                    *(["--lang", language()] if language() != "en" else [])]  # the messages in result.json
-            ran = self._run(f"cd {shlex.quote(self.root)} && {shlex.join(argv)}",
-                            timeout=lab.timeout + GRADE_MARGIN)
+            self._check(
+                self._run(f"cd {q} && tar -xzf code.tgz && rm code.tgz && chmod -R a+rX,go-w {q}"),
+                "unpacking the submission",
+            )
+            argv = [
+                ".venv/bin/socklab",
+                "grade",
+                lab.name,
+                f"{tmp}/code",
+                "--format",
+                "json",
+                "--out",
+                f"{tmp}/result.json",
+                *(["--seed", str(seed)] if seed is not None else []),
+                *(["--lang", language()] if language() != "en" else []),
+            ]  # the messages in result.json
+            ran = self._run(
+                f"cd {shlex.quote(self.root)} && {shlex.join(argv)}", timeout=lab.timeout + GRADE_MARGIN
+            )
             if ran.exited not in (0, 1, 2):  # socklab grade exits 0, 1 or 2 with a result
                 self._check(ran, "socklab grade")
             fetched = io.BytesIO()

@@ -65,8 +65,16 @@ def canvas_rows(rows: Sequence[Row], assignment: str, max_points: float) -> list
     for student, result in rows:
         # a name with "Points Possible" in it would be read as that row
         name = text(student.name or student.username).replace("Points Possible", "Points_Possible")
-        table.append([name, "", text(student.student_id), text(student.sis_login),
-                      text(student.section), grade(result) or ""])
+        table.append(
+            [
+                name,
+                "",
+                text(student.student_id),
+                text(student.sis_login),
+                text(student.section),
+                grade(result) or "",
+            ]
+        )
     return table
 
 
@@ -77,8 +85,9 @@ def moodle_rows(rows: Sequence[Row], assignment: str) -> list[list[str]]:
     with_ids = bool(kept) and all(s.student_id for s, _ in kept)
     table = [["Email address", *(["ID number"] if with_ids else []), text(assignment)]]
     for student, result in kept:
-        table.append([text(student.email), *([text(student.student_id)] if with_ids else []),
-                      grade(result) or "-"])
+        table.append(
+            [text(student.email), *([text(student.student_id)] if with_ids else []), grade(result) or "-"]
+        )
     return table
 
 
@@ -91,24 +100,37 @@ def write(out: Path, rows: Sequence[Row], assignment: str, max_points: float) ->
     write_atomic(out / MOODLE, csv_text(moodle_rows(rows, assignment)))
 
 
-def record(lab: str, assignment: str, seed: int | None, matching: Matching,
-           results: dict[str, LabResult | None], commits: dict[str, str | None]) -> dict:
+def record(
+    lab: str,
+    assignment: str,
+    seed: int | None,
+    matching: Matching,
+    results: dict[str, LabResult | None],
+    commits: dict[str, str | None],
+) -> dict:
     """The batch as a whole (``OUT/batch.json``): each roster student or submission, their
     points and commit, and who is missing on either side."""
+
     def one(student: Student | None, folder: str | None) -> dict:
         result = results.get(folder) if folder else None
-        status = ("no submission" if folder is None else
-                  result.status if result else "not graded")
-        return {"folder": visible(folder) if folder else None,
-                "username": visible(student.username) if student else None,
-                "name": visible(student.name) if student else None,
-                "student_id": student.student_id if student else None,
-                "email": student.email if student else None,
-                "status": status,
-                "points": feedback.score(result) if result and grade(result) is not None else None,
-                "commit": (result.commit if result else None) or (commits.get(folder) if folder else None)}
+        status = "no submission" if folder is None else result.status if result else "not graded"
+        return {
+            "folder": visible(folder) if folder else None,
+            "username": visible(student.username) if student else None,
+            "name": visible(student.name) if student else None,
+            "student_id": student.student_id if student else None,
+            "email": student.email if student else None,
+            "status": status,
+            "points": feedback.score(result) if result and grade(result) is not None else None,
+            "commit": (result.commit if result else None) or (commits.get(folder) if folder else None),
+        }
 
-    return {"lab": lab, "assignment": assignment, "seed": seed, "prefix": matching.prefix,
-            "students": [one(s, f) for s, f in matching.pairs] + [one(None, f) for f in matching.extra],
-            "no_submission": [visible(s.name or s.username) for s in matching.missing],
-            "not_on_roster": [visible(f) for f in matching.extra]}
+    return {
+        "lab": lab,
+        "assignment": assignment,
+        "seed": seed,
+        "prefix": matching.prefix,
+        "students": [one(s, f) for s, f in matching.pairs] + [one(None, f) for f in matching.extra],
+        "no_submission": [visible(s.name or s.username) for s in matching.missing],
+        "not_on_roster": [visible(f) for f in matching.extra],
+    }

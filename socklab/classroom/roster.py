@@ -76,11 +76,14 @@ def _parse(reader: Iterator[list[str]], where: str) -> list[Student]:
     if not header:
         raise RosterError(f"{where}: empty, not a roster (a CSV file with a header row)")
     keys = [_key(h) for h in header]
-    cols = {field: next((i for i, k in enumerate(keys) if k in names), None)
-            for field, names in ALIASES.items()}
+    cols = {
+        field: next((i for i, k in enumerate(keys) if k in names), None) for field, names in ALIASES.items()
+    }
     if cols["username"] is None:
-        raise RosterError(f"{where}: no username column (github_username, username or folder); "
-                          f"its columns are {', '.join(header)}")
+        raise RosterError(
+            f"{where}: no username column (github_username, username or folder); "
+            f"its columns are {', '.join(header)}"
+        )
     students, seen = [], set()
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
@@ -138,7 +141,7 @@ def assignment_prefix(folders: Sequence[str], usernames: Sequence[str]) -> str:
         low = folder.lower()
         for cut in range(1, len(low)):
             if low[cut - 1] == "-" and low[cut:] in names:
-                votes[folder[:cut - 1]] += 1
+                votes[folder[: cut - 1]] += 1
     return max(votes, key=lambda p: (votes[p], -len(p))) if votes else ""
 
 
@@ -151,15 +154,16 @@ def match(folders: Sequence[str], students: Sequence[Student]) -> Matching:
     extra = []
     for folder in folders:
         low = folder.lower()
-        name = low[len(prefix) + 1:] if prefix and low.startswith(prefix.lower() + "-") else low
+        name = low[len(prefix) + 1 :] if prefix and low.startswith(prefix.lower() + "-") else low
         if low in by_name and low not in owner:
             owner[low] = folder
         elif name in by_name and name not in owner:
             owner[name] = folder
         else:
             extra.append(folder)
-    return Matching([(s, owner.get(s.username.lower()) if s.username else None) for s in students],
-                    extra, prefix)
+    return Matching(
+        [(s, owner.get(s.username.lower()) if s.username else None) for s in students], extra, prefix
+    )
 
 
 def unlisted(folders: Sequence[str]) -> Matching:
@@ -174,7 +178,9 @@ def unmatched_table(matching: Matching) -> list[list[str]]:
     """The roster students without a submission and the submissions nobody on the roster
     owns, one row each: what an instructor checks before importing grades."""
     rows = [["problem", "folder", "username", "name", "student_id", "email"]]
-    rows += [["no submission", "", cell(s.username), cell(s.name), cell(s.student_id), cell(s.email)]
-             for s in matching.missing]
+    rows += [
+        ["no submission", "", cell(s.username), cell(s.name), cell(s.student_id), cell(s.email)]
+        for s in matching.missing
+    ]
     rows += [["not on the roster", cell(f), "", "", "", ""] for f in matching.extra]
     return rows

@@ -57,8 +57,9 @@ class Scheduler:
         self.dead.setdefault(host, reason)
         self.failures[submission] += 1
         if self.failures[submission] >= self.max_host_failures:
-            self.given_up[submission] = (f"{self.failures[submission]} grading hosts failed on "
-                                         f"this submission; the last: {reason}")
+            self.given_up[submission] = (
+                f"{self.failures[submission]} grading hosts failed on this submission; the last: {reason}"
+            )
             return False
         # first in line for a live host; with none left it stays pending, reported as not graded
         self.pending.appendleft(submission)

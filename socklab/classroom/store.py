@@ -92,15 +92,15 @@ class Store:
         """Mark the student not graded before grading again."""
         (self.folder(student) / RECORD).unlink(missing_ok=True)
 
-    def save(self, result: LabResult, record: Record, names: list[str],
-             options: FormatOptions) -> None:
+    def save(self, result: LabResult, record: Record, names: list[str], options: FormatOptions) -> None:
         folder = self.folder(record.student)
         save(result, folder / RESULT)
         self.write_formats(record.student, result, names, options)
         write_atomic(folder / RECORD, json.dumps(asdict(record), indent=2) + "\n")  # last
 
-    def write_formats(self, student: str, result: LabResult, names: list[str],
-                      options: FormatOptions) -> None:
+    def write_formats(
+        self, student: str, result: LabResult, names: list[str], options: FormatOptions
+    ) -> None:
         """The report page and every requested format, from the stored result."""
         folder = self.folder(student)
         write_atomic(folder / REPORT, html_report(result, student))

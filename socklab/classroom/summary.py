@@ -19,7 +19,6 @@ from socklab.grading.text import in_html as escape
 PLOT = "scores.png"
 
 
-
 @dataclass(frozen=True)
 class Stats:
     statuses: Counter[str]
@@ -48,8 +47,7 @@ def stats(entries: Sequence[Entry]) -> Stats:
         for c in result.checks:
             titles.setdefault(c.id, (c.number, c.title + (" (hidden)" if c.hidden else "")))
             failures[c.id] += not c.passed
-    failed = sorted(((*titles[cid], n) for cid, n in failures.items() if n),
-                    key=lambda t: (-t[2], t[0]))
+    failed = sorted(((*titles[cid], n) for cid, n in failures.items() if n), key=lambda t: (-t[2], t[0]))
     return Stats(statuses, scores, failed)
 
 
@@ -81,9 +79,11 @@ td.n{text-align:right}.passed{color:#2e7d32}.failed{color:#c62828}.error,.not{co
 def page(title: str, entries: Sequence[Entry], max_points: float, s: Stats) -> str:
     """The summary page; every name and message is escaped (folder names are not ours)."""
     counts = ", ".join(f"{n} {escape(k)}" for k, n in sorted(s.statuses.items()))
-    failed = "".join(f"<tr><td>{escape(num)}</td><td>{escape(t)}</td><td class=n>{n}</td>"
-                     f"<td class=n>{100 * n / len(s.scores):.0f}%</td></tr>"
-                     for num, t, n in s.failed[:10])
+    failed = "".join(
+        f"<tr><td>{escape(num)}</td><td>{escape(t)}</td><td class=n>{n}</td>"
+        f"<td class=n>{100 * n / len(s.scores):.0f}%</td></tr>"
+        for num, t, n in s.failed[:10]
+    )
     rows = []
     for student, result in entries:
         status = result.status if result else "not graded"
@@ -91,8 +91,10 @@ def page(title: str, entries: Sequence[Entry], max_points: float, s: Stats) -> s
         link = f"students/{quote(student, errors='surrogateescape')}/{REPORT}"
         name = f"<a href='{escape(link)}'>{escape(student)}</a>" if result else escape(student)
         note = escape(result.message.splitlines()[0]) if result and result.message else ""
-        rows.append(f"<tr><td>{name}</td><td class=n>{total}</td>"
-                    f"<td class='{status.split()[0]}'>{escape(status)}</td><td>{note}</td></tr>")
+        rows.append(
+            f"<tr><td>{name}</td><td class=n>{total}</td>"
+            f"<td class='{status.split()[0]}'>{escape(status)}</td><td>{note}</td></tr>"
+        )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{escape(title)}</title><style>{_STYLE}</style></head>
 <body><h1>{escape(title)}</h1>
@@ -102,8 +104,11 @@ median {s.median:g}. The gradebook: <a href="gradebook.csv">gradebook.csv</a>; t
 who is missing: <a href="unmatched.csv">unmatched.csv</a>.</p>
 <img src="{PLOT}" alt="score distribution">
 <h2>Checks most often failed</h2>
-{f"<table><tr><th>#</th><th>check</th><th>failed</th><th>of graded</th></tr>{failed}</table>"
- if failed else "<p>None: every graded submission passed every check.</p>"}
+{
+        f"<table><tr><th>#</th><th>check</th><th>failed</th><th>of graded</th></tr>{failed}</table>"
+        if failed
+        else "<p>None: every graded submission passed every check.</p>"
+    }
 <h2>Students</h2>
 <table><tr><th>student</th><th>points</th><th>status</th><th></th></tr>
 {"".join(rows)}

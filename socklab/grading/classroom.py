@@ -43,8 +43,7 @@ from socklab.grading.feedback import DEFAULT_OPTIONS, FormatOptions, Results
 from socklab.grading.result import CheckResult, LabResult
 from socklab.i18n import N_, _, ngettext, pgettext
 
-HIDDEN_NOTE = N_("Hidden check: it runs only when your work is graded, and your repository "
-                 "does not have it.")
+HIDDEN_NOTE = N_("Hidden check: it runs only when your work is graded, and your repository does not have it.")
 
 
 def exact(size: int) -> bool:
@@ -64,21 +63,22 @@ def runner_sizes(points: int) -> list[int]:
 
 def runners(number: int, points: int) -> list[str]:
     """The reporter's runner ids for lab ``number``: ``lab3``, then ``lab3part2`` ..."""
-    return [f"lab{number}" if i == 0 else f"lab{number}part{i + 1}"
-            for i in range(len(runner_sizes(points)))]
+    return [f"lab{number}" if i == 0 else f"lab{number}part{i + 1}" for i in range(len(runner_sizes(points)))]
 
 
 def classroom(results: Results, options: FormatOptions = DEFAULT_OPTIONS) -> str:
     """One runner result (version 1) for all of ``results``, one test per point."""
     labs = feedback.as_list(results)
     tests = [t for lab in labs for t in _tests(lab, options)]
-    document = _document(tests, sum(int(lab.max_score) for lab in labs),
-                         error=any(lab.status == "error" for lab in labs))
+    document = _document(
+        tests, sum(int(lab.max_score) for lab in labs), error=any(lab.status == "error" for lab in labs)
+    )
     return json.dumps(document, indent=2) + "\n"
 
 
-def outputs(lab: LabResult, number: int, points: int,
-            options: FormatOptions = DEFAULT_OPTIONS) -> dict[str, str]:
+def outputs(
+    lab: LabResult, number: int, points: int, options: FormatOptions = DEFAULT_OPTIONS
+) -> dict[str, str]:
     """The step outputs, runner id to base64 result, for lab ``number`` of ``points`` points.
 
     ``points`` is the lab's declared total (``Lab.graded_points``): the runners must be the
@@ -94,7 +94,7 @@ def outputs(lab: LabResult, number: int, points: int,
             # passed / tests is 0 whatever the count: one test saying why is enough
             document = _document([_platform_error(lab)], size, error=True)
         else:
-            document = _document(tests[start:start + size], size, error=False)
+            document = _document(tests[start : start + size], size, error=False)
         start += size
         text = json.dumps(document, separators=(",", ":"))
         parts[runner] = base64.b64encode(text.encode()).decode("ascii")
@@ -118,10 +118,10 @@ def _check_tests(check: CheckResult, lab: LabResult, options: FormatOptions) -> 
     status = "pass" if check.passed else "fail"  # "error" would print no name
     name = feedback.display_name(check)
     points = ngettext("{n} point", "{n} points", weight).format(n=weight)
-    first = _test(f"{name} ({points})", status,
-                  "" if check.passed else _failure(check, lab, options), check.duration)
-    return [first] + [_test(f"{name} ({_point(i, weight)})", status, "", 0.0)
-                      for i in range(2, weight + 1)]
+    first = _test(
+        f"{name} ({points})", status, "" if check.passed else _failure(check, lab, options), check.duration
+    )
+    return [first] + [_test(f"{name} ({_point(i, weight)})", status, "", 0.0) for i in range(2, weight + 1)]
 
 
 def _point(i: int, weight: int) -> str:
@@ -148,8 +148,11 @@ def _test(name: str, status: str, test_code: str, duration: float) -> dict:
 
 def _platform_error(lab: LabResult) -> dict:
     return {
-        "name": feedback.clean(_("{lab}: grading platform error (not your fault)").format(
-            lab=pgettext("lab title", lab.title) if lab.title else lab.lab)),
+        "name": feedback.clean(
+            _("{lab}: grading platform error (not your fault)").format(
+                lab=pgettext("lab title", lab.title) if lab.title else lab.lab
+            )
+        ),
         "status": "error",
         "score": 0,
         "message": feedback.platform_error(lab),  # printed, for status error
@@ -162,7 +165,12 @@ def _platform_error(lab: LabResult) -> dict:
 
 def _mismatch(lab: LabResult, points: int) -> LabResult:
     return LabResult(
-        lab=lab.lab, title=lab.title, code=lab.code, status="error", duration=lab.duration,
+        lab=lab.lab,
+        title=lab.title,
+        code=lab.code,
+        status="error",
+        duration=lab.duration,
         version=lab.version,
         message=f"the checks that ran are worth {lab.max_score:g} points in whole-point "
-                f"tests, but lab.toml declares {points}")
+        f"tests, but lab.toml declares {points}",
+    )

@@ -36,9 +36,7 @@ class FormatOptions:
     def __post_init__(self) -> None:
         if self.hidden_visibility not in get_args(Visibility):
             known = ", ".join(get_args(Visibility))
-            raise SocklabError(
-                f"hidden_visibility must be one of {known}, not {self.hidden_visibility!r}"
-            )
+            raise SocklabError(f"hidden_visibility must be one of {known}, not {self.hidden_visibility!r}")
 
 
 DEFAULT_OPTIONS = FormatOptions()
@@ -82,8 +80,10 @@ def for_students(lab: LabResult, options: FormatOptions) -> LabResult:
     """The result with the feedback of hidden checks withheld, where that is asked for."""
     if not options.withhold_hidden_feedback:
         return lab
-    checks = [dataclasses.replace(c, message=withheld_text(), evidence="", reproduce="") if c.hidden else c
-              for c in lab.checks]
+    checks = [
+        dataclasses.replace(c, message=withheld_text(), evidence="", reproduce="") if c.hidden else c
+        for c in lab.checks
+    ]
     return dataclasses.replace(lab, checks=checks)
 
 

@@ -64,8 +64,11 @@ def _suite(lab: LabResult, options: FormatOptions) -> ET.Element:
             "artifacts": lab.artifacts,
             "version": lab.version,
         }
-        | {f"check.{check.number}.{key}": value for check in lab.checks
-           for key, value in _points(check).items()},
+        | {
+            f"check.{check.number}.{key}": value
+            for check in lab.checks
+            for key, value in _points(check).items()
+        },
     )
     if lab.status == "error":
         suite.append(_platform_case(lab))

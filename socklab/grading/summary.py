@@ -53,8 +53,9 @@ def _lab(lab: LabResult, options: FormatOptions) -> str:
     if lab.status == "error":
         warning = _("Grading platform error: not your fault.")
         return f"{heading}> [!WARNING]\n> **{warning}** {cell(feedback.platform_error(lab))}\n"
-    points = _("{score} of {total} points").format(score=f"{feedback.score(lab):g}",
-                                                     total=f"{lab.max_score:g}")
+    points = _("{score} of {total} points").format(
+        score=f"{feedback.score(lab):g}", total=f"{lab.max_score:g}"
+    )
     points = f"**{points}** · {cell(feedback.impairment(lab))}\n\n"
     rows = "".join(_row(check, lab, options) for check in lab.checks)
     header = " | ".join(("#", _("Check"), _("Status"), _("Points"), _("Expected / observed")))
@@ -66,8 +67,7 @@ def _row(check: CheckResult, lab: LabResult, options: FormatOptions) -> str:
     title = cell(check_title(check.id, check.title)) + (f" *({hidden})*" if check.hidden else "")
     points = f"{feedback.earned(check):g} / {check.max_points:g}"
     mark, word = _STATUS[check.status]
-    return (f"| {cell(check.number)} | {title} | {mark} {_(word)} | {points} | "
-            f"{_details(check, options)} |\n")
+    return f"| {cell(check.number)} | {title} | {mark} {_(word)} | {points} | {_details(check, options)} |\n"
 
 
 def _details(check: CheckResult, options: FormatOptions) -> str:

@@ -15,8 +15,10 @@ import unicodedata
 
 # C0 (but tab and newline), DEL, C1, the Unicode format characters (bidi controls, zero
 # widths, the BOM), lone surrogates, and the two non-characters XML forbids.
-_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e"
-                     "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\ufffe\uffff]")
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\ufffe\uffff]"
+)
 _PICTURES = {chr(c): chr(0x2400 + c) for c in range(32)} | {"\x7f": "\u2421"}
 
 

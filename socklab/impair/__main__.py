@@ -25,29 +25,42 @@ from socklab.impair.engine import Engine
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python3 -m socklab.impair",
-                                description="socklab's impairment engine (NFQUEUE)")
+    p = argparse.ArgumentParser(
+        prog="python3 -m socklab.impair", description="socklab's impairment engine (NFQUEUE)"
+    )
     p.add_argument("--profile", default="clean", help="profile name (default: clean)")
     p.add_argument("--profiles", type=Path, help="profiles file (default: the built-in one)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
     p.add_argument("--queue", type=int, default=0, help="NFQUEUE number (default: 0)")
-    p.add_argument("--maxlen", type=int, default=8192,
-                   help="packets the kernel may hold for us (default: 8192)")
-    p.add_argument("--client-net", default=os.environ.get("SOCKLAB_CLIENT_SUBNET"),
-                   help="the client's subnet: its packets go c2s (default: $SOCKLAB_CLIENT_SUBNET)")
+    p.add_argument(
+        "--maxlen", type=int, default=8192, help="packets the kernel may hold for us (default: 8192)"
+    )
+    p.add_argument(
+        "--client-net",
+        default=os.environ.get("SOCKLAB_CLIENT_SUBNET"),
+        help="the client's subnet: its packets go c2s (default: $SOCKLAB_CLIENT_SUBNET)",
+    )
     p.add_argument("--log", type=Path, help="write the JSON-lines event log here")
-    p.add_argument("--control", default="/run/socklab-impair.sock",
-                   help="control socket path (default: /run/socklab-impair.sock)")
-    p.add_argument("--no-iptables", action="store_true",
-                   help="do not install the FORWARD rule (someone else queues packets)")
+    p.add_argument(
+        "--control",
+        default="/run/socklab-impair.sock",
+        help="control socket path (default: /run/socklab-impair.sock)",
+    )
+    p.add_argument(
+        "--no-iptables",
+        action="store_true",
+        help="do not install the FORWARD rule (someone else queues packets)",
+    )
     p.add_argument("--list", action="store_true", help="validate and list the profiles, exit")
     return p
 
 
 PR_SET_TIMERSLACK = 29
 # What the start line says of the order of the lines after it (see engine.py).
-ORDER = ("lines are written as fates are sealed, each write's in arrival order; a held "
-         "packet's line comes when it leaves: sort by id for arrival order")
+ORDER = (
+    "lines are written as fates are sealed, each write's in arrival order; a held "
+    "packet's line comes when it leaves: sort by id for arrival order"
+)
 
 
 def _fine_timers() -> None:
@@ -60,8 +73,7 @@ def _fine_timers() -> None:
 
 def _net(text: str | None) -> ipaddress.IPv4Network:
     if not text:
-        raise ValueError("the client's subnet is needed: give --client-net or set "
-                         "SOCKLAB_CLIENT_SUBNET")
+        raise ValueError("the client's subnet is needed: give --client-net or set SOCKLAB_CLIENT_SUBNET")
     try:
         return ipaddress.IPv4Network(text, strict=False)
     except ValueError:
@@ -72,9 +84,21 @@ def _header(args: argparse.Namespace, out: IO[str] | None) -> None:
     if out is None:
         return
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
-    out.write(json.dumps({"event": "start", "t": round(time.monotonic(), 6), "wall": now, "seed": args.seed,
-                          "profile": args.profile, "queue": args.queue,
-                          "host": socket.gethostname(), "order": ORDER}) + "\n")
+    out.write(
+        json.dumps(
+            {
+                "event": "start",
+                "t": round(time.monotonic(), 6),
+                "wall": now,
+                "seed": args.seed,
+                "profile": args.profile,
+                "queue": args.queue,
+                "host": socket.gethostname(),
+                "order": ORDER,
+            }
+        )
+        + "\n"
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -82,8 +106,11 @@ def serve(args: argparse.Namespace) -> int:
     client_net = _net(args.client_net)
     # A 64 KiB buffer: one write(2) per some 250 packets' lines instead of per 30; the
     # engine flushes it every 0.25 s anyway.
-    log_file = (open(args.log, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
-                if args.log else None)
+    log_file = (
+        open(args.log, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
+        if args.log
+        else None
+    )
     _header(args, log_file)
     _fine_timers()
     queue = nfqueue.Queue(args.queue, args.maxlen)
@@ -113,6 +140,7 @@ def _stop_on_signals(engine: Engine, selector: selectors.BaseSelector) -> Iterat
 
     def stop(signum: int, frame: object) -> None:
         engine.stopping = True
+
     previous = signal.set_wakeup_fd(wake_w.fileno())
     handlers = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -134,8 +162,12 @@ def _run(engine: Engine, selector: selectors.BaseSelector, args: argparse.Namesp
             iptables.install(args.queue)
             installed = True
         control = Server(engine, args.control, selector, args.profiles)
-        print(f"socklab-impair: queue {args.queue}, profile {engine.profile.name}, "
-              f"seed {engine.seed}, control {args.control}", file=sys.stderr, flush=True)
+        print(
+            f"socklab-impair: queue {args.queue}, profile {engine.profile.name}, "
+            f"seed {engine.seed}, control {args.control}",
+            file=sys.stderr,
+            flush=True,
+        )
         # What start-up made (modules, tables) is never garbage: out of the collector's
         # sight, a full collection scans only what packets made (pauses of ~1 ms otherwise).
         gc.freeze()
@@ -148,8 +180,14 @@ def _run(engine: Engine, selector: selectors.BaseSelector, args: argparse.Namesp
             early = engine.drain(2.0)
             if control is not None:
                 control.close()
-            engine.write({"event": "stop", "t": round(engine.clock(), 6),
-                          "released_early": early, "overload": dict(engine.stats.overload)})
+            engine.write(
+                {
+                    "event": "stop",
+                    "t": round(engine.clock(), 6),
+                    "released_early": early,
+                    "overload": dict(engine.stats.overload),
+                }
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,8 +26,13 @@ _MAX_REQUEST = 1 << 20
 
 
 def _show(engine: Engine, req: dict[str, Any], path: Path | None) -> dict[str, Any]:
-    return {"version": engine.version, "seed": engine.seed, "profile": engine.profile.name,
-            "config": profiles.to_table(engine.profile), "held": len(engine.held)}
+    return {
+        "version": engine.version,
+        "seed": engine.seed,
+        "profile": engine.profile.name,
+        "config": profiles.to_table(engine.profile),
+        "held": len(engine.held),
+    }
 
 
 def _merge(table: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -46,8 +51,7 @@ def _merge(table: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 def _set(engine: Engine, req: dict[str, Any], path: Path | None) -> dict[str, Any]:
     unknown = sorted(set(req) - {"cmd", "profile", "config", "name", "update", "seed"})
     if unknown:
-        raise ValueError(f"set takes profile, config (with name), update and seed, "
-                         f"not {unknown[0]!r}")
+        raise ValueError(f"set takes profile, config (with name), update and seed, not {unknown[0]!r}")
     profile, seed = engine.profile, engine.seed
     if "profile" in req:
         profile = profiles.get(str(req["profile"]), path)
@@ -68,15 +72,19 @@ def _set(engine: Engine, req: dict[str, Any], path: Path | None) -> dict[str, An
 
 def _reset(engine: Engine, req: dict[str, Any], path: Path | None) -> dict[str, Any]:
     profile, seed = engine.start
-    return {"version": engine.configure(profile, seed, "reset"), "profile": profile.name,
-            "seed": seed}
+    return {"version": engine.configure(profile, seed, "reset"), "profile": profile.name, "seed": seed}
 
 
 def _stats(engine: Engine, req: dict[str, Any], path: Path | None) -> dict[str, Any]:
     engine.housekeeping()
     summary = engine.stats.summary()
-    return {"version": engine.version, "seed": engine.seed, "held": len(engine.held),
-            "stats": summary, "text": format_summary(summary)}
+    return {
+        "version": engine.version,
+        "seed": engine.seed,
+        "held": len(engine.held),
+        "stats": summary,
+        "text": format_summary(summary),
+    }
 
 
 def _log(engine: Engine, req: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -85,12 +93,15 @@ def _log(engine: Engine, req: dict[str, Any], path: Path | None) -> dict[str, An
         raise ValueError(f"last must be a non-negative integer, not {last!r}")
     events = list(engine.recent)[-last:] if last else []
     records = [log.record(e) for e in events]
-    return {"version": engine.version, "events": records,
-            "text": [log.human(r) for r in records]}
+    return {"version": engine.version, "events": records, "text": [log.human(r) for r in records]}
 
 
 COMMANDS: dict[str, Handler] = {
-    "show": _show, "set": _set, "reset": _reset, "stats": _stats, "log": _log,
+    "show": _show,
+    "set": _set,
+    "reset": _reset,
+    "stats": _stats,
+    "log": _log,
 }
 
 
@@ -108,8 +119,9 @@ def handle(engine: Engine, request: Any, path: Path | None = None) -> dict[str, 
 class Server:
     """Accepts clients on a Unix socket; each line in gets one line out."""
 
-    def __init__(self, engine: Engine, path: str, selector: selectors.BaseSelector,
-                 profiles_path: Path | None = None) -> None:
+    def __init__(
+        self, engine: Engine, path: str, selector: selectors.BaseSelector, profiles_path: Path | None = None
+    ) -> None:
         self.engine, self.path, self.selector = engine, path, selector
         self.profiles_path = profiles_path
         if os.path.exists(path):
@@ -173,8 +185,9 @@ def request(path: str, message: dict[str, Any], timeout: float = 5.0) -> dict[st
 
 def main(argv: list[str]) -> int:
     if len(argv) not in (2, 3):
-        print("usage: python3 -m socklab.impair.control SOCKET show|set|reset|stats|log "
-              "[JSON]", file=sys.stderr)
+        print(
+            "usage: python3 -m socklab.impair.control SOCKET show|set|reset|stats|log [JSON]", file=sys.stderr
+        )
         return 2
     message = {"cmd": argv[1], **(json.loads(argv[2]) if len(argv) == 3 else {})}
     reply = request(argv[0], message)

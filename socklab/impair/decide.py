@@ -99,8 +99,9 @@ class Lane:
     the router: the bound holds on the wire, not only in the plan.
     """
 
-    def __init__(self, rule: Rule, direction: str, seed: int,
-                 gone_by: Callable[[float], float] | None = None) -> None:
+    def __init__(
+        self, rule: Rule, direction: str, seed: int, gone_by: Callable[[float], float] | None = None
+    ) -> None:
         self.name, self.direction, self.seed = rule.name, direction, seed
         self.gone_by = gone_by
         self.imp = rule.impair
@@ -133,14 +134,19 @@ class Lane:
             lost = "burst" if self._gilbert_elliott(s) else None
         elif imp.loss > 0 and s.loss.random() < imp.loss:
             lost = "loss"
-        hold = imp.delay_ms if imp.jitter_ms <= 0 else hold_ms(
-            imp.delay_ms, imp.jitter_ms, imp.jitter, s.delay)  # hold_ms's first line, inlined
+        hold = (
+            imp.delay_ms if imp.jitter_ms <= 0 else hold_ms(imp.delay_ms, imp.jitter_ms, imp.jitter, s.delay)
+        )  # hold_ms's first line, inlined
         reorder = s.reorder.random() if imp.reorder > 0 else 1.0
         dup = imp.duplicate > 0 and s.duplicate.random() < imp.duplicate
         corrupt = None
         if imp.corrupt > 0 and p.length > 0 and s.corrupt.random() < imp.corrupt:
-            corrupt = Corrupt(self.name, p.payload_at + s.corrupt.randrange(p.length),
-                              s.corrupt.randrange(8), imp.corrupt_mode == "detected")
+            corrupt = Corrupt(
+                self.name,
+                p.payload_at + s.corrupt.randrange(p.length),
+                s.corrupt.randrange(8),
+                imp.corrupt_mode == "detected",
+            )
         return new_tuple(Plan, (lost, hold, dup, corrupt, reorder))
 
     def _gilbert_elliott(self, s: Streams) -> bool:
@@ -163,8 +169,7 @@ class Lane:
             return self._verdict(Drop, name, plan.lost)
         mods: Decision = ()
         if plan.duplicate or plan.corrupt:
-            mods = ((Duplicate(name),) if plan.duplicate else ()) + (
-                (plan.corrupt,) if plan.corrupt else ())
+            mods = ((Duplicate(name),) if plan.duplicate else ()) + ((plan.corrupt,) if plan.corrupt else ())
         if imp.reorder > 0 and self._reorders(self._streams(p), plan.reorder):
             return self._verdict(Reorder, name) + mods
         depart: float | None = now
@@ -204,8 +209,7 @@ class Lane:
 class State:
     """Everything ``decide`` remembers between packets for one profile and seed."""
 
-    def __init__(self, profile: Profile, seed: int,
-                 gone_by: Callable[[float], float] | None = None) -> None:
+    def __init__(self, profile: Profile, seed: int, gone_by: Callable[[float], float] | None = None) -> None:
         self.profile = profile
         self.seed = seed
         self.gone_by = gone_by  # see Lane
@@ -220,11 +224,14 @@ class State:
 
     def _list(self, direction: str) -> list[tuple[int, Rule, bool]]:
         """List the rules (with whether they match everything) and scripts of ``direction``."""
-        self._scripts[direction] = [(i, s) for i, s in enumerate(self.profile.scripts)
-                                    if s.direction in (direction, "both")]
+        self._scripts[direction] = [
+            (i, s) for i, s in enumerate(self.profile.scripts) if s.direction in (direction, "both")
+        ]
         rules = self._rules[direction] = [
-            (i, rule, rule.match == Match()) for i, rule in enumerate(self.profile.rules)
-            if rule.direction in (direction, "both")]
+            (i, rule, rule.match == Match())
+            for i, rule in enumerate(self.profile.rules)
+            if rule.direction in (direction, "both")
+        ]
         return rules
 
     def lane(self, p: Packet) -> Lane | None:
@@ -236,8 +243,7 @@ class State:
             if matches_all or rule.match.matches(p):
                 lane = self._lanes.get((i, direction))
                 if lane is None:
-                    lane = self._lanes[i, direction] = Lane(rule, direction, self.seed,
-                                                            self.gone_by)
+                    lane = self._lanes[i, direction] = Lane(rule, direction, self.seed, self.gone_by)
                 return lane
         return None
 
@@ -260,8 +266,8 @@ class State:
         rng = self._script_rngs.get(key)
         if rng is None:
             rng = self._script_rngs[key] = stream(
-                self.seed, "script", script.name, p.direction, "{}/{}".format(*service(p)),
-                "corrupt")
+                self.seed, "script", script.name, p.direction, "{}/{}".format(*service(p)), "corrupt"
+            )
         return rng
 
 
@@ -283,8 +289,9 @@ def decide(p: Packet, state: State, now: float) -> Decision:
     return lane.apply(plan, p, now)
 
 
-def _scripted(index: int, script: Script, p: Packet, state: State, lane: Lane | None,
-              plan: Plan | None, now: float) -> Decision:
+def _scripted(
+    index: int, script: Script, p: Packet, state: State, lane: Lane | None, plan: Plan | None, now: float
+) -> Decision:
     name = script.name
     if script.action == "drop":
         return (Drop(name, "script"),)

@@ -78,16 +78,24 @@ def direction_of(client_net: ipaddress.IPv4Network) -> Callable[[bytes], str]:
 
     def direction(packet: bytes) -> str:
         return C2S if int.from_bytes(packet[12:16], "big") & mask == net else S2C
+
     return direction
 
 
 class Engine:
     """Owns the queue, the decision state, the held packets, the log and the statistics."""
 
-    def __init__(self, queue: nfqueue.Queue, injector: nfqueue.Injector, profile: Profile,
-                 seed: int, client_net: ipaddress.IPv4Network, log_file: IO[str] | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        queue: nfqueue.Queue,
+        injector: nfqueue.Injector,
+        profile: Profile,
+        seed: int,
+        client_net: ipaddress.IPv4Network,
+        log_file: IO[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.queue, self.injector, self.clock, self.wall = queue, injector, clock, wall
         self.wall_offset = 0.0  # clock() - wall(), taken each wake-up: kernel stamps are wall time
         self.direction = direction_of(client_net)
@@ -118,8 +126,17 @@ class Engine:
         self.profile, self.seed = profile, seed
         self.state = State(profile, seed, self.gone_by)
         self.stats = Stats(profile, overload=self.overload)
-        self.write({"event": "config", "t": round(self.clock(), 6), "version": self.version,
-                    "by": by, "seed": seed, "profile": profile.name, "config": to_table(profile)})
+        self.write(
+            {
+                "event": "config",
+                "t": round(self.clock(), 6),
+                "version": self.version,
+                "by": by,
+                "seed": seed,
+                "profile": profile.name,
+                "config": to_table(profile),
+            }
+        )
         return self.version
 
     def write(self, record: dict[str, Any]) -> None:
@@ -140,8 +157,11 @@ class Engine:
     def _log_failed(self, exc: OSError) -> None:
         """Keep impairing without a log, and say so: the run lacks its evidence."""
         self.overload["log_failed"] += 1
-        print(f"socklab-impair: the event log failed, no more events are written: {exc}",
-              file=sys.stderr, flush=True)
+        print(
+            f"socklab-impair: the event log failed, no more events are written: {exc}",
+            file=sys.stderr,
+            flush=True,
+        )
         self.log_file = None
 
     # --- packets
@@ -175,16 +195,16 @@ class Engine:
             packet = parse(data, self.direction(data))
         except ValueError:  # not IPv4 (the rule is iptables, not ip6tables): pass it
             self.stats.overload["unparsed"] += 1
-            self._out.append(Pending(packet_id, None, (), now, now, self.version, None, None,
-                                     t_read))
+            self._out.append(Pending(packet_id, None, (), now, now, self.version, None, None, t_read))
             return
         decision = decide(packet, self.state, now)
         fate = decision[0]
         kind = type(fate)
         if kind is Drop:
             self._drops.append(nfqueue.verdict(self.queue.number, packet_id, False))
-            self._dropped.append(new_tuple(Event, (packet_id, packet, decision, now, None,
-                                                   self.version, None, t_read)))
+            self._dropped.append(
+                new_tuple(Event, (packet_id, packet, decision, now, None, self.version, None, t_read))
+            )
             return
         payload = copy = None
         if len(decision) > 1:
@@ -197,14 +217,18 @@ class Engine:
                     copy = data
         if kind is Delay:
             until = fate.until  # type: ignore[union-attr]
-            pending = new_tuple(Pending, (packet_id, packet, decision, now, until, self.version,
-                                          payload, copy, t_read))
+            pending = new_tuple(
+                Pending, (packet_id, packet, decision, now, until, self.version, payload, copy, t_read)
+            )
             self._order += 1
             heapq.heappush(self.held, (until, self._order, pending))
             heapq.heappush(self.held_ids, packet_id)
         else:
-            self._out.append(new_tuple(Pending, (packet_id, packet, decision, now, now,
-                                                 self.version, payload, copy, t_read)))
+            self._out.append(
+                new_tuple(
+                    Pending, (packet_id, packet, decision, now, now, self.version, payload, copy, t_read)
+                )
+            )
 
     def release_due(self) -> None:
         held = self.held
@@ -241,13 +265,15 @@ class Engine:
             else:
                 changed.append(nfqueue.verdict(q, pending.id, True, pending.payload))
         else:  # no duplicate (nearly always): one send, drops, changed packets, accepts
-            self._send(self._drops + changed + nfqueue.accepts(q, ids, self.oldest_held())
-                       if out else self._drops)
+            self._send(
+                self._drops + changed + nfqueue.accepts(q, ids, self.oldest_held()) if out else self._drops
+            )
         t_out = self.clock()
         events = self._dropped + [
-            new_tuple(Event, (p.id, p.packet, p.decision, p.t_in, t_out, p.version, p.planned,
-                              p.t_read))
-            for p in out if p.packet is not None]
+            new_tuple(Event, (p.id, p.packet, p.decision, p.t_in, t_out, p.version, p.planned, p.t_read))
+            for p in out
+            if p.packet is not None
+        ]
         if len(events) > 1:
             events.sort(key=_arrival)  # drops, passes and releases of this wake-up, interleaved
         self._finish(events)
@@ -261,7 +287,7 @@ class Engine:
         self._sent_at.append(sent)
         self._sent_through.append(min(sent, self.held[0][0]) if self.held else sent)
         if len(self._sent_at) > PROGRESS_KEPT:
-            del self._sent_at[:PROGRESS_KEPT // 2], self._sent_through[:PROGRESS_KEPT // 2]
+            del self._sent_at[: PROGRESS_KEPT // 2], self._sent_through[: PROGRESS_KEPT // 2]
 
     def gone_by(self, t: float) -> float:
         """The latest planned release made by time ``t``, give or take ON_TIME: a rate
@@ -317,8 +343,12 @@ class Engine:
             self.logged += min(room, len(events))
             if len(events) > room:
                 self.logged += 1  # past the limit: the cut is said once
-                self._lines.append(json.dumps({"event": "log-cut", "t": round(self.clock(), 6),
-                                               "after": LOG_LIMIT}, separators=(",", ":")))
+                self._lines.append(
+                    json.dumps(
+                        {"event": "log-cut", "t": round(self.clock(), 6), "after": LOG_LIMIT},
+                        separators=(",", ":"),
+                    )
+                )
 
     # --- the loop
 

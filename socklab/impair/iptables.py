@@ -11,8 +11,7 @@ COMMENT = "socklab-impair"
 def rule(queue: int) -> list[str]:
     """The rule's spec. No --queue-bypass: with no engine bound, packets drop, never pass
     unimpaired, so a lab that needed impairment cannot silently run without it."""
-    return ["FORWARD", "-m", "comment", "--comment", COMMENT, "-j", "NFQUEUE",
-            "--queue-num", str(queue)]
+    return ["FORWARD", "-m", "comment", "--comment", COMMENT, "-j", "NFQUEUE", "--queue-num", str(queue)]
 
 
 def _iptables(*args: str) -> str:
@@ -22,8 +21,7 @@ def _iptables(*args: str) -> str:
     except FileNotFoundError as exc:
         raise OSError(f"iptables is not installed: {exc}") from None
     if proc.returncode != 0:
-        raise OSError(f"{shlex.join(argv)} failed with exit code {proc.returncode}: "
-                      f"{proc.stderr.strip()}")
+        raise OSError(f"{shlex.join(argv)} failed with exit code {proc.returncode}: {proc.stderr.strip()}")
     return proc.stdout
 
 

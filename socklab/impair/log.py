@@ -34,8 +34,7 @@ def flag_text(flags: int) -> str:
 
 
 def _corrupt_words(v: Corrupt, payload_at: int) -> str:
-    mode = ("undetectable: no UDP checksum" if v.undetectable else
-            "detected" if v.detected else "undetected")
+    mode = "undetectable: no UDP checksum" if v.undetectable else "detected" if v.detected else "undetected"
     return f"corrupt payload byte {v.offset - payload_at} bit {v.bit} ({mode})"
 
 
@@ -65,9 +64,15 @@ def record(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {
         "t_in": round(event.t_in, 6),
         "t_out": None if event.t_out is None else round(event.t_out, 6),
-        "id": event.id, "version": event.version, "dir": p.direction,
+        "id": event.id,
+        "version": event.version,
+        "dir": p.direction,
         "proto": PROTO_NAMES.get(p.proto, str(p.proto)),
-        "src": p.src, "sport": p.sport, "dst": p.dst, "dport": p.dport, "size": p.size,
+        "src": p.src,
+        "sport": p.sport,
+        "dst": p.dst,
+        "dport": p.dport,
+        "size": p.size,
     }
     if p.proto == TCP:
         out.update(seq=p.seq, ack=p.ack, flags=flag_text(p.flags), len=p.length)
@@ -81,8 +86,12 @@ def record(event: Event) -> dict[str, Any]:
         out["queued_ms"] = round((event.t_read - event.t_in) * 1000, 3)
     for v in event.decision:
         if isinstance(v, Corrupt):
-            out["corrupt"] = {"byte": v.offset - p.payload_at, "offset": v.offset,
-                              "bit": v.bit, "detected": v.detected}
+            out["corrupt"] = {
+                "byte": v.offset - p.payload_at,
+                "offset": v.offset,
+                "bit": v.bit,
+                "detected": v.detected,
+            }
             if v.undetectable:
                 out["corrupt"]["undetectable"] = True
     return out
@@ -97,11 +106,16 @@ def _template(proto: str, fields: str, dropped: bool, stamped: bool) -> str:
     time of an f-string reading each field). ``null%.0s`` takes the None and prints nothing,
     and ``%.0s`` takes the queued time unprinted where there is none, so every form takes
     the same arguments."""
-    return ('{"t_in":%.6f,"t_out":' + ("null%.0s" if dropped else "%.6f")
-            + (',"queued_ms":%.3f' if stamped else "%.0s")
-            + ',"id":%d,"version":%d,"dir":"%s","proto":' + proto
-            + ',"src":"%s","sport":%d,"dst":"%s","dport":%d,"size":%d' + fields
-            + ',"decision":"%s","rule":%s')
+    return (
+        '{"t_in":%.6f,"t_out":'
+        + ("null%.0s" if dropped else "%.6f")
+        + (',"queued_ms":%.3f' if stamped else "%.0s")
+        + ',"id":%d,"version":%d,"dir":"%s","proto":'
+        + proto
+        + ',"src":"%s","sport":%d,"dst":"%s","dport":%d,"size":%d'
+        + fields
+        + ',"decision":"%s","rule":%s'
+    )
 
 
 def _templates(proto: str, fields: str) -> list[str]:
@@ -124,23 +138,68 @@ def to_json(event: Event) -> str:
     form = (t_out is None) + 2 * (t_read is not None)
     queued = None if t_read is None else (t_read - t_in) * 1000
     if proto == TCP:
-        line = _TCP_LINE[form] % (t_in, t_out, queued, packet_id, version, direction, src, sport,
-                                  dst, dport, size, seq, ack, _FLAGS[flags], length, text,
-                                  _quote(fate.rule))
+        line = _TCP_LINE[form] % (
+            t_in,
+            t_out,
+            queued,
+            packet_id,
+            version,
+            direction,
+            src,
+            sport,
+            dst,
+            dport,
+            size,
+            seq,
+            ack,
+            _FLAGS[flags],
+            length,
+            text,
+            _quote(fate.rule),
+        )
     elif proto == UDP:
-        line = _UDP_LINE[form] % (t_in, t_out, queued, packet_id, version, direction, src, sport,
-                                  dst, dport, size, length, text, _quote(fate.rule))
+        line = _UDP_LINE[form] % (
+            t_in,
+            t_out,
+            queued,
+            packet_id,
+            version,
+            direction,
+            src,
+            sport,
+            dst,
+            dport,
+            size,
+            length,
+            text,
+            _quote(fate.rule),
+        )
     else:
-        line = _OTHER_LINE[form] % (t_in, t_out, queued, packet_id, version, direction,
-                                    PROTO_NAMES.get(proto, proto), src, sport, dst, dport,
-                                    size, text, _quote(fate.rule))
+        line = _OTHER_LINE[form] % (
+            t_in,
+            t_out,
+            queued,
+            packet_id,
+            version,
+            direction,
+            PROTO_NAMES.get(proto, proto),
+            src,
+            sport,
+            dst,
+            dport,
+            size,
+            text,
+            _quote(fate.rule),
+        )
     if type(fate) is Delay:
         line += f',"held_ms":{round((fate.until - t_in) * 1000, 3)!r}'  # type: ignore[union-attr]
     for v in d:
         if type(v) is Corrupt:
-            line += (f',"corrupt":{{"byte":{v.offset - payload_at},"offset":{v.offset},'
-                     f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}'
-                     + (',"undetectable":true}' if v.undetectable else "}"))
+            line += (
+                f',"corrupt":{{"byte":{v.offset - payload_at},"offset":{v.offset},'
+                f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}'
+                + (',"undetectable":true}' if v.undetectable else "}")
+            )
     return line + "}"
 
 
@@ -159,8 +218,10 @@ def human(rec: dict[str, Any]) -> str:
         detail = f"len {rec['len']}"
     else:
         detail = f"size {rec['size']}"
-    return (f"{rec['t_in']:12.6f} > {out:>12} #{rec['id']} v{rec['version']} {rec['dir']} "
-            f"{rec['proto']} {ends} {detail}  {rec['decision']} [{rec['rule'] or '-'}]")
+    return (
+        f"{rec['t_in']:12.6f} > {out:>12} #{rec['id']} v{rec['version']} {rec['dir']} "
+        f"{rec['proto']} {ends} {detail}  {rec['decision']} [{rec['rule'] or '-'}]"
+    )
 
 
 def print_log(lines: Iterable[str], out: IO[str]) -> None:

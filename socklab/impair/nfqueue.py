@@ -57,35 +57,51 @@ def attr(kind: int, payload: bytes) -> bytes:
     return _NLA.pack(size, kind) + payload + b"\0" * (_align(size) - size)
 
 
-def message(msg: int, queue: int, attrs: bytes, *, seq: int = 0, flags: int = NLM_F_REQUEST,
-            family: int = socket.AF_INET) -> bytes:
+def message(
+    msg: int,
+    queue: int,
+    attrs: bytes,
+    *,
+    seq: int = 0,
+    flags: int = NLM_F_REQUEST,
+    family: int = socket.AF_INET,
+) -> bytes:
     """A nfnetlink_queue message: netlink header, nfgenmsg, attributes."""
     body = _NFGEN.pack(family, 0, queue) + attrs
-    return _NLMSG.pack(_NLMSG.size + len(body), (NFNL_SUBSYS_QUEUE << 8) | msg, flags, seq,
-                       0) + body
+    return _NLMSG.pack(_NLMSG.size + len(body), (NFNL_SUBSYS_QUEUE << 8) | msg, flags, seq, 0) + body
 
 
 def config_cmd(queue: int, command: int, seq: int = 0) -> bytes:
     payload = struct.pack("!BBH", command, 0, socket.AF_INET)
-    return message(MSG_CONFIG, queue, attr(CFG_CMD, payload), seq=seq,
-                   flags=NLM_F_REQUEST | NLM_F_ACK)
+    return message(MSG_CONFIG, queue, attr(CFG_CMD, payload), seq=seq, flags=NLM_F_REQUEST | NLM_F_ACK)
 
 
 def config_params(queue: int, copy_range: int, mode: int = COPY_PACKET, seq: int = 0) -> bytes:
-    return message(MSG_CONFIG, queue, attr(CFG_PARAMS, _PARAMS.pack(copy_range, mode)), seq=seq,
-                   flags=NLM_F_REQUEST | NLM_F_ACK)
+    return message(
+        MSG_CONFIG,
+        queue,
+        attr(CFG_PARAMS, _PARAMS.pack(copy_range, mode)),
+        seq=seq,
+        flags=NLM_F_REQUEST | NLM_F_ACK,
+    )
 
 
 def config_maxlen(queue: int, maxlen: int, seq: int = 0) -> bytes:
-    return message(MSG_CONFIG, queue, attr(CFG_QUEUE_MAXLEN, _BE32.pack(maxlen)), seq=seq,
-                   flags=NLM_F_REQUEST | NLM_F_ACK)
+    return message(
+        MSG_CONFIG,
+        queue,
+        attr(CFG_QUEUE_MAXLEN, _BE32.pack(maxlen)),
+        seq=seq,
+        flags=NLM_F_REQUEST | NLM_F_ACK,
+    )
 
 
 def verdict(queue: int, packet_id: int, accept: bool, payload: bytes | None = None) -> bytes:
     """Accept or drop one packet; with ``payload``, the whole new IP packet replaces it."""
     if payload is None:  # the common case: only the last 8 bytes vary
         return _verdict_prefix(MSG_VERDICT, queue) + _VERDICT_HDR.pack(
-            NF_ACCEPT if accept else NF_DROP, packet_id)
+            NF_ACCEPT if accept else NF_DROP, packet_id
+        )
     attrs = attr(ATTR_VERDICT_HDR, _VERDICT_HDR.pack(NF_ACCEPT if accept else NF_DROP, packet_id))
     attrs += attr(ATTR_PAYLOAD, payload)
     return message(MSG_VERDICT, queue, attrs, family=socket.AF_UNSPEC)
@@ -94,14 +110,16 @@ def verdict(queue: int, packet_id: int, accept: bool, payload: bytes | None = No
 @functools.lru_cache(maxsize=64)
 def _verdict_prefix(msg: int, queue: int) -> bytes:
     """A payload-less verdict message up to its verdict header, the same for every packet."""
-    return message(msg, queue, attr(ATTR_VERDICT_HDR, bytes(_VERDICT_HDR.size)),
-                   family=socket.AF_UNSPEC)[:-_VERDICT_HDR.size]
+    return message(msg, queue, attr(ATTR_VERDICT_HDR, bytes(_VERDICT_HDR.size)), family=socket.AF_UNSPEC)[
+        : -_VERDICT_HDR.size
+    ]
 
 
 def verdict_batch(queue: int, packet_id: int, accept: bool = True) -> bytes:
     """One verdict for every packet still queued with an id up to ``packet_id``."""
     return _verdict_prefix(MSG_VERDICT_BATCH, queue) + _VERDICT_HDR.pack(
-        NF_ACCEPT if accept else NF_DROP, packet_id)
+        NF_ACCEPT if accept else NF_DROP, packet_id
+    )
 
 
 def accepts(queue: int, ids: list[int], oldest_held: float) -> list[bytes]:
@@ -116,8 +134,7 @@ def accepts(queue: int, ids: list[int], oldest_held: float) -> list[bytes]:
     if top < oldest_held:  # the usual case, the lines below in short
         return [verdict_batch(queue, top)] if len(ids) > 1 else [verdict(queue, top, True)]
     below = [i for i in ids if i < oldest_held]
-    out = [verdict_batch(queue, max(below))] if len(below) > 1 else [
-        verdict(queue, i, True) for i in below]
+    out = [verdict_batch(queue, max(below))] if len(below) > 1 else [verdict(queue, i, True) for i in below]
     return out + [verdict(queue, i, True) for i in ids if i >= oldest_held]
 
 
@@ -129,17 +146,19 @@ class Header(NamedTuple):
     pid: int
 
 
-def messages(buf: bytes | bytearray | memoryview, size: int | None = None
-             ) -> Iterator[tuple[Header, memoryview]]:
+def messages(
+    buf: bytes | bytearray | memoryview, size: int | None = None
+) -> Iterator[tuple[Header, memoryview]]:
     """Split a receive buffer into (header, body) pairs; a body starts after the header."""
     view = memoryview(buf)[: len(buf) if size is None else size]
     offset = 0
     while offset + _NLMSG.size <= len(view):
         header = Header(*_NLMSG.unpack_from(view, offset))
         if header.length < _NLMSG.size or offset + header.length > len(view):
-            raise ValueError(f"netlink message length must be between 16 and "
-                             f"{len(view) - offset}, not {header.length}")
-        yield header, view[offset + _NLMSG.size: offset + header.length]
+            raise ValueError(
+                f"netlink message length must be between 16 and {len(view) - offset}, not {header.length}"
+            )
+        yield header, view[offset + _NLMSG.size : offset + header.length]
         offset += _align(header.length)
 
 
@@ -151,7 +170,7 @@ def attributes(body: memoryview) -> dict[int, memoryview]:
         size, kind = _NLA.unpack_from(body, offset)
         if size < _NLA.size:
             raise ValueError(f"netlink attribute length must be at least 4, not {size}")
-        out[kind & _NLA_TYPE_MASK] = body[offset + _NLA.size: offset + size]
+        out[kind & _NLA_TYPE_MASK] = body[offset + _NLA.size : offset + size]
         offset += _align(size)
     return out
 
@@ -177,8 +196,7 @@ class Queued(NamedTuple):
     stamp: float = 0.0
 
 
-def parse_packet(body: memoryview | bytes | bytearray, start: int = 0, end: int | None = None
-                 ) -> Queued:
+def parse_packet(body: memoryview | bytes | bytearray, start: int = 0, end: int | None = None) -> Queued:
     """A PACKET message's body: the attributes the engine needs, read in one pass.
 
     ``body[start:end]`` is the body (after the netlink header), so ``receive`` can parse
@@ -195,7 +213,7 @@ def parse_packet(body: memoryview | bytes | bytearray, start: int = 0, end: int 
             raise ValueError(f"netlink attribute length must be at least 4, not {size}")
         kind &= _NLA_TYPE_MASK
         if kind == ATTR_PAYLOAD:
-            payload = bytes(body[offset + 4: offset + size])
+            payload = bytes(body[offset + 4 : offset + size])
         elif kind <= ATTR_IFINDEX_OUTDEV:  # one test skips the others (hwaddr, skb info...)
             if kind == ATTR_PACKET_HDR:
                 packet_id, _hw, hook = _PACKET_HDR.unpack_from(body, offset + 4)
@@ -274,8 +292,11 @@ class Queue:
                 if header.type == NLMSG_ERROR and header.seq == seq:
                     code = error_code(body)
                     if code:
-                        raise OSError(code, f"NFQUEUE config of queue {self.number} refused: "
-                                            f"{errno.errorcode.get(code, code)}")
+                        raise OSError(
+                            code,
+                            f"NFQUEUE config of queue {self.number} refused: "
+                            f"{errno.errorcode.get(code, code)}",
+                        )
                     return
                 if header.type == _PACKET_TYPE:
                     self._early.append(parse_packet(body))
@@ -360,6 +381,10 @@ def counters(queue: int, path: Path = PROC_COUNTERS) -> dict[str, int]:
     for line in lines:
         f = line.split()
         if len(f) >= 8 and int(f[0]) == queue:
-            return {"queue_total": int(f[2]), "queue_dropped": int(f[5]),
-                    "user_dropped": int(f[6]), "id_sequence": int(f[7])}
+            return {
+                "queue_total": int(f[2]),
+                "queue_dropped": int(f[5]),
+                "user_dropped": int(f[6]),
+                "id_sequence": int(f[7]),
+            }
     return {}

@@ -24,8 +24,7 @@ def cdf(delay: float, jitter: float, distribution: str) -> Callable[[float], flo
         scale = jitter * math.sqrt(2)
         return lambda x: 0.0 if x < 0 else 0.5 * (1 + math.erf((x - delay) / scale))
     scale = jitter / _SQRT3_2  # pareto: delay + scale * (L - 1/2), L ~ Lomax(3)
-    return lambda x: 0.0 if x < 0 else (
-        1 - (1 + max((x - delay) / scale + 0.5, 0.0)) ** -3)
+    return lambda x: 0.0 if x < 0 else (1 - (1 + max((x - delay) / scale + 0.5, 0.0)) ** -3)
 
 
 def _top(delay: float, jitter: float, distribution: str) -> float:

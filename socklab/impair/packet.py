@@ -37,12 +37,15 @@ def parse(data: bytes, direction: str) -> Packet:
     if proto == TCP and size >= ihl + 20:  # the common case, built the quick way
         sport, dport, seq, ack, off, flags = _TCP.unpack_from(data, ihl)
         at = ihl + (off >> 4) * 4
-        return new_tuple(Packet, (direction, proto, src, dst, sport, dport, size, seq, ack,
-                                  flags & 0x3F, max(size - at, 0), at))
+        return new_tuple(
+            Packet,
+            (direction, proto, src, dst, sport, dport, size, seq, ack, flags & 0x3F, max(size - at, 0), at),
+        )
     if proto == UDP and size >= ihl + 8:
         sport, dport = _PORTS.unpack_from(data, ihl)
-        return new_tuple(Packet, (direction, proto, src, dst, sport, dport, size, 0, 0, 0,
-                                  size - ihl - 8, ihl + 8))
+        return new_tuple(
+            Packet, (direction, proto, src, dst, sport, dport, size, 0, 0, 0, size - ihl - 8, ihl + 8)
+        )
     return Packet(direction, proto, src, dst, 0, 0, size, 0, 0, 0, size - ihl, ihl)
 
 
@@ -75,7 +78,7 @@ def l4_checksum(buf: bytes | bytearray) -> int | None:
     if at < 0 or struct.unpack_from("!H", buf, 6)[0] & 0x2000:  # more fragments follow
         return None
     segment = bytearray(buf[ihl:total])
-    segment[at - ihl:at - ihl + 2] = b"\0\0"
+    segment[at - ihl : at - ihl + 2] = b"\0\0"
     pseudo = bytes(buf[12:20]) + struct.pack("!BBH", 0, proto, len(segment))
     value = checksum(pseudo + segment)
     return 0xFFFF if proto == UDP and value == 0 else value  # UDP: 0 means "no checksum"
@@ -116,10 +119,13 @@ def fix_checksums(buf: bytearray) -> None:
 
 def no_checksum(data: bytes | bytearray) -> bool:
     """Is this a UDP datagram (its first fragment) whose sender computed no checksum (0)?"""
-    return (len(data) >= 20 and data[9] == UDP
-            and not struct.unpack_from("!H", data, 6)[0] & 0x1FFF
-            and len(data) >= (at := (data[0] & 0x0F) * 4 + 8)
-            and data[at - 2] == data[at - 1] == 0)
+    return (
+        len(data) >= 20
+        and data[9] == UDP
+        and not struct.unpack_from("!H", data, 6)[0] & 0x1FFF
+        and len(data) >= (at := (data[0] & 0x0F) * 4 + 8)
+        and data[at - 2] == data[at - 1] == 0
+    )
 
 
 def as_received(decision: Decision, data: bytes) -> Decision:
@@ -127,8 +133,10 @@ def as_received(decision: Decision, data: bytes) -> Decision:
     datagram that carries no checksum, is marked undetectable (no kernel can see it)."""
     if not no_checksum(data):
         return decision
-    return tuple(dataclasses.replace(v, detected=False, undetectable=True)
-                 if type(v) is Corrupt and v.detected else v for v in decision)
+    return tuple(
+        dataclasses.replace(v, detected=False, undetectable=True) if type(v) is Corrupt and v.detected else v
+        for v in decision
+    )
 
 
 def corrupt(data: bytes, offset: int, bit: int, detected: bool) -> bytes:

@@ -47,6 +47,7 @@ def _number(lo: float, hi: float = math.inf, integer: bool = False) -> Callable[
             span = f"at least {lo:g}" if hi == math.inf else f"between {lo:g} and {hi:g}"
             raise ValueError(f"must be {span}, not {value!r}")
         return value
+
     return check
 
 
@@ -55,6 +56,7 @@ def _choice(options: tuple[str, ...] | Mapping[str, Any]) -> Callable[[Any], Any
         if value not in options:
             raise ValueError(f"must be one of {', '.join(options)}, not {value!r}")
         return value
+
     return check
 
 
@@ -73,20 +75,36 @@ _probability = _number(0, 1)
 _port = _number(1, 65535, integer=True)
 # One validator per key: the profile format as a table (h11's style), not an if chain.
 IMPAIRMENT_KEYS: dict[str, Callable[[Any], Any]] = {
-    "loss": _probability, "burst": lambda v: v, "delay_ms": _number(0, 600_000),
-    "jitter_ms": _number(0, 600_000), "jitter": _choice(JITTERS), "keep_order": _boolean,
-    "reorder": _probability, "reorder_gap": _number(1, integer=True),
-    "duplicate": _probability, "corrupt": _probability, "corrupt_mode": _choice(CORRUPT_MODES),
-    "rate_kbit": _number(0), "rate_queue": _number(1, integer=True),
+    "loss": _probability,
+    "burst": lambda v: v,
+    "delay_ms": _number(0, 600_000),
+    "jitter_ms": _number(0, 600_000),
+    "jitter": _choice(JITTERS),
+    "keep_order": _boolean,
+    "reorder": _probability,
+    "reorder_gap": _number(1, integer=True),
+    "duplicate": _probability,
+    "corrupt": _probability,
+    "corrupt_mode": _choice(CORRUPT_MODES),
+    "rate_kbit": _number(0),
+    "rate_queue": _number(1, integer=True),
 }
 MATCH_KEYS: dict[str, Callable[[Any], Any]] = {
-    "proto": _choice(PROTOCOLS), "port": _port, "sport": _port, "dport": _port,
+    "proto": _choice(PROTOCOLS),
+    "port": _port,
+    "sport": _port,
+    "dport": _port,
 }
 SCRIPT_KEYS: dict[str, Callable[[Any], Any]] = {
-    "action": _choice(ACTIONS), "packet": _choice(KINDS), "nth": _positions,
-    "every": _number(1, integer=True), "per": _choice(("flow", "direction")),
-    "delay_ms": _number(0, 600_000), "corrupt_mode": _choice(CORRUPT_MODES),
-    "byte": _number(0, integer=True), "bit": _number(0, 7, integer=True),
+    "action": _choice(ACTIONS),
+    "packet": _choice(KINDS),
+    "nth": _positions,
+    "every": _number(1, integer=True),
+    "per": _choice(("flow", "direction")),
+    "delay_ms": _number(0, 600_000),
+    "corrupt_mode": _choice(CORRUPT_MODES),
+    "byte": _number(0, integer=True),
+    "bit": _number(0, 7, integer=True),
     "length": _number(0, 65535, integer=True),
 }
 BURST_KEYS = {"p": "p", "r": "r", "1-h": "bad_loss", "1-k": "good_loss"}
@@ -101,8 +119,9 @@ class _Where:
     def error(self, message: str) -> ValueError:
         return ValueError(f"{self.source}: [{self.table}] {message}")
 
-    def values(self, table: Any, schema: Mapping[str, Callable[[Any], Any]],
-               extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    def values(
+        self, table: Any, schema: Mapping[str, Callable[[Any], Any]], extra: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         if not isinstance(table, dict):
             raise self.error(f"must be a table, not {table!r}")
         out = {}
@@ -124,8 +143,9 @@ def _impairment(values: dict[str, Any], where: _Where) -> Impairment:
             raise where.error("give loss or burst, not both")
         values["burst"] = _burst(values["burst"], _Where(where.source, f"{where.table}.burst"))
     if values.get("reorder", 0) > 0 and values.get("delay_ms", 0) <= 0:
-        raise where.error("reorder needs delay_ms above 0: a packet is reordered by "
-                          "passing the delayed ones before it")
+        raise where.error(
+            "reorder needs delay_ms above 0: a packet is reordered by passing the delayed ones before it"
+        )
     return Impairment(**values)
 
 
@@ -146,8 +166,9 @@ def _match(values: dict[str, Any]) -> Match:
 def _name(entry: Any, where: _Where, taken: set[str]) -> str:
     name = entry.get("name") if isinstance(entry, dict) else None
     if not isinstance(name, str) or not name or name == DEFAULT_RULE or name in taken:
-        raise where.error(f"name must be a unique, non-empty string other than "
-                          f"{DEFAULT_RULE!r}, not {name!r}")
+        raise where.error(
+            f"name must be a unique, non-empty string other than {DEFAULT_RULE!r}, not {name!r}"
+        )
     taken.add(name)
     return name
 
@@ -198,12 +219,13 @@ def from_table(name: str, table: Any, source: str) -> Profile:
     scripts: list[Script] = []
     taken: set[str] = set()
     parts_of: tuple[tuple[str, Callable[[Any, _Where, set[str]], Any], list[Any]], ...] = (
-        ("flows", _flow, rules), ("script", _script, scripts))
+        ("flows", _flow, rules),
+        ("script", _script, scripts),
+    )
     for key, build, out in parts_of:
         entries = table.get(key, [])
         if not isinstance(entries, list):
-            raise where.error(f"{key} must be an array of tables ([[{name}.{key}]]), "
-                              f"not {entries!r}")
+            raise where.error(f"{key} must be an array of tables ([[{name}.{key}]]), not {entries!r}")
         for i, entry in enumerate(entries, 1):
             out.append(build(entry, _Where(source, f"{name}.{key}[{i}]"), taken))
     for direction in DIRECTIONS:
@@ -244,13 +266,17 @@ def to_table(profile: Profile) -> dict[str, Any]:
         if rule.name == DEFAULT_RULE:
             table[rule.direction] = values
         else:
-            entry = {"name": rule.name, "direction": rule.direction,
-                     **_match_table(rule.match), **values}
+            entry = {"name": rule.name, "direction": rule.direction, **_match_table(rule.match), **values}
             table.setdefault("flows", []).append(entry)
     for script in profile.scripts:
-        entry = {"name": script.name, "direction": script.direction,
-                 **_match_table(script.match), "action": script.action, "packet": script.kind,
-                 "per": script.per}
+        entry = {
+            "name": script.name,
+            "direction": script.direction,
+            **_match_table(script.match),
+            "action": script.action,
+            "packet": script.kind,
+            "per": script.per,
+        }
         entry.update({"nth": list(script.nth)} if script.nth else {"every": script.every})
         defaults = {f.name: f.default for f in fields(Script)}
         for key in ("delay_ms", "corrupt_mode", "byte", "bit", "length"):
@@ -262,8 +288,9 @@ def to_table(profile: Profile) -> dict[str, Any]:
 
 def _impairment_table(imp: Impairment) -> dict[str, Any]:
     default = Impairment()
-    out = {f.name: getattr(imp, f.name) for f in fields(imp)
-           if getattr(imp, f.name) != getattr(default, f.name)}
+    out = {
+        f.name: getattr(imp, f.name) for f in fields(imp) if getattr(imp, f.name) != getattr(default, f.name)
+    }
     if imp.burst is not None:
         out["burst"] = {k: getattr(imp.burst, attr) for k, attr in BURST_KEYS.items()}
     return out
@@ -271,6 +298,5 @@ def _impairment_table(imp: Impairment) -> dict[str, Any]:
 
 def _match_table(match: Match) -> dict[str, Any]:
     out: dict[str, Any] = {"proto": PROTO_NAMES[match.proto]} if match.proto else {}
-    out.update({k: getattr(match, k) for k in ("port", "sport", "dport")
-                if getattr(match, k) is not None})
+    out.update({k: getattr(match, k) for k in ("port", "sport", "dport") if getattr(match, k) is not None})
     return out

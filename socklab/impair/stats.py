@@ -53,8 +53,13 @@ def quantile(hist: Counter[int], q: float) -> float | None:
     raise AssertionError("unreachable: the ranks add up to the total")
 
 
-_KINDS: dict[type, str] = {Deliver: "pass", Delay: "delay", Reorder: "reorder",
-                           Duplicate: "duplicate", Corrupt: "corrupt"}
+_KINDS: dict[type, str] = {
+    Deliver: "pass",
+    Delay: "delay",
+    Reorder: "reorder",
+    Duplicate: "duplicate",
+    Corrupt: "corrupt",
+}
 
 
 def kind_of(verdict: object) -> str:
@@ -134,18 +139,25 @@ class Stats:
         """Plain data (JSON-ready): one entry per rule and direction, and the overload counts."""
         rows = []
         for (rule, direction), row in sorted(self.rows.items()):
-            rows.append(_row_summary(rule or "(none)", direction, row,
-                                     self.configured(rule, direction)))
-        return {"profile": self.profile.name, "rules": rows, "overload": dict(self.overload),
-                "queued_ms": _queued_summary(self.queued)}
+            rows.append(_row_summary(rule or "(none)", direction, row, self.configured(rule, direction)))
+        return {
+            "profile": self.profile.name,
+            "rules": rows,
+            "overload": dict(self.overload),
+            "queued_ms": _queued_summary(self.queued),
+        }
 
 
 def _queued_summary(hist: Counter[int]) -> dict[str, Any]:
     """How long packets waited in the kernel's queue before the engine read them."""
     if not hist:
         return {"available": False, "why": "the kernel gave no NFQA_TIMESTAMP"}
-    return {"available": True, "packets": sum(hist.values()),
-            **{f"p{q}": quantile(hist, q / 100) for q in (50, 99)}, "max": max(hist) / _BIN}
+    return {
+        "available": True,
+        "packets": sum(hist.values()),
+        **{f"p{q}": quantile(hist, q / 100) for q in (50, 99)},
+        "max": max(hist) / _BIN,
+    }
 
 
 def most_at_once(spans: list[tuple[float, float]]) -> int:
@@ -163,8 +175,12 @@ def _queue_summary(spans: list[tuple[float, float]], bound: int) -> dict[str, An
     """The rate limiter's queue as the wire saw it: packets of the rule in the router at
     once, from the kernel's arrival to the actual release (with a delay after the link,
     those on the delay line count too), beside the bound its bookkeeping keeps."""
-    return {"configured": bound, "in_router_max": most_at_once(spans),
-            "packets": len(spans), "complete": len(spans) < SPANS}
+    return {
+        "configured": bound,
+        "in_router_max": most_at_once(spans),
+        "packets": len(spans),
+        "complete": len(spans) < SPANS,
+    }
 
 
 def _rate(k: int, n: int, configured: float | None) -> dict[str, Any]:
@@ -178,8 +194,12 @@ def _rate(k: int, n: int, configured: float | None) -> dict[str, Any]:
 
 def _row_summary(rule: str, direction: str, row: Row, imp: Impairment | None) -> dict[str, Any]:
     n, c = row.packets, row.counts
-    out: dict[str, Any] = {"rule": rule, "direction": direction, "packets": n,
-                           "counts": dict(sorted(c.items()))}
+    out: dict[str, Any] = {
+        "rule": rule,
+        "direction": direction,
+        "packets": n,
+        "counts": dict(sorted(c.items())),
+    }
     out["loss"] = _rate(c["drop_loss"] + c["drop_burst"], n, imp.configured_loss if imp else None)
     if imp is not None and imp.rate_kbit:
         out["rate_drops"] = c["drop_rate"]
@@ -200,21 +220,29 @@ def _delay_summary(row: Row, imp: Impairment | None) -> dict[str, Any]:
     """Quantiles and means of the time in the engine, beside what was configured and, under
     order keeping, the mean to expect (``order.expected_mean``) and the one planned."""
     delay: dict[str, Any] = {f"p{q}": quantile(row.hold, q / 100) for q in (50, 95, 99)}
-    delay["mean"] = (round(sum(v * c for v, c in row.hold.items()) / _BIN / row.sent, 3)
-                     if row.sent else None)
+    delay["mean"] = round(sum(v * c for v, c in row.hold.items()) / _BIN / row.sent, 3) if row.sent else None
     if imp is None:
         return delay
     delay.update(configured=imp.delay_ms, jitter_ms=imp.jitter_ms, jitter=imp.jitter)
     if row.sent:
-        delay.update(drawn_mean=round(row.drawn / row.sent, 3),
-                     planned_mean=round(row.planned * 1000 / row.sent, 3))
+        delay.update(
+            drawn_mean=round(row.drawn / row.sent, 3), planned_mean=round(row.planned * 1000 / row.sent, 3)
+        )
     span = row.last_in - row.first_in
-    if (imp.keep_order and imp.jitter_ms > 0 and not imp.rate_kbit and not imp.reorder
-            and row.sent > 1 and span > 0):
+    if (
+        imp.keep_order
+        and imp.jitter_ms > 0
+        and not imp.rate_kbit
+        and not imp.reorder
+        and row.sent > 1
+        and span > 0
+    ):
         rate = (row.sent - 1) / span
         gap = float(f"{1000 / rate:.3g}")  # 3 digits: requests at a steady rate share the cache
-        delay["order_kept"] = {"packets_per_s": round(rate, 1), "expected_mean": round(
-            _expected_mean(imp.delay_ms, imp.jitter_ms, imp.jitter, gap), 3)}
+        delay["order_kept"] = {
+            "packets_per_s": round(rate, 1),
+            "expected_mean": round(_expected_mean(imp.delay_ms, imp.jitter_ms, imp.jitter, gap), 3),
+        }
     return delay
 
 
@@ -230,8 +258,10 @@ def _configured_delay(d: dict[str, Any]) -> str:
         text += f" ± {d['jitter_ms']:g} {d['jitter']}"
     if "order_kept" in d:
         kept = d["order_kept"]
-        text += (f"; {kept['expected_mean']:.2f} expected with order kept at "
-                 f"{kept['packets_per_s']:,.0f} packets/s")
+        text += (
+            f"; {kept['expected_mean']:.2f} expected with order kept at "
+            f"{kept['packets_per_s']:,.0f} packets/s"
+        )
     return f" ({text})"
 
 
@@ -248,31 +278,42 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"  {r['rule']:<12} {r['direction']}  {r['packets']:>8} packets  "
             f"loss {realized} [{lo:.4f}, {hi:.4f}]{target}  "
             f"delay p50/p95/p99 {_ms(d['p50'])}/{_ms(d['p95'])}/{_ms(d['p99'])} ms "
-            f"mean {_ms(d['mean'])}" + _configured_delay(d))
+            f"mean {_ms(d['mean'])}" + _configured_delay(d)
+        )
         lines.append("      " + "  ".join(f"{k} {v}" for k, v in r["counts"].items()))
         if "order_kept" in d:
-            lines.append(f"      order keeping (no packet leaves before the one ahead of it) "
-                         f"raised the mean: drawn {d['drawn_mean']:.2f} ms, planned "
-                         f"{d['planned_mean']:.2f} ms (+{d['planned_mean'] - d['drawn_mean']:.2f})")
+            lines.append(
+                f"      order keeping (no packet leaves before the one ahead of it) "
+                f"raised the mean: drawn {d['drawn_mean']:.2f} ms, planned "
+                f"{d['planned_mean']:.2f} ms (+{d['planned_mean'] - d['drawn_mean']:.2f})"
+            )
         if "rate_queue" in r:
             q, late = r["rate_queue"], r["late_ms"]
-            lines.append(f"      rate limit: {q['configured']} packets may wait; in the router at "
-                         f"once at most {q['in_router_max']} (kernel arrival to release"
-                         + ("" if q["complete"] else f", first {q['packets']} packets")
-                         + f"); releases up to {_ms(late['max'])} ms late")
+            lines.append(
+                f"      rate limit: {q['configured']} packets may wait; in the router at "
+                f"once at most {q['in_router_max']} (kernel arrival to release"
+                + ("" if q["complete"] else f", first {q['packets']} packets")
+                + f"); releases up to {_ms(late['max'])} ms late"
+            )
         if r.get("corrupt", {}).get("undetectable"):
-            lines.append(f"      {r['corrupt']['undetectable']} corrupted datagrams carried no "
-                         "UDP checksum (0, SO_NO_CHECK): undetectable, they reached the "
-                         "application although the mode is detected")
+            lines.append(
+                f"      {r['corrupt']['undetectable']} corrupted datagrams carried no "
+                "UDP checksum (0, SO_NO_CHECK): undetectable, they reached the "
+                "application although the mode is detected"
+            )
     queued = summary.get("queued_ms")
     if queued is not None:
-        lines.append("  queued before the engine: " + (
-            f"p50/p99/max {_ms(queued['p50'])}/{_ms(queued['p99'])}/{_ms(queued['max'])} ms "
-            f"(kernel timestamps, {queued['packets']} packets; counted in the delays above)"
-            if queued["available"] else f"unavailable ({queued['why']})"))
+        lines.append(
+            "  queued before the engine: "
+            + (
+                f"p50/p99/max {_ms(queued['p50'])}/{_ms(queued['p99'])}/{_ms(queued['max'])} ms "
+                f"(kernel timestamps, {queued['packets']} packets; counted in the delays above)"
+                if queued["available"]
+                else f"unavailable ({queued['why']})"
+            )
+        )
     over = summary["overload"]
-    lines.append("  overload: " + ("  ".join(f"{k} {v}" for k, v in sorted(over.items()))
-                                   or "none"))
+    lines.append("  overload: " + ("  ".join(f"{k} {v}" for k, v in sorted(over.items())) or "none"))
     return "\n".join(lines)
 
 

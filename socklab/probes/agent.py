@@ -37,16 +37,28 @@ def reply(message: dict[str, Any]) -> None:
 def run(request: dict[str, Any]) -> None:
     ident = request["id"]
     try:
-        proc = subprocess.Popen(request["argv"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, cwd=request.get("cwd") or "/",
-                                env={**os.environ, **request.get("env", {})},
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            request["argv"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=request.get("cwd") or "/",
+            env={**os.environ, **request.get("env", {})},
+            start_new_session=True,
+        )
     except BlockingIOError as exc:  # EAGAIN: the process table is full
         reply({"id": ident, "refused": str(exc)})
         return
     except OSError as exc:  # as `docker exec` reports a command it cannot run
-        reply({"id": ident, "rc": 127 if isinstance(exc, FileNotFoundError) else 126,
-               "out": "", "err": f"{request['argv'][0]}: {exc}\n", "timed_out": False})
+        reply(
+            {
+                "id": ident,
+                "rc": 127 if isinstance(exc, FileNotFoundError) else 126,
+                "out": "",
+                "err": f"{request['argv'][0]}: {exc}\n",
+                "timed_out": False,
+            }
+        )
         return
     timed_out = False
     try:
@@ -57,9 +69,15 @@ def run(request: dict[str, Any]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
     rc = proc.returncode
-    reply({"id": ident, "rc": 128 - rc if rc < 0 else rc,  # killed by N: 128 + N, as a shell says
-           "out": out.decode(errors="replace"), "err": err.decode(errors="replace"),
-           "timed_out": timed_out})
+    reply(
+        {
+            "id": ident,
+            "rc": 128 - rc if rc < 0 else rc,  # killed by N: 128 + N, as a shell says
+            "out": out.decode(errors="replace"),
+            "err": err.decode(errors="replace"),
+            "timed_out": timed_out,
+        }
+    )
 
 
 def main() -> None:

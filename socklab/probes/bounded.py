@@ -17,8 +17,15 @@ import time
 KEEP = 1 << 20
 
 
-def read_until(sock: socket.socket, got: bytearray, size: int | None, deadline: float, *,
-               idle: float | None = None, keep: int = KEEP) -> bool:
+def read_until(
+    sock: socket.socket,
+    got: bytearray,
+    size: int | None,
+    deadline: float,
+    *,
+    idle: float | None = None,
+    keep: int = KEEP,
+) -> bool:
     """Read into ``got`` until it holds ``size`` bytes (None: until EOF), ``deadline``
     passes, ``idle`` seconds pass without a byte, or it holds ``keep`` bytes more than it
     held or was to hold (see ``overflowed``); True if the peer closed."""

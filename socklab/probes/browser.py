@@ -29,11 +29,24 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 WAIT = 15  # seconds for a page to load, or for the form's answer to show
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-         "--window-size=1024,768", "--no-first-run", "--no-default-browser-check",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--disable-domain-reliability",
-         "--metrics-recording-only", "--hide-scrollbars", "--lang=en-US"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--window-size=1024,768",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-domain-reliability",
+    "--metrics-recording-only",
+    "--hide-scrollbars",
+    "--lang=en-US",
+]
 
 
 def start(profile: str) -> webdriver.Chrome:
@@ -59,11 +72,12 @@ def look(driver: webdriver.Chrome, seen: dict) -> None:
     seen["url"] = driver.current_url
     seen["title"] = text_of(driver, "title")
     seen["color"] = driver.execute_script(
-        "const e = document.getElementById('title');"
-        "return e ? getComputedStyle(e).color : null;")
+        "const e = document.getElementById('title');return e ? getComputedStyle(e).color : null;"
+    )
     seen["logo"] = driver.execute_script(
         "const e = document.getElementById('logo');"
-        "return e && e.complete ? [e.naturalWidth, e.naturalHeight] : null;")
+        "return e && e.complete ? [e.naturalWidth, e.naturalHeight] : null;"
+    )
 
 
 def submit(driver: webdriver.Chrome, args: argparse.Namespace, seen: dict) -> None:
@@ -73,8 +87,8 @@ def submit(driver: webdriver.Chrome, args: argparse.Namespace, seen: dict) -> No
     form = driver.current_url
     driver.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
     WebDriverWait(driver, WAIT).until(
-        lambda d: d.current_url != form
-        and d.execute_script("return document.readyState") == "complete")
+        lambda d: d.current_url != form and d.execute_script("return document.readyState") == "complete"
+    )
     seen["answer_url"] = driver.current_url
     seen["texts"] = {ident: text_of(driver, ident) for ident in ("name", "message")}
 
@@ -92,8 +106,7 @@ def visit(driver: webdriver.Chrome, args: argparse.Namespace) -> dict:
         words = (exc.msg or "").strip().splitlines()
         seen["error"] = f"{type(exc).__name__}: {words[0] if words else 'no message'}"
     with contextlib.suppress(WebDriverException):  # evidence: without it the verdict stands
-        seen["answer_png" if seen["stage"] != "load" else "page_png"] = \
-            driver.get_screenshot_as_base64()
+        seen["answer_png" if seen["stage"] != "load" else "page_png"] = driver.get_screenshot_as_base64()
     return seen
 
 

@@ -1,7 +1,7 @@
 """One-way bulk TCP for measuring throughput through the router: stdlib only, prints JSON.
 
-  bulk.py sink --port P [--timeout S]     accept one sender, read to EOF
-  bulk.py send --host H --port P --bytes N
+bulk.py sink --port P [--timeout S]     accept one sender, read to EOF
+bulk.py send --host H --port P --bytes N
 """
 
 from __future__ import annotations
@@ -37,13 +37,17 @@ def send(args: argparse.Namespace) -> dict:
     with socket.create_connection((args.host, args.port)) as conn:
         left = args.bytes
         while left > 0:
-            piece = block[:min(left, CHUNK)]
+            piece = block[: min(left, CHUNK)]
             conn.sendall(piece)
             digest.update(piece)
             left -= len(piece)
     elapsed = time.monotonic() - start
-    return {"sent": args.bytes, "sha256": digest.hexdigest(), "elapsed": round(elapsed, 4),
-            "mb_per_s": round(args.bytes / elapsed / 1e6, 1)}
+    return {
+        "sent": args.bytes,
+        "sha256": digest.hexdigest(),
+        "elapsed": round(elapsed, 4),
+        "mb_per_s": round(args.bytes / elapsed / 1e6, 1),
+    }
 
 
 def main(argv: list[str]) -> int:

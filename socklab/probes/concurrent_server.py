@@ -70,8 +70,9 @@ def cut(size: int, pieces: int, rng: random.Random) -> list[int]:
 class Client:
     """One client connection driven by the event loop; ``role`` says how it behaves."""
 
-    def __init__(self, index: int, role: str, message: bytes = b"", pieces: int = 1,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self, index: int, role: str, message: bytes = b"", pieces: int = 1, rng: random.Random | None = None
+    ) -> None:
         self.index, self.role, self.message = index, role, message
         self.bounds = cut(len(message), pieces, rng or random.Random(index))  # where pieces end
         self.sock: socket.socket | None = None
@@ -109,7 +110,7 @@ class Client:
         """Start the conversation: a piece at a time, or all at once then a reset."""
         self.state = "talking"
         whole = self.role in ("reset", "reset-late")
-        self.send(loop, self.message if whole else self.message[:self.bounds[0]])
+        self.send(loop, self.message if whole else self.message[: self.bounds[0]])
 
     def handle(self, loop: Loop, events: int) -> None:
         try:
@@ -150,7 +151,7 @@ class Client:
                 self.error = f"the server closed the connection after {len(self.got)} bytes"
             return loop.forget(self)
         self.got += data
-        if self.got != self.message[:len(self.got)]:
+        if self.got != self.message[: len(self.got)]:
             return self.fail(loop, "the bytes that came back differ from the bytes sent")
         if self.role == "reset-late" and len(self.got) < len(self.message):
             return self.abort(loop)  # the server still owes most of the echo
@@ -159,7 +160,7 @@ class Client:
             if self.piece == len(self.bounds):
                 self.state, self.times["served"] = "served", loop.now()
             else:
-                self.send(loop, self.message[self.bounds[self.piece - 1]:self.bounds[self.piece]])
+                self.send(loop, self.message[self.bounds[self.piece - 1] : self.bounds[self.piece]])
 
     def close_side(self) -> None:
         """Say we are done (half-close); the server should then close too."""
@@ -186,14 +187,22 @@ class Client:
             return self.state != "talking"
         if self.role == "flood" and self.state == "connected":
             return self.written >= FLOOD_CAP or (
-                self.written > 0 and time.monotonic() - self.last_progress >= STUCK)
+                self.written > 0 and time.monotonic() - self.last_progress >= STUCK
+            )
         return True
 
     def report(self) -> dict:
-        return {"index": self.index, "role": self.role, "state": self.state,
-                "expected": len(self.message), "sent": self.written, "received": len(self.got),
-                "server_closed": self.server_closed, "error": self.error,
-                **{f"{k}_s": round(v, 3) for k, v in self.times.items()}}
+        return {
+            "index": self.index,
+            "role": self.role,
+            "state": self.state,
+            "expected": len(self.message),
+            "sent": self.written,
+            "received": len(self.got),
+            "server_closed": self.server_closed,
+            "error": self.error,
+            **{f"{k}_s": round(v, 3) for k, v in self.times.items()},
+        }
 
 
 class Loop:
@@ -321,16 +330,27 @@ def run_clients(args: argparse.Namespace) -> dict:
             stall.go(loop)  # a few bytes, then nothing more
         loop.run(stall.ready, deadline)
     rng = random.Random(args.seed)
-    clients = [Client(i, role(i, args), message(args.seed, i, LATE_SIZE if role(i, args) ==
-                                                "reset-late" else args.size), args.pieces, rng)
-               for i in range(1, args.count + 1)]
+    clients = [
+        Client(
+            i,
+            role(i, args),
+            message(args.seed, i, LATE_SIZE if role(i, args) == "reset-late" else args.size),
+            args.pieces,
+            rng,
+        )
+        for i in range(1, args.count + 1)
+    ]
     started = loop.now()
     converse(loop, clients, deadline)
     finish(loop, clients)
     if stall is not None:
         loop.forget(stall)
-    return {"started_s": round(started, 3), "elapsed_s": round(loop.now(), 3),
-            "stall": stall.report() if stall else None, "clients": [c.report() for c in clients]}
+    return {
+        "started_s": round(started, 3),
+        "elapsed_s": round(loop.now(), 3),
+        "stall": stall.report() if stall else None,
+        "clients": [c.report() for c in clients],
+    }
 
 
 def hold(args: argparse.Namespace) -> dict:
@@ -368,7 +388,7 @@ def slow(args: argparse.Namespace) -> dict:
         while time.monotonic() < deadline:
             for _key, events in sel.select(timeout=0.1):
                 if events & selectors.EVENT_WRITE:
-                    offset += sock.send(data[offset:offset + 65536])
+                    offset += sock.send(data[offset : offset + 65536])
                     if offset == len(data):
                         sock.shutdown(socket.SHUT_WR)  # all sent: the server owes the rest
                         sel.modify(sock, selectors.EVENT_READ)
@@ -393,10 +413,14 @@ def slow(args: argparse.Namespace) -> dict:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
         sock.close()
-    diff = None if got == data else next(
-        (i for i, (a, b) in enumerate(zip(data, got, strict=False)) if a != b), min(len(data), len(got)))
-    return {**result, "sent": len(data), "written": offset, "received": len(got),
-            "first_difference": diff}
+    diff = (
+        None
+        if got == data
+        else next(
+            (i for i, (a, b) in enumerate(zip(data, got, strict=False)) if a != b), min(len(data), len(got))
+        )
+    )
+    return {**result, "sent": len(data), "written": offset, "received": len(got), "first_difference": diff}
 
 
 def links(folder: str) -> list[str]:
@@ -424,10 +448,15 @@ def context_switches(pid: str) -> dict[str, int]:
     makes none while nothing happens; one that wakes up to poll makes one per wake-up."""
     found = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError), \
-                open(f"/proc/{pid}/task/{tid}/status") as status:
-            found[tid] = sum(int(line.split()[1]) for line in status
-                             if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt")))
+        with (
+            contextlib.suppress(FileNotFoundError, ProcessLookupError),
+            open(f"/proc/{pid}/task/{tid}/status") as status,
+        ):
+            found[tid] = sum(
+                int(line.split()[1])
+                for line in status
+                if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt"))
+            )
     return found
 
 
@@ -445,10 +474,15 @@ def process(pid: str) -> dict | None:
         switches = context_switches(pid)
     except (FileNotFoundError, ProcessLookupError, StopIteration):
         return None
-    return {"state": fields[0], "ticks": int(fields[11]) + int(fields[12]), "tasks": tasks,
-            "switches": switches,
-            "threads": int(fields[17]), "fds": len(targets),
-            "sockets": sum(t.startswith("socket:") for t in targets)}
+    return {
+        "state": fields[0],
+        "ticks": int(fields[11]) + int(fields[12]),
+        "tasks": tasks,
+        "switches": switches,
+        "threads": int(fields[17]),
+        "fds": len(targets),
+        "sockets": sum(t.startswith("socket:") for t in targets),
+    }
 
 
 def snapshot() -> dict[str, dict]:
@@ -473,10 +507,16 @@ def busy(before: dict[str, dict], after: dict[str, dict]) -> dict:
             ran += running - earlier.get(tid, (0, 0))[0]
             waited += waiting - earlier.get(tid, (0, 0))[1]
     scheduled = any(p["tasks"] for p in after.values())
-    switches = sum(n - before.get(pid, {"switches": {}})["switches"].get(tid, 0)
-                   for pid, p in after.items() for tid, n in p["switches"].items())
-    return {"cpu_s": round(ran / 1e9 if scheduled else cpu / tick, 3),
-            "waiting_s": round(waited / 1e9, 3) if scheduled else None, "switches": switches}
+    switches = sum(
+        n - before.get(pid, {"switches": {}})["switches"].get(tid, 0)
+        for pid, p in after.items()
+        for tid, n in p["switches"].items()
+    )
+    return {
+        "cpu_s": round(ran / 1e9 if scheduled else cpu / tick, 3),
+        "waiting_s": round(waited / 1e9, 3) if scheduled else None,
+        "switches": switches,
+    }
 
 
 def usage(args: argparse.Namespace) -> dict:
@@ -485,11 +525,15 @@ def usage(args: argparse.Namespace) -> dict:
     if args.seconds:
         time.sleep(args.seconds)  # the measuring window itself, not a wait for a condition
     after, window = snapshot(), time.monotonic() - start
-    return {"window_s": round(window, 3), **(busy(before, after) if args.seconds else {}),
-            "processes": len(after), "zombies": sum(p["state"] == "Z" for p in after.values()),
-            "threads": sum(p["threads"] for p in after.values()),
-            "fds": sum(p["fds"] for p in after.values()),
-            "sockets": sum(p["sockets"] for p in after.values())}
+    return {
+        "window_s": round(window, 3),
+        **(busy(before, after) if args.seconds else {}),
+        "processes": len(after),
+        "zombies": sum(p["state"] == "Z" for p in after.values()),
+        "threads": sum(p["threads"] for p in after.values()),
+        "fds": sum(p["fds"] for p in after.values()),
+        "sockets": sum(p["sockets"] for p in after.values()),
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -45,12 +45,16 @@ def retransmissions() -> int:
 
 def cc_info() -> dict:
     """The kernel's congestion controls: default, allowed without privilege, available."""
+
     def read(name: str) -> str:
         with open(PROC + name) as f:
             return f.read().strip()
-    return {"default": read("congestion_control"),
-            "allowed": read("allowed_congestion_control").split(),
-            "available": read("available_congestion_control").split()}
+
+    return {
+        "default": read("congestion_control"),
+        "allowed": read("allowed_congestion_control").split(),
+        "available": read("available_congestion_control").split(),
+    }
 
 
 def set_cc(sock: socket.socket, name: str | None) -> None:
@@ -67,9 +71,12 @@ def path_facts(sock: socket.socket) -> dict:
     info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_LEN)
     srtt = struct.unpack_from("I", info, SRTT_AT)[0]
     min_rtt = struct.unpack_from("I", info, MIN_RTT_AT)[0] if len(info) >= MIN_RTT_AT + 4 else srtt
-    return {"cc": cc.split(b"\0", 1)[0].decode(),
-            "mss": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG),
-            "srtt_us": srtt, "min_rtt_us": min_rtt}
+    return {
+        "cc": cc.split(b"\0", 1)[0].decode(),
+        "mss": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG),
+        "srtt_us": srtt,
+        "min_rtt_us": min_rtt,
+    }
 
 
 def matching_prefix(expected: bytes, got: bytes) -> int:
@@ -97,8 +104,12 @@ def tcp_recv(args: argparse.Namespace) -> dict:
     try:
         conn, _ = listener.accept()
     except TimeoutError:
-        return {"error": f"no sender within {args.timeout} s", "received": 0, "in_order": 0,
-                "sha256": hashlib.sha256(b"").hexdigest()}
+        return {
+            "error": f"no sender within {args.timeout} s",
+            "received": 0,
+            "in_order": 0,
+            "sha256": hashlib.sha256(b"").hexdigest(),
+        }
     cc = path_facts(conn)["cc"]
     deadline = time.monotonic() + args.timeout
     try:
@@ -113,8 +124,13 @@ def tcp_recv(args: argparse.Namespace) -> dict:
     except OSError as exc:  # a timeout, or the sender gave up (reset)
         error = f"{type(exc).__name__}: {exc}"
     conn.close()
-    return {"error": error, "cc": cc, "received": len(got), "sha256": hashlib.sha256(got).hexdigest(),
-            "in_order": matching_prefix(data(args.size, args.seed), bytes(got))}
+    return {
+        "error": error,
+        "cc": cc,
+        "received": len(got),
+        "sha256": hashlib.sha256(got).hexdigest(),
+        "in_order": matching_prefix(data(args.size, args.seed), bytes(got)),
+    }
 
 
 def tcp_send(args: argparse.Namespace) -> dict:
@@ -133,7 +149,7 @@ def tcp_send(args: argparse.Namespace) -> dict:
         view = memoryview(payload)
         while sent < len(payload):
             sock.settimeout(max(deadline - time.monotonic(), 0.001))
-            sent += sock.send(view[sent:sent + 65536])
+            sent += sock.send(view[sent : sent + 65536])
         sock.shutdown(socket.SHUT_WR)
         sock.settimeout(max(deadline - time.monotonic(), 0.001))
         finished = sock.recv(1) == b""  # the receiver read everything and closed
@@ -144,9 +160,15 @@ def tcp_send(args: argparse.Namespace) -> dict:
     if not finished:  # stop at once: a reset, not minutes of retransmitting
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
-    return {"error": error, "finished": finished, "written": sent,
-            "sha256": hashlib.sha256(payload).hexdigest(), "elapsed": round(elapsed, 4),
-            "retransmissions": retransmissions() - before, **facts}
+    return {
+        "error": error,
+        "finished": finished,
+        "written": sent,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "elapsed": round(elapsed, 4),
+        "retransmissions": retransmissions() - before,
+        **facts,
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -101,8 +101,9 @@ class Conn:
         """One reply line without its newline; None if the server closed first."""
         while b"\n" not in self.buf:
             if len(self.buf) > limit:
-                raise ValueError(f"the checker stopped reading: no newline in the first {limit} "
-                                 f"bytes: {self.buf[:80]!r}")
+                raise ValueError(
+                    f"the checker stopped reading: no newline in the first {limit} bytes: {self.buf[:80]!r}"
+                )
             chunk = self.sock.recv(4096)
             if not chunk:
                 return None
@@ -180,8 +181,7 @@ def get(args: argparse.Namespace) -> dict:
 
 
 def put(args: argparse.Namespace) -> dict:
-    result: dict = {"status": None, "final": None, "sent": 0, "sha256": None, "error": None,
-                    "quit": None}
+    result: dict = {"status": None, "final": None, "sent": 0, "sha256": None, "error": None, "quit": None}
     start = time.monotonic()
     digest = hashlib.sha256()
     try:
@@ -193,12 +193,12 @@ def put(args: argparse.Namespace) -> dict:
             return result
         for chunk in seeded(args.size, args.seed):
             if args.reset_after is not None and result["sent"] + len(chunk) > args.reset_after:
-                conn.sock.sendall(chunk[:args.reset_after - result["sent"]])
+                conn.sock.sendall(chunk[: args.reset_after - result["sent"]])
                 conn.reset()
                 result["reset"] = True
                 return result
             if args.close_after is not None and result["sent"] + len(chunk) > args.close_after:
-                conn.sock.sendall(chunk[:args.close_after - result["sent"]])
+                conn.sock.sendall(chunk[: args.close_after - result["sent"]])
                 conn.sock.close()  # a clean close (FIN), in the middle of the upload
                 result["closed_early"] = True
                 return result
@@ -254,11 +254,15 @@ def lines(args: argparse.Namespace) -> dict:
 
 def listing(args: argparse.Namespace) -> dict:
     """The body LIST must answer: regular files of ``root``, not hidden, sorted by bytes."""
-    names = sorted(os.fsencode(e.name) for e in os.scandir(args.root)
-                   if not e.name.startswith(".") and e.is_file())
+    names = sorted(
+        os.fsencode(e.name) for e in os.scandir(args.root) if not e.name.startswith(".") and e.is_file()
+    )
     body = b"".join(name + b"\n" for name in names)
-    return {"size": len(body), "sha256": hashlib.sha256(body).hexdigest(),
-            "text": body.decode("utf-8", "replace")}
+    return {
+        "size": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "text": body.decode("utf-8", "replace"),
+    }
 
 
 def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -354,8 +358,15 @@ def main(argv: list[str]) -> int:
     sub.choices["lines"].add_argument("--line", action="append", required=True)
     sub.choices["session"].add_argument("--script", required=True)
     args = parser.parse_args(argv)
-    run = {"make": make, "hash": hash_file, "get": get, "put": put, "lines": lines,
-           "session": session, "listing": listing}[args.cmd]
+    run = {
+        "make": make,
+        "hash": hash_file,
+        "get": get,
+        "put": put,
+        "lines": lines,
+        "session": session,
+        "listing": listing,
+    }[args.cmd]
     print(json.dumps(run(args)), flush=True)
     return 0
 

@@ -82,8 +82,11 @@ def cut(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def digest(data: bytes) -> dict:
-    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-            "head": data[:KEEP].decode("latin-1")}
+    return {
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "head": data[:KEEP].decode("latin-1"),
+    }
 
 
 class Flooded(Exception):
@@ -140,9 +143,17 @@ def reset(sock: socket.socket) -> None:
 
 def one_request(host: str, port: int, item: dict, timeout: float) -> dict:
     data = payload(item["payload"])
-    out: dict = {"request": digest(data), "sent": 0, "early": "", "early_eof": False,
-                 "early_at": None, "error": None, "reply": digest(b""), "eof": False,
-                 "wait": None}
+    out: dict = {
+        "request": digest(data),
+        "sent": 0,
+        "early": "",
+        "early_eof": False,
+        "early_at": None,
+        "error": None,
+        "reply": digest(b""),
+        "eof": False,
+        "wait": None,
+    }
     blocker = occupy(host, port, timeout) if item.get("busy") else None
     try:
         return exchange(host, port, item, timeout, data, out)
@@ -221,8 +232,9 @@ def exchange(host: str, port: int, item: dict, timeout: float, data: bytes, out:
 
 
 def request(args: argparse.Namespace) -> dict:
-    return {"results": [one_request(args.host, args.port, item, args.timeout)
-                        for item in json.loads(args.plan)]}
+    return {
+        "results": [one_request(args.host, args.port, item, args.timeout) for item in json.loads(args.plan)]
+    }
 
 
 def serve(args: argparse.Namespace) -> dict:
@@ -234,8 +246,7 @@ def serve(args: argparse.Namespace) -> dict:
         return {"error": f"port {args.port} is in use", "in_use": args.port}
     print(json.dumps({"listening": args.port}), flush=True)
     listener.settimeout(args.accept_timeout or args.timeout)
-    out: dict = {"error": None, "connected": False, "request": digest(b""), "eof": False,
-                 "replied": 0}
+    out: dict = {"error": None, "connected": False, "request": digest(b""), "eof": False, "replied": 0}
     try:
         conn, _ = listener.accept()
     except TimeoutError:

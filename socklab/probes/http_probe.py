@@ -48,11 +48,11 @@ IDLE = 5.0  # seconds without a byte from the server before the probe stops wait
 ANSWER_TIME = 3 * IDLE  # seconds for a whole answer: a server that trickles bytes without end
 MOST = (256 << 10) + KEEP  # bytes of an answer kept: the site's largest file (200 KiB), and KEEP
 CLOSE_WAIT = 2.5  # seconds after the whole answer within which the server must close
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
 # --- reading what came back -----------------------------------------------------------------
+
 
 class Texts(html.parser.HTMLParser):
     """The text inside each element whose id is wanted (its textContent, as a browser has it)."""
@@ -91,8 +91,11 @@ class Texts(html.parser.HTMLParser):
 
 
 def body_report(body: bytes, spec: dict) -> dict:
-    report = {"body_size": len(body), "body_sha256": hashlib.sha256(body).hexdigest(),
-              "body_start": body[:200].decode("utf-8", "backslashreplace")}
+    report = {
+        "body_size": len(body),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "body_start": body[:200].decode("utf-8", "backslashreplace"),
+    }
     if len(body) <= 8192:
         report["body_text"] = body.decode("utf-8", "replace")
     if spec.get("ids"):
@@ -112,8 +115,12 @@ def response_report(data: bytes, spec: dict) -> dict:
     """A raw answer, as it came: its head parsed, its body measured."""
     end = data.find(b"\r\n\r\n")
     if end < 0:
-        return {"status": None, "head": data[:300].decode("latin-1"), "body_size": 0,
-                "problem": "no complete head (no CRLF CRLF)" if data else "no bytes at all"}
+        return {
+            "status": None,
+            "head": data[:300].decode("latin-1"),
+            "body_size": 0,
+            "problem": "no complete head (no CRLF CRLF)" if data else "no bytes at all",
+        }
     lines = data[:end].decode("latin-1").split("\r\n")
     version, _, rest = lines[0].partition(" ")
     code, _, reason = rest.partition(" ")
@@ -121,10 +128,15 @@ def response_report(data: bytes, spec: dict) -> dict:
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return {"status_line": lines[0], "version": version, "reason": reason,
-            "status": int(code) if code.isdigit() and len(code) == 3 else None,
-            "headers": headers, "head": data[:end].decode("latin-1")[:1500],
-            **body_report(data[end + 4:], spec)}
+    return {
+        "status_line": lines[0],
+        "version": version,
+        "reason": reason,
+        "status": int(code) if code.isdigit() and len(code) == 3 else None,
+        "headers": headers,
+        "head": data[:end].decode("latin-1")[:1500],
+        **body_report(data[end + 4 :], spec),
+    }
 
 
 def read_all(sock: socket.socket, limit: float = IDLE) -> tuple[bytes, bool, str | None]:
@@ -132,8 +144,7 @@ def read_all(sock: socket.socket, limit: float = IDLE) -> tuple[bytes, bool, str
     (bytes, closed, error)."""
     data = bytearray()
     try:
-        if read_until(sock, data, None, time.monotonic() + max(limit, ANSWER_TIME), idle=limit,
-                      keep=MOST):
+        if read_until(sock, data, None, time.monotonic() + max(limit, ANSWER_TIME), idle=limit, keep=MOST):
             return bytes(data), True, None
     except OSError as exc:
         return bytes(data), False, f"{type(exc).__name__}: {exc}"
@@ -144,13 +155,15 @@ def read_all(sock: socket.socket, limit: float = IDLE) -> tuple[bytes, bool, str
 
 def content_length(head: bytes | bytearray) -> int | None:
     """The answer's one Content-Length, if it has exactly one that is digits."""
-    values = [line.partition(b":")[2].strip() for line in head.split(b"\r\n")[1:]
-              if line.partition(b":")[0].strip().lower() == b"content-length"]
+    values = [
+        line.partition(b":")[2].strip()
+        for line in head.split(b"\r\n")[1:]
+        if line.partition(b":")[0].strip().lower() == b"content-length"
+    ]
     return int(values[0]) if len(values) == 1 and values[0].isdigit() else None
 
 
-def read_answer(sock: socket.socket, head_only: bool,
-                again: bytes = b"") -> tuple[bytes, bool, str | None]:
+def read_answer(sock: socket.socket, head_only: bool, again: bytes = b"") -> tuple[bytes, bool, str | None]:
     """The answer until the server closes; once the whole answer has come (as its
     Content-Length says), the server has CLOSE_WAIT seconds to close. (bytes, closed, error)
 
@@ -164,8 +177,11 @@ def read_answer(sock: socket.socket, head_only: bool,
             if overflowed(data, keep=MOST):
                 return bytes(data), False, stopped(len(data))
             if time.monotonic() > deadline:
-                return bytes(data), False, (f"the answer was still coming {ANSWER_TIME:g} s "
-                                            "later, and the connection still open")
+                return (
+                    bytes(data),
+                    False,
+                    (f"the answer was still coming {ANSWER_TIME:g} s later, and the connection still open"),
+                )
             if whole is None and (end := data.find(b"\r\n\r\n")) >= 0:
                 length = 0 if head_only else content_length(data[:end])
                 whole = None if length is None else end + 4 + length
@@ -183,8 +199,11 @@ def read_answer(sock: socket.socket, head_only: bool,
             data += chunk
     except TimeoutError:
         if whole is not None and len(data) >= whole:
-            return bytes(data), False, (f"the whole answer came, and the connection was still "
-                                        f"open {CLOSE_WAIT:g} s later")
+            return (
+                bytes(data),
+                False,
+                (f"the whole answer came, and the connection was still open {CLOSE_WAIT:g} s later"),
+            )
         return bytes(data), False, f"no more bytes for {IDLE:g} s and the connection still open"
     except OSError as exc:
         if sent_again and isinstance(exc, ConnectionResetError):
@@ -206,14 +225,19 @@ def rude(sock: socket.socket, spec: dict) -> dict:
         pass
     if "reset_after" in spec:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    return {"status": None, "body_size": 0, "closed": False, "error": None, "rude": True,
-            "received": len(got)}
+    return {
+        "status": None,
+        "body_size": 0,
+        "closed": False,
+        "error": None,
+        "rude": True,
+        "received": len(got),
+    }
 
 
 def failed(exc: OSError, doing: str) -> dict:
     """The report of a request that the server's end broke off (refused, reset ...)."""
-    return {"status": None, "body_size": 0, "closed": False,
-            "error": f"{doing}: {type(exc).__name__}: {exc}"}
+    return {"status": None, "body_size": 0, "closed": False, "error": f"{doing}: {type(exc).__name__}: {exc}"}
 
 
 def connect(host: str, port: int) -> socket.socket:
@@ -246,13 +270,17 @@ def exchange(host: str, port: int, spec: dict) -> dict:
         data, closed, read_error = read_answer(sock, head_only, again)
     report = response_report(data, spec)
     if again and report.get("status") is not None:
-        length = 0 if head_only else content_length(data[:data.find(b"\r\n\r\n")])
+        length = 0 if head_only else content_length(data[: data.find(b"\r\n\r\n")])
         if length is not None:
-            extra = data[data.find(b"\r\n\r\n") + 4 + length:]
+            extra = data[data.find(b"\r\n\r\n") + 4 + length :]
             report["after"] = len(extra)
             report["after_start"] = extra[:80].decode("latin-1")
-    return {**report, "closed": closed, "error": read_error or error,
-            "seconds": round(time.monotonic() - start, 3)}
+    return {
+        **report,
+        "closed": closed,
+        "error": read_error or error,
+        "seconds": round(time.monotonic() - start, 3),
+    }
 
 
 def raw(args: argparse.Namespace) -> dict:
@@ -264,7 +292,7 @@ def slow(args: argparse.Namespace) -> dict:
     a pool of a few threads is full); client B asks while they are stalled; then A sends the
     rest one byte at a time. B must be answered within ``bound`` seconds."""
     spec = json.loads(args.spec)
-    first, rest = spec["stalled"][:spec["split"]], spec["stalled"][spec["split"]:]
+    first, rest = spec["stalled"][: spec["split"]], spec["stalled"][spec["split"] :]
     crowd: list[socket.socket] = []
     try:
         stalled = connect(args.host, args.port)
@@ -282,8 +310,12 @@ def slow(args: argparse.Namespace) -> dict:
             with connect(args.host, args.port) as other:
                 other.sendall(spec["other"].encode("latin-1"))
                 data, closed, error = read_all(other, args.bound)
-            other_report = {**response_report(data, spec), "closed": closed, "error": error,
-                            "seconds": round(time.monotonic() - start, 3)}
+            other_report = {
+                **response_report(data, spec),
+                "closed": closed,
+                "error": error,
+                "seconds": round(time.monotonic() - start, 3),
+            }
         except OSError as exc:
             other_report = failed(exc, "connect")
         for sock in crowd:  # they hang up mid-head
@@ -296,9 +328,10 @@ def slow(args: argparse.Namespace) -> dict:
         except OSError as exc:
             error = f"sending the rest: {type(exc).__name__}: {exc}"
         data, closed, read_error = read_all(stalled)
-    return {"other": other_report,
-            "stalled": {**response_report(data, spec), "closed": closed,
-                        "error": read_error or error}}
+    return {
+        "other": other_report,
+        "stalled": {**response_report(data, spec), "closed": closed, "error": read_error or error},
+    }
 
 
 def huge(args: argparse.Namespace) -> dict:
@@ -327,11 +360,17 @@ def huge(args: argparse.Namespace) -> dict:
             sent, pending = sent + n, pending[n:]
         sock.setblocking(True)
         data, closed, read_error = read_all(sock)
-    return {**response_report(data, {}), "sent": sent, "closed": closed,
-            "error": read_error or error, "seconds": round(time.monotonic() - start, 3)}
+    return {
+        **response_report(data, {}),
+        "sent": sent,
+        "closed": closed,
+        "error": read_error or error,
+        "seconds": round(time.monotonic() - start, 3),
+    }
 
 
 # --- real clients ---------------------------------------------------------------------------
+
 
 def pyclient(args: argparse.Namespace) -> dict:
     """Each request made by Python's http.client, as any Python program would."""
@@ -340,13 +379,23 @@ def pyclient(args: argparse.Namespace) -> dict:
         conn = http.client.HTTPConnection(args.host, args.port, timeout=IDLE)
         try:
             body = spec.get("body")
-            conn.request(spec["method"], spec["path"], body=body.encode() if body else None,
-                         headers=spec.get("headers", {}))
+            conn.request(
+                spec["method"],
+                spec["path"],
+                body=body.encode() if body else None,
+                headers=spec.get("headers", {}),
+            )
             reply = conn.getresponse()
             data = read_body(reply)
-            answers.append({"status": reply.status, "reason": reply.reason,
-                            "headers": {k.lower(): [v] for k, v in reply.getheaders()},
-                            "error": None, **body_report(data, spec)})
+            answers.append(
+                {
+                    "status": reply.status,
+                    "reason": reply.reason,
+                    "headers": {k.lower(): [v] for k, v in reply.getheaders()},
+                    "error": None,
+                    **body_report(data, spec),
+                }
+            )
         except (OSError, ValueError, http.client.HTTPException) as exc:
             answers.append({"status": None, "error": f"{type(exc).__name__}: {exc}"})
         finally:
@@ -377,11 +426,26 @@ def curl(args: argparse.Namespace) -> dict:
     for spec in json.loads(args.spec):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "body")
-            run = subprocess.run(["curl", "--silent", "--show-error", "--noproxy", "*",
-                                  "--max-time", str(IDLE * 2), "--output", out,
-                                  "--write-out", "%{json}\n%{header_json}", *spec["args"],
-                                  spec["url"]],
-                                 capture_output=True, text=True, check=False)
+            run = subprocess.run(
+                [
+                    "curl",
+                    "--silent",
+                    "--show-error",
+                    "--noproxy",
+                    "*",
+                    "--max-time",
+                    str(IDLE * 2),
+                    "--output",
+                    out,
+                    "--write-out",
+                    "%{json}\n%{header_json}",
+                    *spec["args"],
+                    spec["url"],
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             body = b""
             if os.path.exists(out):  # curl's file is bounded by /tmp's size: ours by MOST
                 with open(out, "rb") as saved:
@@ -393,10 +457,16 @@ def curl(args: argparse.Namespace) -> dict:
         stderr = run.stderr.strip()[-500:]
         if overflowed(body, keep=MOST):
             stderr += f" ({stopped(len(body))})"
-        answers.append({"exit": run.returncode, "stderr": stderr,
-                        "status": seen.get("http_code") or None,
-                        "headers": {k.lower(): v for k, v in headers.items()},
-                        "size_download": seen.get("size_download"), **body_report(body, spec)})
+        answers.append(
+            {
+                "exit": run.returncode,
+                "stderr": stderr,
+                "status": seen.get("http_code") or None,
+                "headers": {k.lower(): v for k, v in headers.items()},
+                "size_download": seen.get("size_download"),
+                **body_report(body, spec),
+            }
+        )
     return {"answers": answers}
 
 
@@ -411,12 +481,12 @@ def main(argv: list[str]) -> int:
             p.add_argument("--spec", required=True)
     sub.choices["slow"].add_argument("--bound", type=float, required=True)
     sub.choices["huge"].add_argument("--size", type=int, required=True)
-    sub.choices["huge"].add_argument("--one-line", action="store_true",
-                                     help="one header line that never ends, not many lines")
+    sub.choices["huge"].add_argument(
+        "--one-line", action="store_true", help="one header line that never ends, not many lines"
+    )
     sub.add_parser("curl").add_argument("--spec", required=True)
     args = parser.parse_args(argv)
-    run = {"raw": raw, "slow": slow, "huge": huge, "pyclient": pyclient,
-           "curl": curl}[args.cmd]
+    run = {"raw": raw, "slow": slow, "huge": huge, "pyclient": pyclient, "curl": curl}[args.cmd]
     print(json.dumps(run(args)), flush=True)
     return 0
 

@@ -27,16 +27,22 @@ import zlib
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A real PNG image: ``width`` x ``height`` pixels of one colour, with a darker frame."""
     dark = bytes(c // 2 for c in rgb)
-    rows = b"".join(b"\0" + b"".join(dark if y in (0, height - 1) or x in (0, width - 1)
-                                     else bytes(rgb) for x in range(width))
-                    for y in range(height))
+    rows = b"".join(
+        b"\0"
+        + b"".join(dark if y in (0, height - 1) or x in (0, width - 1) else bytes(rgb) for x in range(width))
+        for y in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 INDEX = """<!DOCTYPE html>
@@ -67,7 +73,7 @@ h1 {{ color: rgb({r}, {g}, {b}); }}
 def site(args: argparse.Namespace) -> dict:
     """Write the checker's site under ``root`` (and a secret just outside it); list its files."""
     rng = random.Random(args.seed)
-    token = f"{rng.randrange(16 ** 8):08x}"
+    token = f"{rng.randrange(16**8):08x}"
     rgb = (rng.randrange(40, 200), rng.randrange(40, 200), rng.randrange(40, 200))
     width, height = rng.randrange(90, 160), rng.randrange(30, 60)
     files = {
@@ -90,14 +96,23 @@ def site(args: argparse.Namespace) -> dict:
     }
     # a name with '..' inside a segment (only a whole '..' segment leaves the root), and a
     # file whose size sits at a boundary of the buffers a server reads it with
-    files[rng.choice(("docs/notes..old.txt", "docs/v1..v2.txt", "docs/..draft.txt",
-                      "docs/wait...txt"))] = f"two dots in a name {token}\n".encode()
-    files["data/block.bin"] = rng.randbytes(rng.choice((1023, 1024, 1025, 4095, 4096, 4097, 8191,
-                                                        8192, 8193, 65535, 65536, 65537,
-                                                        131072, 131073)))
+    files[rng.choice(("docs/notes..old.txt", "docs/v1..v2.txt", "docs/..draft.txt", "docs/wait...txt"))] = (
+        f"two dots in a name {token}\n".encode()
+    )
+    files["data/block.bin"] = rng.randbytes(
+        rng.choice(
+            (1023, 1024, 1025, 4095, 4096, 4097, 8191, 8192, 8193, 65535, 65536, 65537, 131072, 131073)
+        )
+    )
     # every type of the README's table, its extension in a seeded case
-    for name, ext in (("page", ".htm"), ("images/photo", ".jpg"), ("images/photo2", ".jpeg"),
-                      ("images/anim", ".gif"), ("images/icon", ".svg"), ("favicon", ".ico")):
+    for name, ext in (
+        ("page", ".htm"),
+        ("images/photo", ".jpg"),
+        ("images/photo2", ".jpeg"),
+        ("images/anim", ".gif"),
+        ("images/icon", ".svg"),
+        ("favicon", ".ico"),
+    ):
         spelt = "".join(c.upper() if rng.random() < 0.5 else c for c in ext)
         files[name + spelt] = f"{name} {token} ".encode() + rng.randbytes(rng.randrange(1, 2000))
     listing = {}
@@ -113,8 +128,13 @@ def site(args: argparse.Namespace) -> dict:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(secret)
-    return {"files": listing, "token": token, "rgb": list(rgb), "logo": [width, height],
-            "secret": secret.decode().strip()}
+    return {
+        "files": listing,
+        "token": token,
+        "rgb": list(rgb),
+        "logo": [width, height],
+        "secret": secret.decode().strip(),
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -43,7 +43,7 @@ def relay(limit: int, streams: dict[int, int]) -> None:
                 os.close(source)
                 del streams[source]
                 continue
-            keep = chunk[:max(limit - kept, 0)]
+            keep = chunk[: max(limit - kept, 0)]
             kept, more = kept + len(keep), len(chunk) - len(keep)
             if more and not dropped:
                 keep += cut(limit)  # said at once: the program may well be killed before it ends

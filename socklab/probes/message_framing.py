@@ -129,8 +129,7 @@ def locate(expected_sizes: list[int], offset: int) -> dict:
     for i, size in enumerate(expected_sizes):
         if offset < start + HEADER.size + size:
             inside = offset - start
-            part = f"header byte {inside}" if inside < HEADER.size else \
-                f"payload byte {inside - HEADER.size}"
+            part = f"header byte {inside}" if inside < HEADER.size else f"payload byte {inside - HEADER.size}"
             return {"reply": i, "reply_start": start, "part": part}
         start += HEADER.size + size
     return {"reply": len(expected_sizes), "reply_start": start, "part": "after the last reply"}
@@ -138,8 +137,11 @@ def locate(expected_sizes: list[int], offset: int) -> dict:
 
 def compare(expected: bytes, sizes: list[int], got: bytes) -> dict:
     """What came back, against the expected replies: how many matched, where it first differs."""
-    diff = None if got == expected else \
-        next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), None)
+    diff = (
+        None
+        if got == expected
+        else next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), None)
+    )
     if diff is None and len(expected) != len(got):
         diff = min(len(expected), len(got))
     matched = diff if diff is not None else len(expected)
@@ -149,17 +151,22 @@ def compare(expected: bytes, sizes: list[int], got: bytes) -> dict:
         if end > matched:
             break
         complete += 1
-    seen: dict = {"expected": len(expected), "received": len(got), "replies": len(sizes),
-                  "complete_replies": complete, "first_difference": diff}
+    seen: dict = {
+        "expected": len(expected),
+        "received": len(got),
+        "replies": len(sizes),
+        "complete_replies": complete,
+        "first_difference": diff,
+    }
     if diff is not None:
         where = locate(sizes, diff)
-        head = got[where["reply_start"]:where["reply_start"] + HEADER.size]
-        seen.update(where, expected_at=expected[diff:diff + 16].hex(), got_at=got[diff:diff + 16].hex())
+        head = got[where["reply_start"] : where["reply_start"] + HEADER.size]
+        seen.update(where, expected_at=expected[diff : diff + 16].hex(), got_at=got[diff : diff + 16].hex())
         if len(head) == HEADER.size:
             kind, length = HEADER.unpack(head)
             seen["got_header"] = {"kind": kind.decode("latin-1"), "length": length}
             if kind == b"E":
-                body = got[where["reply_start"] + HEADER.size:][:min(length, 200)]
+                body = got[where["reply_start"] + HEADER.size :][: min(length, 200)]
                 seen["got_error"] = body.decode("latin-1")
     return seen
 
@@ -176,8 +183,13 @@ def exchange(args: argparse.Namespace) -> dict:
     try:
         sock = connect(args.host, args.port)
     except OSError as exc:
-        return {**compare(expected, [len(m) for m in messages], b""), "error": f"connect: {exc}",
-                "peer_closed": False, "written": 0, "writes": 0}
+        return {
+            **compare(expected, [len(m) for m in messages], b""),
+            "error": f"connect: {exc}",
+            "peer_closed": False,
+            "written": 0,
+            "writes": 0,
+        }
     sock.setblocking(False)
     sel = selectors.DefaultSelector()
     sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
@@ -193,7 +205,7 @@ def exchange(args: argparse.Namespace) -> dict:
             pause = next_write - now if offset < len(stream) and not writing else 0.05
             for _key, events in sel.select(timeout=min(max(pause, 0.0), 0.05)):
                 if events & selectors.EVENT_WRITE:
-                    offset += sock.send(stream[offset:ends[piece]])
+                    offset += sock.send(stream[offset : ends[piece]])
                     last_heard = time.monotonic()  # the server is taking bytes: not idle
                     if offset == ends[piece]:
                         next_write = last_heard + waits[piece]
@@ -215,8 +227,13 @@ def exchange(args: argparse.Namespace) -> dict:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
         sock.close()
-    return {**compare(expected, [len(m) for m in messages], bytes(got)), **result,
-            "written": offset, "writes": piece, "stream": len(stream)}
+    return {
+        **compare(expected, [len(m) for m in messages], bytes(got)),
+        **result,
+        "written": offset,
+        "writes": piece,
+        "stream": len(stream),
+    }
 
 
 def stall(args: argparse.Namespace) -> dict:
@@ -266,12 +283,20 @@ def raw(args: argparse.Namespace) -> dict:
             while len(got) < args.read and (chunk := sock.recv(min(4096, args.read - len(got)))):
                 got += chunk
         except OSError as exc:
-            return {"error": f"{type(exc).__name__}: {exc}", "received": got[:512].hex(),
-                    "received_bytes": len(got), "ended": None}
+            return {
+                "error": f"{type(exc).__name__}: {exc}",
+                "received": got[:512].hex(),
+                "received_bytes": len(got),
+                "ended": None,
+            }
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
-        return {"error": None, "received": got[:512].hex(), "received_bytes": len(got),
-                "ended": "reset by us"}
+        return {
+            "error": None,
+            "received": got[:512].hex(),
+            "received_bytes": len(got),
+            "ended": "reset by us",
+        }
     got, ended = bytearray(), None
     try:
         if args.then == "shutdown":
@@ -287,8 +312,13 @@ def raw(args: argparse.Namespace) -> dict:
         ended = "reset" if exc.errno in (errno.ECONNRESET, errno.ENOTCONN) else f"{exc}"
     finally:
         sock.close()
-    return {"error": None, "received": got[:512].hex(), "received_bytes": len(got),
-            "ended": ended, "elapsed": round(time.monotonic() - start, 3)}
+    return {
+        "error": None,
+        "received": got[:512].hex(),
+        "received_bytes": len(got),
+        "ended": ended,
+        "elapsed": round(time.monotonic() - start, 3),
+    }
 
 
 def recv_exactly(conn: socket.socket, size: int) -> bytes:
@@ -313,11 +343,11 @@ def answer(data: bytes) -> bytes:
 def trickle(conn: socket.socket, data: bytes, rng: random.Random, pause: float = 0.0) -> None:
     """Send a frame in pieces: each header byte on its own, the payload in small bits; with
     ``pause``, wait that long after the header's second byte (a peer that stalls)."""
-    pieces = [data[i:i + 1] for i in range(HEADER.size)]
+    pieces = [data[i : i + 1] for i in range(HEADER.size)]
     at = HEADER.size
     while at < len(data):
         step = rng.randint(1, 200)
-        pieces.append(data[at:at + step])
+        pieces.append(data[at : at + step])
         at += step
     for i, piece in enumerate(pieces):
         conn.sendall(piece)
@@ -332,8 +362,7 @@ def serve(args: argparse.Namespace) -> dict:
     try:
         conn, peer = listener.accept()
     except TimeoutError:
-        return {"error": f"no client connected within {args.timeout:g} s", "messages": [],
-                "sent_error": None}
+        return {"error": f"no client connected within {args.timeout:g} s", "messages": [], "sent_error": None}
     conn.settimeout(args.timeout)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     messages: list[str] = []
@@ -389,8 +418,9 @@ def main(argv: list[str]) -> int:
     subs["stall"].add_argument("--stall-at", type=int, action="append", default=[])
     subs["raw"].add_argument("--hex", default="")
     subs["raw"].add_argument("--frame", action="append", default=[])  # M frames sent after --hex
-    subs["raw"].add_argument("--then", choices=("wait", "shutdown", "reset", "shutdown-reset"),
-                             default="wait")
+    subs["raw"].add_argument(
+        "--then", choices=("wait", "shutdown", "reset", "shutdown-reset"), default="wait"
+    )
     subs["raw"].add_argument("--timeout", type=float, default=IDLE)
     subs["raw"].add_argument("--read", type=int, default=0)
     subs["serve"].add_argument("--port", type=int, required=True)

@@ -58,12 +58,13 @@ def summary(sent: bytes, got: bytes) -> dict:
     if diff is None and len(sent) != len(got):
         diff = min(len(sent), len(got))
     return {
-        "sent": len(sent), "received": len(got),
+        "sent": len(sent),
+        "received": len(got),
         "sha256_sent": hashlib.sha256(sent).hexdigest(),
         "sha256_received": hashlib.sha256(got).hexdigest(),
         "first_difference": diff,
-        "sent_at_difference": sent[diff:diff + 16].hex() if diff is not None else "",
-        "received_at_difference": got[diff:diff + 16].hex() if diff is not None else "",
+        "sent_at_difference": sent[diff : diff + 16].hex() if diff is not None else "",
+        "received_at_difference": got[diff : diff + 16].hex() if diff is not None else "",
         "received_head": got[:64].decode("latin-1"),
     }
 
@@ -83,15 +84,19 @@ def tcp_echo(args: argparse.Namespace) -> dict:
     try:
         sock = connect(args.host, args.port, args.timeout)
     except OSError as exc:
-        return {**summary(data, b""), "error": f"connect: {exc}", "peer_closed": False, "written": 0,
-                "elapsed": time.monotonic() - start}
+        return {
+            **summary(data, b""),
+            "error": f"connect: {exc}",
+            "peer_closed": False,
+            "written": 0,
+            "elapsed": time.monotonic() - start,
+        }
     sock.setblocking(False)
     sel = selectors.DefaultSelector()
     # With --stall, a slow reader: nothing is read for the first S seconds while the payload
     # is written as fast as the peer takes it, so the peer's sends meet full buffers.
     stalled = args.stall > 0 and bool(data)
-    sel.register(sock, (0 if stalled else selectors.EVENT_READ)
-                 | (selectors.EVENT_WRITE if data else 0))
+    sel.register(sock, (0 if stalled else selectors.EVENT_READ) | (selectors.EVENT_WRITE if data else 0))
     registered = True
     offset = 0
     pieces = random.Random(args.chunk_seed) if args.chunk_seed is not None else None
@@ -119,7 +124,7 @@ def tcp_echo(args: argparse.Namespace) -> dict:
             for _key, events in sel.select(timeout=max(0.0, wait)):
                 if events & selectors.EVENT_WRITE and offset < len(data):
                     size = pieces.randint(1, args.chunk) if pieces else args.chunk
-                    offset += sock.send(data[offset:offset + size])
+                    offset += sock.send(data[offset : offset + size])
                     if offset == len(data) and stalled:  # all written: nothing to wait for
                         sel.unregister(sock)
                         registered = False
@@ -145,8 +150,12 @@ def tcp_echo(args: argparse.Namespace) -> dict:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
         sock.close()
-    return {**summary(data, bytes(got)), **result, "written": offset,
-            "elapsed": round(time.monotonic() - start, 4)}
+    return {
+        **summary(data, bytes(got)),
+        **result,
+        "written": offset,
+        "elapsed": round(time.monotonic() - start, 4),
+    }
 
 
 def tcp_abort(args: argparse.Namespace) -> dict:
@@ -223,8 +232,7 @@ def tcp_converse(args: argparse.Namespace) -> dict:
             began = time.monotonic()
             closed = read_until(sock, got, len(sent), began + args.wait)
             took = time.monotonic() - began
-            pieces.append({"size": len(data), "echo_s": round(took, 4) if len(got) >= len(sent)
-                           else None})
+            pieces.append({"size": len(data), "echo_s": round(took, 4) if len(got) >= len(sent) else None})
             if closed or len(got) < len(sent):
                 result["peer_closed"] = closed
                 raise StopIteration
@@ -239,8 +247,13 @@ def tcp_converse(args: argparse.Namespace) -> dict:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
         sock.close()
-    return {**result, "pieces": pieces, "sent_hex": bytes(sent).hex(),
-            "received_hex": bytes(got).hex(), "elapsed": round(time.monotonic() - start, 4)}
+    return {
+        **result,
+        "pieces": pieces,
+        "sent_hex": bytes(sent).hex(),
+        "received_hex": bytes(got).hex(),
+        "elapsed": round(time.monotonic() - start, 4),
+    }
 
 
 PAUSE = 0.5  # seconds of silence that end a client's message
@@ -283,8 +296,13 @@ def tcp_serve(args: argparse.Namespace) -> dict:
     with contextlib.suppress(OSError):  # the client gone or not reading: judged by what it got
         conn.sendall(args.reply.encode())
     conn.close()
-    return {"error": None, "peer": peer[0], "received": got[:limit].decode("latin-1"),
-            "overflow": overflow, "received_bytes": len(got)}
+    return {
+        "error": None,
+        "peer": peer[0],
+        "received": got[:limit].decode("latin-1"),
+        "overflow": overflow,
+        "received_bytes": len(got),
+    }
 
 
 def tcp_peer(args: argparse.Namespace) -> dict:
@@ -372,9 +390,15 @@ def udp_sink(args: argparse.Namespace) -> dict:
         order.append(seq)
     unique = set(order)
     in_order = sum(1 for a, b in itertools.pairwise(order) if b > a)
-    return {"error": None, "received": len(order), "unique": len(unique),
-            "duplicates": len(order) - len(unique), "corrupted": len(corrupted),
-            "reordered": max(len(order) - 1 - in_order, 0), "order": order}
+    return {
+        "error": None,
+        "received": len(order),
+        "unique": len(unique),
+        "duplicates": len(order) - len(unique),
+        "corrupted": len(corrupted),
+        "reordered": max(len(order) - 1 - in_order, 0),
+        "order": order,
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -390,8 +414,9 @@ def main(argv: list[str]) -> int:
     echo.add_argument("--chunk", type=int, default=65536, help="bytes per send()")
     echo.add_argument("--chunk-seed", type=int, help="random sizes from 1 to --chunk, seeded")
     echo.add_argument("--timeout", type=float, default=10.0)
-    echo.add_argument("--stall", type=float, default=0.0,
-                      help="seconds to read nothing at first (a slow reader)")
+    echo.add_argument(
+        "--stall", type=float, default=0.0, help="seconds to read nothing at first (a slow reader)"
+    )
     abort.add_argument("--send", type=int, default=100)
     abort.add_argument("--flood", action="store_true", help="send until the peer stops reading")
     converse = sub.add_parser("tcp-converse")
@@ -399,8 +424,9 @@ def main(argv: list[str]) -> int:
     converse.add_argument("--port", type=int, required=True)
     converse.add_argument("--plan", required=True, help="JSON: [{hex, pause, wait}, ...]")
     converse.add_argument("--wait", type=float, default=3.0, help="seconds for each echo")
-    converse.add_argument("--final-wait", type=float, default=3.0,
-                          help="seconds for the peer to close once the probe has")
+    converse.add_argument(
+        "--final-wait", type=float, default=3.0, help="seconds for the peer to close once the probe has"
+    )
     peer = sub.add_parser("tcp-peer")
     peer.add_argument("--port", type=int, required=True)
     peer.add_argument("--reply", required=True)
@@ -408,8 +434,7 @@ def main(argv: list[str]) -> int:
     peer.add_argument("--split", default="", help="byte offsets where the reply is cut")
     peer.add_argument("--pause", default="", help="seconds between the reply's pieces")
     peer.add_argument("--close", action="store_true", help="close right after replying")
-    peer.add_argument("--hold", type=float, default=5.0,
-                      help="seconds to wait for the client to close")
+    peer.add_argument("--hold", type=float, default=5.0, help="seconds to wait for the client to close")
     peer.add_argument("--timeout", type=float, default=10.0)
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--reply", required=True)
@@ -427,9 +452,15 @@ def main(argv: list[str]) -> int:
     sink.add_argument("--idle", type=float, default=1.0)
     sink.add_argument("--timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
-    handler = {"tcp-echo": tcp_echo, "tcp-abort": tcp_abort, "tcp-serve": tcp_serve,
-               "tcp-converse": tcp_converse, "tcp-peer": tcp_peer,
-               "udp-send": udp_send, "udp-sink": udp_sink}[args.command]
+    handler = {
+        "tcp-echo": tcp_echo,
+        "tcp-abort": tcp_abort,
+        "tcp-serve": tcp_serve,
+        "tcp-converse": tcp_converse,
+        "tcp-peer": tcp_peer,
+        "udp-send": udp_send,
+        "udp-sink": udp_sink,
+    }[args.command]
     print(json.dumps(handler(args)), flush=True)
     return 0
 

@@ -66,12 +66,21 @@ def echo(args: argparse.Namespace) -> dict:
                 unrecorded += 1
                 continue
             sent.append("reply")
-            received.append({"t": round(time.monotonic(), 6), "wall": round(time.time(), 6),
-                             "peer": f"{peer[0]}:{peer[1]}", "size": len(data),
-                             "text": text(data)})
+            received.append(
+                {
+                    "t": round(time.monotonic(), 6),
+                    "wall": round(time.time(), 6),
+                    "peer": f"{peer[0]}:{peer[1]}",
+                    "size": len(data),
+                    "text": text(data),
+                }
+            )
             stray = None
-            if args.strays_after is not None and data.startswith(
-                    f"PING {args.strays_after} ".encode()) and not strays:
+            if (
+                args.strays_after is not None
+                and data.startswith(f"PING {args.strays_after} ".encode())
+                and not strays
+            ):
                 stray, next_stray = (data, peer), time.monotonic() + STRAY_EVERY
         elif stray is not None and time.monotonic() >= next_stray:
             sock.sendto(*stray)
@@ -85,8 +94,14 @@ def echo(args: argparse.Namespace) -> dict:
     return {"received": received, "sent": sent, "unrecorded": unrecorded}
 
 
-SIZES = [(1023, 1024, 1025), (4095, 4096, 4097), (8192,), (8193, 8200, 9000),
-         (16385, 32769), (65507,)]  # around common buffer sizes, up to the largest datagram
+SIZES = [
+    (1023, 1024, 1025),
+    (4095, 4096, 4097),
+    (8192,),
+    (8193, 8200, 9000),
+    (16385, 32769),
+    (65507,),
+]  # around common buffer sizes, up to the largest datagram
 
 
 def awkward(seed: int) -> list[tuple[str, bytes]]:
@@ -94,8 +109,7 @@ def awkward(seed: int) -> list[tuple[str, bytes]]:
     sizes = [rng.choice(group) for group in SIZES] + [rng.randint(9001, 65506)]
     rng.shuffle(sizes)
     blanks = [b" ", b"  ", b"\t", b"\n", b"\r\n"]  # what strip() takes away, at both ends
-    framed = rng.choice(blanks) + f"PING {rng.randint(3, 99)} 1700000002.5".encode() \
-        + rng.choice(blanks)
+    framed = rng.choice(blanks) + f"PING {rng.randint(3, 99)} 1700000002.5".encode() + rng.choice(blanks)
     lines = "\n".join(rng.sample(["héllo, wörld", "世界 → データ", "  indented\tline ", "🙂"], 3))
     return [
         ("a ping", b"PING 1 1700000000.123456"),
@@ -104,8 +118,7 @@ def awkward(seed: int) -> list[tuple[str, bytes]]:
         ("an empty datagram", b""),
         ("another empty datagram", b""),
         (f"a ping with whitespace at both ends {framed!r}", framed),
-        ("several lines of multi-byte UTF-8 text, ending in a newline",
-         (lines + "\n").encode()),
+        ("several lines of multi-byte UTF-8 text, ending in a newline", (lines + "\n").encode()),
         ("all 256 byte values (not text)", bytes(range(256))),
         ("all 256 byte values, backwards (the last one NUL)", bytes(range(255, -1, -1))),
         *((f"{size} random bytes", rng.randbytes(size)) for size in sizes),
@@ -128,8 +141,7 @@ def await_echo(sock: socket.socket, sent: bytes | None, wait: float) -> dict:
             break
         if len(seen["others"]) >= RECORDS:
             continue  # a flood: enough of it noted
-        seen["others"].append({"size": len(data), "text": text(data, 40),
-                               "from": f"{peer[0]}:{peer[1]}"})
+        seen["others"].append({"size": len(data), "text": text(data, 40), "from": f"{peer[0]}:{peer[1]}"})
     return seen
 
 
@@ -166,13 +178,13 @@ def clients(args: argparse.Namespace) -> dict:
             sock.sendto(data, server)
         deadline = time.monotonic() + args.wait
         while (left := deadline - time.monotonic()) > 0 and not all(
-                any(g["text"] == s.decode() for g in got[i]) for i, s in enumerate(sent)):
+            any(g["text"] == s.decode() for g in got[i]) for i, s in enumerate(sent)
+        ):
             for key, _ in sel.select(left):
                 data, peer = socks[key.data].recvfrom(MAX_DATAGRAM)
                 if len(got[key.data]) >= RECORDS:
                     continue  # a flood: enough of it noted
-                got[key.data].append({"text": text(data, 60), "from": f"{peer[0]}:{peer[1]}",
-                                      "round": r})
+                got[key.data].append({"text": text(data, 60), "from": f"{peer[0]}:{peer[1]}", "round": r})
         rounds.append([s.decode() for s in sent])
     return {"server": f"{server[0]}:{server[1]}", "sent": rounds, "got": got}
 

@@ -69,8 +69,13 @@ except ImportError:  # imported from the socklab package (the unit tests)
     from socklab.probes.bounded import overflowed, stopped
 
 TYPES = {"stream": socket.SOCK_STREAM, "dgram": socket.SOCK_DGRAM}
-KINDS = {stat.S_IFSOCK: "socket", stat.S_IFREG: "regular file", stat.S_IFDIR: "directory",
-         stat.S_IFLNK: "symbolic link", stat.S_IFIFO: "named pipe"}
+KINDS = {
+    stat.S_IFSOCK: "socket",
+    stat.S_IFREG: "regular file",
+    stat.S_IFDIR: "directory",
+    stat.S_IFLNK: "symbolic link",
+    stat.S_IFIFO: "named pipe",
+}
 
 
 def error(exc: OSError) -> str:
@@ -85,9 +90,15 @@ def describe(path: str) -> dict:
         return {"exists": False}
     except OSError as exc:
         return {"exists": None, "error": error(exc)}
-    out = {"exists": True, "kind": KINDS.get(stat.S_IFMT(st.st_mode), "other"),
-           "mode": f"{stat.S_IMODE(st.st_mode):04o}", "uid": st.st_uid, "gid": st.st_gid,
-           "inode": st.st_ino, "size": st.st_size}
+    out = {
+        "exists": True,
+        "kind": KINDS.get(stat.S_IFMT(st.st_mode), "other"),
+        "mode": f"{stat.S_IMODE(st.st_mode):04o}",
+        "uid": st.st_uid,
+        "gid": st.st_gid,
+        "inode": st.st_ino,
+        "size": st.st_size,
+    }
     try:
         if stat.S_ISREG(st.st_mode):
             with open(path, "rb") as file:
@@ -186,7 +197,7 @@ def pieces(data: bytes, args: argparse.Namespace) -> list[bytes]:
     if args.cuts:
         edges = [0, *sorted({c for c in json.loads(args.cuts) if 0 < c < len(data)}), len(data)]
         return [data[a:b] for a, b in itertools.pairwise(edges)]
-    return [data[i:i + args.chunk] for i in range(0, len(data), args.chunk)]
+    return [data[i : i + args.chunk] for i in range(0, len(data), args.chunk)]
 
 
 def stream(args: argparse.Namespace) -> dict:
@@ -222,8 +233,11 @@ def stream(args: argparse.Namespace) -> dict:
                 deadline = max(deadline, time.monotonic() + args.timeout)
             if args.shutdown:
                 sock.shutdown(socket.SHUT_WR)
-            while not result["peer_closed"] and not overflowed(got, len(data)) and \
-                    (args.shutdown or got.count(b"\n") < args.replies):
+            while (
+                not result["peer_closed"]
+                and not overflowed(got, len(data))
+                and (args.shutdown or got.count(b"\n") < args.replies)
+            ):
                 sock.settimeout(max(0.001, deadline - time.monotonic()))
                 chunk = sock.recv(65536)
                 if not chunk:
@@ -236,8 +250,12 @@ def stream(args: argparse.Namespace) -> dict:
         result["error"] = error(exc)
     if overflowed(got, len(data)):  # the server sends without end: enough seen
         result["error"] = stopped(len(got))
-    return {**result, "sent": len(data), "received": got.decode("latin-1"),
-            "elapsed": round(time.monotonic() - start, 3)}
+    return {
+        **result,
+        "sent": len(data),
+        "received": got.decode("latin-1"),
+        "elapsed": round(time.monotonic() - start, 3),
+    }
 
 
 def dgram(args: argparse.Namespace) -> dict:
@@ -245,8 +263,14 @@ def dgram(args: argparse.Namespace) -> dict:
     names = sorted({client for client, _, _ in plan})
     socks: dict[str, socket.socket] = {}
     clients: dict[str, dict[str, Any]] = {
-        name: {"address": f"/tmp/socklab-unix-{os.getpid()}-{name}.sock", "sent": [], "replies": [],
-               "truncated": 0} for name in names}
+        name: {
+            "address": f"/tmp/socklab-unix-{os.getpid()}-{name}.sock",
+            "sent": [],
+            "replies": [],
+            "truncated": 0,
+        }
+        for name in names
+    }
     result: dict = {"error": None, "clients": clients}
     try:
         unbound = {n for n, _, how in plan if how == "unbound"}
@@ -278,8 +302,9 @@ def dgram(args: argparse.Namespace) -> dict:
     return result
 
 
-def collect(socks: dict[str, socket.socket], clients: dict[str, dict[str, Any]], silent: set[str],
-            timeout: float) -> None:
+def collect(
+    socks: dict[str, socket.socket], clients: dict[str, dict[str, Any]], silent: set[str], timeout: float
+) -> None:
     """Read replies until each client has one per message it sent, or time runs out."""
     sel = selectors.DefaultSelector()
     waiting = {n for n in socks if n not in silent and clients[n]["sent"]}
@@ -389,16 +414,29 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("stat").add_argument("paths", nargs="+")
     sub.add_parser("clear").add_argument("paths", nargs="+")
-    commands = {name: sub.add_parser(name) for name in ("connect", "wait", "stale", "stream", "dgram",
-                                                         "plant", "hold", "release", "jam",
-                                                         "linger")}
+    commands = {
+        name: sub.add_parser(name)
+        for name in (
+            "connect",
+            "wait",
+            "stale",
+            "stream",
+            "dgram",
+            "plant",
+            "hold",
+            "release",
+            "jam",
+            "linger",
+        )
+    }
     for name, p in commands.items():
         p.add_argument("--path", required=True)
         if name in ("connect", "wait", "stale", "hold", "release"):
             p.add_argument("--type", choices=TYPES, required=True)
         p.add_argument("--timeout", type=float, default=5.0)
-    commands["plant"].add_argument("--kind", choices=("regular", "fifo", "symlink", "directory"),
-                                   required=True)
+    commands["plant"].add_argument(
+        "--kind", choices=("regular", "fifo", "symlink", "directory"), required=True
+    )
     commands["plant"].add_argument("--content", default="")
     commands["jam"].add_argument("--line-size", type=int, default=1000)
     commands["stream"].add_argument("--lines", required=True)
@@ -423,9 +461,17 @@ def main(argv: list[str]) -> int:
     elif args.command == "signal":
         out = send_signal(args)
     else:
-        out = {"wait": wait, "stale": stale, "stream": stream, "dgram": dgram, "plant": plant,
-               "hold": hold, "release": release, "jam": jam,
-               "linger": linger}[args.command](args)
+        out = {
+            "wait": wait,
+            "stale": stale,
+            "stream": stream,
+            "dgram": dgram,
+            "plant": plant,
+            "hold": hold,
+            "release": release,
+            "jam": jam,
+            "linger": linger,
+        }[args.command](args)
     print(json.dumps(out), flush=True)
     return 0
 

@@ -18,24 +18,31 @@ import pytest
 from socklab import lab as labs
 from socklab import runner
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("built_images"),
-              pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")]
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.slow,
+    pytest.mark.usefixtures("built_images"),
+    pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark"),
+]
 
 FLAGS = ("tcp.analysis.retransmission", "tcp.analysis.out_of_order", "tcp.analysis.duplicate_ack")
 
 
 def flagged(path: Path, flag: str) -> list[str]:
     """The TCP flags (0x0002 for a SYN) of the segments tshark marks with ``flag``."""
-    out = subprocess.run(["tshark", "-r", str(path), "-Y", flag, "-T", "fields",
-                          "-e", "tcp.flags"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["tshark", "-r", str(path), "-Y", flag, "-T", "fields", "-e", "tcp.flags"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.split("\n")[:-1]
 
 
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
     lab = labs.load(labs.LABS_ROOT / "03-handshake")
-    result = runner.run(lab, lab.solution, select="test_three_way_handshake or test_lost_syns",
-                        hidden=True)
+    result = runner.run(lab, lab.solution, select="test_three_way_handshake or test_lost_syns", hidden=True)
     assert result.status == "passed", result.message
     return Path(result.artifacts)
 
@@ -49,9 +56,24 @@ def test_a_clean_exchange_has_nothing_flagged(artifacts, side):
 
 def test_each_segment_is_captured_once_per_side(artifacts):
     for name in ("exchange.pcap", "exchange.server-side.pcap", "lost-syns.pcap"):
-        ids = subprocess.run(["tshark", "-r", str(artifacts / name), "-T", "fields",
-                              "-e", "ip.id", "-e", "tcp.seq_raw", "-e", "tcp.flags"],
-                             capture_output=True, text=True, check=True).stdout.splitlines()
+        ids = subprocess.run(
+            [
+                "tshark",
+                "-r",
+                str(artifacts / name),
+                "-T",
+                "fields",
+                "-e",
+                "ip.id",
+                "-e",
+                "tcp.seq_raw",
+                "-e",
+                "tcp.flags",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
         assert len(ids) == len(set(ids)), name
 
 

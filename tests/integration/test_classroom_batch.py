@@ -48,9 +48,14 @@ def make_submissions(root):
 
 
 def grade_all(*args, env=None, timeout=900):
-    return subprocess.run([sys.executable, "-m", "socklab.cli", "grade-all", *args],
-                          capture_output=True, text=True, timeout=timeout, check=False,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "socklab.cli", "grade-all", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def gradebook(out):
@@ -65,9 +70,20 @@ def column(row: dict[str, str], check: str) -> str:
 
 
 def git(*args, cwd):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env={**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@x",
-                               "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@x"}).stdout.strip()
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "a",
+            "GIT_AUTHOR_EMAIL": "a@x",
+            "GIT_COMMITTER_NAME": "a",
+            "GIT_COMMITTER_EMAIL": "a@x",
+        },
+    ).stdout.strip()
 
 
 ROSTER = """identifier,github_username,github_id,name
@@ -86,14 +102,16 @@ def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
     git("commit", "-q", "-m", "lab 1", cwd=subs / "alice")
     head = git("rev-parse", "HEAD", cwd=subs / "alice")
     env = {"SOCKLAB_RUNS": str(tmp_path / "runs")}
-    run = grade_all("1", str(subs), "--jobs", "2", "--out", str(out), "--format",
-                    "gradescope,junit", env=env)
+    run = grade_all("1", str(subs), "--jobs", "2", "--out", str(out), "--format", "gradescope,junit", env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     book = gradebook(out)
     assert sorted(book) == ["alice", "bob", "carol", "mallory"]
     everything = f"{sum(c.points for c in LAB1.checks()):g}"  # hidden checks included
-    assert (book["alice"]["status"], book["alice"]["total"], book["alice"]["max"]) == \
-        ("passed", everything, everything)
+    assert (book["alice"]["status"], book["alice"]["total"], book["alice"]["max"]) == (
+        "passed",
+        everything,
+        everything,
+    )
     assert (book["bob"]["status"], book["bob"]["total"]) == ("failed", "0")
     assert book["carol"]["status"] == "failed"
     assert column(book["carol"], "test_echo_one_mebibyte") == "0"
@@ -106,8 +124,9 @@ def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
     assert book["mallory"]["total"] == f"{sum(c.points for c in client):g}"
     for student in book:
         folder = out / "students" / student
-        assert {"result.json", "batch.json", "report.html", "gradescope.json",
-                "junit.xml"} <= {p.name for p in folder.iterdir()}
+        assert {"result.json", "batch.json", "report.html", "gradescope.json", "junit.xml"} <= {
+            p.name for p in folder.iterdir()
+        }
         ET.parse(folder / "junit.xml")
         result = json.loads((folder / "result.json").read_text())
         assert result["lab"] == LAB1.name
@@ -118,8 +137,12 @@ def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
         assert (folder / "artifacts" / "checker.log").is_file()
     assert not any((tmp_path / "runs").iterdir())  # moved, not copied
     assert {p.name for p in out.iterdir()} >= {"canvas.csv", "moodle.csv", "unmatched.csv", "batch.json"}
-    assert {s["folder"]: s["commit"] for s in json.loads((out / "batch.json").read_text())["students"]} \
-        == {"alice": head, "bob": None, "carol": None, "mallory": None}
+    assert {s["folder"]: s["commit"] for s in json.loads((out / "batch.json").read_text())["students"]} == {
+        "alice": head,
+        "bob": None,
+        "carol": None,
+        "mallory": None,
+    }
     page = (out / "index.html").read_text()
     assert "href='students/carol/report.html'" in page and "scores.png" in page
     assert "1 MiB of random bytes" in page  # among the checks most often failed
@@ -130,8 +153,21 @@ def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
     # and a roster now names the students in the LMS files
     (tmp_path / "roster.csv").write_text(ROSTER)
     start = time.monotonic()
-    again = grade_all("1", str(subs), "--jobs", "2", "--out", str(out), "--format", "classroom",
-                      "--roster", str(tmp_path / "roster.csv"), "--assignment", "Lab 1", env=env)
+    again = grade_all(
+        "1",
+        str(subs),
+        "--jobs",
+        "2",
+        "--out",
+        str(out),
+        "--format",
+        "classroom",
+        "--roster",
+        str(tmp_path / "roster.csv"),
+        "--assignment",
+        "Lab 1",
+        env=env,
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     assert "0 to grade, 4 already graded" in again.stdout
     assert time.monotonic() - start < 60
@@ -141,11 +177,20 @@ def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
     assert "no submission (1): Dora D" in said and "not on the roster (1): mallory" in said
     with (out / "canvas.csv").open() as f:
         canvas = {row["Student"]: row["Lab 1"] for row in csv.DictReader(f)}
-    assert canvas == {"Points Possible": everything, "Alice A": everything, "Bob B": "0",
-                      "Carol C": book["carol"]["total"], "Dora D": ""}
+    assert canvas == {
+        "Points Possible": everything,
+        "Alice A": everything,
+        "Bob B": "0",
+        "Carol C": book["carol"]["total"],
+        "Dora D": "",
+    }
     with (out / "moodle.csv").open() as f:
-        assert list(csv.reader(f)) == [["Email address", "Lab 1"], ["alice@uni.edu", everything],
-                                       ["bob@uni.edu", "0"], ["dora@uni.edu", "-"]]
+        assert list(csv.reader(f)) == [
+            ["Email address", "Lab 1"],
+            ["alice@uni.edu", everything],
+            ["bob@uni.edu", "0"],
+            ["dora@uni.edu", "-"],
+        ]
 
 
 def test_odd_folder_names_and_links_out_are_each_one_students_business(tmp_path):
@@ -190,8 +235,9 @@ def test_a_batch_on_one_reused_network_grades_as_fresh_networks_do(tmp_path):
     env = {"SOCKLAB_RUNS": str(tmp_path / "runs")}
     fresh = grade_all("1", str(subs), "--jobs", "2", "--out", str(tmp_path / "fresh"), env=env)
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
-    reused = grade_all("1", str(subs), "--jobs", "1", "--reuse-network", "--out", str(tmp_path / "reused"),
-                       env=env)
+    reused = grade_all(
+        "1", str(subs), "--jobs", "1", "--reuse-network", "--out", str(tmp_path / "reused"), env=env
+    )
     assert reused.returncode == 0, reused.stdout + reused.stderr
     fresh_book, reused_book = gradebook(tmp_path / "fresh"), gradebook(tmp_path / "reused")
     assert {s: r["status"] for s, r in reused_book.items()} == {s: r["status"] for s, r in fresh_book.items()}

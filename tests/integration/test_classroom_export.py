@@ -29,9 +29,15 @@ SECRET = ("solution", "hidden", "bad")
 
 
 def make(cwd: Path, *args: str, env: dict | None = None, timeout: float = 600):
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, check=False,
-                          env={**os.environ, "SOCKLAB_RUNS": str(cwd / "runs"), **(env or {})})
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "SOCKLAB_RUNS": str(cwd / "runs"), **(env or {})},
+    )
 
 
 def prepare_venv(repo: Path) -> None:
@@ -54,16 +60,22 @@ def export(tmp_path_factory):
     assert run.returncode == 0, run.stdout + run.stderr
     prepare_venv(repo)
     # -P: not the current folder first, only the venv's paths
-    where = subprocess.run([repo / ".venv/bin/python", "-P", "-c",
-                            "import socklab; print(socklab.__file__)"],
-                           capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [repo / ".venv/bin/python", "-P", "-c", "import socklab; print(socklab.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert where.startswith(str(repo / "socklab")), where
     return repo
 
 
 def exported_files(repo: Path) -> list[Path]:
-    return [p for p in repo.rglob("*") if p.is_file()
-            and not {".venv", "runs", "grades"} & set(p.relative_to(repo).parts)]
+    return [
+        p
+        for p in repo.rglob("*")
+        if p.is_file() and not {".venv", "runs", "grades"} & set(p.relative_to(repo).parts)
+    ]
 
 
 def test_nothing_secret_is_exported(export):
@@ -88,8 +100,9 @@ def test_nothing_secret_is_exported(export):
 
 def test_the_export_has_the_same_image_inputs(export):
     probe = "from socklab import images; print([images.content_hash(s, 'r') for s in images.SPECS])"
-    theirs = subprocess.run([export / ".venv/bin/python", "-P", "-c", probe], capture_output=True,
-                            text=True, check=True).stdout.strip()
+    theirs = subprocess.run(
+        [export / ".venv/bin/python", "-P", "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert theirs == str([images.content_hash(s, "r") for s in images.SPECS])
 
 
@@ -143,7 +156,7 @@ def test_the_ci_files_run_only_documented_make_targets(export):
             continue  # the runner's setup: the packages building the images needs
         words = shlex.split(command)
         if words[0] == "sudo":
-            words = words[next(i for i, w in enumerate(words) if w == "make"):]
+            words = words[next(i for i, w in enumerate(words) if w == "make") :]
         assert words[0] == "make" and words[1] in targets, command
 
 
@@ -155,7 +168,7 @@ def test_the_ci_commands_work_in_the_export(export, tmp_path):
         words = shlex.split(command)
         if "make" not in words:
             continue  # the runner's setup
-        words = words[words.index("make"):]
+        words = words[words.index("make") :]
         gh_output = tmp_path / "github_output"
         gh_output.unlink(missing_ok=True)
         run = make(export, *words[1:], env={"GITHUB_OUTPUT": str(gh_output)})

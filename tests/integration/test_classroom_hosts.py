@@ -67,8 +67,9 @@ class Host:
     def __init__(self, folder: Path, key: Path) -> None:
         self.port = _free_port()
         folder.mkdir()
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / "host_key")],
-                       check=True)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / "host_key")], check=True
+        )
         config = folder / "sshd_config"
         config.write_text(f"""ListenAddress 127.0.0.1
 Port {self.port}
@@ -83,8 +84,9 @@ StrictModes no
 MaxStartups 50
 Subsystem sftp internal-sftp
 """)
-        self.proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)],
-                                     stderr=(folder / "sshd.log").open("wb"))
+        self.proc = subprocess.Popen(
+            [str(SSHD), "-D", "-e", "-f", str(config)], stderr=(folder / "sshd.log").open("wb")
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with socket.socket() as s:
@@ -145,9 +147,24 @@ def submissions(root: Path, n: int) -> Path:
 
 
 def argv(subs: Path, out: Path, key: Path, hosts: list[str]) -> list[str]:
-    return [sys.executable, "-m", "socklab.cli", "grade-all", "1", str(subs), "--jobs", "1",
-            "--out", str(out), "--hosts", ",".join(hosts), "--remote-root", str(ROOT),
-            "--identity", str(key)]
+    return [
+        sys.executable,
+        "-m",
+        "socklab.cli",
+        "grade-all",
+        "1",
+        str(subs),
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+        "--hosts",
+        ",".join(hosts),
+        "--remote-root",
+        str(ROOT),
+        "--identity",
+        str(key),
+    ]
 
 
 def records(out: Path) -> dict[str, dict]:
@@ -164,8 +181,13 @@ def test_a_batch_over_two_hosts_and_one_unreachable(hosts, tmp_path):
     key, (a, b) = hosts
     subs, out = submissions(tmp_path / "subs", 3), tmp_path / "out"
     nowhere = f"root@127.0.0.1:{_free_port()}"  # nothing listens there
-    run = subprocess.run(argv(subs, out, key, [a.name, b.name, nowhere]), capture_output=True,
-                         text=True, timeout=900, check=False)
+    run = subprocess.run(
+        argv(subs, out, key, [a.name, b.name, nowhere]),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(rf"host {re.escape(nowhere)} dropped:.*cannot connect", run.stdout)
     rec = records(out)
@@ -188,8 +210,9 @@ def test_a_host_dying_mid_batch_has_its_submission_graded_on_the_other(hosts, tm
     key, (a, b) = hosts
     subs, out = submissions(tmp_path / "subs", 4), tmp_path / "out"
     folders_before = set(tmp_folders())
-    batch = subprocess.Popen(argv(subs, out, key, [a.name, b.name]), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+    batch = subprocess.Popen(
+        argv(subs, out, key, [a.name, b.name]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     orphans: list[int] = []
     try:
         deadline = time.monotonic() + 300
@@ -209,8 +232,7 @@ def test_a_host_dying_mid_batch_has_its_submission_graded_on_the_other(hosts, tm
     assert sorted(rec) == [f"student{i}" for i in range(4)]
     # what a finished before it died stays; everything else was graded on b
     assert {s for s, r in rec.items() if r["host"] == a.name} == graded_on_a
-    assert len(graded_on_a) < 4 and all(r["host"] == b.name for s, r in rec.items()
-                                         if s not in graded_on_a)
+    assert len(graded_on_a) < 4 and all(r["host"] == b.name for s, r in rec.items() if s not in graded_on_a)
     book = gradebook(out)
     assert sorted(row["student"] for row in book) == [f"student{i}" for i in range(4)]  # once each
     assert [row["status"] for row in book] == ["passed", "failed", "passed", "failed"]

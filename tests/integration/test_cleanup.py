@@ -26,8 +26,9 @@ def owned_by(pid: int) -> list[str]:
     """Names of the containers and networks a runner process owns."""
     api = engine.client()
     selector = {"label": [f"socklab.owner={socket.gethostname()}:{pid}"]}
-    return [c.name for c in api.containers.list(all=True, filters=selector, ignore_removed=True)] + \
-           [n.name for n in api.networks.list(filters=selector)]
+    return [c.name for c in api.containers.list(all=True, filters=selector, ignore_removed=True)] + [
+        n.name for n in api.networks.list(filters=selector)
+    ]
 
 
 def wait_for(condition, timeout: float, what: str):
@@ -41,8 +42,7 @@ def wait_for(condition, timeout: float, what: str):
 
 def start_run(tmp_path: Path, lab: str = "1") -> subprocess.Popen:
     env = {**os.environ, "SOCKLAB_RUNS": str(tmp_path)}
-    return subprocess.Popen([*SOCKLAB, "run", lab], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen([*SOCKLAB, "run", lab], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 @pytest.mark.slow
@@ -82,8 +82,9 @@ def project_of(runs: Path) -> str | None:
 
 
 @pytest.mark.parametrize("when", ["network up", "checks running"])
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
-                         ids=["ctrl-c", "term", "kill-9"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "term", "kill-9"]
+)
 def test_an_interrupted_run_leaves_nothing(tmp_path, sig, when):
     proc = start_run(tmp_path)
     wait_for(lambda: len(owned_by(proc.pid)) >= 5, 60, "the run's topology")
@@ -100,8 +101,9 @@ def test_an_interrupted_run_leaves_nothing(tmp_path, sig, when):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
-                         ids=["ctrl-c", "term", "kill-9"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "term", "kill-9"]
+)
 def test_a_run_interrupted_at_any_moment_leaves_nothing(tmp_path, sig, seed):
     """Start-up included: the signal comes at a seeded moment in the run's first seconds
     (lab 2: its topology has the impairment engine too)."""
@@ -112,10 +114,16 @@ def test_a_run_interrupted_at_any_moment_leaves_nothing(tmp_path, sig, seed):
     proc.send_signal(sig)
     proc.wait(timeout=60)
     try:
-        wait_for(lambda: not processes_of(tmp_path, project), PROCESSES_GONE,
-                 f"the run's processes to end (signal {sig} at {moment:.2f} s)")
-        wait_for(lambda: not owned_by(proc.pid), RESOURCES_GONE,
-                 f"the run's resources to be removed (signal {sig} at {moment:.2f} s)")
+        wait_for(
+            lambda: not processes_of(tmp_path, project),
+            PROCESSES_GONE,
+            f"the run's processes to end (signal {sig} at {moment:.2f} s)",
+        )
+        wait_for(
+            lambda: not owned_by(proc.pid),
+            RESOURCES_GONE,
+            f"the run's resources to be removed (signal {sig} at {moment:.2f} s)",
+        )
     finally:
         print(f"signal {sig} at {moment:.2f} s (seed {seed})")
 
@@ -144,11 +152,13 @@ def test_clean_removes_only_socklab_resources():
     run = f"socklab-cleantest-{os.getpid()}"
     labels = {"socklab": "1", "socklab.run": run}
     foreign_net = api.networks.create(f"not-socklab-{run}", labels={"socklab.run": run})
-    foreign = api.containers.create(images.BY_NAME["host"].tag, name=f"not-socklab-{run}",
-                                    command=["true"], labels={"socklab.run": run})
+    foreign = api.containers.create(
+        images.BY_NAME["host"].tag, name=f"not-socklab-{run}", command=["true"], labels={"socklab.run": run}
+    )
     ours = api.networks.create(f"{run}-net", labels=labels)
-    ours_c = api.containers.create(images.BY_NAME["host"].tag, name=f"{run}-c", command=["true"],
-                                   labels=labels)
+    ours_c = api.containers.create(
+        images.BY_NAME["host"].tag, name=f"{run}-c", command=["true"], labels=labels
+    )
     try:
         assert main(["clean", "--run", run]) == 0
         names = {n.name for n in api.networks.list()}

@@ -50,8 +50,9 @@ def test_tcp_delivers_everything_in_order_and_udp_tracks_one_minus_loss(runs):
 def test_one_seed_gives_the_same_udp_outcome(runs):
     first, second = ([r for r in rows if r.protocol == "UDP"] for rows in runs)
     assert [r.order for r in first] == [r.order for r in second]
-    assert [(r.delivered, r.in_order, r.duplicates, r.corrupted) for r in first] == \
-        [(r.delivered, r.in_order, r.duplicates, r.corrupted) for r in second]
+    assert [(r.delivered, r.in_order, r.duplicates, r.corrupted) for r in first] == [
+        (r.delivered, r.in_order, r.duplicates, r.corrupted) for r in second
+    ]
 
 
 # Reno, 10 ms each way, loss on the data's way only (the model's p), one seed. At 1 % a
@@ -68,13 +69,26 @@ def reno(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("SOCKLAB_RUNS", str(tmp_path_factory.mktemp("demo-model-runs")))
     with demo.lab(MODEL_SEED, print) as (topo, link):
         congestion.check(("reno",), demo.kernel(topo))
-        return [demo.measure_tcp(topo, link, loss, "reno", loss_on="data", delay_ms=10, seed=MODEL_SEED,
-                                 size=size, tcp_timeout=60) for loss, size in MODEL_SIZES.items()]
+        return [
+            demo.measure_tcp(
+                topo,
+                link,
+                loss,
+                "reno",
+                loss_on="data",
+                delay_ms=10,
+                seed=MODEL_SEED,
+                size=size,
+                tcp_timeout=60,
+            )
+            for loss, size in MODEL_SIZES.items()
+        ]
 
 
 def test_reno_goodput_is_the_mathis_models_within_a_factor_2(reno):
-    assert [(r.cc, r.finished, r.delivered) for r in reno] == \
-        [("reno", True, size) for size in MODEL_SIZES.values()]
+    assert [(r.cc, r.finished, r.delivered) for r in reno] == [
+        ("reno", True, size) for size in MODEL_SIZES.values()
+    ]
     ratios = {f"{r.loss:.0%}": round(r.goodput_kBps / r.model_kBps, 2) for r in reno if r.model_kBps}
     print(f"Reno goodput / Mathis model, seed {MODEL_SEED}: {ratios}")
     assert len(ratios) == 3 and all(0.5 <= x <= 2 for x in ratios.values()), ratios

@@ -40,8 +40,7 @@ def test_graded_again_the_same(lab):
     code = labs.lay_over(lab.solution, bad.path)
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            results = list(pool.map(lambda _: runner.run(lab, code, seed=SEED, hidden=True),
-                                    range(TIMES)))
+            results = list(pool.map(lambda _: runner.run(lab, code, seed=SEED, hidden=True), range(TIMES)))
     finally:
         shutil.rmtree(code)
     verdicts = {tuple((c.id, c.status) for c in r.checks) for r in results}

@@ -37,8 +37,13 @@ def oom_kills(result: LabResult) -> dict[str, int]:
     project = json.loads((Path(result.artifacts) / "context.json").read_text())["project"]
     kills = {}
     for service in ("client", "server"):
-        out = subprocess.run(["docker", "exec", f"{project}-{service}", "sh", "-c", OOM_KILLS],
-                             capture_output=True, text=True, timeout=60, check=False).stdout
+        out = subprocess.run(
+            ["docker", "exec", f"{project}-{service}", "sh", "-c", OOM_KILLS],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).stdout
         counts = [int(line.split()[1]) for line in out.splitlines() if line.startswith("oom_kill ")]
         kills[service] = counts[0] if counts else -1  # -1: not readable, a test failure
     return kills
@@ -57,22 +62,28 @@ def flooded(number: str, folder: str, select: str) -> tuple[LabResult, dict[str,
 
 
 def describe(result: LabResult) -> str:
-    return "\n".join([f"{result.status} {result.score:g}/{result.max_score:g} {result.message}",
-                      *(f"  {c.status:8} {c.id}: {c.message}" for c in result.checks),
-                      f"  artifacts: {result.artifacts}"])
+    return "\n".join(
+        [
+            f"{result.status} {result.score:g}/{result.max_score:g} {result.message}",
+            *(f"  {c.status:8} {c.id}: {c.message}" for c in result.checks),
+            f"  artifacts: {result.artifacts}",
+        ]
+    )
 
 
-@pytest.mark.parametrize(("number", "folder", "select"), [
-    ("3", "floods-lab3",
-     "test_server_reads_to_eof or test_server_empty_request or test_four_way_close"),
-    ("4", "floods-the-probes", "test_one_message or test_rejects_unknown_kind"),
-    ("5", "floods-the-probes", "test_echo_one_client or test_slow_reader_gets_every_byte"),
-    ("6", "floods-lab6", "test_list or test_unknown_command_and_quit"),
-    ("7", "floods-lab7", "test_get_index or test_http_client or test_curl"),
-    ("9", "floods-lab9", "test_stream_one_line or test_stream_coalesced_lines"),
-    ("8", "floods-lab8", "test_stop_and_wait_one_in_flight or test_packets_on_the_wire"),
-    ("2", "floods-lab2", "test_server_echoes_datagrams or test_server_serves_every_client"),
-])
+@pytest.mark.parametrize(
+    ("number", "folder", "select"),
+    [
+        ("3", "floods-lab3", "test_server_reads_to_eof or test_server_empty_request or test_four_way_close"),
+        ("4", "floods-the-probes", "test_one_message or test_rejects_unknown_kind"),
+        ("5", "floods-the-probes", "test_echo_one_client or test_slow_reader_gets_every_byte"),
+        ("6", "floods-lab6", "test_list or test_unknown_command_and_quit"),
+        ("7", "floods-lab7", "test_get_index or test_http_client or test_curl"),
+        ("9", "floods-lab9", "test_stream_one_line or test_stream_coalesced_lines"),
+        ("8", "floods-lab8", "test_stop_and_wait_one_in_flight or test_packets_on_the_wire"),
+        ("2", "floods-lab2", "test_server_echoes_datagrams or test_server_serves_every_client"),
+    ],
+)
 def test_a_flood_is_the_students_failure(number, folder, select):
     """Every selected check ran and failed (none an error, none timed out), in a message of
     bounded size, one at least saying the checker stopped reading; no OOM kill in either lab

@@ -22,9 +22,14 @@ JUNIT_XSD = Path(__file__).parents[1] / "unit" / "schemas" / "junit-10.xsd"
 
 
 def grade(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "socklab.cli", "grade", *args],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})},
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "socklab.cli", "grade", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+        check=False,
+    )
 
 
 def test_grading_the_solution_runs_the_hidden_checks_too(tmp_path):
@@ -37,8 +42,11 @@ def test_grading_the_solution_runs_the_hidden_checks_too(tmp_path):
     checks = LAB1.checks()
     assert len(cases) == len(checks)  # the public checks and the hidden ones
     assert suite.get("failures") == "0" and suite.get("errors") == "0"
-    hidden = [p for p in suite.iter("property")
-              if p.get("name", "").endswith(".hidden") and p.get("value") == "true"]
+    hidden = [
+        p
+        for p in suite.iter("property")
+        if p.get("name", "").endswith(".hidden") and p.get("value") == "true"
+    ]
     assert len(hidden) == sum(c.get("name").endswith("(hidden)") for c in cases)
     assert len(hidden) == sum(c.hidden for c in checks) >= 1
 
@@ -58,8 +66,15 @@ def test_hidden_feedback_can_be_withheld(tmp_path):
 
 def test_a_platform_failure_still_writes_a_result(tmp_path):
     out = tmp_path / "results.json"
-    run = grade("1", str(LAB1.solution), "--format", "classroom", "--out", str(out),
-                env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    run = grade(
+        "1",
+        str(LAB1.solution),
+        "--format",
+        "classroom",
+        "--out",
+        str(out),
+        env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
+    )
     assert run.returncode == 2, run.stdout + run.stderr
     result = json.loads(out.read_text())
     assert result["status"] == "error"

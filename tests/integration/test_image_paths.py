@@ -67,10 +67,15 @@ def registry(tmp_path):
     seed = (roots.local(images.packages()) or roots.Root(images.BY_NAME["base"].tag, "")).ref
     port = free_port()
     config = tmp_path / "registry.yml"
-    config.write_text(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path}/store\n"
-                      f"http:\n  addr: 127.0.0.1:{port}\n")
-    proc = subprocess.Popen([str(REGISTRY), "serve", str(config)], stdout=subprocess.DEVNULL,
-                            stderr=(tmp_path / "registry.log").open("wb"))
+    config.write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path}/store\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    proc = subprocess.Popen(
+        [str(REGISTRY), "serve", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "registry.log").open("wb"),
+    )
     try:
         _wait_answers(f"http://127.0.0.1:{port}/v2/", tmp_path / "registry.log")
         ref = f"127.0.0.1:{port}/debian:bookworm-slim"
@@ -119,10 +124,15 @@ def as_student(home: Path, *argv: str, env: dict[str, str]) -> subprocess.Comple
     """``argv`` as the student would run it: their user, their PATH, nothing else of root's
     (but this machine's pip and certificate settings, which a student's machine has too)."""
     machine = {k: v for k, v in os.environ.items() if k.startswith("PIP_") or k in CERTS}
-    clean = {**machine, "PATH": STUDENT_PATH, "HOME": str(home), "SOCKLAB_RUNS": str(home / "runs"),
-             "COLUMNS": "250", **env}  # wide: a pinned reference is longer than 80 columns
-    command = ["runuser", "-u", STUDENT, "--", "env", "-i", *[f"{k}={v}" for k, v in clean.items()],
-               *argv]
+    clean = {
+        **machine,
+        "PATH": STUDENT_PATH,
+        "HOME": str(home),
+        "SOCKLAB_RUNS": str(home / "runs"),
+        "COLUMNS": "250",
+        **env,
+    }  # wide: a pinned reference is longer than 80 columns
+    command = ["runuser", "-u", STUDENT, "--", "env", "-i", *[f"{k}={v}" for k, v in clean.items()], *argv]
     return subprocess.run(command, capture_output=True, text=True, timeout=1500, check=False)
 
 
@@ -152,9 +162,14 @@ def test_offline_path_builds_the_root_with_debootstrap(prefix, tmp_path, monkeyp
         pytest.skip("the offline path needs debootstrap: apt-get install debootstrap")
     nowhere = f"127.0.0.1:{free_port()}/debian:bookworm-slim"  # no registry listens there
     monkeypatch.setenv("SOCKLAB_BASE_IMAGE", nowhere)
-    run = subprocess.run([sys.executable, "-m", "socklab.cli", "run", "1"], capture_output=True,
-                         text=True, timeout=1500, check=False,
-                         env={**os.environ, "SOCKLAB_RUNS": str(tmp_path)})
+    run = subprocess.run(
+        [sys.executable, "-m", "socklab.cli", "run", "1"],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+        env={**os.environ, "SOCKLAB_RUNS": str(tmp_path)},
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert f"could not pull {nowhere}" in run.stdout and "debootstrap bookworm" in run.stdout
     assert roots.local(images.packages()) == roots.Root(roots.debootstrap_tag(), "debootstrap")

@@ -31,8 +31,22 @@ def net(tmp_path_factory):
     impairment = compose.Impairment("clean", 11, artifacts)
     code = labs.find("1").solution  # its echo server, for the TCP tests
     with topology(code, compose.new_project("socklab-imptest"), impairment) as topo:
-        subprocess.run(["docker", "exec", "-d", "-u", "student", "-w", "/lab/code",
-                        topo.container("server"), "python3", "server.py", "5000"], check=True)
+        subprocess.run(
+            [
+                "docker",
+                "exec",
+                "-d",
+                "-u",
+                "student",
+                "-w",
+                "/lab/code",
+                topo.container("server"),
+                "python3",
+                "server.py",
+                "5000",
+            ],
+            check=True,
+        )
         yield topo, impairing.Link(topo.container("impair"), artifacts)
 
 
@@ -42,8 +56,7 @@ def udp_through(topo, link, count: int, config: dict, *, seed: int = 11):
     sink = observe.udp_sink(topo.container("server"), PORT, idle=1.5, timeout=20)
     observe.udp_send(topo.container("client"), "server", PORT, count, interval_ms=0.5)
     seen = sink.result()
-    decisions = [e["decision"] for e in link.events(version)
-                 if e["proto"] == "udp" and e["dport"] == PORT]
+    decisions = [e["decision"] for e in link.events(version) if e["proto"] == "udp" and e["dport"] == PORT]
     return seen, decisions
 
 
@@ -53,8 +66,12 @@ def within(k: int, n: int, p: float, z: float = 2.576) -> bool:
 
 
 def ping(topo, count: int = 15) -> list[float]:
-    out = subprocess.run(["docker", "exec", topo.container("client"), "ping", "-c", str(count),
-                          "-i", "0.2", "server"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["docker", "exec", topo.container("client"), "ping", "-c", str(count), "-i", "0.2", "server"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rtts = sorted(float(t) for t in re.findall(r"time=([\d.]+) ms", out))
     assert len(rtts) == count, out
     return rtts
@@ -88,8 +105,12 @@ def test_undetected_corruption_reaches_the_application(net):
 
 
 def udp_checksum_errors(topo) -> int:
-    snmp = subprocess.run(["docker", "exec", topo.container("server"), "cat", "/proc/net/snmp"],
-                          capture_output=True, text=True, check=True).stdout.splitlines()
+    snmp = subprocess.run(
+        ["docker", "exec", topo.container("server"), "cat", "/proc/net/snmp"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     names, values = (line.split() for line in snmp if line.startswith("Udp:"))
     return int(values[names.index("InCsumErrors")])
 

@@ -21,13 +21,27 @@ def test_up_shell_watch_down(capfd):
     try:
         assert "next: socklab shell client" in capfd.readouterr().out
         # the code under test is mounted; the student's shell reaches the server by name
-        assert main(["shell", "client", "--project", project, "-c",
-                     "id -un; ls /lab/code; ping -c 1 -W 3 server >/dev/null && echo reached"]) == 0
+        assert (
+            main(
+                [
+                    "shell",
+                    "client",
+                    "--project",
+                    project,
+                    "-c",
+                    "id -un; ls /lab/code; ping -c 1 -W 3 server >/dev/null && echo reached",
+                ]
+            )
+            == 0
+        )
         out = capfd.readouterr().out
         assert "student" in out and "server.py" in out and "reached" in out
         tcpdump = subprocess.Popen(
             [sys.executable, "-m", "socklab.cli", "watch", "--project", project, "-c", "2", "icmp"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         main(["shell", "client", "--project", project, "-c", "sleep 1; ping -c 2 -W 3 server"])
         out, _ = tcpdump.communicate(timeout=30)
         assert "ICMP echo request" in out, out
@@ -56,12 +70,10 @@ def test_runtime_control_of_an_impaired_lab(capfd):
         assert main(["impair", "show", "--project", project]) == 0
         shown = capfd.readouterr().out
         assert '"profile": "lan"' in shown and '"seed": 4' in shown
-        assert main(["impair", "set", '{"update": {"c2s": {"loss": 1.0}}}',
-                     "--project", project]) == 0
+        assert main(["impair", "set", '{"update": {"c2s": {"loss": 1.0}}}', "--project", project]) == 0
         assert '"version": 2' in capfd.readouterr().out  # applied as a new config version
         # every ping is now lost on the way out: the change took effect
-        assert main(["shell", "client", "--project", project, "-c",
-                     "ping -c 2 -W 1 server"]) != 0
+        assert main(["shell", "client", "--project", project, "-c", "ping -c 2 -W 1 server"]) != 0
         assert main(["impair", "stats", "--project", project]) == 0
         assert "c2s" in capfd.readouterr().out
         assert main(["impair", "set", "not json", "--project", project]) == 2

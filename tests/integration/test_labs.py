@@ -18,6 +18,7 @@ from socklab.errors import LabError
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("built_images")]
 
+
 def loadable(folder):
     try:
         return labs.load(folder)
@@ -32,13 +33,15 @@ DESIGNS = [(lab, code) for lab in LABS for code in lab.solutions()]
 
 def describe(result) -> str:
     lines = [f"{result.lab}: {result.status} {result.message}"]
-    lines += [f"  {c.status:8} {c.id}: {c.message.splitlines()[0] if c.message else ''}"
-              for c in result.checks]
+    lines += [
+        f"  {c.status:8} {c.id}: {c.message.splitlines()[0] if c.message else ''}" for c in result.checks
+    ]
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("lab,code", DESIGNS,
-                         ids=[f"{lab.name}/{code.relative_to(lab.path)}" for lab, code in DESIGNS])
+@pytest.mark.parametrize(
+    "lab,code", DESIGNS, ids=[f"{lab.name}/{code.relative_to(lab.path)}" for lab, code in DESIGNS]
+)
 def test_solution_passes(lab, code):
     result = runner.run(lab, code)
     assert result.status == "passed", describe(result)
@@ -69,12 +72,14 @@ def test_bad_submission_fails_its_check(lab, bad):
 
 
 REUSE = "setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)"
-WITHOUT_REUSE = [(lab, path) for lab in LABS for path in sorted(lab.solution.glob("*.py"))
-                 if REUSE in path.read_text()]
+WITHOUT_REUSE = [
+    (lab, path) for lab in LABS for path in sorted(lab.solution.glob("*.py")) if REUSE in path.read_text()
+]
 
 
-@pytest.mark.parametrize("lab,path", WITHOUT_REUSE,
-                         ids=[f"{lab.name}/{path.name}" for lab, path in WITHOUT_REUSE])
+@pytest.mark.parametrize(
+    "lab,path", WITHOUT_REUSE, ids=[f"{lab.name}/{path.name}" for lab, path in WITHOUT_REUSE]
+)
 def test_a_server_without_so_reuseaddr_passes(lab, path, tmp_path):
     """The README asks for no SO_REUSEADDR: the checker's own restarts of a server that
     closes first (its connections then wait in TIME-WAIT) must not fail one that lacks it."""

@@ -45,9 +45,20 @@ HOSTILE = Path(__file__).parent / "hostile"
 BOUND = LAB.timeout + 60  # s: the lab's own limit, plus topology and teardown on a loaded machine
 WORKERS = 3  # gradings at once: the heavy attacks each take the one CPU their container may use
 # Heavy and light interleaved, so that no more than about two heavy ones run at once.
-ORDER = ["fork-bomb", "reads-secrets", "writes-everywhere", "cpu-spin", "kills-everything",
-         "changes-network", "output-flood", "floods-the-probes", "fake-report", "memory-hog",
-         "never-exits", "binds-every-port"]
+ORDER = [
+    "fork-bomb",
+    "reads-secrets",
+    "writes-everywhere",
+    "cpu-spin",
+    "kills-everything",
+    "changes-network",
+    "output-flood",
+    "floods-the-probes",
+    "fake-report",
+    "memory-hog",
+    "never-exits",
+    "binds-every-port",
+]
 
 # What the test reads in a lab host after the verdict: as root, one section per "== name".
 LAB_HOST = r"""
@@ -78,6 +89,7 @@ echo "== end"
 
 # --- grading, a few at a time ---------------------------------------------------------
 
+
 @dataclass
 class Graded:
     """One hostile submission's grading, and what the test saw of it."""
@@ -100,10 +112,14 @@ class Graded:
         return next(c for c in self.result.checks if c.id == check_id)
 
     def describe(self) -> str:
-        lines = [f"{self.name}: {self.result.status} {self.result.score:g}/{self.result.max_score:g} "
-                 f"in {self.seconds:.0f} s {self.result.message}"]
-        lines += [f"  {c.status:8} {c.id}: {c.message.splitlines()[0] if c.message else ''}"
-                  for c in self.result.checks]
+        lines = [
+            f"{self.name}: {self.result.status} {self.result.score:g}/{self.result.max_score:g} "
+            f"in {self.seconds:.0f} s {self.result.message}"
+        ]
+        lines += [
+            f"  {c.status:8} {c.id}: {c.message.splitlines()[0] if c.message else ''}"
+            for c in self.result.checks
+        ]
         return "\n".join([*lines, f"  artifacts: {self.result.artifacts}", *self.errors])
 
 
@@ -117,8 +133,13 @@ def sections(text: str) -> dict[str, str]:
 
 
 def read_host(container: str, script: str) -> dict[str, str]:
-    out = subprocess.run(["docker", "exec", container, "sh", "-c", script],
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        ["docker", "exec", container, "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return sections(out.stdout)
 
 
@@ -126,11 +147,31 @@ def firewall(project: str, service: str) -> dict[str, str]:
     """The service's iptables rules, listed by a throwaway container in its network namespace
     (reading them takes NET_ADMIN, which the lab hosts do not have); labelled with the run."""
     out = subprocess.run(
-        ["docker", "run", "--rm", "--network", f"container:{project}-{service}", "--cap-drop", "ALL",
-         "--cap-add", "NET_ADMIN", "--read-only", "--label", f"{engine.LABEL}=1",
-         "--label", f"{engine.RUN_LABEL}={project}", images.BY_NAME["host"].tag, "sh", "-c",
-         "echo '== filter'; iptables -S; echo '== nat'; iptables -t nat -S; echo '== end'"],
-        capture_output=True, text=True, timeout=60, check=False)
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            f"container:{project}-{service}",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "NET_ADMIN",
+            "--read-only",
+            "--label",
+            f"{engine.LABEL}=1",
+            "--label",
+            f"{engine.RUN_LABEL}={project}",
+            images.BY_NAME["host"].tag,
+            "sh",
+            "-c",
+            "echo '== filter'; iptables -S; echo '== nat'; iptables -t nat -S; echo '== end'",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return sections(out.stdout)
 
 
@@ -148,13 +189,17 @@ def inspect(result: LabResult, seen: dict[str, dict[str, str]], errors: list[str
 def leftovers(result: LabResult) -> list[str]:
     api = engine.client()
     selector = {"label": [f"{engine.RUN_LABEL}={project_of(result)}"]}
-    return [c.name for c in api.containers.list(all=True, filters=selector, ignore_removed=True)] + \
-           [n.name for n in api.networks.list(filters=selector)]
+    return [c.name for c in api.containers.list(all=True, filters=selector, ignore_removed=True)] + [
+        n.name for n in api.networks.list(filters=selector)
+    ]
 
 
 def tree(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 class MemoryWatch(threading.Thread):
@@ -196,8 +241,7 @@ def grade(name: str) -> Graded:
         after = tree(code)
     finally:
         shutil.rmtree(code)
-    return Graded(name, result, seconds, seen, leftovers(result), before, after, memory.lowest,
-                  errors)
+    return Graded(name, result, seconds, seen, leftovers(result), before, after, memory.lowest, errors)
 
 
 def hostile_name(item: pytest.Item) -> str | None:
@@ -244,6 +288,7 @@ def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 # --- what every hostile grading must show --------------------------------------------
 
+
 def contained(g: Graded) -> None:
     """Bounded, a verdict on the code, nothing left, the results socklab's own."""
     __tracebackhide__ = True
@@ -260,8 +305,7 @@ def contained(g: Graded) -> None:
     written = load_result(Path(g.result.artifacts) / "result.json")
     assert (written.status, written.score) == (g.result.status, g.result.score)
     checks = json.loads((Path(g.result.artifacts) / "checks.json").read_text())
-    assert [(c["id"], c["status"]) for c in checks] == \
-           [(c.id, c.status) for c in g.result.checks]
+    assert [(c["id"], c["status"]) for c in checks] == [(c.id, c.status) for c in g.result.checks]
 
 
 def passed(g: Graded) -> None:
@@ -292,8 +336,7 @@ def cgroup(g: Graded, service: str, *files: str) -> list[str]:
 
 def cgroup_value(g: Graded, service: str, key: str, *files: str) -> int:
     """``key N`` in a cgroup file of the service."""
-    values = [int(rest.split()[1]) for rest in cgroup(g, service, *files)
-              if rest.split()[0] == key]
+    values = [int(rest.split()[1]) for rest in cgroup(g, service, *files) if rest.split()[0] == key]
     assert values, f"no {key} in {files} of {service}:\n{g.seen[service]['cgroup']}"
     return values[0]
 
@@ -312,6 +355,7 @@ def snmp(text: str, table: str, name: str) -> int:
 
 # --- the attacks ----------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_fork_bomb(graded):
     """The server's container hits its pids limit and stays there: the checker's commands
@@ -325,8 +369,11 @@ def test_fork_bomb(graded):
     # failure says why.
     stopped = [c for c in g.result.checks if "hit its limit of 256 processes" in c.message]
     assert len(stopped) >= 3, g.describe()
-    assert all("256 processes" in c.message or "no process to spare" in c.message
-               for c in g.result.checks if not c.passed), g.describe()
+    assert all(
+        "256 processes" in c.message or "no process to spare" in c.message
+        for c in g.result.checks
+        if not c.passed
+    ), g.describe()
     assert g.check("test_client_prints_reply").passed, g.describe()  # the client is the solution
     limit = cgroup_number(g, "server", "pids.max", "pids/pids.max")
     assert cgroup_value(g, "server", "max", "pids.events", "pids/pids.events") > 0  # forks refused
@@ -360,8 +407,9 @@ def test_cpu_spin(graded):
     g = graded("cpu-spin")
     passed(g)
     for service in ("client", "server"):
-        quota = cgroup(g, service, "cpu.max") or [" ".join(
-            cgroup(g, service, "cpu/cpu.cfs_quota_us") + cgroup(g, service, "cpu/cpu.cfs_period_us"))]
+        quota = cgroup(g, service, "cpu.max") or [
+            " ".join(cgroup(g, service, "cpu/cpu.cfs_quota_us") + cgroup(g, service, "cpu/cpu.cfs_period_us"))
+        ]
         assert quota[0].split() == ["100000", "100000"], quota  # one CPU
     assert cgroup_value(g, "server", "nr_throttled", "cpu.stat", "cpu/cpu.stat") > 0
 
@@ -420,8 +468,7 @@ def test_writes_everywhere(graded):
         assert "denied /socklab/probe.py: Read-only file system" in log
         assert "denied /lab/code/server.py: Read-only file system" in log
     fake = '"score": 13, "max_score": 13, "tests": []'
-    host_places = [Path(g.result.artifacts), compose.PROBES, LAB.path, Path("/autograder"),
-                   Path("/grade")]
+    host_places = [Path(g.result.artifacts), compose.PROBES, LAB.path, Path("/autograder"), Path("/grade")]
     for place in host_places:
         for path in place.rglob("*") if place.exists() else []:
             if path.is_file() and path.suffix != ".log":
@@ -469,9 +516,11 @@ def test_binds_every_port(graded):
 
 
 # images/host/socklab-net-init: nothing leaves for every host of a subnet (issue 13 #2)
-BROADCAST_RULES = {"-A OUTPUT -d 255.255.255.255/32 -j DROP",
-                   "-A OUTPUT -m addrtype --dst-type MULTICAST -j DROP",
-                   "-A OUTPUT -m addrtype --dst-type BROADCAST -j DROP"}
+BROADCAST_RULES = {
+    "-A OUTPUT -d 255.255.255.255/32 -j DROP",
+    "-A OUTPUT -m addrtype --dst-type MULTICAST -j DROP",
+    "-A OUTPUT -m addrtype --dst-type BROADCAST -j DROP",
+}
 
 
 @pytest.mark.slow
@@ -490,9 +539,12 @@ def test_changes_network(graded):
         routes = g.seen[service]["routes"].splitlines()
         assert len(routes) == 2 and not any(r.startswith("default") for r in routes), routes
         rules = {line for line in g.seen[service]["filter"].splitlines() if line.startswith("-A")}
-        assert rules == {f"-A INPUT -s {gw}/32 -j DROP" for gw in gateways} | \
-                        {f"-A OUTPUT -d {gw}/32 -j REJECT --reject-with icmp-port-unreachable"
-                         for gw in gateways} | BROADCAST_RULES, g.seen[service]["filter"]
+        assert (
+            rules
+            == {f"-A INPUT -s {gw}/32 -j DROP" for gw in gateways}
+            | {f"-A OUTPUT -d {gw}/32 -j REJECT --reject-with icmp-port-unreachable" for gw in gateways}
+            | BROADCAST_RULES
+        ), g.seen[service]["filter"]
         assert "-P OUTPUT ACCEPT" in g.seen[service]["filter"]  # the default, as it was
         assert "MASQUERADE" not in g.seen[service]["nat"], g.seen[service]["nat"]
 
@@ -509,9 +561,14 @@ def test_fake_report(graded):
     text = console.file.getvalue()
     assert "\x1b" not in text and "\u241b[1A" in text  # shown, not obeyed
     failed = sum(not c.passed for c in g.result.checks)
-    assert text.rstrip().splitlines()[-1].startswith(
-        f"FAILED ({failed} of {len(g.result.checks)} checks)  "
-        f"{g.result.score:g}/{g.result.max_score:g} points"), text[-300:]
+    assert (
+        text.rstrip()
+        .splitlines()[-1]
+        .startswith(
+            f"FAILED ({failed} of {len(g.result.checks)} checks)  "
+            f"{g.result.score:g}/{g.result.max_score:g} points"
+        )
+    ), text[-300:]
     gradescope = json.loads(formats.FORMATS["gradescope"](g.result, formats.DEFAULT_OPTIONS))
     assert sum(t["score"] for t in gradescope["tests"]) == g.result.score
     classroom = json.loads(formats.FORMATS["classroom"](g.result, formats.DEFAULT_OPTIONS))
@@ -520,14 +577,26 @@ def test_fake_report(graded):
 
 # --- the checker's own test server, on a port the student holds ----------------------
 
+
 def test_a_port_held_by_student_code_is_the_students_failure():
     """When a student's program holds the port a probe server needs, the check fails (the
     student's to fix), with a message that says so; it is not a platform error."""
     with runner.topology(LAB.solution.resolve(), compose.new_project("socklab-test")) as topo:
         holder = subprocess.Popen(
-            ["docker", "exec", "-u", STUDENT, topo.container("server"), "python3", "-c",
-             "import socket, time\ns = socket.create_server(('', 6000))\nprint('held', flush=True)\n"
-             "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+            [
+                "docker",
+                "exec",
+                "-u",
+                STUDENT,
+                topo.container("server"),
+                "python3",
+                "-c",
+                "import socket, time\ns = socket.create_server(('', 6000))\nprint('held', flush=True)\n"
+                "time.sleep(60)",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert holder.stdout.readline().strip() == "held"
             with pytest.raises(ProgramError, match=r"could not listen on port 6000 .*holds it"):
@@ -537,6 +606,7 @@ def test_a_port_held_by_student_code_is_the_students_failure():
 
 
 # --- afterwards ---------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_the_solution_passes_after_the_attacks(graded):

@@ -63,16 +63,27 @@ def test_no_route_off_the_host(topo, service):
 def test_only_the_other_lab_subnet_is_routed(topo):
     routes = host(topo, "client").check_output("ip route show").splitlines()
     assert len(routes) == 2
-    assert any(r.startswith(f"{topo.server_subnet} via {topo.addresses()['router_client']}")
-               for r in routes)
+    assert any(r.startswith(f"{topo.server_subnet} via {topo.addresses()['router_client']}") for r in routes)
 
 
 @pytest.mark.parametrize("service", ["client", "server"])
 def test_student_user_has_no_privileges(topo, service):
-    out = subprocess.run(["docker", "exec", "-u", "student", topo.container(service), "sh", "-c",
-                          "id -u; grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' /proc/self/status;"
-                          "touch /lab/code/x 2>&1; touch /etc/x 2>&1; touch /scratch/ok && echo ok"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "docker",
+            "exec",
+            "-u",
+            "student",
+            topo.container(service),
+            "sh",
+            "-c",
+            "id -u; grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' /proc/self/status;"
+            "touch /lab/code/x 2>&1; touch /etc/x 2>&1; touch /scratch/ok && echo ok",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.startswith("1000\n")
     for cap in ("CapEff", "CapPrm", "CapBnd"):
         assert f"{cap}:\t0000000000000000" in out
@@ -85,13 +96,25 @@ def test_the_student_sees_no_probe_arguments(topo):
     """A check's probe runs beside the student's programs: they may see that it runs (ps),
     but not what it was told to send or to expect (its arguments are in root's environment)."""
     secret = "reply-only-the-checker-knows-8d1e"
-    server = observe.Background(topo.container("server"),
-                                ["tcp-serve", "--port", "5999", "--reply", secret], 10)
+    server = observe.Background(
+        topo.container("server"), ["tcp-serve", "--port", "5999", "--reply", secret], 10
+    )
     try:
         seen = subprocess.run(
-            ["docker", "exec", "-u", "student", topo.container("server"), "sh", "-c",
-             "ps -eo user:12,args; cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'"],
-            capture_output=True, text=True, check=True).stdout
+            [
+                "docker",
+                "exec",
+                "-u",
+                "student",
+                topo.container("server"),
+                "sh",
+                "-c",
+                "ps -eo user:12,args; cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         server.proc.kill()
         server.proc.wait()
@@ -131,11 +154,22 @@ def test_the_docker_host_is_unreachable_from_student_code(topo, service, gateway
         listener.settimeout(0.1)
         port = listener.getsockname()[1]
         out = subprocess.run(
-            ["docker", "exec", "-u", "student", topo.container(service), "python3", "-c",
-             "import socket,sys\n"
-             f"try: socket.create_connection(({address!r}, {port}), timeout=3)\n"
-             "except OSError as e: sys.exit(f'refused: {e}')\n"],
-            capture_output=True, text=True, check=False)
+            [
+                "docker",
+                "exec",
+                "-u",
+                "student",
+                topo.container(service),
+                "python3",
+                "-c",
+                "import socket,sys\n"
+                f"try: socket.create_connection(({address!r}, {port}), timeout=3)\n"
+                "except OSError as e: sys.exit(f'refused: {e}')\n",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert out.returncode != 0 and "refused" in out.stderr, out.stderr
         with pytest.raises(TimeoutError):
             listener.accept()
@@ -153,15 +187,26 @@ def test_broadcast_and_multicast_reach_no_host_socket(topo, service):
         listener.settimeout(1.0)
         port = listener.getsockname()[1]
         out = subprocess.run(
-            ["docker", "exec", "-u", "student", topo.container(service), "python3", "-c",
-             "import socket\n"
-             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-             "s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\n"
-             f"for target in {targets!r}:\n"
-             "    for _ in range(3):\n"
-             "        try: s.sendto(b'leak', (target, " + str(port) + "))\n"
-             "        except OSError as e: print(target, e)\n"],
-            capture_output=True, text=True, check=False)
+            [
+                "docker",
+                "exec",
+                "-u",
+                "student",
+                topo.container(service),
+                "python3",
+                "-c",
+                "import socket\n"
+                "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\n"
+                f"for target in {targets!r}:\n"
+                "    for _ in range(3):\n"
+                "        try: s.sendto(b'leak', (target, " + str(port) + "))\n"
+                "        except OSError as e: print(target, e)\n",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert out.returncode == 0, out.stderr
         with pytest.raises(TimeoutError):
             data, sender = listener.recvfrom(100)

@@ -42,8 +42,7 @@ LABS = [lab for lab in map(loadable, labs.folders()) if lab is not None]
 def public_bad(lab: labs.Lab) -> labs.BadSubmission:
     """The first bad case (by name) that a public check catches: watch mode runs those."""
     public = {c.name for c in lab.checks() if not c.hidden}
-    return next(b for b in sorted(lab.bad_submissions(), key=lambda b: b.name)
-                if b.caught_by in public)
+    return next(b for b in sorted(lab.bad_submissions(), key=lambda b: b.name) if b.caught_by in public)
 
 
 def statuses(result) -> dict[str, str]:
@@ -52,7 +51,8 @@ def statuses(result) -> dict[str, str]:
 
 def describe(result) -> str:
     return f"{result.status} {result.message}\n" + "\n".join(
-        f"  {c.status:8} {c.id}: {(c.message or '').splitlines()[:1]}" for c in result.checks)
+        f"  {c.status:8} {c.id}: {(c.message or '').splitlines()[:1]}" for c in result.checks
+    )
 
 
 def write_over(folder: Path, source: Path) -> None:
@@ -78,8 +78,7 @@ def test_each_round_judges_the_code_as_a_fresh_run_would(lab, tmp_path):
         assert statuses(first)[bad.caught_by] in ("failed", "timeout"), describe(first)
         write_over(code, lab.solution)
         second = session.round()
-        assert second.status == "passed" and second.score == lab.points, \
-            describe(second)
+        assert second.status == "passed" and second.score == lab.points, describe(second)
         assert session.project == project, "the topology was rebuilt: the reset failed"
         assert (Path(second.artifacts) / "result.json").exists()
     assert not engine.client().containers.list(all=True, filters={"label": f"socklab.run={project}"})
@@ -101,16 +100,20 @@ def test_a_round_equals_a_fresh_run_check_by_check(tmp_path):
                 if bad is not None:
                     shutil.rmtree(fresh_code)
             watched = session.round()
-            assert statuses(watched) == statuses(fresh), \
-                (bad and bad.name, describe(watched), describe(fresh))
+            assert statuses(watched) == statuses(fresh), (
+                bad and bad.name,
+                describe(watched),
+                describe(fresh),
+            )
             write_over(code, lab.solution)
 
 
 def owned(pid: int) -> list[str]:
     selector = {"label": [f"socklab.owner={socket.gethostname()}:{pid}"]}
     api = engine.client()
-    return [c.name for c in api.containers.list(all=True, filters=selector, ignore_removed=True)] + \
-           [n.name for n in api.networks.list(filters=selector)]
+    return [c.name for c in api.containers.list(all=True, filters=selector, ignore_removed=True)] + [
+        n.name for n in api.networks.list(filters=selector)
+    ]
 
 
 def test_socklab_run_watch_rechecks_on_save_and_ctrl_c_leaves_nothing(tmp_path):
@@ -120,9 +123,14 @@ def test_socklab_run_watch_rechecks_on_save_and_ctrl_c_leaves_nothing(tmp_path):
     out = tmp_path / "out.txt"
     env = {**os.environ, "SOCKLAB_RUNS": str(tmp_path / "runs"), "COLUMNS": "200"}
     with out.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "socklab.cli", "run", "1", "--watch",
-                                 "--code", str(code)], stdout=sink, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "socklab.cli", "run", "1", "--watch", "--code", str(code)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     try:
+
         def verdicts() -> int:
             return out.read_text(errors="replace").count("watching ")
 
@@ -149,10 +157,14 @@ def test_socklab_run_watch_rechecks_on_save_and_ctrl_c_leaves_nothing(tmp_path):
 
 
 LEFTOVERS = {  # what a round may leave in a container, and how the test leaves it there
-    "a server-side TIME-WAIT": ("server", "student", """python3 -c "
+    "a server-side TIME-WAIT": (
+        "server",
+        "student",
+        """python3 -c "
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('', 7000)); s.listen()
-c, _ = s.accept(); c.close()" & sleep 0.3; true"""),
+c, _ = s.accept(); c.close()" & sleep 0.3; true""",
+    ),
     "a detached process": ("client", "student", "setsid sleep 600 > /dev/null 2>&1 < /dev/null &"),
     "a file in /scratch": ("server", "student", "echo left > /scratch/state"),
     "a file in /tmp": ("client", "student", "echo left > /tmp/state"),
@@ -167,21 +179,31 @@ def test_a_reset_leaves_nothing_a_round_left(tmp_path):
         session.round()
         server, client = session.topo.container("server"), session.topo.container("client")
         for host, user, script in LEFTOVERS.values():
-            subprocess.run(["docker", "exec", "-u", user, session.topo.container(host), "sh", "-c", script],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["docker", "exec", "-u", user, session.topo.container(host), "sh", "-c", script],
+                check=True,
+                capture_output=True,
+            )
         connect = "import socket; c = socket.create_connection(('server', 7000)); c.recv(1); c.close()"
         subprocess.run(["docker", "exec", "-u", "student", client, "python3", "-c", connect], check=True)
         time.sleep(0.5)
-        states = subprocess.run(["docker", "exec", server, "ss", "-tan", "state", "time-wait"],
-                                capture_output=True, text=True, check=True).stdout
+        states = subprocess.run(
+            ["docker", "exec", server, "ss", "-tan", "state", "time-wait"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert ":7000" in states  # the test made what it means to see removed
         project = session.project
         session.reset()
         assert session.project == project
         for container in (server, client):
+
             def sh(script: str, c=container) -> str:
-                return subprocess.run(["docker", "exec", c, "sh", "-c", script], capture_output=True,
-                                      text=True, check=True).stdout
+                return subprocess.run(
+                    ["docker", "exec", c, "sh", "-c", script], capture_output=True, text=True, check=True
+                ).stdout
+
             assert ":7000" not in sh("ss -tan state time-wait"), container
             assert sh("ls -A /scratch /tmp /dev/shm | grep -v ':$' | grep . || true") == "", container
             assert sh("ps -e -o comm= | grep -x sleep || true").split() == ["sleep"], container  # its own

@@ -40,11 +40,16 @@ def test_a_huge_sparse_file_is_hashed_in_pieces(tmp_path):
     folder = student(tmp_path, "alice")
     with (folder / "core").open("wb") as f:
         f.truncate(1 << 30)  # 1 GiB, no disk
-    script = ("import resource, sys\nfrom pathlib import Path\nfrom socklab.classroom.batch import digest\n"
-              "digest(Path(sys.argv[1]))\n"
-              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    peak_kib = int(subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True,
-                                  text=True, check=True).stdout)
+    script = (
+        "import resource, sys\nfrom pathlib import Path\nfrom socklab.classroom.batch import digest\n"
+        "digest(Path(sys.argv[1]))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    peak_kib = int(
+        subprocess.run(
+            [sys.executable, "-c", script, str(folder)], capture_output=True, text=True, check=True
+        ).stdout
+    )
     assert peak_kib < 200 * 1024, f"peak {peak_kib} KiB: the file was read whole"
 
 
@@ -54,8 +59,11 @@ def test_every_folder_is_a_student_but_tools_own_and_they_are_listed(tmp_path):
     (tmp_path / "notes.txt").write_text("not a student")
     found = [s.student for s in submissions(tmp_path, LAB)]
     assert found == sorted([".dotted", "with:colon", LATIN1, "plain"])
-    assert skipped(tmp_path) == [".git (not a student)", "__MACOSX (not a student)",
-                                 "notes.txt (not a folder)"]
+    assert skipped(tmp_path) == [
+        ".git (not a student)",
+        "__MACOSX (not a student)",
+        "notes.txt (not a folder)",
+    ]
 
 
 def test_a_link_out_of_the_submission_is_refused_and_named(tmp_path):

@@ -31,11 +31,18 @@ def capture(frames: list[bytes], linktype: int = pcap.LINKTYPE_SLL2) -> bytes:
 
 def forwarded() -> list[bytes]:
     """A datagram each way through the router, and one it dropped (seen coming in only)."""
-    there, back, lost = ip_packet(CLIENT, SERVER, 1), ip_packet(SERVER, CLIENT, 2), \
-        ip_packet(SERVER, CLIENT, 3)
-    return [sll2(CLIENT_SIDE, HOST, there), sll2(SERVER_SIDE, OUTGOING, there),
-            sll2(SERVER_SIDE, HOST, back), sll2(CLIENT_SIDE, OUTGOING, back),
-            sll2(SERVER_SIDE, HOST, lost)]
+    there, back, lost = (
+        ip_packet(CLIENT, SERVER, 1),
+        ip_packet(SERVER, CLIENT, 2),
+        ip_packet(SERVER, CLIENT, 3),
+    )
+    return [
+        sll2(CLIENT_SIDE, HOST, there),
+        sll2(SERVER_SIDE, OUTGOING, there),
+        sll2(SERVER_SIDE, HOST, back),
+        sll2(CLIENT_SIDE, OUTGOING, back),
+        sll2(SERVER_SIDE, HOST, lost),
+    ]
 
 
 def idents(data: bytes) -> list[tuple[int, bool]]:

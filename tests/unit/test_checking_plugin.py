@@ -45,10 +45,19 @@ def test_outcomes_points_messages_and_order(pytester):
     results = {r["id"]: r for r in json.loads(out.read_text())}
     # a timeout does not stop the checks after it; a failed fixture is the check's failure
     assert {k: r["status"] for k, r in results.items()} == {
-        "test_good": "passed", "test_wrong": "failed", "test_checker_bug": "error",
-        "test_slow": "timeout", "test_setup_fails": "failed"}
-    assert [(r["points"], r["max_points"]) for r in results.values()] == \
-        [(2, 2), (0, 1), (0, 1), (0, 3), (0, 1)]
+        "test_good": "passed",
+        "test_wrong": "failed",
+        "test_checker_bug": "error",
+        "test_slow": "timeout",
+        "test_setup_fails": "failed",
+    }
+    assert [(r["points"], r["max_points"]) for r in results.values()] == [
+        (2, 2),
+        (0, 1),
+        (0, 1),
+        (0, 3),
+        (0, 1),
+    ]
     assert results["test_wrong"]["message"] == "expected 1\nobserved 2"
     assert results["test_setup_fails"]["message"].startswith("expected the server to listen")
     assert results["test_slow"]["message"] == "timed out after 0.3 s"
@@ -60,7 +69,8 @@ def test_outcomes_points_messages_and_order(pytester):
 
 
 def test_the_lab_deadline_times_out_the_rest(pytester):
-    pytester.makepyfile(test_slow="""
+    pytester.makepyfile(
+        test_slow="""
 import time, pytest
 @pytest.fixture
 def slow_setup():
@@ -77,10 +87,12 @@ def test_second():
 @pytest.mark.points(1)
 def test_third():
     pass
-""")
+"""
+    )
     out = pytester.path / "r.json"
-    pytester.runpytest_inprocess("-p", "socklab.checking.plugin", "--socklab-result", str(out),
-                                 "--socklab-deadline", "0.8")
+    pytester.runpytest_inprocess(
+        "-p", "socklab.checking.plugin", "--socklab-result", str(out), "--socklab-deadline", "0.8"
+    )
     results = {r["id"]: r for r in json.loads(out.read_text())}
     assert results["test_first"]["status"] == "passed"
     assert [results[k]["status"] for k in ("test_second", "test_third")] == ["timeout"] * 2
@@ -97,7 +109,8 @@ def test_a_check_without_points_is_refused(pytester):
 def test_hidden_checks_are_marked(pytester):
     hidden = pytester.mkdir("hidden")
     (hidden / "test_secret.py").write_text(
-        "import pytest\n@pytest.mark.points(1)\ndef test_secret():\n    pass\n")
+        "import pytest\n@pytest.mark.points(1)\ndef test_secret():\n    pass\n"
+    )
     out = pytester.path / "r.json"
     pytester.runpytest_inprocess("-p", "socklab.checking.plugin", "--socklab-result", str(out))
     assert json.loads(out.read_text())[0]["hidden"] is True

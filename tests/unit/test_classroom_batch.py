@@ -34,12 +34,26 @@ LAB = labs.find("1")
 
 
 def result(status="passed", lab=LAB.name) -> LabResult:
-    checks = [CheckResult("test_a", "A", "1.1", "passed", 2, 2),
-              CheckResult("test_b", "B", "1.2", "failed" if status == "failed" else "passed",
-                          0 if status == "failed" else 3, 3)]
-    return LabResult(lab=lab, title="TCP echo", code="/c", status=status,
-                     checks=[] if status == "error" else checks, seed=1, message=
-                     "docker died" if status == "error" else "")
+    checks = [
+        CheckResult("test_a", "A", "1.1", "passed", 2, 2),
+        CheckResult(
+            "test_b",
+            "B",
+            "1.2",
+            "failed" if status == "failed" else "passed",
+            0 if status == "failed" else 3,
+            3,
+        ),
+    ]
+    return LabResult(
+        lab=lab,
+        title="TCP echo",
+        code="/c",
+        status=status,
+        checks=[] if status == "error" else checks,
+        seed=1,
+        message="docker died" if status == "error" else "",
+    )
 
 
 @pytest.fixture
@@ -106,8 +120,7 @@ def test_plan_reads_the_store_and_a_torn_result_is_graded_again(subs_dir, tmp_pa
     store = Store(tmp_path / "out")
     alice, bob = submissions(subs_dir, LAB)
     for sub in (alice, bob):
-        store.save(result(), Record(sub.student, LAB.name, sub.digest, 1, "local", "t"), [],
-                   FormatOptions())
+        store.save(result(), Record(sub.student, LAB.name, sub.digest, 1, "local", "t"), [], FormatOptions())
     assert plan([alice, bob], LAB, 1, store) == ([], [alice, bob])
     (store.folder("bob") / "result.json").write_text("{torn")
     assert plan([alice, bob], LAB, 1, store) == ([bob], [alice])
@@ -118,12 +131,25 @@ def test_plan_reads_the_store_and_a_torn_result_is_graded_again(subs_dir, tmp_pa
 def test_the_store_writes_every_format_and_the_record_last(tmp_path):
     store = Store(tmp_path)
     rec = Record("alice", LAB.name, "d", 1, "local", "t")
-    store.save(result("failed"), rec, ["gradescope", "junit", "classroom", "prairielearn", "json",
-                                       "text"], FormatOptions())
+    store.save(
+        result("failed"),
+        rec,
+        ["gradescope", "junit", "classroom", "prairielearn", "json", "text"],
+        FormatOptions(),
+    )
     folder = store.folder("alice")
     names = {p.name for p in folder.iterdir()}
-    assert names == {"result.json", "batch.json", "report.html", "gradescope.json", "junit.xml",
-                     "classroom.json", "prairielearn.json", "socklab.json", "report.txt"}
+    assert names == {
+        "result.json",
+        "batch.json",
+        "report.html",
+        "gradescope.json",
+        "junit.xml",
+        "classroom.json",
+        "prairielearn.json",
+        "socklab.json",
+        "report.txt",
+    }
     assert json.loads((folder / RECORD).read_text())["digest"] == "d"
     assert "FAILED" in (folder / "report.txt").read_text()
     assert "<title>alice: 01-tcp-echo</title>" in (folder / "report.html").read_text()
@@ -201,9 +227,19 @@ def test_when_every_host_fails_the_rest_is_left_for_the_next_run(subs_dir, tmp_p
 
 
 def git(*args, cwd):
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "s", "GIT_AUTHOR_EMAIL": "s@x",
-                        "GIT_COMMITTER_NAME": "s", "GIT_COMMITTER_EMAIL": "s@x"})
+    subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "s",
+            "GIT_AUTHOR_EMAIL": "s@x",
+            "GIT_COMMITTER_NAME": "s",
+            "GIT_COMMITTER_EMAIL": "s@x",
+        },
+    )
 
 
 def test_the_commit_of_a_checkout_and_none_elsewhere(tmp_path):
@@ -217,8 +253,9 @@ def test_the_commit_of_a_checkout_and_none_elsewhere(tmp_path):
     assert commit(repo) is None  # no commit yet
     git("add", ".", cwd=repo)
     git("commit", "-q", "-m", "x", cwd=repo)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert commit(repo) == head
     assert [s.commit for s in submissions(tmp_path / "subs", LAB)] == [head]
 
@@ -231,8 +268,9 @@ def test_the_commit_of_another_users_checkout(tmp_path):
     git("commit", "-q", "--allow-empty", "-m", "x", cwd=repo)
     for path in [repo, *repo.rglob("*")]:
         os.lchown(path, 65534, 65534)
-    plain = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
-                           text=True, check=False)
+    plain = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
     assert "dubious ownership" in plain.stderr  # what safe.directory is for
     assert commit(repo) is not None
 
@@ -291,8 +329,14 @@ def test_stage_copies_a_submission_as_a_mount_would_show_it(tmp_path):
     (folder / "stale.py").write_text("from the last student")
     (folder / "old").mkdir()
     stage(code, folder)
-    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == \
-        ["alias.py", "linked", "pipe", "pkg", "pkg/util.py", "server.py"]
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == [
+        "alias.py",
+        "linked",
+        "pipe",
+        "pkg",
+        "pkg/util.py",
+        "server.py",
+    ]
     assert os.readlink(folder / "alias.py") == "server.py" and (folder / "linked").is_symlink()
     assert stat.S_ISFIFO((folder / "pipe").lstat().st_mode)
     assert (folder / "server.py").stat().st_mode & 0o777 == 0o755

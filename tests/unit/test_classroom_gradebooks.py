@@ -21,8 +21,13 @@ from socklab.grading.result import CheckResult, LabResult
 
 def res(earned: float, of: float = 6, status=None) -> LabResult:
     checks = [CheckResult("test_a", "A", "1.1", "passed" if earned else "failed", earned, of)]
-    return LabResult(lab="01-tcp-echo", title="TCP echo", code="/c", checks=checks,
-                     status=status or ("passed" if earned == of else "failed"))
+    return LabResult(
+        lab="01-tcp-echo",
+        title="TCP echo",
+        code="/c",
+        checks=checks,
+        status=status or ("passed" if earned == of else "failed"),
+    )
 
 
 def read(text: str) -> list[list[str]]:
@@ -30,34 +35,40 @@ def read(text: str) -> list[list[str]]:
 
 
 CLASSROOM_EXPORT = (  # GitHub Classroom's roster download, as it comes (a BOM, CRLF)
-    "\ufeff\"identifier\",\"github_username\",\"github_id\",\"name\"\r\n"
-    "\"ann@uni.edu\",\"Ann-Lee\",\"101\",\"Ann Lee\"\r\n"
-    "\"20231234\",\"bob\",\"102\",\"Bob Roe\"\r\n"
-    "\"carl@uni.edu\",\"\",\"\",\"Carl Poe\"\r\n"  # has not accepted an assignment yet
+    '\ufeff"identifier","github_username","github_id","name"\r\n'
+    '"ann@uni.edu","Ann-Lee","101","Ann Lee"\r\n'
+    '"20231234","bob","102","Bob Roe"\r\n'
+    '"carl@uni.edu","","","Carl Poe"\r\n'  # has not accepted an assignment yet
 )
 
 
 def test_github_classrooms_roster_export_is_read_as_it_is():
     students = roster.parse(CLASSROOM_EXPORT)
-    assert students == [Student("Ann-Lee", "Ann Lee", email="ann@uni.edu"),
-                        Student("bob", "Bob Roe", student_id="20231234"),
-                        Student("", "Carl Poe", email="carl@uni.edu")]
+    assert students == [
+        Student("Ann-Lee", "Ann Lee", email="ann@uni.edu"),
+        Student("bob", "Bob Roe", student_id="20231234"),
+        Student("", "Carl Poe", email="carl@uni.edu"),
+    ]
 
 
 def test_socklabs_roster_columns_in_any_order_and_case():
-    students = roster.parse("Name,E-mail,Student ID,Folder,Section,Login\n"
-                            "\"Roe, Bob\",bob@uni.edu,007,bob,S1,broe\n\n")
+    students = roster.parse(
+        'Name,E-mail,Student ID,Folder,Section,Login\n"Roe, Bob",bob@uni.edu,007,bob,S1,broe\n\n'
+    )
     assert students == [Student("bob", "Roe, Bob", "007", "bob@uni.edu", "broe", "S1")]
     assert students[0].sis_login == "broe"
     assert Student("x", email="x@uni.edu").sis_login == "x@uni.edu"
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("", "empty"),
-    ("name,email\nAnn,a@b\n", "no username column"),
-    ("username,name\nann,Ann\nANN,Ann again\n", "line 3: ANN is on the roster twice"),
-    ("username\n\"" + "a" * 200_000 + "\"\n", "not a CSV file: field larger"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "empty"),
+        ("name,email\nAnn,a@b\n", "no username column"),
+        ("username,name\nann,Ann\nANN,Ann again\n", "line 3: ANN is on the roster twice"),
+        ('username\n"' + "a" * 200_000 + '"\n', "not a CSV file: field larger"),
+    ],
+)
 def test_a_roster_that_is_not_one_says_why(text, says):
     with pytest.raises(roster.RosterError, match=says):
         roster.parse(text, "roster.csv")
@@ -93,11 +104,13 @@ def test_without_a_roster_each_folder_is_its_own_student():
 
 
 HOSTILE = '=HYPERLINK("x"),\n"Points Possible'
-ROWS = [(Student("ann", "Lee, Ann", "001", "ann@uni.edu", section="S1"), res(6)),
-        (Student("bob", "Bob", "002", "bob@uni.edu"), res(0)),
-        (Student("carl", "Carl", "003", "carl@uni.edu"), None),  # no submission
-        (Student("dan", "Dan", "004", "dan@uni.edu"), res(0, status="error")),  # platform error
-        (Student("eve", HOSTILE, "", "+eve@uni.edu"), res(2, of=2))]
+ROWS = [
+    (Student("ann", "Lee, Ann", "001", "ann@uni.edu", section="S1"), res(6)),
+    (Student("bob", "Bob", "002", "bob@uni.edu"), res(0)),
+    (Student("carl", "Carl", "003", "carl@uni.edu"), None),  # no submission
+    (Student("dan", "Dan", "004", "dan@uni.edu"), res(0, status="error")),  # platform error
+    (Student("eve", HOSTILE, "", "+eve@uni.edu"), res(2, of=2)),
+]
 
 
 def test_canvas_gets_its_columns_a_points_possible_row_and_points_or_an_empty_cell(tmp_path):
@@ -118,14 +131,21 @@ def test_moodle_gets_an_identifier_column_and_a_grade_or_its_no_grade_mark(tmp_p
     lms.write(tmp_path, ROWS, "socklab lab 1", 6)
     rows = read((tmp_path / lms.MOODLE).read_text(encoding="utf-8"))
     assert rows[0] == ["Email address", "socklab lab 1"]  # eve has no ID number: no such column
-    assert rows[1:] == [["ann@uni.edu", "6"], ["bob@uni.edu", "0"], ["carl@uni.edu", "-"],
-                        ["dan@uni.edu", "-"], ["'+eve@uni.edu", "2"]]
+    assert rows[1:] == [
+        ["ann@uni.edu", "6"],
+        ["bob@uni.edu", "0"],
+        ["carl@uni.edu", "-"],
+        ["dan@uni.edu", "-"],
+        ["'+eve@uni.edu", "2"],
+    ]
 
 
 def test_moodle_leaves_out_who_has_no_email_and_has_id_numbers_when_all_do():
     rows = [(Student("ann", "Ann", "001", "ann@uni.edu"), res(6)), (Student("bob", "Bob", "002"), res(6))]
-    assert lms.moodle_rows(rows, "Lab 1") == [["Email address", "ID number", "Lab 1"],
-                                              ["ann@uni.edu", "001", "6"]]
+    assert lms.moodle_rows(rows, "Lab 1") == [
+        ["Email address", "ID number", "Lab 1"],
+        ["ann@uni.edu", "001", "6"],
+    ]
     assert lms.left_out_of_moodle(rows) == [rows[1][0]]
 
 
@@ -142,9 +162,16 @@ def test_the_batch_record_lists_everyone_with_points_commit_and_both_missing_lis
     results["hw-ann"].commit = "a" * 40
     rec = lms.record("01-tcp-echo", "Lab 1", 1, m, results, {})
     json.dumps(rec, ensure_ascii=False).encode()  # valid UTF-8: no lone surrogate
-    assert rec["students"][0] == {"folder": "hw-ann", "username": "ann", "name": "Ann",
-                                  "student_id": "", "email": "a@u", "status": "passed",
-                                  "points": 6, "commit": "a" * 40}
+    assert rec["students"][0] == {
+        "folder": "hw-ann",
+        "username": "ann",
+        "name": "Ann",
+        "student_id": "",
+        "email": "a@u",
+        "status": "passed",
+        "points": 6,
+        "commit": "a" * 40,
+    }
     assert rec["students"][1]["status"] == "no submission" and rec["students"][1]["folder"] is None
     assert rec["students"][2]["status"] == "not graded" and rec["students"][2]["username"] is None
     assert rec["no_submission"] == ["Bob"] and rec["not_on_roster"] == ["hw-z\\xff"]
@@ -152,12 +179,13 @@ def test_the_batch_record_lists_everyone_with_points_commit_and_both_missing_lis
 
 def test_the_unmatched_file_lists_both_sides():
     m = roster.match(["x-ann", "=cmd"], [Student("ann"), Student("bob", "Bob", email="b@u")])
-    assert roster.unmatched_table(m)[1:] == [["no submission", "", "bob", "Bob", "", "b@u"],
-                                            ["not on the roster", "'=cmd", "", "", "", ""]]
+    assert roster.unmatched_table(m)[1:] == [
+        ["no submission", "", "bob", "Bob", "", "b@u"],
+        ["not on the roster", "'=cmd", "", "", "", ""],
+    ]
 
 
-def test_grade_all_with_nothing_left_to_grade_writes_the_lms_files_and_lists_both_sides(
-        tmp_path, capsys):
+def test_grade_all_with_nothing_left_to_grade_writes_the_lms_files_and_lists_both_sides(tmp_path, capsys):
     lab = labs.find("1")
     subs = tmp_path / "subs"
     for name in ("lab-1-ann-lee", "lab-1-bob", "lab-1-zed"):
@@ -165,11 +193,21 @@ def test_grade_all_with_nothing_left_to_grade_writes_the_lms_files_and_lists_bot
         (subs / name / "server.py").write_text(f"# {name}\n")
     store = Store(tmp_path / "out")
     for sub in batch.submissions(subs, lab):  # graded before: this run grades nothing
-        store.save(res(6), Record(sub.student, lab.name, sub.digest, 1, "local", "t"), [],
-                   FormatOptions())
+        store.save(res(6), Record(sub.student, lab.name, sub.digest, 1, "local", "t"), [], FormatOptions())
     (tmp_path / "roster.csv").write_text(CLASSROOM_EXPORT, encoding="utf-8")
-    code = main(["grade-all", "1", str(subs), "--out", str(tmp_path / "out"),
-                 "--roster", str(tmp_path / "roster.csv"), "--assignment", "Lab 1"])
+    code = main(
+        [
+            "grade-all",
+            "1",
+            str(subs),
+            "--out",
+            str(tmp_path / "out"),
+            "--roster",
+            str(tmp_path / "roster.csv"),
+            "--assignment",
+            "Lab 1",
+        ]
+    )
     said = " ".join(capsys.readouterr().out.split())
     assert code == 0, said
     assert "roster: 3 students, 2 with a submission (prefix lab-1- stripped)" in said
@@ -179,10 +217,16 @@ def test_grade_all_with_nothing_left_to_grade_writes_the_lms_files_and_lists_bot
     canvas = read((out / lms.CANVAS).read_text())
     assert [r[0] for r in canvas] == ["Student", "Points Possible", "Ann Lee", "Bob Roe", "Carl Poe"]
     assert [r[-1] for r in canvas[2:]] == ["6", "6", ""]
-    assert read((out / lms.MOODLE).read_text()) == [["Email address", "Lab 1"],
-                                                    ["ann@uni.edu", "6"], ["carl@uni.edu", "-"]]
+    assert read((out / lms.MOODLE).read_text()) == [
+        ["Email address", "Lab 1"],
+        ["ann@uni.edu", "6"],
+        ["carl@uni.edu", "-"],
+    ]
     rec = json.loads((out / "batch.json").read_text())
     assert rec["assignment"] == "Lab 1" and rec["not_on_roster"] == ["lab-1-zed"]
     assert rec["no_submission"] == ["Carl Poe"]
     assert [r[0] for r in read((out / roster.UNMATCHED).read_text())] == [
-        "problem", "no submission", "not on the roster"]
+        "problem",
+        "no submission",
+        "not on the roster",
+    ]

@@ -37,8 +37,9 @@ def test_the_lab_digest_covers_the_hidden_checks(tmp_path):
 
 def test_a_remote_result_points_at_the_local_submission(tmp_path):
     remote = "/tmp/socklab-grade-abc/code"
-    check = CheckResult("test_a", "A", "1.1", "failed", 0, 1,
-                        reproduce=f"make lab-1 CODE={remote} CHECK=test_a")
+    check = CheckResult(
+        "test_a", "A", "1.1", "failed", 0, 1, reproduce=f"make lab-1 CODE={remote} CHECK=test_a"
+    )
     result = LabResult(lab=LAB.name, title="", code=remote, status="failed", checks=[check])
     local = tmp_path / "bob smith"
     out = hosts._localized(replace(result, checks=[replace(check)]), remote, local)
@@ -54,6 +55,8 @@ def test_the_host_side_command_prints_the_digest(capsys):
 
 def test_a_host_named_twice_is_refused(capsys, tmp_path):
     (tmp_path / "s" / "x").mkdir(parents=True)
-    assert cli.main(["grade-all", "1", str(tmp_path / "s"), "--hosts", "a,b,a",
-                     "--out", str(tmp_path / "o")]) == 2
+    assert (
+        cli.main(["grade-all", "1", str(tmp_path / "s"), "--hosts", "a,b,a", "--out", str(tmp_path / "o")])
+        == 2
+    )
     assert "names a host twice" in capsys.readouterr().err

@@ -20,11 +20,20 @@ LAB = labs.find("1")
 
 
 def res(points: dict[str, bool], status=None, message="") -> LabResult:
-    checks = [CheckResult(cid, cid.title(), num, "passed" if ok else "failed",
-                          2 if ok else 0, 2, hidden=cid == "test_h")
-              for (num, cid), ok in points.items()]
-    return LabResult(lab=LAB.name, title="TCP echo", code="/c", message=message,
-                     status=status or ("passed" if all(points.values()) else "failed"), checks=checks)
+    checks = [
+        CheckResult(
+            cid, cid.title(), num, "passed" if ok else "failed", 2 if ok else 0, 2, hidden=cid == "test_h"
+        )
+        for (num, cid), ok in points.items()
+    ]
+    return LabResult(
+        lab=LAB.name,
+        title="TCP echo",
+        code="/c",
+        message=message,
+        status=status or ("passed" if all(points.values()) else "failed"),
+        checks=checks,
+    )
 
 
 ENTRIES = [
@@ -37,8 +46,16 @@ ENTRIES = [
 
 def test_the_gradebook_has_a_row_per_student_and_a_column_per_check_in_order():
     rows = list(csv.reader(io.StringIO(gradebook.render(ENTRIES, 6))))
-    assert rows[0] == ["student", "status", "total", "max", "1.1 test_a", "1.2 test_h (hidden)",
-                       "1.10 test_j", "message"]
+    assert rows[0] == [
+        "student",
+        "status",
+        "total",
+        "max",
+        "1.1 test_a",
+        "1.2 test_h (hidden)",
+        "1.10 test_j",
+        "message",
+    ]
     assert rows[1] == ["alice", "passed", "6", "6", "2", "2", "2", ""]
     assert rows[2] == ["bob", "failed", "2", "6", "0", "0", "2", ""]
     # a cell a spreadsheet would run as a formula is defused
@@ -72,8 +89,10 @@ def test_the_github_workflow_parses_and_reports_every_lab_to_classroom():
     assert doc["name"] == "Autograding Tests"  # GitHub Classroom's own template's names
     steps = doc["jobs"]["run-autograding-tests"]["steps"]
     grade = next(s for s in steps if s.get("id") == "lab-1")
-    assert grade["run"] == "make grade LAB=1 CODE=labs/01-tcp-echo/starter FORMAT=classroom " \
-                           "OUT=grades/lab-1.json"
+    assert (
+        grade["run"] == "make grade LAB=1 CODE=labs/01-tcp-echo/starter FORMAT=classroom "
+        "OUT=grades/lab-1.json"
+    )
     reporter = steps[-1]
     assert reporter["uses"].startswith("classroom-resources/autograding-grading-reporter@")
     # the reporter's runner ids are letters and digits; each reads its own step output
@@ -89,8 +108,16 @@ def test_the_github_workflow_is_valid_and_needs_no_variable_sudo_or_cache(tmp_pa
     workflow = tmp_path / "classroom.yml"
     workflow.write_text(ci.github([LAB]))
     # GitHub's workflow schema, vendored in check-jsonschema (actionlint's wheel downloads its binary)
-    check = subprocess.run([Path(sys.executable).parent / "check-jsonschema", "--builtin-schema",
-                            "vendor.github-workflows", str(workflow)], capture_output=True, text=True)
+    check = subprocess.run(
+        [
+            Path(sys.executable).parent / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     text = "\n".join(line for line in workflow.read_text().splitlines() if not line.startswith("#"))
     assert "vars." not in text and "secrets." not in text and "sudo" not in text
@@ -110,36 +137,40 @@ def test_a_lab_the_reporter_would_round_reports_as_two_runners():
 def test_the_gitlab_example_parses_and_keeps_the_junit_report():
     doc = yaml.safe_load(ci.gitlab([LAB]))
     job = doc["lab-1"]
-    assert job["script"] == ["make grade LAB=1 CODE=labs/01-tcp-echo/starter FORMAT=junit "
-                             "OUT=grades/lab-1.xml"]
+    assert job["script"] == [
+        "make grade LAB=1 CODE=labs/01-tcp-echo/starter FORMAT=junit OUT=grades/lab-1.xml"
+    ]
     assert job["artifacts"]["reports"]["junit"] == "grades/lab-1.xml"
     assert job["artifacts"]["when"] == "always" and doc[".grade"]["tags"] == ["socklab"]
 
 
-@pytest.mark.parametrize(("path", "ships"), [
-    ("labs/01-tcp-echo/README.md", True),
-    ("labs/01-tcp-echo/README.zh-CN.md", True),
-    ("labs/01-tcp-echo/lab.toml", True),
-    ("labs/01-tcp-echo/starter/server.py", True),
-    ("labs/01-tcp-echo/checker/test_echo.py", True),
-    ("labs/01-tcp-echo/solution/server.py", False),
-    ("labs/01-tcp-echo/hidden/test_hidden_echo.py", False),
-    ("labs/01-tcp-echo/bad/truncates/server.py", False),
-    ("labs/01-tcp-echo/solutions/asyncio/server.py", False),
-    ("labs/01-tcp-echo/checker/solutions/x.py", False),
-    ("labs/01-tcp-echo/checker/solution/helper.py", False),
-    ("labs/04-message-framing/LEAD-INSTRUCTIONS.md", False),
-    ("labs/01-tcp-echo/checker/__pycache__/x.pyc", False),
-    ("socklab/cli.py", True),
-    ("socklab/__pycache__/cli.cpython-311.pyc", False),
-    ("images/base/packages.txt", True),
-    ("Makefile", True),
-    ("docs/students.md", True),
-    ("docs/instructors.md", False),
-    ("tests/unit/test_lab.py", False),
-    ("runs/x/result.json", False),
-    (".venv/bin/python", False),
-])
+@pytest.mark.parametrize(
+    ("path", "ships"),
+    [
+        ("labs/01-tcp-echo/README.md", True),
+        ("labs/01-tcp-echo/README.zh-CN.md", True),
+        ("labs/01-tcp-echo/lab.toml", True),
+        ("labs/01-tcp-echo/starter/server.py", True),
+        ("labs/01-tcp-echo/checker/test_echo.py", True),
+        ("labs/01-tcp-echo/solution/server.py", False),
+        ("labs/01-tcp-echo/hidden/test_hidden_echo.py", False),
+        ("labs/01-tcp-echo/bad/truncates/server.py", False),
+        ("labs/01-tcp-echo/solutions/asyncio/server.py", False),
+        ("labs/01-tcp-echo/checker/solutions/x.py", False),
+        ("labs/01-tcp-echo/checker/solution/helper.py", False),
+        ("labs/04-message-framing/LEAD-INSTRUCTIONS.md", False),
+        ("labs/01-tcp-echo/checker/__pycache__/x.pyc", False),
+        ("socklab/cli.py", True),
+        ("socklab/__pycache__/cli.cpython-311.pyc", False),
+        ("images/base/packages.txt", True),
+        ("Makefile", True),
+        ("docs/students.md", True),
+        ("docs/instructors.md", False),
+        ("tests/unit/test_lab.py", False),
+        ("runs/x/result.json", False),
+        (".venv/bin/python", False),
+    ],
+)
 def test_what_the_export_ships(path, ships):
     assert export.shipped(PurePosixPath(path)) is ships
 

@@ -58,12 +58,26 @@ def test_an_unknown_bad_submission_lists_the_known_ones(capsys):
 
 def result(status="failed") -> LabResult:
     return LabResult(
-        lab="01-tcp-echo", title="TCP echo", code="/c", status=status, seed=7,
-        checks=[CheckResult("test_a", "Echo works", "1.1", "passed", 2, 2),
-                CheckResult("test_b", "Big echo", "1.2", "failed", 0, 3,
-                            message="expected 10 bytes\nobserved 3 bytes",
-                            evidence="server's output:\n  | boom",
-                            reproduce="make lab-1 CHECK=test_b")])
+        lab="01-tcp-echo",
+        title="TCP echo",
+        code="/c",
+        status=status,
+        seed=7,
+        checks=[
+            CheckResult("test_a", "Echo works", "1.1", "passed", 2, 2),
+            CheckResult(
+                "test_b",
+                "Big echo",
+                "1.2",
+                "failed",
+                0,
+                3,
+                message="expected 10 bytes\nobserved 3 bytes",
+                evidence="server's output:\n  | boom",
+                reproduce="make lab-1 CHECK=test_b",
+            ),
+        ],
+    )
 
 
 def render(res: LabResult) -> str:
@@ -72,11 +86,14 @@ def render(res: LabResult) -> str:
     return console.export_text()
 
 
-@pytest.mark.parametrize("argv", [
-    ["impair", "set", "--project", "p1", '{"profile": "lossy"}'],
-    ["impair", "--project", "p1", "set", '{"profile": "lossy"}'],
-    ["impair", "set", '{"profile": "lossy"}', "--project", "p1"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["impair", "set", "--project", "p1", '{"profile": "lossy"}'],
+        ["impair", "--project", "p1", "set", '{"profile": "lossy"}'],
+        ["impair", "set", '{"profile": "lossy"}', "--project", "p1"],
+    ],
+)
 def test_options_go_wherever_a_user_types_them(argv):
     args = cli.parse(argv)
     assert (args.cmd, args.project, args.request) == ("set", "p1", '{"profile": "lossy"}')
@@ -92,8 +109,10 @@ def test_an_impair_request_is_optional_and_strays_are_still_errors(capsys):
     assert "required: REQUEST" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["impair", "stats"], ["impair", "--project", "p1", "stats"],
-                                  ["impair", "stats", "--project", "p1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["impair", "stats"], ["impair", "--project", "p1", "stats"], ["impair", "stats", "--project", "p1"]],
+)
 def test_an_option_left_out_after_the_request_keeps_what_came_before(argv):
     # The request's copy of --project defaults to SUPPRESS: it never overwrites impair's.
     expected = "p1" if "p1" in argv else cli.DEV_PROJECT

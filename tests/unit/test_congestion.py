@@ -37,10 +37,13 @@ def test_a_loaded_but_not_allowed_one_says_how_to_allow_it():
 def test_a_missing_one_says_how_to_load_and_allow_it():
     text = congestion.unusable("vegas", HERE)
     assert text is not None
-    assert "'vegas' is not in this kernel (available: reno, bbr, cubic; allowed for unprivileged " \
-           "sockets: reno, bbr)" in text
-    assert text.endswith("sudo modprobe tcp_vegas && sudo sysctl -w "
-                         'net.ipv4.tcp_allowed_congestion_control="reno bbr vegas"')
+    assert (
+        "'vegas' is not in this kernel (available: reno, bbr, cubic; allowed for unprivileged "
+        "sockets: reno, bbr)" in text
+    )
+    assert text.endswith(
+        'sudo modprobe tcp_vegas && sudo sysctl -w net.ipv4.tcp_allowed_congestion_control="reno bbr vegas"'
+    )
 
 
 def test_check_names_every_unusable_one_as_a_usage_error():
@@ -51,8 +54,10 @@ def test_check_names_every_unusable_one_as_a_usage_error():
 
 
 def test_describe_says_what_the_kernel_offers():
-    assert HERE.describe() == ("congestion control in this kernel: default bbr; any socket may choose "
-                               "reno, bbr; loaded, but only for privileged sockets: cubic")
+    assert HERE.describe() == (
+        "congestion control in this kernel: default bbr; any socket may choose "
+        "reno, bbr; loaded, but only for privileged sockets: cubic"
+    )
     assert "privileged" not in congestion.Kernel("cubic", ("reno", "cubic"), ("reno", "cubic")).describe()
     probe = {"default": "bbr", "allowed": ["reno", "bbr"], "available": ["reno", "bbr", "cubic"]}
     assert congestion.Kernel.from_probe(probe) == HERE

@@ -20,16 +20,37 @@ from socklab.errors import PlatformError, SocklabError
 from socklab.probes import demo as probe
 
 
-def tcp(loss=0.1, received=1000, in_order=1000, finished=True, retrans=3, elapsed=0.5, cc="reno",
-        mss=1448, rtt_us=20000):
-    return demo.tcp_row(loss, 0, 1000, 30, {"received": received, "in_order": in_order},
-                        {"finished": finished, "retransmissions": retrans, "elapsed": elapsed,
-                         "cc": cc, "mss": mss, "min_rtt_us": rtt_us, "srtt_us": rtt_us + 900})
+def tcp(
+    loss=0.1,
+    received=1000,
+    in_order=1000,
+    finished=True,
+    retrans=3,
+    elapsed=0.5,
+    cc="reno",
+    mss=1448,
+    rtt_us=20000,
+):
+    return demo.tcp_row(
+        loss,
+        0,
+        1000,
+        30,
+        {"received": received, "in_order": in_order},
+        {
+            "finished": finished,
+            "retransmissions": retrans,
+            "elapsed": elapsed,
+            "cc": cc,
+            "mss": mss,
+            "min_rtt_us": rtt_us,
+            "srtt_us": rtt_us + 900,
+        },
+    )
 
 
 def udp(loss=0.1, order=tuple(range(90)), sent=100, duplicates=0, corrupted=0):
-    sink = {"unique": len(set(order)), "duplicates": duplicates, "corrupted": corrupted,
-            "order": list(order)}
+    sink = {"unique": len(set(order)), "duplicates": duplicates, "corrupted": corrupted, "order": list(order)}
     return demo.udp_row(loss, 0, sent, sink, {"elapsed": 0.05})
 
 
@@ -43,8 +64,10 @@ def test_parse_losses_takes_percentages():
 def test_link_config_loses_on_the_datas_way_or_both():
     assert demo.link_config(0.2, 0, "both") == {"c2s": {"loss": 0.2}, "s2c": {"loss": 0.2}}
     assert demo.link_config(0.2, 15, "both")["s2c"] == {"loss": 0.2, "delay_ms": 15}
-    assert demo.link_config(0.2, 15, "data") == {"c2s": {"loss": 0.2, "delay_ms": 15},
-                                                 "s2c": {"loss": 0.0, "delay_ms": 15}}
+    assert demo.link_config(0.2, 15, "data") == {
+        "c2s": {"loss": 0.2, "delay_ms": 15},
+        "s2c": {"loss": 0.0, "delay_ms": 15},
+    }
     assert demo.DEFAULT_LOSS_ON == "data" and demo.link_config(0.2, 0)["s2c"]["loss"] == 0
 
 
@@ -70,8 +93,14 @@ def test_tcp_rows_carry_the_congestion_control_and_the_model():
     assert row.model_kBps == pytest.approx(886.7, abs=0.1)  # 1448 / (20 ms · sqrt(2 · 1 % / 3))
     assert tcp(loss=0).model_kBps is None  # no loss: the model says nothing
     assert udp().model_kBps is None and udp().cc == ""
-    unconnected = demo.tcp_row(0.1, 0, 1000, 30, {"received": 0, "in_order": 0},
-                               {"finished": False, "retransmissions": 0, "elapsed": 30})
+    unconnected = demo.tcp_row(
+        0.1,
+        0,
+        1000,
+        30,
+        {"received": 0, "in_order": 0},
+        {"finished": False, "retransmissions": 0, "elapsed": 30},
+    )
     assert unconnected.model_kBps is None and unconnected.cc == ""
 
 
@@ -83,8 +112,10 @@ def test_a_transfer_with_another_congestion_control_than_asked_is_a_platform_err
 
     link = Link()
     sent = {"finished": True, "retransmissions": 0, "elapsed": 0.5, "mss": 1448, "min_rtt_us": 20000}
-    replies = {"reno": ({"cc": "reno", "received": 1000, "in_order": 1000}, {**sent, "cc": "reno"}),
-               "bbr": ({"cc": "reno", "received": 1000, "in_order": 1000}, {**sent, "cc": "bbr"})}
+    replies = {
+        "reno": ({"cc": "reno", "received": 1000, "in_order": 1000}, {**sent, "cc": "reno"}),
+        "bbr": ({"cc": "reno", "received": 1000, "in_order": 1000}, {**sent, "cc": "bbr"}),
+    }
     monkeypatch.setattr(demo, "run_tcp", lambda topo, size, seed, timeout, cc: replies[cc])
     settings = {"loss_on": "data", "delay_ms": 10, "seed": 1, "size": 1000, "tcp_timeout": 30}
     row = demo.measure_tcp("topo", link, 0.05, "reno", **settings)
@@ -94,11 +125,21 @@ def test_a_transfer_with_another_congestion_control_than_asked_is_a_platform_err
 
 
 def test_table_cells_say_what_happened():
-    assert demo_report.cells(tcp(loss=0.01)) == ["1 %", "TCP", "reno", "100.0 %", "100.0 %", "0", "0",
-                                                 "3", "2", "887", "0.50 s"]
+    assert demo_report.cells(tcp(loss=0.01)) == [
+        "1 %",
+        "TCP",
+        "reno",
+        "100.0 %",
+        "100.0 %",
+        "0",
+        "0",
+        "3",
+        "2",
+        "887",
+        "0.50 s",
+    ]
     assert demo_report.cells(tcp(loss=0))[-2] == "—"
-    assert demo_report.cells(tcp(received=10, in_order=10, finished=False))[-1] == \
-        "did not finish in 30 s"
+    assert demo_report.cells(tcp(received=10, in_order=10, finished=False))[-1] == "did not finish in 30 s"
     assert demo_report.cells(udp())[2:8] == ["—", "90.0 %", "90.0 %", "0", "0", "—"]
     assert demo_report.cells(udp())[-2] == "—"
     console = Console(file=io.StringIO(), width=200, record=True)
@@ -106,14 +147,23 @@ def test_table_cells_say_what_happened():
     text = console.export_text()
     assert "TCP" in text and "UDP" in text and "retrans" in text and "model" in text
     assert "congestion control reno, bbr" in text and "client→server only" in text
-    assert demo_report.model_inputs([tcp(), tcp(cc="bbr", rtt_us=20400), udp()]) == \
-        "MSS 1448 B, RTT 20.0–20.4 ms"
+    assert (
+        demo_report.model_inputs([tcp(), tcp(cc="bbr", rtt_us=20400), udp()])
+        == "MSS 1448 B, RTT 20.0–20.4 ms"
+    )
     assert demo_report.model_inputs([tcp(), udp()]) == "MSS 1448 B, RTT 20.0 ms"
 
 
 def test_csv_has_one_line_per_protocol_congestion_control_and_rate():
-    rows = list(csv.DictReader(io.StringIO(demo_report.csv_text(
-        [tcp(loss=0.01), tcp(loss=0.01, cc="bbr"), udp(loss=0.01, order=range(99))]))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                demo_report.csv_text(
+                    [tcp(loss=0.01), tcp(loss=0.01, cc="bbr"), udp(loss=0.01, order=range(99))]
+                )
+            )
+        )
+    )
     assert [(r["protocol"], r["cc"]) for r in rows] == [("TCP", "reno"), ("TCP", "bbr"), ("UDP", "")]
     assert rows[0]["retransmissions"] == "3" and rows[2]["retransmissions"] == ""
     assert rows[2]["delivered_pct"] == "99.00" and rows[0]["finished"] == "true"
@@ -140,17 +190,30 @@ def test_invariants_catch_what_contradicts_it():
 
 
 def test_plot_writes_a_png(tmp_path):
-    rows = [tcp(loss=0), udp(loss=0, order=range(100)), tcp(), udp(),
-            tcp(loss=0.3, received=10, in_order=10, finished=False, elapsed=30),
-            udp(loss=0.3, order=range(70))]
+    rows = [
+        tcp(loss=0),
+        udp(loss=0, order=range(100)),
+        tcp(),
+        udp(),
+        tcp(loss=0.3, received=10, in_order=10, finished=False, elapsed=30),
+        udp(loss=0.3, order=range(70)),
+    ]
     csv_path, png = demo_report.save(rows, tmp_path, seed=1)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and csv_path.exists()
 
 
 def test_the_plot_draws_each_congestion_control_and_the_model(tmp_path):
-    rows = [tcp(loss=0), tcp(loss=0, cc="bbr"), udp(loss=0, order=range(100)),
-            tcp(loss=0.01), tcp(loss=0.01, cc="bbr", rtt_us=22000), udp(loss=0.01, order=range(99)),
-            tcp(loss=0.04), tcp(loss=0.04, cc="bbr"), udp(loss=0.04, order=range(96))]
+    rows = [
+        tcp(loss=0),
+        tcp(loss=0, cc="bbr"),
+        udp(loss=0, order=range(100)),
+        tcp(loss=0.01),
+        tcp(loss=0.01, cc="bbr", rtt_us=22000),
+        udp(loss=0.01, order=range(99)),
+        tcp(loss=0.04),
+        tcp(loss=0.04, cc="bbr"),
+        udp(loss=0.04, order=range(96)),
+    ]
     assert [label for label, *_ in demo_report.series(rows)] == ["TCP reno", "TCP bbr", "UDP"]
     x, y = demo_report.model_line(rows)
     assert x == [1, 4]  # none at 0 %
@@ -206,11 +269,16 @@ def test_the_probe_transfers_over_loopback():
     with socket.socket() as s:  # a free port (released before use: good enough here)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    recv = subprocess.Popen([sys.executable, script, "tcp-recv", "--port", str(port), *common],
-                            stdout=subprocess.PIPE, text=True)
+    recv = subprocess.Popen(
+        [sys.executable, script, "tcp-recv", "--port", str(port), *common], stdout=subprocess.PIPE, text=True
+    )
     assert "listening" in recv.stdout.readline()
-    sent = subprocess.run([sys.executable, script, "tcp-send", "--host", "127.0.0.1", "--port",
-                           str(port), *common], capture_output=True, text=True, check=True)
+    sent = subprocess.run(
+        [sys.executable, script, "tcp-send", "--host", "127.0.0.1", "--port", str(port), *common],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     got = json.loads(recv.communicate(timeout=30)[0])
     result = json.loads(sent.stdout)
     assert result["finished"] and result["error"] is None and result["retransmissions"] >= 0
@@ -220,8 +288,9 @@ def test_the_probe_transfers_over_loopback():
 
 
 def test_the_probe_reports_the_kernels_congestion_controls():
-    out = subprocess.run([sys.executable, probe.__file__, "cc-info"], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, probe.__file__, "cc-info"], capture_output=True, text=True, check=True
+    )
     kernel = congestion.Kernel.from_probe(json.loads(out.stdout))
     assert "reno" in kernel.allowed and set(kernel.allowed) <= set(kernel.available)
     assert kernel.default in kernel.available

@@ -17,9 +17,16 @@ from rich.cells import cell_len
 from socklab import cli, doctor, i18n
 from socklab.doctor import Facts
 
-HEALTHY = Facts(engine_version="24.0.7", operating_system="Ubuntu 22.04", compose="v2",
-                registry_digest="sha256:" + "a" * 64, nfqueue=True, impaired_labs=("2", "3", "6", "8"),
-                free_gb=40.0, disk_path="/var/lib/docker")
+HEALTHY = Facts(
+    engine_version="24.0.7",
+    operating_system="Ubuntu 22.04",
+    compose="v2",
+    registry_digest="sha256:" + "a" * 64,
+    nfqueue=True,
+    impaired_labs=("2", "3", "6", "8"),
+    free_gb=40.0,
+    disk_path="/var/lib/docker",
+)
 
 
 def finding(facts: Facts, what: str) -> doctor.Finding:
@@ -31,16 +38,23 @@ def test_a_healthy_machine_has_no_problem():
     assert "pull" in finding(HEALTHY, "image path").detail
 
 
-@pytest.mark.parametrize("system,wsl,wanted", [
-    ("Linux", False, "sudo systemctl start docker"),
-    ("Darwin", False, "open -a Docker"),
-    ("Darwin", False, "colima start"),
-    ("Linux", True, "WSL integration"),
-])
+@pytest.mark.parametrize(
+    "system,wsl,wanted",
+    [
+        ("Linux", False, "sudo systemctl start docker"),
+        ("Darwin", False, "open -a Docker"),
+        ("Darwin", False, "colima start"),
+        ("Linux", True, "WSL integration"),
+    ],
+)
 def test_no_engine_running_says_how_to_start_one_on_that_system(system, wsl, wanted):
-    facts = Facts(system=system, wsl=wsl, compose="v2",
-                  engine_error="Error while fetching server API version: ('Connection aborted.', "
-                               "FileNotFoundError(2, 'No such file or directory'))")
+    facts = Facts(
+        system=system,
+        wsl=wsl,
+        compose="v2",
+        engine_error="Error while fetching server API version: ('Connection aborted.', "
+        "FileNotFoundError(2, 'No such file or directory'))",
+    )
     engine = finding(facts, "Docker engine")
     assert not engine.ok and "no Docker engine is running" in engine.detail
     assert wanted in engine.fix
@@ -102,12 +116,18 @@ def test_the_impaired_labs_are_read_from_the_labs():
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PROBLEMS = {  # a situation, and what its advice must keep as it is in every language
-    "no engine": (Facts(engine_error="FileNotFoundError(2, 'No such file or directory')"),
-                  "sudo systemctl start docker"),
-    "docker group": (Facts(engine_error="PermissionError(13, 'Permission denied')"),
-                     "sudo usermod -aG docker $USER"),
-    "no registry": (replace(HEALTHY, registry_digest=None, registry_error="no such host"),
-                    "sudo apt-get install debootstrap && sudo make images"),
+    "no engine": (
+        Facts(engine_error="FileNotFoundError(2, 'No such file or directory')"),
+        "sudo systemctl start docker",
+    ),
+    "docker group": (
+        Facts(engine_error="PermissionError(13, 'Permission denied')"),
+        "sudo usermod -aG docker $USER",
+    ),
+    "no registry": (
+        replace(HEALTHY, registry_digest=None, registry_error="no such host"),
+        "sudo apt-get install debootstrap && sudo make images",
+    ),
     "no NFQUEUE": (replace(HEALTHY, nfqueue=False, nfqueue_error="EPERM"), "sudo modprobe nfnetlink_queue"),
     "little disk": (replace(HEALTHY, free_gb=0.7), "docker system prune"),
 }
@@ -173,6 +193,11 @@ def test_doctor_json_gives_scripts_the_verdict_findings_and_facts(situation, mon
     assert code == (0 if printed["ok"] else 2)
     assert printed["ok"] == (not any(f["needed"] for f in broken))
     assert broken and any(command in f["fix"] for f in broken)
-    assert {f["what"] for f in printed["findings"]} <= {"Docker engine", "Docker Compose", "image path",
-                                                         "NFQUEUE", "disk"}  # keys, in every language
+    assert {f["what"] for f in printed["findings"]} <= {
+        "Docker engine",
+        "Docker Compose",
+        "image path",
+        "NFQUEUE",
+        "disk",
+    }  # keys, in every language
     assert printed["facts"] == json.loads(json.dumps(dataclasses.asdict(facts)))

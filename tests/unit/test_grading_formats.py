@@ -205,8 +205,12 @@ def test_classroom_has_a_test_per_point_scored_one_or_nothing():
     assert doc["max_score"] == 12 == len(doc["tests"])
     assert sum(t["score"] for t in doc["tests"]) == 3  # 4.1 and hidden 4.7
     names = [t["name"] for t in doc["tests"]]
-    assert names[:4] == ["4.1 check 4.1 (1 point)", "4.2 check 4.2 (3 points)",
-                         "4.2 check 4.2 (point 2 of 3)", "4.2 check 4.2 (point 3 of 3)"]
+    assert names[:4] == [
+        "4.1 check 4.1 (1 point)",
+        "4.2 check 4.2 (3 points)",
+        "4.2 check 4.2 (point 2 of 3)",
+        "4.2 check 4.2 (point 3 of 3)",
+    ]
     assert {t["status"] for t in doc["tests"]} == {"pass", "fail"}  # "error" would hide the name
     assert doc["tests"][1]["duration"] == 1250
 
@@ -232,9 +236,7 @@ def test_classroom_hidden_checks_are_named_hidden_with_no_command():
 
 
 def test_classroom_partial_points_never_leak_into_scores():
-    result = lab(
-        "failed", [check("4.1", "passed", 2.0, points=0.5), check("4.2", "failed", 3.0, points=1.5)]
-    )
+    result = lab("failed", [check("4.1", "passed", 2.0, points=0.5), check("4.2", "failed", 3.0, points=1.5)])
     doc = json.loads(formats.classroom(result))
     assert [t["score"] for t in doc["tests"]] == [1, 1, 0, 0, 0]
 
@@ -247,8 +249,10 @@ def test_classroom_partial_points_never_leak_into_scores():
 def reporter_table(runners: list[dict]) -> tuple[list[float], float]:
     """getTestScore: passed / tests.length * (max_score || 0), a row per runner; AggregateResults:
     the "Total:" row adds the rows up in order."""
-    rows = [sum(t["status"] == "pass" for t in r["tests"]) / len(r["tests"]) * (r["max_score"] or 0)
-            for r in runners]
+    rows = [
+        sum(t["status"] == "pass" for t in r["tests"]) / len(r["tests"]) * (r["max_score"] or 0)
+        for r in runners
+    ]
     total = 0
     for row in rows:
         total += row
@@ -273,13 +277,17 @@ def reporter_env(outputs: dict[str, str]) -> list[dict]:
     env = {f"{name.strip().upper()}_RESULTS": value for name, value in outputs.items()}
     runners_input = ",".join(outputs)
     assert re.fullmatch(r"([a-zA-Z0-9]+,)*[a-zA-Z0-9]+", runners_input)
-    return [json.loads(base64.b64decode(env[f"{r.strip().upper()}_RESULTS"]).decode("utf-8"))
-            for r in runners_input.split(",")]
+    return [
+        json.loads(base64.b64decode(env[f"{r.strip().upper()}_RESULTS"]).decode("utf-8"))
+        for r in runners_input.split(",")
+    ]
 
 
 def weighted_lab(weights: list[int], passed: list[bool]) -> LabResult:
-    checks = [check(f"3.{i + 1}", "passed" if ok else "failed", float(w))
-              for i, (w, ok) in enumerate(zip(weights, passed, strict=True))]
+    checks = [
+        check(f"3.{i + 1}", "passed" if ok else "failed", float(w))
+        for i, (w, ok) in enumerate(zip(weights, passed, strict=True))
+    ]
     return lab("passed" if all(passed) else "failed", checks, name="03-handshake")
 
 
@@ -313,8 +321,7 @@ def test_reporter_table_and_annotation_equal_socklabs_weighted_score(checks):
     assert possible == sum(weights) == result.max_score
     assert all(row == int(row) for row in rows)  # no 14.999999999999998 in a row either
     for runner in runners:
-        assert runner["status"] == ("pass" if all(t["status"] == "pass" for t in runner["tests"])
-                                    else "fail")
+        assert runner["status"] == ("pass" if all(t["status"] == "pass" for t in runner["tests"]) else "fail")
 
 
 def test_a_platform_error_fills_every_runner_and_reads_as_the_platforms():
@@ -379,7 +386,9 @@ def test_junit_cases_carry_outcome_evidence_time_and_points():
     by_name = cases(suite)
     # GitLab and Jenkins show the name: the check's number and title, not its pytest id
     assert list(by_name) == [f"4.{i} check 4.{i}" for i in range(1, 6)] + [
-        "4.6 check 4.6 (hidden)", "4.7 check 4.7 (hidden)"]
+        "4.6 check 4.6 (hidden)",
+        "4.7 check 4.7 (hidden)",
+    ]
     passed = by_name["4.1 check 4.1"]
     assert [child.tag for child in passed] == ["system-out"]
     assert passed.find("system-out").text == "1 of 1 points\ncheck: test_4_1"
@@ -456,8 +465,7 @@ def marks_hidden(fmt: str, text: str) -> bool:
         return "4.6 check 4.6 (hidden) (2 points)" in [t["name"] for t in json.loads(text)["tests"]]
     if fmt == "junit":
         suite = parse(text)[0]
-        return properties(suite)["check.4.6.hidden"] == "true" and \
-            "4.6 check 4.6 (hidden)" in cases(suite)
+        return properties(suite)["check.4.6.hidden"] == "true" and "4.6 check 4.6 (hidden)" in cases(suite)
     if fmt == "prairielearn":
         return json.loads(text)["tests"][5]["name"] == "4.6 check 4.6 (hidden)"
     if fmt == "summary":

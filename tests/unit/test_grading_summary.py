@@ -22,17 +22,41 @@ HOSTILE = "a|b `code` <script>x</script> **bold** [l](http://e.x) @bob #1 ~~s~~ 
 
 def result(status: str = "failed", **fields) -> LabResult:
     checks = [
-        CheckResult(id="test_a", title="Echoes one line", number="1.1", status="passed",
-                    points=1.0, max_points=1.0),
-        CheckResult(id="test_b", title="Echoes 1 MiB", number="1.2", status="failed", points=0.0,
-                    max_points=3.0, message="expected 1048576 bytes, observed 4096",
-                    evidence="tail", reproduce="make lab-1 CODE=labs/01-tcp-echo/starter CHECK=test_b"),
-        CheckResult(id="test_h", title="Survives a reset", number="1.3", status="timeout",
-                    points=0.0, max_points=2.0, message="timed out after 10 s", hidden=True,
-                    reproduce="make lab-1 CHECK=test_h"),
+        CheckResult(
+            id="test_a", title="Echoes one line", number="1.1", status="passed", points=1.0, max_points=1.0
+        ),
+        CheckResult(
+            id="test_b",
+            title="Echoes 1 MiB",
+            number="1.2",
+            status="failed",
+            points=0.0,
+            max_points=3.0,
+            message="expected 1048576 bytes, observed 4096",
+            evidence="tail",
+            reproduce="make lab-1 CODE=labs/01-tcp-echo/starter CHECK=test_b",
+        ),
+        CheckResult(
+            id="test_h",
+            title="Survives a reset",
+            number="1.3",
+            status="timeout",
+            points=0.0,
+            max_points=2.0,
+            message="timed out after 10 s",
+            hidden=True,
+            reproduce="make lab-1 CHECK=test_h",
+        ),
     ]
-    return LabResult(lab="01-tcp-echo", title="TCP echo", code="/grader/alice", status=status,  # type: ignore[arg-type]
-                     checks=checks, seed=7, **fields)
+    return LabResult(
+        lab="01-tcp-echo",
+        title="TCP echo",
+        code="/grader/alice",
+        status=status,  # type: ignore[arg-type]
+        checks=checks,
+        seed=7,
+        **fields,
+    )
 
 
 def rows(text: str) -> list[list[str]]:
@@ -60,8 +84,11 @@ def test_hidden_checks_are_named_hidden_with_no_command():
 
 
 def test_a_platform_error_says_so_with_the_doctors_advice():
-    text = summary(LabResult(lab="01-tcp-echo", title="TCP echo", code=".", status="error",
-                             message="docker: no such image"))
+    text = summary(
+        LabResult(
+            lab="01-tcp-echo", title="TCP echo", code=".", status="error", message="docker: no such image"
+        )
+    )
     assert "Grading platform error: not your fault" in text
     assert "socklab doctor" in html.unescape(text) and "no such image" in text
     assert "| # |" not in text
@@ -117,8 +144,9 @@ def test_grade_gives_the_student_a_command_relative_to_their_repository(tmp_path
     (tmp_path / "labs" / "code").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     calls = fake_run(monkeypatch, result())
-    cli.main(["grade", "1", str(tmp_path / "labs" / "code"), "--format", "json",
-              "--out", str(tmp_path / "r.json")])
+    cli.main(
+        ["grade", "1", str(tmp_path / "labs" / "code"), "--format", "json", "--out", str(tmp_path / "r.json")]
+    )
     assert calls["reproduce"] == "make lab-1 CODE=labs/code"
     outside = tmp_path.parent
     cli.main(["grade", "1", str(outside), "--format", "json", "--out", str(tmp_path / "r.json")])
@@ -131,10 +159,17 @@ def test_grade_in_github_actions_writes_every_runner_and_the_job_summary(tmp_pat
     monkeypatch.setenv("GITHUB_OUTPUT", str(gh_output))
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(gh_summary))
     # lab 3 declares 22 points: two runners; a platform error must still fill both
-    monkeypatch.setattr(runner, "run", lambda *a, **k: LabResult(
-        lab="03-handshake", title="Handshake", code=".", status="error", message="build failed"))
-    assert cli.main(["grade", "3", str(tmp_path), "--format", "classroom",
-                     "--out", str(tmp_path / "lab3.json")]) == 2
+    monkeypatch.setattr(
+        runner,
+        "run",
+        lambda *a, **k: LabResult(
+            lab="03-handshake", title="Handshake", code=".", status="error", message="build failed"
+        ),
+    )
+    assert (
+        cli.main(["grade", "3", str(tmp_path), "--format", "classroom", "--out", str(tmp_path / "lab3.json")])
+        == 2
+    )
     outputs = dict(line.split("=", 1) for line in gh_output.read_text().splitlines())
     assert set(outputs) == {"result", "lab3", "lab3part2"}
     for name in ("lab3", "lab3part2"):
@@ -163,6 +198,10 @@ def test_a_students_copy_without_hidden_checks_grades_its_public_points(tmp_path
 
 
 def test_every_labs_runner_ids_are_what_the_reporter_accepts():
-    ids = [r for lab in labs.all_labs() for points in {lab.points, lab.graded_points}
-           for r in classroom_format.runners(lab.number, points)]
+    ids = [
+        r
+        for lab in labs.all_labs()
+        for points in {lab.points, lab.graded_points}
+        for r in classroom_format.runners(lab.number, points)
+    ]
     assert re.fullmatch(r"([a-zA-Z0-9]+,)*[a-zA-Z0-9]+", ",".join(ids))

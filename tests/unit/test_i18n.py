@@ -35,9 +35,14 @@ LOCALE = ROOT / "socklab" / "locale"
 POT = LOCALE / "socklab.pot"
 PO = LOCALE / "zh_CN" / "LC_MESSAGES" / "socklab.po"
 # (Babel config, template, Chinese catalog): socklab's, and the hidden checks' titles
-CATALOGS = [("babel.cfg", POT, PO),
-            ("babel-hidden.cfg", ROOT / "locale" / "socklab-hidden.pot",
-             ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "socklab-hidden.po")]
+CATALOGS = [
+    ("babel.cfg", POT, PO),
+    (
+        "babel-hidden.cfg",
+        ROOT / "locale" / "socklab-hidden.pot",
+        ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "socklab-hidden.po",
+    ),
+]
 each_catalog = pytest.mark.parametrize(("cfg", "pot", "po"), CATALOGS, ids=["socklab", "hidden"])
 RESULT = Path(__file__).parent / "data" / "result-01-failed.json"  # a real run of lab 1
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|%[sdrf]")
@@ -89,9 +94,10 @@ def test_every_check_title_and_lab_title_has_one():
 def test_the_template_is_up_to_date_with_the_code(cfg, pot, po):
     with (ROOT / cfg).open() as config:
         method_map, options_map = parse_mapping_cfg(config)
-    extracted = {(context, msgid if isinstance(msgid, str) else msgid[0])
-                 for _file, _line, msgid, _comments, context in
-                 extract_from_dir(ROOT, method_map, options_map)}
+    extracted = {
+        (context, msgid if isinstance(msgid, str) else msgid[0])
+        for _file, _line, msgid, _comments, context in extract_from_dir(ROOT, method_map, options_map)
+    }
     in_pot = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in messages(pot)}
     assert extracted == in_pot, f"run make i18n: {pot.name} is not the code's strings"
 
@@ -216,7 +222,8 @@ def test_the_makefile_passes_lang_only_from_its_command_line():
 
 
 def test_a_checker_run_in_chinese_says_expected_and_observed_in_chinese(pytester):
-    pytester.makepyfile(test_checks='''
+    pytester.makepyfile(
+        test_checks='''
 import time
 import pytest
 
@@ -230,7 +237,8 @@ def test_wrong():
 @pytest.mark.timeout(0.3)
 def test_slow():
     time.sleep(5)
-''')
+'''
+    )
     out = pytester.path / "results.json"
     with i18n.using("zh_CN"):
         pytester.runpytest_inprocess("-p", "socklab.checking.plugin", "--socklab-result", str(out))

@@ -81,23 +81,32 @@ def test_a_host_may_run_the_browser_image(tmp_path):
     assert lab.images == {"client": "browser"}
 
 
-@pytest.mark.parametrize("bad,message", [
-    (GOOD.replace("points = 3", "points = -1"), r"\[lab\] points must be positive, not -1"),
-    (GOOD.replace("points = 3", 'points = "3"'), r"\[lab\] points must be int, not str '3'"),
-    (GOOD.replace('title = "demo"\n', ""), r"\[lab\] is missing 'title'"),
-    (GOOD.replace('"server"\nargv', '"router"\nargv'),
-     r"\[programs.server\] host must be one of client, server, not 'router'"),
-    (GOOD.replace("listen = 80", "listen = 70000"),
-     r"\[programs.server\] listen must be a port between 1 and 65535, not 70000"),
-    (GOOD.replace('["python3", "s.py"]', "[]"), r"\[programs.server\] argv must be a non-empty list"),
-    (GOOD + "listne = 5\n", r"\[programs.server\] has an unknown key 'listne'"),
-    (GOOD.replace("points = 3", "points = 3\ntimeout = 0"), r"\[lab\] timeout must be a positive"),
-    ("[lab\n", r"lab.toml: "),
-    (GOOD + '[hosts.router]\nimage = "browser"\n', r"\[hosts.router\]: a host is one of client, server"),
-    (GOOD + '[hosts.client]\nimage = "firefox"\n',
-     r"\[hosts.client\] image must be one of host, browser, not 'firefox'"),
-    (GOOD + '[hosts.client]\nimgae = "browser"\n', r"\[hosts.client\] has an unknown key 'imgae'"),
-])
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        (GOOD.replace("points = 3", "points = -1"), r"\[lab\] points must be positive, not -1"),
+        (GOOD.replace("points = 3", 'points = "3"'), r"\[lab\] points must be int, not str '3'"),
+        (GOOD.replace('title = "demo"\n', ""), r"\[lab\] is missing 'title'"),
+        (
+            GOOD.replace('"server"\nargv', '"router"\nargv'),
+            r"\[programs.server\] host must be one of client, server, not 'router'",
+        ),
+        (
+            GOOD.replace("listen = 80", "listen = 70000"),
+            r"\[programs.server\] listen must be a port between 1 and 65535, not 70000",
+        ),
+        (GOOD.replace('["python3", "s.py"]', "[]"), r"\[programs.server\] argv must be a non-empty list"),
+        (GOOD + "listne = 5\n", r"\[programs.server\] has an unknown key 'listne'"),
+        (GOOD.replace("points = 3", "points = 3\ntimeout = 0"), r"\[lab\] timeout must be a positive"),
+        ("[lab\n", r"lab.toml: "),
+        (GOOD + '[hosts.router]\nimage = "browser"\n', r"\[hosts.router\]: a host is one of client, server"),
+        (
+            GOOD + '[hosts.client]\nimage = "firefox"\n',
+            r"\[hosts.client\] image must be one of host, browser, not 'firefox'",
+        ),
+        (GOOD + '[hosts.client]\nimgae = "browser"\n', r"\[hosts.client\] has an unknown key 'imgae'"),
+    ],
+)
 def test_mistakes_name_the_file_and_key(tmp_path, bad, message):
     with pytest.raises(LabError, match=message) as info:
         labs.load(write_lab(tmp_path, bad))

@@ -59,7 +59,7 @@ def test_client_exchange(seed):
     assert cuts == sorted(cuts) and all(0 < c < len(data) for c in cuts)
     assert cuts[-1] == len(data) - 1 and len(message) < len(data)  # characters < bytes
     with pytest.raises(UnicodeDecodeError):
-        data[:cuts[0]].decode()  # the first cut is inside a character
+        data[: cuts[0]].decode()  # the first cut is inside a character
     assert pauses[0] > 1.0 and len(pauses) == len(cuts)
 
 
@@ -71,10 +71,18 @@ def test_early_close_reply_is_shorter_and_whole_characters(seed):
     assert reply == reply.strip() and reply in message[::-1]
 
 
-@pytest.mark.parametrize("local,every", [
-    ("0.0.0.0:5000", True), ("*:5000", True), ("[::]:5000", True), ("[::]%eth0:5000", True),
-    ("10.0.2.2:5000", False), ("127.0.0.1:5000", False), ("[::1]:5000", False),
-])
+@pytest.mark.parametrize(
+    "local,every",
+    [
+        ("0.0.0.0:5000", True),
+        ("*:5000", True),
+        ("[::]:5000", True),
+        ("[::]%eth0:5000", True),
+        ("10.0.2.2:5000", False),
+        ("127.0.0.1:5000", False),
+        ("[::1]:5000", False),
+    ],
+)
 def test_wildcard(local, every):
     assert echoing.wildcard(local) is every
 
@@ -97,13 +105,22 @@ def seen_of(pieces, echoed: bytes, *, done=None, closed=False, closed_after=None
     for p in pieces[:done]:
         total += len(p.data)
         marks.append({"size": len(p.data), "echo_s": 0.01 if len(echoed) >= total else None})
-    return {"error": error, "peer_closed": closed, "closed_after": closed_after, "pieces": marks,
-            "sent_hex": sent.hex(), "received_hex": echoed.hex()}
+    return {
+        "error": error,
+        "peer_closed": closed,
+        "closed_after": closed_after,
+        "pieces": marks,
+        "sent_hex": sent.hex(),
+        "received_hex": echoed.hex(),
+    }
 
 
 def test_echo_problem_names_the_piece():
-    pieces = [echoing.Piece("'abc'", b"abc"), echoing.Piece("a lone space", b" "),
-              echoing.Piece("'def'", b"def")]
+    pieces = [
+        echoing.Piece("'abc'", b"abc"),
+        echoing.Piece("a lone space", b" "),
+        echoing.Piece("'def'", b"def"),
+    ]
     whole = b"abc def"
     assert echoing.echo_problem(pieces, seen_of(pieces, whole)) is None
     stopped = echoing.echo_problem(pieces, seen_of(pieces, b"abc", done=2, closed=True))
@@ -117,10 +134,12 @@ def test_echo_problem_names_the_piece():
 def test_close_problem():
     assert echoing.close_problem({"peer_closed": True, "closed_after": 0.01, "error": None}) is None
     assert "did not close" in echoing.close_problem(
-        {"peer_closed": False, "closed_after": None, "error": None})
+        {"peer_closed": False, "closed_after": None, "error": None}
+    )
 
 
 # The probe's conversation against servers on the loopback: a wrong one is caught every time.
+
 
 def serve(handle: Callable[[socket.socket], None]) -> Iterator[int]:
     listener = socket.create_server(("127.0.0.1", 0))
@@ -149,8 +168,9 @@ def stop_on_blank(conn: socket.socket) -> None:
 
 
 def converse(port: int, pieces, final_wait: float = 1.0) -> dict:
-    args = argparse.Namespace(host="127.0.0.1", port=port, wait=2.0, final_wait=final_wait,
-                              plan=json.dumps(echoing.plan(pieces)))
+    args = argparse.Namespace(
+        host="127.0.0.1", port=port, wait=2.0, final_wait=final_wait, plan=json.dumps(echoing.plan(pieces))
+    )
     return probe.tcp_converse(args)
 
 

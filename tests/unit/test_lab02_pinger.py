@@ -29,14 +29,29 @@ PORT = pinging.PORT
 
 
 def request(t_in, *, sport=40000, decision="deliver", ident=0):
-    return {"id": ident, "proto": "udp", "dir": "c2s", "sport": sport, "dport": PORT,
-            "t_in": t_in, "t_out": None if decision.startswith("drop") else t_in,
-            "decision": decision}
+    return {
+        "id": ident,
+        "proto": "udp",
+        "dir": "c2s",
+        "sport": sport,
+        "dport": PORT,
+        "t_in": t_in,
+        "t_out": None if decision.startswith("drop") else t_in,
+        "decision": decision,
+    }
 
 
 def reply(t_in, t_out, *, ident=0):
-    return {"id": ident, "proto": "udp", "dir": "s2c", "sport": PORT, "dport": 40000,
-            "t_in": t_in, "t_out": t_out, "decision": "deliver"}
+    return {
+        "id": ident,
+        "proto": "udp",
+        "dir": "s2c",
+        "sport": PORT,
+        "dport": 40000,
+        "t_in": t_in,
+        "t_out": t_out,
+        "decision": "deliver",
+    }
 
 
 @given(st.integers(0, 2**32))
@@ -51,17 +66,25 @@ def test_datagrams_cover_the_buffer_sizes(seed):
 
 
 def test_without_strays_drops_the_copies_only():
-    events = [request(0.0, ident=1), reply(0.01, 0.02, ident=2), request(0.1, ident=3),
-              reply(0.3, 0.3, ident=4), reply(0.5, 0.5, ident=5), reply(1.1, 1.1, ident=6)]
+    events = [
+        request(0.0, ident=1),
+        reply(0.01, 0.02, ident=2),
+        request(0.1, ident=3),
+        reply(0.3, 0.3, ident=4),
+        reply(0.5, 0.5, ident=5),
+        reply(1.1, 1.1, ident=6),
+    ]
     kept = pinging.without_strays(events, ["reply", "stray", "stray", "reply"])
     assert [e["id"] for e in kept] == [1, 2, 3, 6]
     assert pinging.without_strays(events, []) == events
 
 
 def test_pause_after_an_answered_ping_is_a_problem():
-    pings = [pinging.Ping(1, request(0.0), reply(0.02, 0.04)),
-             pinging.Ping(2, request(0.05), reply(0.07, 0.09)),
-             pinging.Ping(3, request(1.2), reply(1.22, 1.24))]
+    pings = [
+        pinging.Ping(1, request(0.0), reply(0.02, 0.04)),
+        pinging.Ping(2, request(0.05), reply(0.07, 0.09)),
+        pinging.Ping(3, request(1.2), reply(1.22, 1.24)),
+    ]
     report = pinging.Report({1: 40.0, 2: 40.0, 3: 40.0}, [], None)
     problems = pinging.pause_problems(pings, report)
     assert len(problems) == 1 and "ping 3" in problems[0]
@@ -75,36 +98,46 @@ def test_one_socket():
     assert "2 source ports" in pinging.socket_problems([request(0.0), request(1.0, sport=40001)])[0]
 
 
-@pytest.mark.parametrize("text,wall,bad", [
-    ("PING 1 1700000000.100000", 1700000000.130, False),
-    ("PING 1 1700000000.100000", 1700000000.050, False),  # clock granularity
-    ("PING 1 1700000000.100000", 1700000003.100, True),  # one timestamp for the whole run
-    ("PING 1 12345.678", 1700000000.0, True),  # time.monotonic()
-    ("PING 1 1700000000", 1700000000.3, True),  # int(time.time()): no fraction
-    ("PING 1 1700000000.", 1700000000.3, True),
-])
+@pytest.mark.parametrize(
+    "text,wall,bad",
+    [
+        ("PING 1 1700000000.100000", 1700000000.130, False),
+        ("PING 1 1700000000.100000", 1700000000.050, False),  # clock granularity
+        ("PING 1 1700000000.100000", 1700000003.100, True),  # one timestamp for the whole run
+        ("PING 1 12345.678", 1700000000.0, True),  # time.monotonic()
+        ("PING 1 1700000000", 1700000000.3, True),  # int(time.time()): no fraction
+        ("PING 1 1700000000.", 1700000000.3, True),
+    ],
+)
 def test_timestamps(text, wall, bad):
     assert bool(pinging.timestamp_problems([{"text": text, "wall": wall}])) is bad
 
 
-@pytest.mark.parametrize("local,every", [
-    ("0.0.0.0:5000", True), ("*:5000", True), ("[::]:5000", True),
-    ("10.0.2.2:5000", False), ("127.0.0.1:5000", False),
-])
+@pytest.mark.parametrize(
+    "local,every",
+    [
+        ("0.0.0.0:5000", True),
+        ("*:5000", True),
+        ("[::]:5000", True),
+        ("10.0.2.2:5000", False),
+        ("127.0.0.1:5000", False),
+    ],
+)
 def test_wildcard(local, every):
     assert pinging.wildcard(local) is every
 
 
-@given(st.lists(st.one_of(st.none(), st.floats(0.1, 900.0)), min_size=1, max_size=20),
-       st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=30), max_size=5))
+@given(
+    st.lists(st.one_of(st.none(), st.floats(0.1, 900.0)), min_size=1, max_size=20),
+    st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=30), max_size=5),
+)
 @settings(deadline=None)
 def test_read_output_keeps_every_ping_and_ignores_other_lines(rtts, notes):
-    lines = [f"seq={n} timeout" if r is None else f"seq={n} rtt={r:.1f} ms"
-             for n, r in enumerate(rtts, 1)]
+    lines = [f"seq={n} timeout" if r is None else f"seq={n} rtt={r:.1f} ms" for n, r in enumerate(rtts, 1)]
     notes = [n for n in notes if not n.strip().startswith(("seq=", "---"))]
     out = "\n".join(notes + lines) + "\n--- summary that is not in the form\n"
     report = pinging.read_output(out, len(rtts))
-    assert {s: (r is None) for s, r in report.rtts.items()} == {
-        n: (r is None) for n, r in enumerate(rtts, 1)}
-    assert report.problems == ["a summary line not in the README's form: "
-                               "'--- summary that is not in the form'"]
+    assert {s: (r is None) for s, r in report.rtts.items()} == {n: (r is None) for n, r in enumerate(rtts, 1)}
+    assert report.problems == [
+        "a summary line not in the README's form: '--- summary that is not in the form'"
+    ]

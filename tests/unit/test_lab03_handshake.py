@@ -29,14 +29,19 @@ probe = load(ROOT / "socklab/probes/handshake.py", "lab03_probe")
 
 
 def seen_for(request: bytes, reply: bytes, *, eof=True, early=b"", error=None) -> dict:
-    return {"request": probe.digest(request), "reply": probe.digest(reply), "eof": eof,
-            "early": early.decode("latin-1"), "early_eof": False,
-            "early_at": 10 if early else None, "error": error}
+    return {
+        "request": probe.digest(request),
+        "reply": probe.digest(reply),
+        "eof": eof,
+        "early": early.decode("latin-1"),
+        "early_eof": False,
+        "early_at": 10 if early else None,
+        "error": error,
+    }
 
 
 def test_the_answer_is_the_readme_example():
-    assert cases.answer(b"hello") == (
-        "5 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n")
+    assert cases.answer(b"hello") == ("5 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n")
 
 
 def test_a_right_reply_then_the_fin_is_no_problem():
@@ -44,14 +49,17 @@ def test_a_right_reply_then_the_fin_is_no_problem():
     assert cases.problem(seen_for(request, cases.answer(request).encode())) is None
 
 
-@pytest.mark.parametrize("seen, words", [
-    (seen_for(b"abc", b"", early=b"3 ba78"), "before the client's FIN"),
-    (seen_for(b"abc", cases.answer(b"ab").encode()), "instead of"),
-    (seen_for(b"abc", cases.answer(b"abc").encode() + b"\n"), "instead of"),
-    (seen_for(b"abc", cases.answer(b"abc").encode(), eof=False), "no FIN"),
-    (seen_for(b"abc", b"", error="while reading the reply: ECONNRESET"), "ECONNRESET"),
-    (seen_for(b"abc", cases.answer(b"abc").upper().encode()), "instead of"),
-])
+@pytest.mark.parametrize(
+    "seen, words",
+    [
+        (seen_for(b"abc", b"", early=b"3 ba78"), "before the client's FIN"),
+        (seen_for(b"abc", cases.answer(b"ab").encode()), "instead of"),
+        (seen_for(b"abc", cases.answer(b"abc").encode() + b"\n"), "instead of"),
+        (seen_for(b"abc", cases.answer(b"abc").encode(), eof=False), "no FIN"),
+        (seen_for(b"abc", b"", error="while reading the reply: ECONNRESET"), "ECONNRESET"),
+        (seen_for(b"abc", cases.answer(b"abc").upper().encode()), "instead of"),
+    ],
+)
 def test_every_wrong_handling_is_named(seen, words):
     assert words in cases.problem(seen)
 
@@ -77,8 +85,10 @@ def test_request_sizes_sit_on_every_buffer_boundary(seed):
     for boundary in cases.BOUNDARIES:
         assert any(abs(size - boundary) <= 1 for size in sizes), boundary
     assert cases.LARGEST_REQUEST in sizes  # R2's limit itself
-    assert any(len(item.get("cuts", [])) > 5 and item["cuts"] == list(range(1, len(item["cuts"]) + 1))
-               for item in plan), "a request sent one byte at a time"
+    assert any(
+        len(item.get("cuts", [])) > 5 and item["cuts"] == list(range(1, len(item["cuts"]) + 1))
+        for item in plan
+    ), "a request sent one byte at a time"
 
 
 def test_the_reset_plan_ends_with_a_client_that_asks_properly():
@@ -125,7 +135,8 @@ def test_utf8_payloads_have_their_exact_size(size, seed):
 def test_describing_a_request():
     item = {"payload": "random:70000:1", "cuts": [1, 2, 3], "gaps": [0.1, 1.3, 0.1]}
     assert cases.describe_request(item, 70000) == (
-        "a 70000-byte binary request in 4 pieces (one pause of 1.3 s)")
+        "a 70000-byte binary request in 4 pieces (one pause of 1.3 s)"
+    )
     tiny = {"payload": "utf8:4:1", "cuts": [1, 2, 3], "gaps": [0.005]}
     assert cases.describe_request(tiny, 4) == "a 4-byte UTF-8 text request one byte at a time"
     assert hashlib.sha256(b"").hexdigest() in cases.answer(b"")
@@ -140,13 +151,24 @@ def conversation(monkeypatch):
 
 def closing(conversation, *extra):
     """A request, a reply and the four-way close (client ISN 1000, server 5000), then ``extra``."""
-    rows = [("c2s", "S", 1000, 0, 0), ("s2c", "S.", 5000, 1001, 0), ("c2s", ".", 1001, 5001, 0),
-            ("c2s", "P.", 1001, 5001, 28), ("c2s", "F.", 1029, 5001, 0), ("s2c", ".", 5001, 1030, 0),
-            ("s2c", "P.", 5001, 1030, 68), ("s2c", "F.", 5069, 1030, 0), ("c2s", ".", 1030, 5069, 0),
-            ("c2s", ".", 1030, 5070, 0), *extra]
+    rows = [
+        ("c2s", "S", 1000, 0, 0),
+        ("s2c", "S.", 5000, 1001, 0),
+        ("c2s", ".", 1001, 5001, 0),
+        ("c2s", "P.", 1001, 5001, 28),
+        ("c2s", "F.", 1029, 5001, 0),
+        ("s2c", ".", 5001, 1030, 0),
+        ("s2c", "P.", 5001, 1030, 68),
+        ("s2c", "F.", 5069, 1030, 0),
+        ("c2s", ".", 1030, 5069, 0),
+        ("c2s", ".", 1030, 5070, 0),
+        *extra,
+    ]
     conn = conversation.Connection(("198.19.2.10", 40000), ("198.19.3.10", 5000))
-    conn.segments = [conversation.Segment(way, i / 100, i / 100 + 0.001, flags, seq, ack, length, b"")
-                     for i, (way, flags, seq, ack, length) in enumerate(rows)]
+    conn.segments = [
+        conversation.Segment(way, i / 100, i / 100 + 0.001, flags, seq, ack, length, b"")
+        for i, (way, flags, seq, ack, length) in enumerate(rows)
+    ]
     return conn
 
 

@@ -51,8 +51,7 @@ def test_every_header_byte_is_a_cut_somewhere():
     assert {e % 15 for e in ends if e % 15 <= 5} == {0, 1, 2, 3, 4, 5}
 
 
-@given(st.lists(st.integers(0, 500), min_size=1, max_size=20), st.integers(0, 1000),
-       st.integers(1, 64))
+@given(st.lists(st.integers(0, 500), min_size=1, max_size=20), st.integers(0, 1000), st.integers(1, 64))
 def test_random_split_covers_the_stream_in_bounded_writes(sizes, seed, most):
     frames = frames_of(sizes)
     ends = probe.cuts(frames, f"random:{seed}:{most}")

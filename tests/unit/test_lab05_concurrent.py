@@ -49,8 +49,17 @@ def test_pieces_start_with_one_byte_and_cover_the_message(size, pieces, seed):
 
 
 def client(state: str, server_closed: bool = False, **more) -> dict:
-    return {"index": 1, "role": "normal", "state": state, "expected": 16, "sent": 16,
-            "received": 16, "server_closed": server_closed, "error": None, **more}
+    return {
+        "index": 1,
+        "role": "normal",
+        "state": state,
+        "expected": 16,
+        "sent": 16,
+        "received": 16,
+        "server_closed": server_closed,
+        "error": None,
+        **more,
+    }
 
 
 def test_still_open():
@@ -70,8 +79,14 @@ def test_kept_until_they_left():
 
 
 def slow(received: int, diff, closed: bool = True, error=None) -> dict:
-    return {"sent": 100, "written": 100, "received": received, "first_difference": diff,
-            "peer_closed": closed, "error": error}
+    return {
+        "sent": 100,
+        "written": 100,
+        "received": received,
+        "first_difference": diff,
+        "peer_closed": closed,
+        "error": error,
+    }
 
 
 def test_slow_echoed():

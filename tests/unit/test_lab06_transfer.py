@@ -95,8 +95,10 @@ def test_sizes_are_at_buffer_boundaries_and_utf8_names_are_multibyte():
 
 def test_judging_replies():
     assert cases.status_problem(None, "221 bye") == "no reply (the connection ended)"
-    assert cases.status_problem({"status": "500 unknown command"}, "221 bye") == \
-        "the reply '500 unknown command'"
+    assert (
+        cases.status_problem({"status": "500 unknown command"}, "221 bye")
+        == "the reply '500 unknown command'"
+    )
     assert cases.status_problem({"status": "221 bye"}, "221 bye") is None
     good = {"status": "200 OK 3", "size": 3, "sha256": "ab"}
     assert cases.file_problem(good, 3, "ab") is None

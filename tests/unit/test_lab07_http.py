@@ -25,10 +25,15 @@ def segments(target: str) -> list[str]:
     return [p for p in path.split("/") if p not in ("", ".")]
 
 
-NAMES = st.lists(st.text(alphabet=st.characters(blacklist_characters="/\0?",
-                                                blacklist_categories=("Cs",)),
-                         min_size=1, max_size=12).filter(lambda s: s not in (".", "..")),
-                 min_size=1, max_size=4)
+NAMES = st.lists(
+    st.text(
+        alphabet=st.characters(blacklist_characters="/\0?", blacklist_categories=("Cs",)),
+        min_size=1,
+        max_size=12,
+    ).filter(lambda s: s not in (".", "..")),
+    min_size=1,
+    max_size=4,
+)
 
 
 @given(NAMES, st.integers(0, 10**9))
@@ -50,8 +55,7 @@ def test_traversals_all_have_a_dotdot_segment_once_decoded(seed):
         assert ".." in parts or target.startswith("//"), target
 
 
-@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=20),
-       st.integers(0, 10**9))
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=20), st.integers(0, 10**9))
 def test_header_names_keep_their_letters(name, seed):
     assert cases.name_case(random.Random(seed), name).lower() == name.lower()
 
@@ -62,9 +66,15 @@ def test_split_points(size, count, seed):
     assert cut == sorted(set(cut)) and all(0 < c < size for c in cut)
 
 
-GOOD = {"status": 200, "version": "HTTP/1.1", "reason": "OK", "status_line": "HTTP/1.1 200 OK",
-        "headers": {"content-type": ["text/plain"], "content-length": ["3"],
-                    "connection": ["close"]}, "body_size": 3, "closed": True}
+GOOD = {
+    "status": 200,
+    "version": "HTTP/1.1",
+    "reason": "OK",
+    "status_line": "HTTP/1.1 200 OK",
+    "headers": {"content-type": ["text/plain"], "content-length": ["3"], "connection": ["close"]},
+    "body_size": 3,
+    "closed": True,
+}
 
 
 def with_headers(**headers):
@@ -85,10 +95,13 @@ def test_framing_problems_name_what_is_wrong():
     assert "reason phrase" in problems({**GOOD, "reason": "Fine"})[0]
     assert problems(with_headers(**{"content-type": []})) == ["0 Content-Type headers"]
     assert problems(with_headers(**{"content-length": ["3", "3"]})) == [
-        "the Content-Length headers ['3', '3']"]
+        "the Content-Length headers ['3', '3']"
+    ]
     assert problems({**GOOD, "body_size": 5}) == ["'Content-Length: 3' but 5 bytes of body"]
     assert "not 'close'" in problems(with_headers(connection=["keep-alive"]))[0]
-    assert "not 'close'" in problems({**GOOD, "headers": {
-        k: v for k, v in GOOD["headers"].items() if k != "connection"}})[0]
+    assert (
+        "not 'close'"
+        in problems({**GOOD, "headers": {k: v for k, v in GOOD["headers"].items() if k != "connection"}})[0]
+    )
     held = {**GOOD, "closed": False, "error": "still open 2.5 s later"}
     assert problems(held) == ["still open 2.5 s later"]

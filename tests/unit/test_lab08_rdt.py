@@ -62,7 +62,7 @@ class Wire:
 
 def stop_and_wait(data: bytes, chunk: int = 1024, lose_fin_acks: int = 0) -> Wire:
     w = Wire()
-    pieces = [data[i:i + chunk] for i in range(0, len(data), chunk)]
+    pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)]
     for n, piece in enumerate(pieces):
         w.c2s(pkt(b"D", n, piece))
         w.s2c(pkt(b"A", n + 1))
@@ -205,8 +205,9 @@ def test_an_ack_for_what_never_arrived_breaks_r5():
     w.c2s(pkt(b"D", 1, data[1024:2048]))
     w.s2c(pkt(b"A", 2))  # "ACK this packet", not cumulative
     problems = wire.wire_problems(w.grams, CLIENT, SERVER, data)
-    assert problems == ["the receiver sent ACK 2 (at +0.003 s) when no packet had reached it "
-                        "intact (the first missing: 0)"]
+    assert problems == [
+        "the receiver sent ACK 2 (at +0.003 s) when no packet had reached it intact (the first missing: 0)"
+    ]
 
 
 def test_a_copy_left_unanswered_breaks_r5():
@@ -215,15 +216,13 @@ def test_a_copy_left_unanswered_breaks_r5():
     w.c2s(pkt(b"D", 0, data))
     w.c2s(pkt(b"D", 0, data))
     w.s2c(pkt(b"A", 1))
-    assert "left 1 intact data packets unanswered" in \
-        wire.wire_problems(w.grams, CLIENT, SERVER, data)[-1]
+    assert "left 1 intact data packets unanswered" in wire.wire_problems(w.grams, CLIENT, SERVER, data)[-1]
 
 
 def test_ending_counts_fins_and_their_acks():
     w = stop_and_wait(bytes(2048), lose_fin_acks=2)
     end = wire.ending(w.grams, CLIENT, SERVER, 2)
-    assert (end.fins, end.fins_reached, end.acks_sent, end.acks_lost, end.acks_reached) == \
-        (3, 3, 3, 2, 1)
+    assert (end.fins, end.fins_reached, end.acks_sent, end.acks_lost, end.acks_reached) == (3, 3, 3, 2, 1)
     assert 0 < end.longest_wait < 0.01
 
 
@@ -270,11 +269,40 @@ def test_refused_reads_port_unreachable_from_the_client():
     import struct
 
     ack = pkt(b"A", 3)
-    inner = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + len(ack), 0, 0, 64, 17, 0,
-                        bytes([10, 0, 2, 2]), bytes([10, 0, 1, 2])) + bytes(8) + ack
+    inner = (
+        struct.pack(
+            "!BBHHHBBH4s4s",
+            0x45,
+            0,
+            20 + 8 + len(ack),
+            0,
+            0,
+            64,
+            17,
+            0,
+            bytes([10, 0, 2, 2]),
+            bytes([10, 0, 1, 2]),
+        )
+        + bytes(8)
+        + ack
+    )
     icmp = bytes([3, 3, 0, 0, 0, 0, 0, 0]) + inner
-    outer = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, 1, 0,
-                        bytes([10, 0, 1, 2]), bytes([10, 0, 2, 2])) + icmp
+    outer = (
+        struct.pack(
+            "!BBHHHBBH4s4s",
+            0x45,
+            0,
+            20 + len(icmp),
+            0,
+            0,
+            64,
+            1,
+            0,
+            bytes([10, 0, 1, 2]),
+            bytes([10, 0, 2, 2]),
+        )
+        + icmp
+    )
     # a pcap (LINKTYPE_RAW would do; the reader wants Linux cooked: SLL, incoming)
     sll = struct.pack("!HHH8sH", 0, 1, 6, bytes(8), 0x0800)
     rec = sll + outer

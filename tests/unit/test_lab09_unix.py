@@ -34,8 +34,9 @@ cases = load(ROOT / "labs/09-unix-sockets/checker/cases.py", "lab09_cases")
 
 
 def run_probe(*args: str) -> dict:
-    out = subprocess.run([sys.executable, str(PROBE), *args], capture_output=True, text=True,
-                         check=True, timeout=30)
+    out = subprocess.run(
+        [sys.executable, str(PROBE), *args], capture_output=True, text=True, check=True, timeout=30
+    )
     return json.loads(out.stdout.splitlines()[-1])
 
 
@@ -54,12 +55,15 @@ def test_right_answers_are_no_problem():
     assert cases.lines_problem(received, LINES) is None
 
 
-@pytest.mark.parametrize("received, words", [
-    (b"5 h\xc3\xa9llo\n0 \n5 caf\xe9\r\n5   x  \n", "answer 1: expected"),  # characters, not bytes
-    (b"6 h\xc3\xa9llo\n0 \n4 caf\xe9\n5   x  \n", "answer 3"),  # \r stripped
-    (b"6 h\xc3\xa9llo\n0 \n5 caf\xe9\r\n", "3 answer lines for 4"),
-    (b"6 h\xc3\xa9llo\n0 \n5 caf\xe9\r\n5   x  \n3 abc\n", "an extra answer"),  # the unfinished line
-])
+@pytest.mark.parametrize(
+    "received, words",
+    [
+        (b"5 h\xc3\xa9llo\n0 \n5 caf\xe9\r\n5   x  \n", "answer 1: expected"),  # characters, not bytes
+        (b"6 h\xc3\xa9llo\n0 \n4 caf\xe9\n5   x  \n", "answer 3"),  # \r stripped
+        (b"6 h\xc3\xa9llo\n0 \n5 caf\xe9\r\n", "3 answer lines for 4"),
+        (b"6 h\xc3\xa9llo\n0 \n5 caf\xe9\r\n5   x  \n3 abc\n", "an extra answer"),  # the unfinished line
+    ],
+)
 def test_wrong_answers_are_named(received, words):
     assert words in cases.lines_problem(received, LINES)
 
@@ -74,8 +78,16 @@ def test_datagram_replies_are_judged_whole():
 
 
 def test_a_file_left_alone_is_told_from_one_changed():
-    before = {"exists": True, "kind": "regular file", "mode": "0644", "uid": 1000, "gid": 1000,
-              "inode": 7, "size": 3, "sha256": "a"}
+    before = {
+        "exists": True,
+        "kind": "regular file",
+        "mode": "0644",
+        "uid": 1000,
+        "gid": 1000,
+        "inode": 7,
+        "size": 3,
+        "sha256": "a",
+    }
     assert cases.unchanged(before, dict(before)) is None
     assert "gone" in cases.unchanged(before, {"exists": False})
     assert "replaced" in cases.unchanged(before, {**before, "inode": 8})
@@ -85,6 +97,7 @@ def test_a_file_left_alone_is_told_from_one_changed():
 
 # --- what is sent --------------------------------------------------------------------------
 
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 2**32))
 def test_datagrams_sit_at_the_boundaries_and_never_exceed_the_largest(seed):
@@ -93,8 +106,9 @@ def test_datagrams_sit_at_the_boundaries_and_never_exceed_the_largest(seed):
     assert {cases.LARGEST, cases.LARGEST - 1} <= sizes and max(sizes) == cases.LARGEST
     assert any(abs(size - 1024) <= 1 for size in sizes) and any(abs(size - 4096) <= 1 for size in sizes)
     assert any(b"\n" in m for m in messages)
-    assert any(not is_utf8(m) for m in messages) and any(len(m.decode("utf-8", "ignore")) < len(m)
-                                                         for m in messages if is_utf8(m))
+    assert any(not is_utf8(m) for m in messages) and any(
+        len(m.decode("utf-8", "ignore")) < len(m) for m in messages if is_utf8(m)
+    )
 
 
 def is_utf8(data: bytes) -> bool:
@@ -129,6 +143,7 @@ def test_the_probe_generates_the_long_line_the_checker_expects():
 
 # --- the probe, on this machine's Unix sockets --------------------------------------------
 
+
 def test_planted_files_are_described_and_cleared(tmp_path):
     path = str(tmp_path / "s.sock")
     regular = run_probe("plant", "--path", path, "--kind", "regular", "--content", b64(b"\xe9t\xe9"))
@@ -144,8 +159,11 @@ def test_planted_files_are_described_and_cleared(tmp_path):
 
 def test_a_held_socket_is_live_until_released(tmp_path):
     path = str(tmp_path / "h.sock")
-    holder = subprocess.Popen([sys.executable, str(PROBE), "hold", "--path", path, "--type", "dgram",
-                               "--timeout", "20"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, str(PROBE), "hold", "--path", path, "--type", "dgram", "--timeout", "20"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert '"listening"' in holder.stdout.readline()
     other = run_probe("connect", "--path", path, "--type", "stream")
     assert not other["connected"] and "Protocol wrong type" in other["error"]

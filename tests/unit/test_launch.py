@@ -17,18 +17,35 @@ FLOOD = "import sys\nfor _ in range(100): sys.stdout.buffer.write(b'x' * 65536)\
 
 
 def test_launch_caps_the_output_and_keeps_the_exit_status():
-    out = subprocess.run([sys.executable, str(PROBES / "launch.py"), "1000", "--",
-                          sys.executable, "-c", FLOOD], capture_output=True, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, str(PROBES / "launch.py"), "1000", "--", sys.executable, "-c", FLOOD],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 3  # launch.py became the program
-    assert out.stdout.startswith(b"x" * 1000 + b"\n[socklab: output cut here: only its first "
-                                 b"1000 bytes are kept]\n")
+    assert out.stdout.startswith(
+        b"x" * 1000 + b"\n[socklab: output cut here: only its first 1000 bytes are kept]\n"
+    )
     assert out.stdout.endswith(b"\n[socklab: 6552600 more bytes of output dropped]\n")
 
 
 def test_launch_runs_the_program_at_nice_19():
-    out = subprocess.run([sys.executable, str(PROBES / "launch.py"), "1000", "--",
-                          sys.executable, "-c", "import os; print(os.nice(0))"],
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(PROBES / "launch.py"),
+            "1000",
+            "--",
+            sys.executable,
+            "-c",
+            "import os; print(os.nice(0))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.stdout.strip() == "19"
 
 
@@ -46,18 +63,44 @@ def test_capture_shows_escape_instead_of_obeying_it():
 def test_probe_server_reports_a_port_in_use():
     with socket.create_server(("", 0)) as held:
         port = held.getsockname()[1]
-        out = subprocess.run([sys.executable, str(PROBES / "probe.py"), "tcp-serve", "--port",
-                              str(port), "--reply", "hi", "--timeout", "1"],
-                             capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(PROBES / "probe.py"),
+                "tcp-serve",
+                "--port",
+                str(port),
+                "--reply",
+                "hi",
+                "--timeout",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"error": f"port {port} is in use", "in_use": port}
 
 
-
 def serve(port: int, *expect: str) -> subprocess.Popen[str]:
-    server = subprocess.Popen([sys.executable, str(PROBES / "probe.py"), "tcp-serve", "--port",
-                               str(port), "--reply", "REPLY", *expect, "--timeout", "10"],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(PROBES / "probe.py"),
+            "tcp-serve",
+            "--port",
+            str(port),
+            "--reply",
+            "REPLY",
+            *expect,
+            "--timeout",
+            "10",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert server.stdout is not None and '"listening"' in server.stdout.readline()
     return server
 

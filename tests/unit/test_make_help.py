@@ -13,8 +13,9 @@ INTERNAL = {"help", "clean-images"}  # help itself; clean-images is told under m
 
 
 def make_help() -> str:
-    return subprocess.run(["make", "-s", "-C", str(ROOT), "help"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "help"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def targets() -> set[str]:

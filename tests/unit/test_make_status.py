@@ -21,9 +21,13 @@ def make_lab(tmp_path: Path, status: int, *args: str) -> subprocess.CompletedPro
     fake.write_text(f'#!/bin/sh\necho "socklab $*"\nexit {status}\n')
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     # -o venv: take the virtualenv as made; SOCKLAB: the stand-in
-    return subprocess.run(["make", "-s", "-C", str(ROOT), "-o", "venv", "lab-3",
-                           f"SOCKLAB={fake}", *args], capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "-o", "venv", "lab-3", f"SOCKLAB={fake}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_all_passed_is_zero_and_quiet(tmp_path):

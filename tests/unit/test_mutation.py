@@ -20,9 +20,13 @@ def test_the_sample_is_fixed_by_its_seed_and_the_keys_order_does_not_matter():
 
 
 def test_score_counts_killed_over_killed_and_survived_leaving_out_equivalent_and_errors():
-    run = [Mutant("s.py", 1, "op", "killed"), Mutant("s.py", 2, "op", "killed"),
-           Mutant("s.py", 3, "op", "survived"), Mutant("s.py", 4, "op", "survived"),
-           Mutant("s.py", 5, "op", "error")]
+    run = [
+        Mutant("s.py", 1, "op", "killed"),
+        Mutant("s.py", 2, "op", "killed"),
+        Mutant("s.py", 3, "op", "survived"),
+        Mutant("s.py", 4, "op", "survived"),
+        Mutant("s.py", 5, "op", "error"),
+    ]
     score = mutation.judge(Score("01-x", 60, 1, run), [Equivalent("s.py", 4, "op", "same bytes")])
     assert [m.line for m in score.survived] == [3]
     assert [m.line for m, _ in score.equivalent] == [4]
@@ -34,6 +38,7 @@ def test_becomes_names_the_one_equivalent_change_of_a_line():
     def number(new: str) -> Mutant:
         diff = f"--- a/s.py\n+++ b/s.py\n@@ -9 +9 @@\n-    port = 5000 if n > 1 else 0\n+    {new}\n"
         return Mutant("s.py", 9, "core/NumberReplacer", "survived", diff)
+
     default, bound = number("port = 5001 if n > 1 else 0"), number("port = 5000 if n > 2 else 0")
     known = [Equivalent("s.py", 9, "core/NumberReplacer", "the default is never used", "= 5001")]
     score = mutation.judge(Score("01-x", 2, 1, [default, bound]), known)
@@ -43,19 +48,24 @@ def test_becomes_names_the_one_equivalent_change_of_a_line():
 
 def test_equivalents_are_read_with_their_reasons(tmp_path):
     (tmp_path / "mutation.toml").write_text(
-        '[[equivalent]]\nfile = "server.py"\nline = 3\noperator = "core/X"\nreason = "why"\n')
+        '[[equivalent]]\nfile = "server.py"\nline = 3\noperator = "core/X"\nreason = "why"\n'
+    )
     lab = labs.Lab(1, "x", "X", tmp_path, points=1)
     assert mutation.equivalents(lab) == [Equivalent("server.py", 3, "core/X", "why")]
-    (tmp_path / "mutation.toml").write_text('[[equivalent]]\nfile = "server.py"\nline = 3\n'
-                                            'operator = "core/X"\nreason = "why"\nbecomes = "> 0"\n')
+    (tmp_path / "mutation.toml").write_text(
+        '[[equivalent]]\nfile = "server.py"\nline = 3\noperator = "core/X"\nreason = "why"\nbecomes = "> 0"\n'
+    )
     assert mutation.equivalents(lab) == [Equivalent("server.py", 3, "core/X", "why", "> 0")]
 
 
-@pytest.mark.parametrize("entry,message", [
-    ('file = "a.py"\nline = 3\noperator = "core/X"\n', "lacks reason"),
-    ('file = "a.py"\nline = 3\noperator = "core/X"\nreason = " "\n', "gives no reason"),
-    ('file = "a.py"\n[', "mutation.toml"),
-])
+@pytest.mark.parametrize(
+    "entry,message",
+    [
+        ('file = "a.py"\nline = 3\noperator = "core/X"\n', "lacks reason"),
+        ('file = "a.py"\nline = 3\noperator = "core/X"\nreason = " "\n', "gives no reason"),
+        ('file = "a.py"\n[', "mutation.toml"),
+    ],
+)
 def test_an_equivalent_without_a_reason_is_refused(tmp_path, entry, message):
     (tmp_path / "mutation.toml").write_text(f"[[equivalent]]\n{entry}")
     with pytest.raises(LabError, match=message):

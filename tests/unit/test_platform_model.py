@@ -74,14 +74,20 @@ def test_the_build_lock_is_per_user():
     assert str(os.getuid()) in images.lock_path().name
 
 
-@pytest.mark.parametrize("ref,digests,expected", [
-    ("debian:bookworm-slim", ["debian@sha256:ab"], "debian@sha256:ab"),
-    ("127.0.0.1:5055/debian:bookworm-slim", ["127.0.0.1:5055/debian@sha256:cd"],
-     "127.0.0.1:5055/debian@sha256:cd"),
-    ("debian:bookworm-slim", [], "debian:bookworm-slim"),  # a local image: no digest to pin
-    ("debian@sha256:ef", ["debian@sha256:00"], "debian@sha256:ef"),  # pinned already
-    ("debian:bookworm-slim", ["other/debian@sha256:ab"], "debian:bookworm-slim"),
-])
+@pytest.mark.parametrize(
+    "ref,digests,expected",
+    [
+        ("debian:bookworm-slim", ["debian@sha256:ab"], "debian@sha256:ab"),
+        (
+            "127.0.0.1:5055/debian:bookworm-slim",
+            ["127.0.0.1:5055/debian@sha256:cd"],
+            "127.0.0.1:5055/debian@sha256:cd",
+        ),
+        ("debian:bookworm-slim", [], "debian:bookworm-slim"),  # a local image: no digest to pin
+        ("debian@sha256:ef", ["debian@sha256:00"], "debian@sha256:ef"),  # pinned already
+        ("debian:bookworm-slim", ["other/debian@sha256:ab"], "debian:bookworm-slim"),
+    ],
+)
 def test_the_root_is_pinned_by_its_registry_digest(ref, digests, expected):
     assert roots.pinned(ref, digests) == expected
 
@@ -95,8 +101,10 @@ def test_the_root_reference_and_prefix_come_from_the_environment(monkeypatch):
 
 
 ONE_LINE = "# comment\ndeb [arch=amd64] http://mirror.example/debian bookworm main\n"
-DEB822 = "Types: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm\n\n" \
-         "Types: deb\nURIs: http://mirror.example/debian-security\n"
+DEB822 = (
+    "Types: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm\n\n"
+    "Types: deb\nURIs: http://mirror.example/debian-security\n"
+)
 
 
 @pytest.mark.parametrize("text", [ONE_LINE, DEB822])

@@ -34,8 +34,13 @@ def probes(tmp_path):
 
 
 def run(probes: Path, script: str, args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(probes / "run.py"), script], capture_output=True,
-                          text=True, env={"SOCKLAB_ARGS": json.dumps(args)}, check=False)
+    return subprocess.run(
+        [sys.executable, str(probes / "run.py"), script],
+        capture_output=True,
+        text=True,
+        env={"SOCKLAB_ARGS": json.dumps(args)},
+        check=False,
+    )
 
 
 def test_the_probe_runs_with_its_arguments_which_its_command_line_does_not_show(probes):
@@ -56,7 +61,10 @@ def test_only_a_script_beside_it_runs(probes, script):
 
 def test_the_checker_passes_probe_arguments_in_the_environment():
     argv = observe.probe_exec("c1", "probe.py", ["tcp-echo", "--payload", "secret"])
-    assert argv == docker_exec("c1", ["python3", "/socklab/run.py", "probe.py"],
-                               env={"SOCKLAB_ARGS": '["tcp-echo", "--payload", "secret"]'})
+    assert argv == docker_exec(
+        "c1",
+        ["python3", "/socklab/run.py", "probe.py"],
+        env={"SOCKLAB_ARGS": '["tcp-echo", "--payload", "secret"]'},
+    )
     assert "--env=SOCKLAB_ARGS=" + '["tcp-echo", "--payload", "secret"]' in argv
     assert argv.index("c1") > argv.index("--env=SOCKLAB_ARGS=" + '["tcp-echo", "--payload", "secret"]')

@@ -57,7 +57,7 @@ def test_every_format_shows_the_escapes():
 
 
 def test_a_hostile_folder_name_reaches_no_spreadsheet_or_page_raw():
-    entries = [("=HYPERLINK(\"x\")\x1b[31m\u202e", _result("x")), ("caf\udce9", _result("y"))]
+    entries = [('=HYPERLINK("x")\x1b[31m\u202e', _result("x")), ("caf\udce9", _result("y"))]
     rows = list(csv.reader(io.StringIO(gradebook.render(entries, 1))))
     assert rows[1][0].startswith("'=") and "\x1b" not in rows[1][0]
     assert rows[2][0] == "caf\\xe9"

@@ -20,7 +20,8 @@ def test_a_snapshot_sees_added_rewritten_and_removed_files_but_not_caches(tmp_pa
     (tmp_path / "client.py").write_text("new")
     (tmp_path / "pkg" / "util.py").unlink()
     assert watch.changed(before, watch.snapshot(tmp_path)) == sorted(
-        str(tmp_path / name) for name in ("server.py", "client.py", "pkg/util.py"))
+        str(tmp_path / name) for name in ("server.py", "client.py", "pkg/util.py")
+    )
 
 
 def test_a_save_of_the_same_size_counts_by_its_time(tmp_path):
@@ -38,11 +39,13 @@ def test_a_round_waits_until_the_editor_has_finished_writing(tmp_path):
     path = tmp_path / "server.py"
     path.write_text("v1")
     before = watch.snapshot(tmp_path)
-    steps = iter([
-        lambda: (tmp_path / ".server.py.swp").write_text("x"),
-        lambda: path.write_text("v2 longer"),
-        lambda: (tmp_path / ".server.py.swp").unlink(),
-    ])
+    steps = iter(
+        [
+            lambda: (tmp_path / ".server.py.swp").write_text("x"),
+            lambda: path.write_text("v2 longer"),
+            lambda: (tmp_path / ".server.py.swp").unlink(),
+        ]
+    )
     slept: list[float] = []
 
     def sleep(seconds: float) -> None:

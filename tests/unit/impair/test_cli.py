@@ -20,12 +20,12 @@ def test_list_prints_every_profile(capsys: pytest.CaptureFixture[str]) -> None:
     assert names == list(profiles.load())
 
 
-def test_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str],
-                                     tmp_path: Path) -> None:
+def test_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["--profile", "nope"]) == 2
     assert capsys.readouterr().err == (
         "socklab-impair: error: socklab/impair/profiles.toml: no profile named 'nope'; "
-        f"known: {', '.join(profiles.load())}\n")
+        f"known: {', '.join(profiles.load())}\n"
+    )
     assert main(["--profile", "lossy", "--client-net", ""]) == 2
     assert "give --client-net or set SOCKLAB_CLIENT_SUBNET" in capsys.readouterr().err
     assert main(["--profile", "lossy", "--client-net", "10.0.0.300/24"]) == 2
@@ -33,12 +33,15 @@ def test_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str],
 
 
 def test_only_our_rules_are_found_for_removal() -> None:
-    listing = ("-P FORWARD ACCEPT\n"
-               "-A FORWARD -m comment --comment socklab-impair -j NFQUEUE --queue-num 0\n"
-               "-A FORWARD -m comment --comment \"someone else\" -j ACCEPT\n"
-               "-A FORWARD -j NFQUEUE --queue-num 3\n")
-    assert iptables.ours(listing) == [["FORWARD", "-m", "comment", "--comment",
-                                        "socklab-impair", "-j", "NFQUEUE", "--queue-num", "0"]]
+    listing = (
+        "-P FORWARD ACCEPT\n"
+        "-A FORWARD -m comment --comment socklab-impair -j NFQUEUE --queue-num 0\n"
+        '-A FORWARD -m comment --comment "someone else" -j ACCEPT\n'
+        "-A FORWARD -j NFQUEUE --queue-num 3\n"
+    )
+    assert iptables.ours(listing) == [
+        ["FORWARD", "-m", "comment", "--comment", "socklab-impair", "-j", "NFQUEUE", "--queue-num", "0"]
+    ]
     assert iptables.rule(2)[-2:] == ["--queue-num", "2"]
     assert "--queue-bypass" not in iptables.rule(0)
 
@@ -54,6 +57,7 @@ def test_control_socket_answers_one_line_per_request(tmp_path: Path) -> None:
         while not done.is_set():
             for key, _ in selector.select(0.05):
                 key.data()
+
     thread = threading.Thread(target=loop)
     thread.start()
     try:

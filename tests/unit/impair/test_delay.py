@@ -35,8 +35,9 @@ def run(prof: Profile, n: int, step: float, seed: int = 3, length: int = 100) ->
 
 
 def holds(decisions: list[tuple], step: float) -> list[float]:
-    return [(d[0].until - i * step) * 1000 if isinstance(d[0], Delay) else 0.0
-            for i, d in enumerate(decisions)]
+    return [
+        (d[0].until - i * step) * 1000 if isinstance(d[0], Delay) else 0.0 for i, d in enumerate(decisions)
+    ]
 
 
 def test_a_fixed_delay_holds_each_packet_exactly_that_long() -> None:
@@ -60,13 +61,14 @@ CDFS = {
 def test_jitter_follows_its_distribution(distribution: str) -> None:
     # Packets 1 s apart: order keeping never binds, the holds are the raw draws.
     n, delay, jitter = 20_000, 100.0, 10.0
-    values = sorted(holds(run(profile(delay_ms=delay, jitter_ms=jitter, jitter=distribution),
-                              n, 1.0), 1.0))
+    values = sorted(holds(run(profile(delay_ms=delay, jitter_ms=jitter, jitter=distribution), n, 1.0), 1.0))
     # Kolmogorov-Smirnov against the theory; by the DKW inequality 1.63 / sqrt(n) fails
     # a correct sampler with probability 1%.
     cdf = CDFS[distribution]
-    ks = max(max(abs((i + 1) / n - cdf((v - delay) / jitter)), abs(i / n - cdf((v - delay) / jitter)))
-             for i, v in enumerate(values))
+    ks = max(
+        max(abs((i + 1) / n - cdf((v - delay) / jitter)), abs(i / n - cdf((v - delay) / jitter)))
+        for i, v in enumerate(values)
+    )
     assert ks < 1.63 / math.sqrt(n)
     assert sum(values) / n == pytest.approx(delay, abs=0.3)
 
@@ -77,8 +79,7 @@ def test_hold_is_never_negative() -> None:
 
 
 def inversions(decisions: list[tuple], step: float) -> int:
-    leave = [d[0].until if isinstance(d[0], Delay) else i * step
-             for i, d in enumerate(decisions)]
+    leave = [d[0].until if isinstance(d[0], Delay) else i * step for i, d in enumerate(decisions)]
     return sum(1 for a, b in itertools.pairwise(leave) if b < a)
 
 
@@ -102,8 +103,7 @@ def test_reorder_rate_is_within_the_99_percent_interval() -> None:
 
 def test_reorder_gap_sends_every_gapth_packet_ahead_as_netem_does() -> None:
     decisions = run(profile(delay_ms=10, reorder=1.0, reorder_gap=5), 30, 0.001)
-    assert [i + 1 for i, d in enumerate(decisions) if isinstance(d[0], Reorder)] == [5, 10, 15,
-                                                                                    20, 25, 30]
+    assert [i + 1 for i, d in enumerate(decisions) if isinstance(d[0], Reorder)] == [5, 10, 15, 20, 25, 30]
 
 
 def test_reorder_gap_leaves_at_least_gap_minus_one_delayed_packets_between() -> None:
@@ -147,10 +147,13 @@ def test_rate_limit_paces_packets_and_tail_drops_when_the_queue_is_full() -> Non
     assert isinstance(later[0], Delay) and later[0].until == pytest.approx(0.05)
 
 
-@pytest.mark.parametrize(("gone_by", "accepted"), [
-    (None, 4),  # every release on time: the queue has emptied by 0.045
-    (lambda t: 0.02, 2),  # the engine had released only what was planned up to 0.02
-])
+@pytest.mark.parametrize(
+    ("gone_by", "accepted"),
+    [
+        (None, 4),  # every release on time: the queue has emptied by 0.045
+        (lambda t: 0.02, 2),  # the engine had released only what was planned up to 0.02
+    ],
+)
 def test_rate_limit_queue_counts_what_a_late_engine_still_holds(gone_by, accepted) -> None:
     state = State(profile(rate_kbit=1000, rate_queue=4), 1, gone_by)
     p = pkt(length=1222)  # 10 ms a packet

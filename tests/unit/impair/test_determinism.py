@@ -36,8 +36,9 @@ def traffic(n: int) -> list[Packet]:
     return out
 
 
-def replay(prof: Profile, packets: list[Packet], seed: int = 42,
-           times: list[float] | None = None) -> list[tuple]:
+def replay(
+    prof: Profile, packets: list[Packet], seed: int = 42, times: list[float] | None = None
+) -> list[tuple]:
     state = State(prof, seed)
     times = times or [i * 0.001 for i in range(len(packets))]
     return [decide(p, state, t) for t, p in zip(times, packets, strict=True)]
@@ -83,12 +84,27 @@ def test_other_traffic_in_between_does_not_shift_a_services_decisions() -> None:
 def test_adding_a_script_changes_only_the_packets_it_fires_on() -> None:
     # Order keeping and netem's reorder gap depend on which packets go through, so a
     # script that delivers a packet can change when later ones leave; here neither applies.
-    busy = Profile("busy", rules=(Rule("default", "both", Match(), Impairment(
-        loss=0.2, delay_ms=20, jitter_ms=5, keep_order=False, reorder=0.1, duplicate=0.1,
-        corrupt=0.1)),))
+    busy = Profile(
+        "busy",
+        rules=(
+            Rule(
+                "default",
+                "both",
+                Match(),
+                Impairment(
+                    loss=0.2,
+                    delay_ms=20,
+                    jitter_ms=5,
+                    keep_order=False,
+                    reorder=0.1,
+                    duplicate=0.1,
+                    corrupt=0.1,
+                ),
+            ),
+        ),
+    )
     packets = traffic(3000)
-    script = Script("dup-5000", C2S, Match(proto=TCP, dport=5000), "duplicate", every=7,
-                    per="direction")
+    script = Script("dup-5000", C2S, Match(proto=TCP, dport=5000), "duplicate", every=7, per="direction")
     before = replay(busy, packets)
     after = replay(replace(busy, scripts=(script,)), packets)
     changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
@@ -101,8 +117,7 @@ def test_what_is_logged_as_decided_does_not_depend_on_arrival_times() -> None:
     # drawn, which the log shows, stays what the seed says.
     from socklab.impair.log import decision_text
 
-    jittery = profiles.from_table("j", {"c2s": {"delay_ms": 1, "jitter_ms": 0.5,
-                                                "loss": 0.2}}, "x")
+    jittery = profiles.from_table("j", {"c2s": {"delay_ms": 1, "jitter_ms": 0.5, "loss": 0.2}}, "x")
     packets = [pkt(C2S, UDP, 41000, 6000, 64) for _ in range(500)]
     sparse = replay(jittery, packets, times=[i * 0.01 for i in range(500)])
     dense = replay(jittery, packets, times=[i * 0.0002 for i in range(500)])

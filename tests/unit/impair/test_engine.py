@@ -32,8 +32,7 @@ class Wire:
         for header, body in nfqueue.messages(data):
             attrs = nfqueue.attributes(body)
             verdict, packet_id = struct.unpack("!II", attrs[nfqueue.ATTR_VERDICT_HDR])
-            kind = {nfqueue.MSG_VERDICT: "one",
-                    nfqueue.MSG_VERDICT_BATCH: "upto"}[header.type & 0xFF]
+            kind = {nfqueue.MSG_VERDICT: "one", nfqueue.MSG_VERDICT_BATCH: "upto"}[header.type & 0xFF]
             payload = bytes(attrs[nfqueue.ATTR_PAYLOAD]) if nfqueue.ATTR_PAYLOAD in attrs else None
             name = kind if verdict == nfqueue.NF_ACCEPT else "drop"
             self.out.append((name, packet_id) if payload is None else (name, packet_id, payload))
@@ -92,8 +91,9 @@ def test_packets_passed_together_share_one_batch_verdict() -> None:
 
 
 def test_a_held_packet_is_never_covered_by_a_batch() -> None:
-    prof = Profile("t", scripts=(Script("hold", C2S, Match(), "delay", nth=(2,),
-                                        per="direction", delay_ms=50),))
+    prof = Profile(
+        "t", scripts=(Script("hold", C2S, Match(), "delay", nth=(2,), per="direction", delay_ms=50),)
+    )
     eng, wire, clock = engine(prof)
     arrive(eng, wire, (1, udp()), (2, udp()), (3, udp()), (4, udp()))
     assert wire.out == [("one", 1), ("one", 3), ("one", 4)]
@@ -108,16 +108,25 @@ def test_a_held_packet_is_never_covered_by_a_batch() -> None:
 
 def test_drops_go_before_the_batch_that_would_accept_them() -> None:
     eng, wire, _ = engine(rule(loss=1.0))
-    arrive(eng, wire, (1, udp(src="10.0.1.10", dst="10.0.0.10")), (2, udp()),
-           (3, udp(src="10.0.1.10", dst="10.0.0.10")))
+    arrive(
+        eng,
+        wire,
+        (1, udp(src="10.0.1.10", dst="10.0.0.10")),
+        (2, udp()),
+        (3, udp(src="10.0.1.10", dst="10.0.0.10")),
+    )
     assert wire.out == [("drop", 2), ("upto", 3)]
     assert eng.stats.summary()["rules"][1]["counts"] == {"drop_loss": 1}
 
 
 def test_a_corrupted_packet_is_sent_changed_and_its_duplicate_right_after_it() -> None:
-    prof = Profile("t", scripts=(
-        Script("flip", C2S, Match(), "corrupt", nth=(1,), byte=0, bit=0, per="direction"),
-        Script("dup", C2S, Match(), "duplicate", nth=(2,), per="direction")))
+    prof = Profile(
+        "t",
+        scripts=(
+            Script("flip", C2S, Match(), "corrupt", nth=(1,), byte=0, bit=0, per="direction"),
+            Script("dup", C2S, Match(), "duplicate", nth=(2,), per="direction"),
+        ),
+    )
     eng, wire, _ = engine(prof)
     first, second = udp(payload=b"abc"), udp(payload=b"def")
     arrive(eng, wire, (1, first), (2, second), (3, udp()))
@@ -146,8 +155,7 @@ def test_log_lines_and_runtime_control() -> None:
     assert shown["config"]["c2s"] == {"loss": 0.5, "delay_ms": 10} and shown["seed"] == 9
     assert json.loads(log.getvalue().splitlines()[-1])["version"] == 2
     bad = control.handle(eng, {"cmd": "set", "update": {"c2s": {"loss": 2}}})
-    assert bad == {"ok": False, "error": "control: [lossy.c2s] loss must be between 0 and 1, "
-                                         "not 2"}
+    assert bad == {"ok": False, "error": "control: [lossy.c2s] loss must be between 0 and 1, not 2"}
     assert eng.version == 2
     assert control.handle(eng, {"cmd": "reset"})["version"] == 3
     assert eng.profile.name == "lossy" and eng.seed == 1
@@ -205,8 +213,9 @@ def test_a_flood_is_decided_and_counted_but_its_log_is_cut_once(monkeypatch) -> 
 
 
 def test_detected_corruption_of_a_datagram_without_checksum_is_logged_undetectable() -> None:
-    prof = Profile("t", scripts=(Script("flip", C2S, Match(), "corrupt", nth=(1, 2), byte=0,
-                                        bit=0, per="direction"),))
+    prof = Profile(
+        "t", scripts=(Script("flip", C2S, Match(), "corrupt", nth=(1, 2), byte=0, bit=0, per="direction"),)
+    )
     out = io.StringIO()
     eng, wire, _ = engine(prof, out)
     bare = bytearray(udp(payload=b"abc"))
@@ -218,22 +227,26 @@ def test_detected_corruption_of_a_datagram_without_checksum_is_logged_undetectab
     lines = [json.loads(x) for x in out.getvalue().splitlines() if '"decision"' in x]
     assert [x["decision"] for x in lines] == [
         "pass + corrupt payload byte 0 bit 0 (undetectable: no UDP checksum)",
-        "pass + corrupt payload byte 0 bit 0 (detected)"]
+        "pass + corrupt payload byte 0 bit 0 (detected)",
+    ]
     assert lines[0]["corrupt"]["undetectable"] and not lines[0]["corrupt"]["detected"]
     assert "undetectable" not in lines[1]["corrupt"]
     row = eng.stats.summary()["rules"][0]
     assert row["counts"] == {"corrupt": 2, "corrupt_undetectable": 1, "pass": 2}
     assert row["corrupt"]["undetectable"] == 1
-    assert "1 corrupted datagrams carried no UDP checksum" in format_summary(
-        eng.stats.summary())
+    assert "1 corrupted datagrams carried no UDP checksum" in format_summary(eng.stats.summary())
 
 
 def test_the_log_of_one_wake_up_is_in_arrival_order() -> None:
     # Packet 1 held 10 ms, released in the wake-up that reads 2 (dropped) and 3 (passed):
     # the lines come 1, 2, 3, though the drop was decided first and 1 left with 3.
-    prof = Profile("t", scripts=(
-        Script("hold", C2S, Match(), "delay", nth=(1,), per="direction", delay_ms=10),
-        Script("lose", C2S, Match(), "drop", nth=(2,), per="direction")))
+    prof = Profile(
+        "t",
+        scripts=(
+            Script("hold", C2S, Match(), "delay", nth=(1,), per="direction", delay_ms=10),
+            Script("lose", C2S, Match(), "drop", nth=(2,), per="direction"),
+        ),
+    )
     out = io.StringIO()
     eng, wire, clock = engine(prof, out)
     arrive(eng, wire, (1, udp()))
@@ -250,15 +263,24 @@ def test_the_log_of_one_wake_up_is_in_arrival_order() -> None:
 def test_time_in_the_kernels_queue_counts_in_the_delay_and_the_lateness() -> None:
     out = io.StringIO()
     wire, clock = Wire(), Clock()
-    eng = Engine(wire, Injector(wire), rule(delay_ms=20), 1, NET, out,  # type: ignore[arg-type]
-                 clock=clock, wall=lambda: clock.now + 1_700_000_000.0)
+    eng = Engine(
+        wire,
+        Injector(wire),
+        rule(delay_ms=20),
+        1,
+        NET,
+        out,  # type: ignore[arg-type]
+        clock=clock,
+        wall=lambda: clock.now + 1_700_000_000.0,
+    )
     wall_now = clock.now + 1_700_000_000.0
     # 1: delayed 20 ms, waited 5 ms in the kernel's queue; 2 (s2c, no rule): passed, waited
     # 3 ms; 3: no kernel timestamp, its delay counts from when the engine read it.
-    wire.incoming = [nfqueue.Queued(1, 2, 1, 2, udp(), False, wall_now - 0.005),
-                     nfqueue.Queued(2, 2, 1, 2, udp(src="10.0.1.10", dst="10.0.0.10"), False,
-                                    wall_now - 0.003),
-                     nfqueue.Queued(3, 2, 1, 2, udp(), False)]
+    wire.incoming = [
+        nfqueue.Queued(1, 2, 1, 2, udp(), False, wall_now - 0.005),
+        nfqueue.Queued(2, 2, 1, 2, udp(src="10.0.1.10", dst="10.0.0.10"), False, wall_now - 0.003),
+        nfqueue.Queued(3, 2, 1, 2, udp(), False),
+    ]
     eng.on_readable()
     eng.flush()
     assert wire.out == [("one", 2)]
@@ -274,8 +296,7 @@ def test_time_in_the_kernels_queue_counts_in_the_delay_and_the_lateness() -> Non
     assert lines[1]["queued_ms"] == pytest.approx(5.0) and lines[1]["held_ms"] == 20.0
     assert lines[1]["t_out"] - lines[1]["t_in"] == pytest.approx(0.020)
     assert lines[2]["queued_ms"] == pytest.approx(3.0)
-    assert "queued_ms" not in lines[3] and lines[3]["t_out"] - lines[3]["t_in"] == (
-        pytest.approx(0.020))
+    assert "queued_ms" not in lines[3] and lines[3]["t_out"] - lines[3]["t_in"] == (pytest.approx(0.020))
     summary = eng.stats.summary()
     assert summary["queued_ms"]["available"] and summary["queued_ms"]["max"] == 5.0
     passed = next(r for r in summary["rules"] if r["direction"] == S2C)
@@ -288,8 +309,9 @@ def test_without_kernel_timestamps_the_queue_wait_is_said_to_be_unavailable() ->
     arrive(eng, wire, (1, udp()))
     summary = eng.stats.summary()
     assert summary["queued_ms"]["available"] is False
-    assert ("queued before the engine: unavailable (the kernel gave no NFQA_TIMESTAMP)"
-            in format_summary(summary))
+    assert "queued before the engine: unavailable (the kernel gave no NFQA_TIMESTAMP)" in format_summary(
+        summary
+    )
 
 
 def test_a_stalled_engine_keeps_the_rate_limit_bound_on_the_wire() -> None:
@@ -297,12 +319,21 @@ def test_a_stalled_engine_keeps_the_rate_limit_bound_on_the_wire() -> None:
     # stalls until 100.06 and reads five that came at 100.045. Planned, the queue was
     # empty by then; on the wire the four were still in the router: all five are dropped.
     wire, clock = Wire(), Clock()
-    eng = Engine(wire, Injector(wire), rule(rate_kbit=1000, rate_queue=4), 1,  # type: ignore[arg-type]
-                 NET, None, clock=clock, wall=lambda: clock.now)
+    eng = Engine(
+        wire,
+        Injector(wire),
+        rule(rate_kbit=1000, rate_queue=4),
+        1,  # type: ignore[arg-type]
+        NET,
+        None,
+        clock=clock,
+        wall=lambda: clock.now,
+    )
     big = udp(payload=b"x" * 1222)  # 1250 bytes
     back = udp(src="10.0.1.10", dst="10.0.0.10")  # s2c, no rule: passes, the wake-up sends
     wire.incoming = [nfqueue.Queued(i, 2, 1, 2, big, False, 100.0) for i in range(1, 5)] + [
-        nfqueue.Queued(10, 2, 1, 2, back, False, 100.0)]
+        nfqueue.Queued(10, 2, 1, 2, back, False, 100.0)
+    ]
     eng.on_readable()
     eng.flush()
     assert eng.gone_by(100.045) == 100.0 + engine_module.ON_TIME

@@ -32,12 +32,18 @@ ICMP_PKT = Packet(S2C, ICMP, "10.0.1.10", "10.0.0.10", size=84, length=64, paylo
 EVENTS = [
     Event(1, TCP_PKT, (Delay("default", 1.02, 20.0),), 1.0, 1.0201, 1, 1.02),
     Event(2, pkt(C2S, UDP), (Drop("default", "burst"),), 1.5, None, 2),
-    Event(3, pkt(S2C, UDP), (Deliver("a \"quoted\" rule"), Duplicate("x"),
-                             Corrupt("x", 30, 5, False)), 2.0, 2.00005, 1, 2.0),
+    Event(
+        3,
+        pkt(S2C, UDP),
+        (Deliver('a "quoted" rule'), Duplicate("x"), Corrupt("x", 30, 5, False)),
+        2.0,
+        2.00005,
+        1,
+        2.0,
+    ),
     Event(4, ICMP_PKT, (Reorder("default"),), 3.0, 3.0, 1, 3.0),
     Event(5, TCP_PKT, (Deliver(""),), 4.0, 4.0, 1, 4.0),
-    Event(6, pkt(C2S, UDP), (Deliver("x"), Corrupt("x", 30, 2, False, undetectable=True)),
-          5.0, 5.0, 1, 5.0),
+    Event(6, pkt(C2S, UDP), (Deliver("x"), Corrupt("x", 30, 2, False, undetectable=True)), 5.0, 5.0, 1, 5.0),
     Event(7, TCP_PKT, (Delay("default", 6.02, 20.0),), 6.0, 6.0201, 1, 6.02, 6.0042),
 ]
 
@@ -59,9 +65,29 @@ def test_a_record_names_the_decision_and_the_rule() -> None:
 
 def test_human_lines() -> None:
     line = human(record(EVENTS[0]))
-    assert line.split() == ["1.000000", ">", "1.020100", "#1", "v1", "c2s", "tcp",
-                            "10.0.0.10:40000", ">", "10.0.1.10:5000", "[P.]", "seq", "7",
-                            "ack", "0", "len", "100", "delay", "20.0", "ms", "[default]"]
+    assert line.split() == [
+        "1.000000",
+        ">",
+        "1.020100",
+        "#1",
+        "v1",
+        "c2s",
+        "tcp",
+        "10.0.0.10:40000",
+        ">",
+        "10.0.1.10:5000",
+        "[P.]",
+        "seq",
+        "7",
+        "ack",
+        "0",
+        "len",
+        "100",
+        "delay",
+        "20.0",
+        "ms",
+        "[default]",
+    ]
     assert "dropped" in human(record(EVENTS[1])) and "drop (burst)" in human(record(EVENTS[1]))
     assert "10.0.1.10 > 10.0.0.10 size 84" in human(record(EVENTS[3]))
     assert "--- config version=2" in human({"event": "config", "t": 5.0, "version": 2})
@@ -77,10 +103,12 @@ def reference_line(event: Event) -> str:
     """The hand-written line as it was before the fast path: the bytes must not change."""
     p, d = event.packet, event.decision
     t_out = "null" if event.t_out is None else f"{event.t_out:.6f}"
-    line = (f'{{"t_in":{event.t_in:.6f},"t_out":{t_out},"id":{event.id},'
-            f'"version":{event.version},"dir":"{p.direction}",'
-            f'"proto":"{PROTO_NAMES.get(p.proto, p.proto)}","src":"{p.src}","sport":{p.sport},'
-            f'"dst":"{p.dst}","dport":{p.dport},"size":{p.size}')
+    line = (
+        f'{{"t_in":{event.t_in:.6f},"t_out":{t_out},"id":{event.id},'
+        f'"version":{event.version},"dir":"{p.direction}",'
+        f'"proto":"{PROTO_NAMES.get(p.proto, p.proto)}","src":"{p.src}","sport":{p.sport},'
+        f'"dst":"{p.dst}","dport":{p.dport},"size":{p.size}'
+    )
     if p.proto == TCP:
         line += f',"seq":{p.seq},"ack":{p.ack},"flags":"{flag_text(p.flags)}","len":{p.length}'
     elif p.proto == UDP:
@@ -91,26 +119,54 @@ def reference_line(event: Event) -> str:
         line += f',"held_ms":{round((d[0].until - event.t_in) * 1000, 3)!r}'
     for v in d:
         if isinstance(v, Corrupt):
-            line += (f',"corrupt":{{"byte":{v.offset - p.payload_at},"offset":{v.offset},'
-                     f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}}}')
+            line += (
+                f',"corrupt":{{"byte":{v.offset - p.payload_at},"offset":{v.offset},'
+                f'"bit":{v.bit},"detected":{"true" if v.detected else "false"}}}'
+            )
     return line + "}"
 
 
 def many_events() -> list[Event]:
     """Every fate and modifier, each protocol, odd times and rule names."""
-    packets = [TCP_PKT, ICMP_PKT, pkt(S2C, UDP, length=0), pkt(C2S, TCP, flags=0x3F, length=0),
-               Packet(C2S, 47, "10.0.0.10", "10.0.1.10", size=60, length=40, payload_at=20)]
-    fates = [Deliver(""), Deliver("udp"), Drop("default"), Drop("x", "rate"), Drop("s", "script"),
-             Delay("default", 1.0203456, 20.25), Delay("default", 1.0, 0.0),
-             Delay("ü \\ \"q\"", 1000.5, 1e-3), Reorder("default")]
-    mods = [(), (Duplicate("default"),), (Corrupt("default", 41, 7, True),),
-            (Duplicate("y"), Corrupt("y", 28, 0, False))]
+    packets = [
+        TCP_PKT,
+        ICMP_PKT,
+        pkt(S2C, UDP, length=0),
+        pkt(C2S, TCP, flags=0x3F, length=0),
+        Packet(C2S, 47, "10.0.0.10", "10.0.1.10", size=60, length=40, payload_at=20),
+    ]
+    fates = [
+        Deliver(""),
+        Deliver("udp"),
+        Drop("default"),
+        Drop("x", "rate"),
+        Drop("s", "script"),
+        Delay("default", 1.0203456, 20.25),
+        Delay("default", 1.0, 0.0),
+        Delay('ü \\ "q"', 1000.5, 1e-3),
+        Reorder("default"),
+    ]
+    mods = [
+        (),
+        (Duplicate("default"),),
+        (Corrupt("default", 41, 7, True),),
+        (Duplicate("y"), Corrupt("y", 28, 0, False)),
+    ]
     out = []
     for i, (p, fate, extra) in enumerate((p, f, m) for p in packets for f in fates for m in mods):
         t_in = 1.0 + i * 0.1234567
         t_out = None if isinstance(fate, Drop) else t_in + (i % 7) * 0.0031
-        out.append(Event(i, p, (fate, *extra) if not isinstance(fate, Drop) else (fate,),
-                         t_in, t_out, 1 + i % 3, None if t_out is None else t_in))
+        out.append(
+            Event(
+                i,
+                p,
+                (fate, *extra) if not isinstance(fate, Drop) else (fate,),
+                t_in,
+                t_out,
+                1 + i % 3,
+                None if t_out is None else t_in,
+            )
+        )
     return out
 
 

@@ -18,8 +18,11 @@ def test_bind_command_bytes() -> None:
     msg = nfq.config_cmd(queue=7, command=nfq.CMD_BIND, seq=3)
     expected = (
         struct.pack("=IHHII", 28, (3 << 8) | 2, 1 | 4, 3, 0)  # CONFIG, REQUEST|ACK
-        + bytes([socket.AF_INET, 0]) + b"\x00\x07"  # nfgenmsg: queue 7 big-endian
-        + struct.pack("=HH", 8, 1) + bytes([1, 0]) + b"\x00\x02"  # CMD: BIND, pf AF_INET
+        + bytes([socket.AF_INET, 0])
+        + b"\x00\x07"  # nfgenmsg: queue 7 big-endian
+        + struct.pack("=HH", 8, 1)
+        + bytes([1, 0])
+        + b"\x00\x02"  # CMD: BIND, pf AF_INET
     )
     assert msg == expected
 
@@ -44,12 +47,14 @@ def test_verdicts_bytes() -> None:
     assert struct.unpack_from("=H", batch, 4)[0] == (3 << 8) | 3
 
 
-def packet_message(packet_id: int, payload: bytes, queue: int = 0,
-                   stamp: tuple[int, int] = (0, 0)) -> bytes:
-    attrs = (nfq.attr(1, struct.pack("!IHB", packet_id, 0x0800, 2))
-             + nfq.attr(4 | 0x4000, struct.pack("!QQ", *stamp))  # flagged net byte order
-             + nfq.attr(5, struct.pack("!I", 11)) + nfq.attr(6, struct.pack("!I", 12))
-             + nfq.attr(10, payload))
+def packet_message(packet_id: int, payload: bytes, queue: int = 0, stamp: tuple[int, int] = (0, 0)) -> bytes:
+    attrs = (
+        nfq.attr(1, struct.pack("!IHB", packet_id, 0x0800, 2))
+        + nfq.attr(4 | 0x4000, struct.pack("!QQ", *stamp))  # flagged net byte order
+        + nfq.attr(5, struct.pack("!I", 11))
+        + nfq.attr(6, struct.pack("!I", 12))
+        + nfq.attr(10, payload)
+    )
     return nfq.message(0, queue, attrs, flags=0)
 
 
@@ -57,7 +62,9 @@ def test_packet_messages_are_split_and_parsed() -> None:
     buf = packet_message(1, b"E" * 21) + packet_message(2, b"F" * 40)
     parsed = [nfq.parse_packet(body) for header, body in nfq.messages(buf)]
     assert [(q.id, q.hook, q.indev, q.outdev, q.payload) for q in parsed] == [
-        (1, nfq.HOOK_FORWARD, 11, 12, b"E" * 21), (2, nfq.HOOK_FORWARD, 11, 12, b"F" * 40)]
+        (1, nfq.HOOK_FORWARD, 11, 12, b"E" * 21),
+        (2, nfq.HOOK_FORWARD, 11, 12, b"F" * 40),
+    ]
     assert not parsed[0].truncated
 
 
@@ -65,11 +72,12 @@ def test_the_kernels_timestamp_is_read_where_it_gave_one() -> None:
     # What kernel 6.18 sends once a socket asked for timestamps: seconds and microseconds
     # of the real-time clock (checked against time.time() in a real run: 0.1 ms before it).
     stamped = packet_message(7, b"E" * 21, stamp=(1_796_511_989, 977_978))
-    (_header, body), = nfq.messages(stamped)
+    ((_header, body),) = nfq.messages(stamped)
     assert nfq.parse_packet(body).stamp == pytest.approx(1_796_511_989.977978, abs=1e-7)
-    bare = nfq.message(0, 0, nfq.attr(1, struct.pack("!IHB", 8, 0x0800, 2))
-                       + nfq.attr(10, b"F" * 20), flags=0)
-    (_header, body), = nfq.messages(bare)
+    bare = nfq.message(
+        0, 0, nfq.attr(1, struct.pack("!IHB", 8, 0x0800, 2)) + nfq.attr(10, b"F" * 20), flags=0
+    )
+    ((_header, body),) = nfq.messages(bare)
     assert nfq.parse_packet(body).stamp == 0.0  # none: the engine uses its own clock
 
 
@@ -115,8 +123,12 @@ def test_accepts_batch_only_below_the_oldest_held_packet() -> None:
 def test_counters_reads_the_kernels_overload_counts(tmp_path: Path) -> None:
     proc = tmp_path / "nfnetlink_queue"
     proc.write_text("    0  24     3 2 65531     5     7      9  1\n    1  25     0 2 65531  0 0 0 1\n")
-    assert nfq.counters(0, proc) == {"queue_total": 3, "queue_dropped": 5, "user_dropped": 7,
-                                     "id_sequence": 9}
+    assert nfq.counters(0, proc) == {
+        "queue_total": 3,
+        "queue_dropped": 5,
+        "user_dropped": 7,
+        "id_sequence": 9,
+    }
     assert nfq.counters(2, proc) == {}
     assert nfq.counters(0, tmp_path / "missing") == {}
 
@@ -127,9 +139,11 @@ def test_a_verdict_without_payload_is_built_as_the_general_form() -> None:
             for packet_id in (1, 0xFFFFFFFF):
                 header = nfq.attr(nfq.ATTR_VERDICT_HDR, struct.pack("!II", int(accept), packet_id))
                 assert nfq.verdict(queue, packet_id, accept) == nfq.message(
-                    nfq.MSG_VERDICT, queue, header, family=socket.AF_UNSPEC)
+                    nfq.MSG_VERDICT, queue, header, family=socket.AF_UNSPEC
+                )
                 assert nfq.verdict_batch(queue, packet_id, accept) == nfq.message(
-                    nfq.MSG_VERDICT_BATCH, queue, header, family=socket.AF_UNSPEC)
+                    nfq.MSG_VERDICT_BATCH, queue, header, family=socket.AF_UNSPEC
+                )
 
 
 class FakeNetlink:
@@ -144,30 +158,34 @@ class FakeNetlink:
 
     def send(self, data: bytes) -> int:
         seq = struct.unpack_from("=I", data, 8)[0]
-        self.datagrams.append(struct.pack("=IHHII", 36, nfq.NLMSG_ERROR, 0, seq, 0)
-                              + struct.pack("=i", 0) + data[:16])
+        self.datagrams.append(
+            struct.pack("=IHHII", 36, nfq.NLMSG_ERROR, 0, seq, 0) + struct.pack("=i", 0) + data[:16]
+        )
         return len(data)
 
     def recv_into(self, buf: bytearray) -> int:
         if not self.datagrams:
             raise BlockingIOError
         data = self.datagrams.pop(0)
-        buf[:len(data)] = data
+        buf[: len(data)] = data
         return len(data)
 
 
-def test_receive_splits_datagrams_parses_packets_and_counts_errors(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_receive_splits_datagrams_parses_packets_and_counts_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeNetlink()
     monkeypatch.setattr(nfq.socket, "socket", lambda *args: fake)
     queue = nfq.Queue(0)
     error = struct.pack("=IHHII", 36, nfq.NLMSG_ERROR, 0, 0, 0) + struct.pack("=i", -2) + b"\0" * 16
-    fake.datagrams = [packet_message(1, b"E" * 21),
-                      packet_message(2, b"F" * 40) + error + packet_message(3, b"G" * 3)]
+    fake.datagrams = [
+        packet_message(1, b"E" * 21),
+        packet_message(2, b"F" * 40) + error + packet_message(3, b"G" * 3),
+    ]
     got = queue.receive()
     assert [(q.id, q.hook, q.indev, q.outdev, q.payload, q.truncated) for q in got] == [
-        (1, 2, 11, 12, b"E" * 21, False), (2, 2, 11, 12, b"F" * 40, False),
-        (3, 2, 11, 12, b"G" * 3, False)]
+        (1, 2, 11, 12, b"E" * 21, False),
+        (2, 2, 11, 12, b"F" * 40, False),
+        (3, 2, 11, 12, b"G" * 3, False),
+    ]
     assert queue.errors == {2: 1}
     assert queue.receive() == []
     fake.datagrams = [packet_message(4, b"H") + b"\0" * 3]  # a truncated header at the end

@@ -29,19 +29,23 @@ def mean_hold_ms(evs: list[Event]) -> float:
     return sum((e.t_out - e.t_in) for e in evs) * 1000 / len(evs)  # type: ignore[operator]
 
 
-@pytest.mark.parametrize(("distribution", "gap_ms", "n", "tolerance"), [
-    ("uniform", 1.0, 20_000, 0.1), ("uniform", 0.2, 20_000, 0.1),
-    ("normal", 1.0, 20_000, 0.2), ("normal", 5.0, 20_000, 0.2),
-    # A long tail: one rare draw holds many packets after it, so a run's mean wanders
-    # (100,000 packets, seeds 0-7: 28.2-31.4 ms against 29.3 expected).
-    ("pareto", 1.0, 100_000, 1.0),
-])
-def test_the_expected_mean_is_what_the_engine_plans(distribution: str, gap_ms: float, n: int,
-                                                    tolerance: float) -> None:
-    evs = events(profile(delay_ms=20, jitter_ms=5, jitter=distribution), n, gap_ms / 1000,
-                 seed=0)
-    assert expected_mean(20, 5, distribution, gap_ms) == pytest.approx(mean_hold_ms(evs),
-                                                                        abs=tolerance)
+@pytest.mark.parametrize(
+    ("distribution", "gap_ms", "n", "tolerance"),
+    [
+        ("uniform", 1.0, 20_000, 0.1),
+        ("uniform", 0.2, 20_000, 0.1),
+        ("normal", 1.0, 20_000, 0.2),
+        ("normal", 5.0, 20_000, 0.2),
+        # A long tail: one rare draw holds many packets after it, so a run's mean wanders
+        # (100,000 packets, seeds 0-7: 28.2-31.4 ms against 29.3 expected).
+        ("pareto", 1.0, 100_000, 1.0),
+    ],
+)
+def test_the_expected_mean_is_what_the_engine_plans(
+    distribution: str, gap_ms: float, n: int, tolerance: float
+) -> None:
+    evs = events(profile(delay_ms=20, jitter_ms=5, jitter=distribution), n, gap_ms / 1000, seed=0)
+    assert expected_mean(20, 5, distribution, gap_ms) == pytest.approx(mean_hold_ms(evs), abs=tolerance)
 
 
 def test_the_known_figures() -> None:
@@ -72,14 +76,18 @@ def test_the_stats_set_the_expected_mean_beside_the_configured_one() -> None:
     assert "order keeping (no packet leaves before the one ahead of it) raised the mean" in text
 
 
-@pytest.mark.parametrize("impair", [dict(delay_ms=20, jitter_ms=5, keep_order=False),
-                                    dict(delay_ms=20), dict(delay_ms=20, jitter_ms=5,
-                                                            rate_kbit=1000)])
+@pytest.mark.parametrize(
+    "impair",
+    [
+        dict(delay_ms=20, jitter_ms=5, keep_order=False),
+        dict(delay_ms=20),
+        dict(delay_ms=20, jitter_ms=5, rate_kbit=1000),
+    ],
+)
 def test_no_expected_mean_where_order_keeping_is_not_the_story(impair: dict) -> None:
     prof = profile(**impair)
     stats = Stats(prof)
     for e in events(prof, 200, 0.001):
         stats.record(e)
     d = stats.summary()["rules"][0]["delay_ms"]
-    assert "order_kept" not in d and "expected with order kept" not in format_summary(
-        stats.summary())
+    assert "order_kept" not in d and "expected with order kept" not in format_summary(stats.summary())

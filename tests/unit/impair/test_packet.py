@@ -14,11 +14,9 @@ from .build import ipv4, ref_checksum, tcp, udp
 def test_parse_tcp() -> None:
     data = tcp(seq=7, ack=9, flags=PSH | ACK, payload=b"hello")
     p = packet.parse(data, C2S)
-    assert (p.proto, p.src, p.sport, p.dst, p.dport) == (TCP, "10.0.0.10", 40000, "10.0.1.10",
-                                                         5000)
-    assert (p.seq, p.ack, p.flags, p.length, p.size, p.payload_at) == (7, 9, PSH | ACK, 5,
-                                                                       45, 40)
-    assert data[p.payload_at:] == b"hello"
+    assert (p.proto, p.src, p.sport, p.dst, p.dport) == (TCP, "10.0.0.10", 40000, "10.0.1.10", 5000)
+    assert (p.seq, p.ack, p.flags, p.length, p.size, p.payload_at) == (7, 9, PSH | ACK, 5, 45, 40)
+    assert data[p.payload_at :] == b"hello"
 
 
 def test_parse_udp_and_icmp() -> None:
@@ -35,10 +33,13 @@ def test_a_later_fragment_has_no_ports() -> None:
     assert (p.sport, p.dport, p.payload_at) == (0, 0, 20)
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"\x45" * 10, "at least 20 bytes, not 10"),
-    (b"\x60" + b"\0" * 39, "IP version must be 4, not 6"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x45" * 10, "at least 20 bytes, not 10"),
+        (b"\x60" + b"\0" * 39, "IP version must be 4, not 6"),
+    ],
+)
 def test_parse_rejects_what_is_not_ipv4(data: bytes, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         packet.parse(data, C2S)
@@ -54,8 +55,7 @@ def test_checksum_matches_the_plain_rfc_1071_sum() -> None:
 def test_built_packets_have_correct_checksums() -> None:
     for data in (tcp(payload=b"abc"), udp(payload=b"abcd"), tcp()):
         assert packet.checksums_ok(data)
-        assert packet.l4_checksum(data) == struct.unpack_from(
-            "!H", data, 36 if data[9] == TCP else 26)[0]
+        assert packet.l4_checksum(data) == struct.unpack_from("!H", data, 36 if data[9] == TCP else 26)[0]
 
 
 def test_fix_checksums_repairs_a_changed_packet() -> None:
@@ -125,7 +125,9 @@ def test_detected_corruption_of_a_datagram_without_checksum_is_undetectable() ->
     decision = (Deliver("r"), Corrupt("r", 30, 1, True))
     assert packet.as_received(decision, udp(payload=b"hello")) == decision
     assert packet.as_received(decision, no_checksum_udp()) == (
-        Deliver("r"), Corrupt("r", 30, 1, False, undetectable=True))
+        Deliver("r"),
+        Corrupt("r", 30, 1, False, undetectable=True),
+    )
     undetected = (Deliver("r"), Corrupt("r", 30, 1, False))  # as asked: not relabelled
     assert packet.as_received(undetected, no_checksum_udp()) == undetected
     # and indeed no receiver can tell: the flipped datagram still "checks"

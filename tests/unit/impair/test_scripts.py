@@ -31,10 +31,13 @@ def state(*scripts: Script, rules: tuple[Rule, ...] = ()) -> State:
 
 
 def handshake_and_data(sport: int, segments: int) -> list:
-    return [pkt(C2S, TCP, sport, 5000, 0, SYN), pkt(S2C, TCP, sport, 5000, 0, SYN | ACK),
-            pkt(C2S, TCP, sport, 5000, 0, ACK),
-            *[pkt(C2S, TCP, sport, 5000, 1000, ACK, seq=i * 1000) for i in range(segments)],
-            pkt(C2S, TCP, sport, 5000, 0, FIN | ACK)]
+    return [
+        pkt(C2S, TCP, sport, 5000, 0, SYN),
+        pkt(S2C, TCP, sport, 5000, 0, SYN | ACK),
+        pkt(C2S, TCP, sport, 5000, 0, ACK),
+        *[pkt(C2S, TCP, sport, 5000, 1000, ACK, seq=i * 1000) for i in range(segments)],
+        pkt(C2S, TCP, sport, 5000, 0, FIN | ACK),
+    ]
 
 
 def fates(st: State, packets: list, now: float = 0.0) -> list:
@@ -60,13 +63,15 @@ def test_drop_the_first_syn_ack() -> None:
     st = state(Script("synack", S2C, Match(), "drop", kind="synack", nth=(1,)))
     synack = pkt(S2C, TCP, 40001, 5000, 0, SYN | ACK)
     assert fates(st, [pkt(C2S, TCP, 40001, 5000, 0, SYN), synack, synack]) == [
-        PASS[0], Drop("synack", "script"), PASS[0]]
+        PASS[0],
+        Drop("synack", "script"),
+        PASS[0],
+    ]
 
 
 def test_delay_packet_5_by_300_ms_over_the_rules_own_delay() -> None:
     rule = Rule("default", "both", Match(), Impairment(delay_ms=10))
-    st = state(Script("fifth", C2S, Match(), "delay", nth=(5,), per="direction",
-                      delay_ms=300), rules=(rule,))
+    st = state(Script("fifth", C2S, Match(), "delay", nth=(5,), per="direction", delay_ms=300), rules=(rule,))
     got = fates(st, [pkt(C2S, UDP, 40000 + i, 6000, 10) for i in range(7)], now=1.0)
     assert [round(f.ms, 6) for f in got] == [10, 10, 10, 10, 300, 10, 10]
     assert got[4] == Delay("fifth", 1.3, 300)
@@ -94,8 +99,7 @@ def test_nth_takes_a_list() -> None:
 
 
 def test_corrupt_script_flips_the_given_payload_byte_and_bit() -> None:
-    st = state(Script("flip", C2S, Match(), "corrupt", nth=(2,), byte=3, bit=6,
-                      corrupt_mode="undetected"))
+    st = state(Script("flip", C2S, Match(), "corrupt", nth=(2,), byte=3, bit=6, corrupt_mode="undetected"))
     p = pkt(C2S, UDP, 41000, 6000, 10)
     assert decide(p, st, 0.0) == PASS
     assert decide(p, st, 0.0) == (Deliver("flip"), Corrupt("flip", p.payload_at + 3, 6, False))
@@ -110,11 +114,18 @@ def test_the_first_script_that_fires_decides_but_every_script_counts() -> None:
     assert isinstance(got[2], Delay) and got[2].rule == "b"
 
 
-@pytest.mark.parametrize(("kind", "flags", "length", "expected"), [
-    ("syn", SYN, 0, True), ("syn", SYN | ACK, 0, False), ("fin", FIN | ACK, 0, True),
-    ("ack", ACK, 0, True), ("ack", ACK, 10, False), ("data", ACK, 10, True),
-    ("data", ACK, 0, False),
-])
+@pytest.mark.parametrize(
+    ("kind", "flags", "length", "expected"),
+    [
+        ("syn", SYN, 0, True),
+        ("syn", SYN | ACK, 0, False),
+        ("fin", FIN | ACK, 0, True),
+        ("ack", ACK, 0, True),
+        ("ack", ACK, 10, False),
+        ("data", ACK, 10, True),
+        ("data", ACK, 0, False),
+    ],
+)
 def test_packet_kinds(kind: str, flags: int, length: int, expected: bool) -> None:
     script = Script("s", "both", Match(), "drop", kind=kind, nth=(1,))
     assert script.applies(pkt(C2S, TCP, 40000, 5000, length, flags)) is expected

@@ -30,14 +30,14 @@ def test_wilson_matches_published_values() -> None:
 
 def test_quantiles_of_a_histogram() -> None:
     from collections import Counter
+
     hist = Counter({1000: 50, 2000: 49, 9000: 1})  # 10 ms, 20 ms, 90 ms
     assert (quantile(hist, 0.5), quantile(hist, 0.99), quantile(hist, 1.0)) == (10, 20, 90)
     assert quantile(Counter(), 0.5) is None
 
 
 def test_summary_compares_configured_and_realized() -> None:
-    prof = Profile("t", rules=(Rule("default", C2S, Match(), Impairment(loss=0.1,
-                                                                        delay_ms=10)),))
+    prof = Profile("t", rules=(Rule("default", C2S, Match(), Impairment(loss=0.1, delay_ms=10)),))
     stats, p = Stats(prof), pkt()
     for i in range(1000):
         t = float(i)
@@ -65,8 +65,7 @@ def test_packets_no_rule_took_are_counted_as_passed() -> None:
     stats = Stats(Profile("clean"))
     stats.record(Event(1, pkt(), (Deliver(""),), 0.0, 0.0001, 1, planned=0.0))
     row = stats.summary()["rules"][0]
-    assert (row["rule"], row["counts"], "configured" in row["loss"]) == (
-        "(none)", {"pass": 1}, False)
+    assert (row["rule"], row["counts"], "configured" in row["loss"]) == ("(none)", {"pass": 1}, False)
 
 
 def test_most_at_once_counts_overlapping_stays() -> None:
@@ -78,8 +77,7 @@ def test_most_at_once_counts_overlapping_stays() -> None:
 def test_a_rate_limit_reports_its_queue_on_the_wire_and_the_worst_lateness() -> None:
     from socklab.impair.decide import State, decide
 
-    prof = Profile("t", rules=(Rule("default", C2S, Match(),
-                                    Impairment(rate_kbit=1000, rate_queue=4)),))
+    prof = Profile("t", rules=(Rule("default", C2S, Match(), Impairment(rate_kbit=1000, rate_queue=4)),))
     state, p, stats = State(prof, 1), pkt(length=1222), Stats(prof)  # 10 ms per packet
     for i in range(40):  # offered twice what the link takes
         t = i * 0.005
@@ -96,6 +94,8 @@ def test_a_rate_limit_reports_its_queue_on_the_wire_and_the_worst_lateness() -> 
     assert queue["configured"] == 4 and queue["complete"]
     assert queue["in_router_max"] == 6  # 4 had the releases been on time: the bookkeeping's
     text = format_summary(stats.summary())
-    assert (f"rate limit: 4 packets may wait; in the router at once at most "
-            f"{queue['in_router_max']} (kernel arrival to release); releases up to 20.00 ms "
-            f"late") in text
+    assert (
+        f"rate limit: 4 packets may wait; in the router at once at most "
+        f"{queue['in_router_max']} (kernel arrival to release); releases up to 20.00 ms "
+        f"late"
+    ) in text

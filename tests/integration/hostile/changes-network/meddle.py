@@ -23,8 +23,7 @@ def attempts() -> list[list[str]]:
         ["iptables", "-I", "OUTPUT", "-j", "ACCEPT"],
         ["iptables", "-t", "nat", "-A", "POSTROUTING", "-j", "MASQUERADE"],
         ["nft", "flush", "ruleset"],
-        ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "1kbit", "burst", "1k",
-         "latency", "1s"],
+        ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "1kbit", "burst", "1k", "latency", "1s"],
         ["sysctl", "-w", "net.ipv4.ip_forward=1"],
         ["sysctl", "-w", "net.ipv6.conf.all.disable_ipv6=0"],
     ]
@@ -35,9 +34,7 @@ def meddle() -> None:
     for argv in attempts():
         out = subprocess.run(argv, capture_output=True, text=True)
         why = (out.stderr.strip().splitlines() or ["no message"])[-1]
-        print(f"{'CHANGED' if out.returncode == 0 else 'refused'} {' '.join(argv)}: {why}",
-              flush=True)
+        print(f"{'CHANGED' if out.returncode == 0 else 'refused'} {' '.join(argv)}: {why}", flush=True)
     after = routes()
-    print("routes unchanged" if after == before else f"ROUTES CHANGED: {before} -> {after}",
-          flush=True)
+    print("routes unchanged" if after == before else f"ROUTES CHANGED: {before} -> {after}", flush=True)
     print("meddle done", flush=True)

@@ -7,9 +7,15 @@ import sys
 import threading
 
 # Built at run time, so that this file does not find itself.
-MARKERS = [m.encode() for m in (
-    "@pytest.mark." + "points", "hidden " + "checks", "test_echo_random_" + "pieces",
-    *(f"Lab {n} " + "reference" for n in range(1, 10)))]
+MARKERS = [
+    m.encode()
+    for m in (
+        "@pytest.mark." + "points",
+        "hidden " + "checks",
+        "test_echo_random_" + "pieces",
+        *(f"Lab {n} " + "reference" for n in range(1, 10)),
+    )
+]
 SKIP = ("/proc", "/sys", "/dev", "/lab/code")  # /lab/code: this submission itself
 SOURCES = (".py", ".pyc", ".toml", ".md", ".txt", ".json", ".sh", ".cfg", ".ini", ".yml", ".yaml")
 
@@ -49,8 +55,20 @@ def processes(found: list[str]) -> int:
     return seen
 
 
-FIRST = ("/socklab", "/lab", "/scratch", "/tmp", "/dev/shm", "/root", "/home", "/etc", "/opt",
-         "/srv", "/var", "/usr/local")  # where a secret would most likely be: before the rest
+FIRST = (
+    "/socklab",
+    "/lab",
+    "/scratch",
+    "/tmp",
+    "/dev/shm",
+    "/root",
+    "/home",
+    "/etc",
+    "/opt",
+    "/srv",
+    "/var",
+    "/usr/local",
+)  # where a secret would most likely be: before the rest
 
 
 def scan() -> None:

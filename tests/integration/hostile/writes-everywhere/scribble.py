@@ -18,8 +18,10 @@ def host_paths() -> list[str]:
         if source.startswith("/") and source != "/" and target in ("/lab/code", "/socklab"):
             guesses.append(os.path.join(source, "hostile-was-here"))
             repo = os.path.dirname(os.path.dirname(source.rstrip("/")))  # .../socklab/probes
-            guesses += [os.path.join(repo, "runs", "hostile-was-here", "result.json"),
-                        os.path.join(repo, "labs", "01-tcp-echo", "checker", "test_echo.py")]
+            guesses += [
+                os.path.join(repo, "runs", "hostile-was-here", "result.json"),
+                os.path.join(repo, "labs", "01-tcp-echo", "checker", "test_echo.py"),
+            ]
     return guesses
 
 
@@ -37,16 +39,29 @@ def others() -> list[str]:
 
 def targets() -> list[str]:
     return [
-        "/lab/code/server.py", "/lab/code/client.py", "/lab/code/result.json",
-        "/socklab/probe.py", "/socklab/result.json", "/socklab/checks.json",
-        "/lab/result.json", "/result.json", "/results.json", "/runs/result.json",
-        "/autograder/results/results.json", "/grade/results/results.json",
-        "/etc/hosts", "/etc/resolv.conf", "/usr/local/bin/socklab-net-init",
-        "/proc/1/root/lab/code/result.json", "/proc/1/fd/1",
+        "/lab/code/server.py",
+        "/lab/code/client.py",
+        "/lab/code/result.json",
+        "/socklab/probe.py",
+        "/socklab/result.json",
+        "/socklab/checks.json",
+        "/lab/result.json",
+        "/result.json",
+        "/results.json",
+        "/runs/result.json",
+        "/autograder/results/results.json",
+        "/grade/results/results.json",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+        "/usr/local/bin/socklab-net-init",
+        "/proc/1/root/lab/code/result.json",
+        "/proc/1/fd/1",
         *(f"/proc/{pid}/fd/1" for pid in others()),  # the probes' output, the init's log
         *glob.glob("/proc/sys/net/ipv4/conf/*/forwarding"),
         *host_paths(),
-        "/scratch/result.json", "/tmp/result.json", "/dev/shm/result.json",  # writable: our own
+        "/scratch/result.json",
+        "/tmp/result.json",
+        "/dev/shm/result.json",  # writable: our own
     ]
 
 
