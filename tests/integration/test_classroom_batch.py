@@ -145,7 +145,7 @@ def test_a_batch_grades_everyone_writes_everything_and_resumes(tmp_path):
     }
     page = (out / "index.html").read_text()
     assert "href='students/carol/report.html'" in page and "scores.png" in page
-    assert "1 MiB of random bytes" in page  # among the checks most often failed
+    assert "MiB of random bytes" in page  # among the checks most often failed
     assert (out / "scores.png").stat().st_size > 1000
     assert "grading" in run.stdout and "left" in run.stdout  # the progress bar
 
