@@ -77,13 +77,16 @@ def test_each_segment_is_captured_once_per_side(artifacts):
         assert len(ids) == len(set(ids)), name
 
 
-def test_two_dropped_syns_are_the_only_retransmissions(artifacts):
+def test_the_dropped_syns_are_the_only_retransmissions(artifacts):
     events = [json.loads(line) for line in (artifacts / "impair-events.jsonl").open()]
     dropped = [e for e in events if e.get("flags") == "S" and e["decision"].startswith("drop")]
-    assert len(dropped) == 2
+    # Lab 3 holds the first SYN some 3.6 s and drops those the kernel sends again meanwhile
+    # (one a second on Linux 6.5 and later, after 1 s and 2 s more before): 2 or 3 of them.
+    assert len(dropped) >= 2
     client_side = artifacts / "lost-syns.pcap"
-    # The router got all three SYNs on the client's network and sent on only the third.
-    assert flagged(client_side, "tcp.analysis.retransmission") == ["0x0002"] * 2
+    # The router got every SYN on the client's network and sent on only the first, late:
+    # each one sent again is a retransmission, and nothing else is flagged.
+    assert flagged(client_side, "tcp.analysis.retransmission") == ["0x0002"] * len(dropped)
     assert flagged(client_side, "tcp.analysis.out_of_order") == []
     assert flagged(client_side, "tcp.analysis.duplicate_ack") == []
     server_side = artifacts / "lost-syns.server-side.pcap"
