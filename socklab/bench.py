@@ -28,6 +28,7 @@ from pathlib import Path
 from socklab import bench_delay, bench_first_run, compose, engine, images, impairing, mutation, runner
 from socklab import lab as labs
 from socklab import watch as watching
+from socklab.classroom import batch
 from socklab.grading.result import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -576,27 +577,28 @@ def watch_suite(only: list[str] | None = None) -> list[Figure]:
 def _watch_cases(lab: labs.Lab, code: Path) -> Figure:
     """Every bad/ case of ``lab`` and every design, in one watch session: how many got the
     verdict a fresh run gets (a design passes whole; a bad case fails its own check)."""
-    shutil.copytree(lab.solution, code)
+    code.mkdir()
     cases: list[tuple[str, Path, labs.BadSubmission | None]] = [
         *((f"bad/{b.name}", b.path, b) for b in lab.bad_submissions()),
         *((str(d.relative_to(lab.path)), d, None) for d in lab.solutions()),
     ]
+    hidden = {c.name for c in lab.checks() if c.hidden}
     wrong, loads = [], [os.getloadavg()[0]]
     with watching.Session(lab, code) as session:
         for name, source, bad in cases:
-            for old in code.iterdir():  # the student's folder becomes this case's code
-                shutil.rmtree(old) if old.is_dir() else old.unlink()
-            shutil.copytree(lab.solution, code, dirs_exist_ok=True)
-            if bad is not None or source != lab.solution:
-                shutil.copytree(
-                    source, code, dirs_exist_ok=True, ignore=shutil.ignore_patterns("defect.toml")
-                )
+            # the student's folder becomes this case's code: a design as it is, a bad case
+            # laid over the solution (as tests/integration/test_labs.py runs them)
+            laid = labs.lay_over(lab.solution, source) if bad is not None else source
+            try:
+                batch.stage(laid, code)
+            finally:
+                if bad is not None:
+                    shutil.rmtree(laid)
             result = session.round()
             by_id = {c.id: c.status for c in result.checks}
             if bad is None:
                 ok = result.status == "passed" and result.score == lab.points
             else:
-                hidden = {c.name for c in lab.checks() if c.hidden}
                 ok = bad.caught_by in hidden or (
                     result.status == "failed" and by_id.get(bad.caught_by) in ("failed", "timeout")
                 )
