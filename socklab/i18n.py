@@ -7,7 +7,8 @@ text is translated: check ids, rule numbers, JSON keys and JUnit names stay Engl
 gradebook does not change with the language.
 
 Check titles stay English in the checkers; the catalog holds each title with its check id
-as the context (``pgettext(check_id, title)``), extracted by ``extract_titles`` below; those
+as the context (``pgettext(check_id, title)``), extracted by ``extract_checker`` below with
+the messages of the checks' failures; those
 of hidden checks are in ``locale/`` at the top of the checkout, which students never get.
 """
 
@@ -18,6 +19,7 @@ import ast
 import contextlib
 import functools
 import gettext
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -125,14 +127,17 @@ def check_title(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return doc.strip().splitlines()[0] if doc else function.name.removeprefix("test_").replace("_", " ")
 
 
-def extract_titles(
-    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
-) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
-    """A Babel extractor (babel.cfg) for the titles of a checker's checks, keyed by check id."""
-    tree = ast.parse(fileobj.read())
+def extract_checker(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any) -> Iterator[Any]:
+    """A Babel extractor (babel.cfg) for a checker's files: the titles of its checks, keyed
+    by check id, and the messages its failures say (``_()`` and friends, as in socklab)."""
+    from babel.messages.extract import extract_python  # make i18n's, not a student's
+
+    source = fileobj.read()
+    tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
             yield node.lineno, "pgettext", (node.name, check_title(node)), []
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
 
 
 def extract_lab_title(

@@ -271,3 +271,55 @@ def test_the_cli_speaks_the_language_a_student_chose(monkeypatch, capsys):
     with i18n.using("zh_CN"):
         assert cli.main(["labs"]) == 0
     assert re.search(r"TCP 回声（\d+ 分）", capsys.readouterr().out)
+
+
+# --- the checkers' own words: what a check says when it fails ---------------------------
+
+CHECKER_FILES = sorted(p for p in (ROOT / "labs").glob("*/*/*.py") if p.parent.name in ("checker", "hidden"))
+GETTEXT = {"_", "N_", "ngettext", "pgettext"}
+# Calls whose string arguments no student reads as socklab's words: commands and probe
+# arguments, patterns, file contents, test parameters, keys.
+MACHINE = {
+    "run", "check_output", "probe", "exec_run", "Popen", "compile", "match", "search", "fullmatch",
+    "parametrize", "write_text", "write_bytes", "encode", "dumps", "getenv", "get", "startswith",
+    "endswith", "split", "replace", "format_exc", "debug", "info", "warning",
+}  # fmt: skip
+NOT_SHOWN = "# not shown"  # on a literal's first line: no reader sees it (a name, a command)
+WORDS = re.compile(r"[A-Za-z]{2,}")
+
+
+def _called(node: ast.Call) -> str:
+    return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+
+
+def _format_calls(path: Path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Call)
+            and _called(node.func.value) == "_"
+            and node.func.value.args
+            and isinstance(node.func.value.args[0], ast.Constant)
+        ):
+            yield node.lineno, node.func.value.args[0].value, node
+
+
+def test_every_translated_text_is_given_exactly_its_placeholders():
+    """_("{a} of {b}").format(a=...) with b forgotten fails only when that check fails, in
+    one language: caught here for every message of socklab's and of the checkers'."""
+    import string
+
+    wrong = []
+    for path in [*sorted((ROOT / "socklab").rglob("*.py")), *CHECKER_FILES]:
+        for line, text, call in _format_calls(path):
+            if call.args or any(k.arg is None for k in call.keywords):
+                continue  # positional or **mapping: not checked here
+            parsed = string.Formatter().parse(text)
+            fields = {name.split(".")[0].split("[")[0] for _t, name, _s, _c in parsed if name}
+            given = {k.arg for k in call.keywords}
+            if fields != given:
+                where = f"{path.relative_to(ROOT)}:{line}"
+                wrong.append(f"{where}: {sorted(fields)} named, {sorted(given)} given")
+    assert not wrong, "\n".join(wrong)
