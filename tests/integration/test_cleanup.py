@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -126,6 +127,31 @@ def test_a_run_interrupted_at_any_moment_leaves_nothing(tmp_path, sig, seed):
         )
     finally:
         print(f"signal {sig} at {moment:.2f} s (seed {seed})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_an_interrupted_batch_leaves_nothing(tmp_path, sig):
+    """grade-all, two students at once, stopped while both are being checked: the same
+    bounds as one run (the review saw a checker and a docker exec live on for two minutes)."""
+    lab = labs.find("1")
+    for student in ("alice", "bob"):
+        shutil.copytree(lab.solution, tmp_path / "subs" / student)
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(
+        [*SOCKLAB, "grade-all", "1", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "-j", "2"],
+        env={**os.environ, "SOCKLAB_RUNS": str(runs)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for(lambda: len(list(runs.glob("*/context.json"))) == 2, 120, "both students' checks to begin")
+    time.sleep(0.5)
+    projects = [f"socklab-{folder.parent.name.rsplit('-', 1)[1]}" for folder in runs.glob("*/context.json")]
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    still = lambda: [line for project in projects for line in processes_of(runs, project)]  # noqa: E731
+    wait_for(lambda: not still(), PROCESSES_GONE, "the batch's processes to end")
+    wait_for(lambda: not owned_by(proc.pid), RESOURCES_GONE, "the batch's resources to be removed")
 
 
 def test_a_crashing_checker_is_a_platform_error_and_leaves_nothing(tmp_path, monkeypatch):
