@@ -116,6 +116,15 @@ def _watch(lab: labs.Lab, code: Path, args: argparse.Namespace, console: Console
             names = ", ".join(os.path.relpath(p, code) for p in edited[:4])
             console.rule(_("saved: {files}").format(files=names + (" ..." if len(edited) > 4 else "")))
         report.show(result, console)
+        if session.kept:
+            console.print(
+                "[dim]"
+                + _(
+                    "{count} checks not run again: they start no program whose file you "
+                    "edited, so their last verdicts stand"
+                ).format(count=len(session.kept))
+                + "[/]"
+            )
         console.print(
             "[dim]"
             + _(

@@ -13,6 +13,10 @@ round's verdict is the one a fresh run of the same code and seed would give:
   random streams as at its start) and its event log starts again empty;
 - the checker is a new process each round, started while the student is still typing.
 
+A check that asked for no program whose file was edited since the last round does not run
+again: its last verdict stands (same code, same seed, same inputs). When a file no program
+is started from was edited (a module they may import, anything else), every check runs.
+
 When a reset cannot be made whole (a process that will not die), the topology is rebuilt:
 slower, never wrong. The code is the folder the containers mount, so an edit is there as
 soon as it is saved.
@@ -21,6 +25,7 @@ soon as it is saved.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import time
@@ -29,10 +34,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from socklab import compose, engine, impairing, runner
-from socklab.checking.context import RunContext
+from socklab.checking.context import USED_FILE, RunContext
 from socklab.checking.programs import STUDENT
 from socklab.errors import CommandError, PlatformError
-from socklab.grading.result import LabResult, save
+from socklab.grading.result import CheckResult, LabResult, save
 from socklab.i18n import _
 from socklab.lab import Lab
 
@@ -129,6 +134,9 @@ class Session:
         self.stack = contextlib.ExitStack()
         self.topo: compose.Topology | None = None
         self.checker: runner.Checker | None = None
+        self.last: LabResult | None = None  # the last round's result, with every check
+        self.used: dict[str, list[str]] = {}  # check id: the programs it asked for
+        self.kept: list[str] = []  # the checks whose last verdict this round kept
 
     def __enter__(self) -> Session:
         runner.prepare(self.lab, self.profile, self.log)
@@ -231,11 +239,36 @@ class Session:
                 _("the impairment engine refused reset: {error}").format(error=reply.get("error"))
             )
 
-    def round(self) -> LabResult:
-        """Run the checker once on the code as it is now; the result, whatever happens."""
+    def standing(self, edited: list[str]) -> list[str]:
+        """The checks of the last round whose verdict still stands after ``edited`` (paths):
+        each asked for programs, none of which is started from an edited file."""
+        if not edited or self.last is None or self.last.status not in ("passed", "failed"):
+            return []
+        started_from: dict[str, set[str]] = {}
+        for name, program in self.lab.programs.items():
+            started_from.setdefault(program.file, set()).add(name)
+        touched: set[str] = set()
+        for path in edited:
+            relative = os.path.relpath(path, self.code)
+            if relative not in started_from:
+                return []  # imported by a program, read by a check, ...: anything may depend on it
+            touched |= started_from[relative]
+        return [
+            check.id
+            for check in self.last.checks
+            if check.status in ("passed", "failed")
+            and (used := self.used.get(check.id))
+            and not touched & set(used)
+        ]
+
+    def round(self, edited: list[str] | None = None) -> LabResult:
+        """Run the checker once on the code as it is now; the result, whatever happens.
+        ``edited``: the files changed since the last round (the checks that use none of
+        them keep their verdict, see ``standing``)."""
         started = time.monotonic()
         if self.rounds:
             self.reset()
+        self.kept = self.standing(edited or [])
         assert self.checker is not None and self.topo is not None
         checker, artifacts = self.checker, self.artifacts
         result = runner.new_result(self.lab, self.code, self.profile, self.seed, artifacts)
@@ -249,8 +282,9 @@ class Session:
                 profile=self.profile,
                 seed=self.seed,
                 reproduce=self.reproduce,
+                skip=self.kept,
             )
-            result.checks = checker.verdicts(ctx)
+            result.checks = self._with_kept(checker.verdicts(ctx))
             runner.judge(
                 result, self.select, self.topo.container("impair") if self.impairment else None, artifacts
             )
@@ -263,9 +297,29 @@ class Session:
             result.duration = round(time.monotonic() - started, 3)
             save(result, artifacts / "result.json")
             own_log(artifacts)
+            self._remember(result, artifacts)
         # the next round's checker: its imports and collection overlap the student's typing
         self._next_checker()
         return result
+
+    def _with_kept(self, fresh: list[CheckResult]) -> list[CheckResult]:
+        """This round's verdicts with the kept ones, in the checker's order."""
+        if not self.kept or self.last is None:
+            return fresh
+        ran = {check.id: check for check in fresh}
+        kept = {check.id: check for check in self.last.checks if check.id in self.kept}
+        ordered = [ran.pop(c.id, None) or kept.get(c.id) for c in self.last.checks]
+        return [c for c in ordered if c is not None] + list(ran.values())
+
+    def _remember(self, result: LabResult, artifacts: Path) -> None:
+        """What the next round may keep: this result, and which programs each check used."""
+        used_file = artifacts / USED_FILE
+        try:
+            used = json.loads(used_file.read_text()) if used_file.exists() else {}
+        except ValueError:
+            used = {}
+        self.used = {**{k: v for k, v in self.used.items() if k in self.kept}, **used}
+        self.last = result
 
 
 def watch(
@@ -276,7 +330,7 @@ def watch(
     edited: list[str] = []
     done = 0
     while rounds is None or done < rounds:
-        result = session.round()
+        result = session.round(edited)
         show(result, edited)
         yield result
         done += 1

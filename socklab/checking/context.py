@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from socklab.grading.result import write_atomic
+
+# beside the checks' results: each check's id and the programs it asked for (watch mode's
+# next round keeps the verdicts of those that use no edited program)
+USED_FILE = "programs.json"
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,7 @@ class RunContext:
     profile: str = "clean"
     seed: int | None = None
     reproduce: str = ""  # the command that runs this lab on this code again
+    skip: list[str] = field(default_factory=list)  # checks not to run (watch mode keeps them)
 
     def container(self, service: str) -> str:
         return f"{self.project}-{service}"

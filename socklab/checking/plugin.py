@@ -33,7 +33,7 @@ from testinfra.backend.docker import DockerBackend
 from socklab import impairing
 from socklab import lab as labs
 from socklab.checking import agent
-from socklab.checking.context import RunContext
+from socklab.checking.context import USED_FILE, RunContext
 from socklab.checking.programs import Programs, docker_exec, run_exec
 from socklab.errors import PlatformError
 from socklab.grading.result import CheckResult, write_atomic
@@ -49,6 +49,7 @@ DEADLINE = pytest.StashKey[float]()  # time.monotonic() when the lab's time is u
 TIMEOUT_MESSAGE = pytest.StashKey[str]()
 RULES = pytest.StashKey[dict[str, str]]()  # the lab README's numbered rules
 README = pytest.StashKey[Path]()  # the README they are quoted from
+USED = pytest.StashKey[dict[str, list[str]]]()  # check id: the programs it asked for
 
 
 class CheckTimeout(Exception):
@@ -94,6 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "timeout(seconds): this check's own time limit")
     config.addinivalue_line("markers", "rules(*ids): the README rules the check enforces, e.g. 'R2'")
     config.stash[RESULTS] = {}
+    config.stash[USED] = {}
+    config.pluginmanager.register(_Skip(), "socklab-skip")
     if config.getoption("--socklab-go") is not None and os.getpgrp() == os.getpid():
         watch_parent()
     if config.getoption("--socklab-go") is None:
@@ -270,10 +273,25 @@ def _log_sizes(item: pytest.Item) -> dict[str, int]:
     return {n: progs.log_path(n).stat().st_size for n in progs.lab.programs if progs.log_path(n).exists()}
 
 
+class _Skip:
+    """The checks the context lists in ``skip`` do not run (watch mode keeps their last
+    verdict: they ask for no program whose file was edited). They keep their place, and
+    so the numbers of the others."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
+        ctx = item.config.stash.get(CTX, None)
+        return True if ctx is not None and item.name in ctx.skip else None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
     item.stash[LOG_SIZES] = _log_sizes(item)
+    if (progs := item.config.stash.get(PROGRAMS, None)) is not None:
+        progs.used.clear()
     yield
+    if (progs := item.config.stash.get(PROGRAMS, None)) is not None:
+        item.config.stash[USED][item.name] = sorted(progs.used)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -398,3 +416,4 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if path:
         results = [asdict(r) for r in session.config.stash[RESULTS].values()]
         write_atomic(Path(path), json.dumps(results, indent=2))
+        write_atomic(Path(path).with_name(USED_FILE), json.dumps(session.config.stash[USED], indent=2))

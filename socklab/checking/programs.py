@@ -178,12 +178,14 @@ class Programs:
         self.started_with: dict[str, tuple[list[str] | None, list[str] | None]] = {}  # extra, argv
         self.refused_before: dict[str, int] = {}  # forks refused on its host before it started
         self.hosts: set[str] = set()  # where the student's programs ran
+        self.used: set[str] = set()  # the programs the current check asked for (see plugin)
 
     def log_path(self, name: str) -> Path:
         return Path(self.ctx.artifacts) / f"{name}.log"
 
     def program(self, name: str) -> Program:
         """A program of the lab, whose file the code under test must have."""
+        self.used.add(name)
         program = self.lab.programs[name]
         if not (Path(self.ctx.code) / program.file).is_file():
             raise ProgramError(
@@ -245,6 +247,7 @@ class Programs:
         return argv
 
     def alive(self, name: str) -> bool:
+        self.used.add(name)
         proc = self.running.get(name)
         return proc is not None and proc.poll() is None
 

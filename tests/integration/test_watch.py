@@ -10,6 +10,7 @@ would show there.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -106,6 +107,39 @@ def test_a_round_equals_a_fresh_run_check_by_check(tmp_path):
                 describe(fresh),
             )
             write_over(code, lab.solution)
+
+
+def test_an_edit_of_one_program_runs_again_only_the_checks_that_use_it(tmp_path):
+    """Lab 1: the client edited (a known-wrong one, then fixed): the server's checks keep
+    their verdict and do not run, the client's do, and the verdict is a fresh run's check
+    by check; a file no program starts from makes every check run."""
+    lab = labs.find("1")
+    bad = lab.bad("single-recv")
+    assert {p.name for p in bad.path.iterdir()} == {"client.py", "defect.toml"}
+    code = tmp_path / "code"
+    shutil.copytree(lab.solution, code)
+    with watching.Session(lab, code, seed=3) as session:
+        session.round()
+        used = session.used
+        assert used["test_server_listens"] == ["server"] and used[bad.caught_by] == ["client"], used
+        write_over(code, bad.path)
+        watched = session.round([str(code / "client.py")])
+        kept = set(session.kept)
+        assert kept and all("client" not in used[c] for c in kept), (kept, used)
+        assert bad.caught_by not in kept
+        ran = {c["id"] for c in json.loads((Path(watched.artifacts) / "checks.json").read_text())}
+        assert ran == {c.id for c in watched.checks} - kept, "a kept check ran, or one did not"
+        fresh_code = labs.lay_over(lab.solution, bad.path)
+        try:
+            fresh = runner.run(lab, fresh_code, seed=3)
+        finally:
+            shutil.rmtree(fresh_code)
+        assert statuses(watched) == statuses(fresh), (describe(watched), describe(fresh))
+        assert [c.number for c in watched.checks] == [c.number for c in fresh.checks]
+        (code / "common.py").write_text("# a module a program could import\n")
+        write_over(code, lab.solution)
+        again = session.round([str(code / "client.py"), str(code / "common.py")])
+        assert session.kept == [] and again.status == "passed", describe(again)
 
 
 def owned(pid: int) -> list[str]:
