@@ -292,6 +292,54 @@ def _called(node: ast.Call) -> str:
     return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
 
 
+def _prose_outside_gettext(path: Path) -> list[str]:
+    """String literals and f-strings that read as English prose (three words or more) and are
+    neither docstrings, nor in a gettext call, nor arguments of a MACHINE call."""
+    source = path.read_text()
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # a docstring (or a bare string: no reader)
+        inside = []
+        if isinstance(node, ast.Call) and (_called(node) in GETTEXT | MACHINE):
+            inside = [*node.args, *(k.value for k in node.keywords)]
+        elif isinstance(node, ast.JoinedStr):
+            inside = node.values
+        elif isinstance(node, ast.Dict):
+            inside = [k for k in node.keys if k is not None]
+        elif isinstance(node, ast.Subscript):
+            inside = [node.slice]
+        elif isinstance(node, ast.Compare):
+            inside = [node.left, *node.comparators]
+        for child in inside:
+            skip.update(id(n) for n in ast.walk(child) if n is not node)
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        else:
+            continue
+        if len(WORDS.findall(text)) >= 3 and " " in text and NOT_SHOWN not in lines[node.lineno - 1]:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text[:60]!r}")
+    return found
+
+
+def test_what_a_checker_says_is_in_the_catalog():
+    """Every message a check can fail with is written _("... {name} ...").format(name=...),
+    so make i18n extracts it and the reader gets it in their language; a literal no student
+    sees (a command, a file's content) says so with NOT_SHOWN on its line."""
+    assert len(CHECKER_FILES) > 30
+    found = [line for path in CHECKER_FILES for line in _prose_outside_gettext(path)]
+    assert not found, f"{len(found)} texts a student may read are not translatable:\n" + "\n".join(found)
+
+
 def _format_calls(path: Path):
     for node in ast.walk(ast.parse(path.read_text())):
         if (

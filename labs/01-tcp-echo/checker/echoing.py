@@ -13,6 +13,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from socklab.i18n import N_, _
+
 PORT = 5000
 ECHO_WAIT = 3.0  # seconds the probe waits for each piece's echo (R3 says 2 s: slack for load)
 CLOSE_WAIT = 3.0  # seconds it waits for the server to close once it has closed its side (R4: 2)
@@ -35,16 +37,16 @@ class Piece:
 
 # Pieces a server must echo like any others: the ones almost-right servers take for a signal.
 AWKWARD = [
-    Piece("a lone space", b" "),
-    Piece("a lone newline", b"\n"),
-    Piece("an empty line (CR LF)", b"\r\n"),
-    Piece("only a tab and spaces", b"\t  "),
-    Piece("'quit'", b"quit"),
-    Piece("'exit' and a newline", b"exit\n"),
-    Piece("'bye' and CR LF", b"bye\r\n"),
-    Piece("a NUL byte", b"\x00"),
-    Piece("text with spaces around it", b"  spaced out  \n"),
-    Piece("bytes that are not UTF-8", b"\xff\xfe\x80"),
+    Piece(N_("a lone space"), b" "),
+    Piece(N_("a lone newline"), b"\n"),
+    Piece(N_("an empty line (CR LF)"), b"\r\n"),
+    Piece(N_("only a tab and spaces"), b"\t  "),
+    Piece(N_("'quit'"), b"quit"),
+    Piece(N_("'exit' and a newline"), b"exit\n"),
+    Piece(N_("'bye' and CR LF"), b"bye\r\n"),
+    Piece(N_("a NUL byte"), b"\x00"),
+    Piece(N_("text with spaces around it"), b"  spaced out  \n"),
+    Piece(N_("bytes that are not UTF-8"), b"\xff\xfe\x80"),
 ]
 SIZES = [(1023, 1024, 1025), (4095, 4096, 4097), (8191, 8192, 8193)]
 WIDE = "世界"  # 6 bytes of UTF-8: cut inside a character, each half is no text on its own
@@ -56,12 +58,14 @@ def lone_pieces(seed: int) -> list[Piece]:
     rng = random.Random(seed)
     wide = WIDE.encode()
     cut = rng.randint(1, len(wide) - 1)
-    units: list[list[Piece]] = [[p] for p in AWKWARD]
-    units.append([Piece(f"the first {cut} bytes of {WIDE!r} (a character cut in two)", wide[:cut]),
-                  Piece(f"the other {len(wide) - cut} bytes of {WIDE!r}", wide[cut:])])
+    units: list[list[Piece]] = [[Piece(_(p.what), p.data)] for p in AWKWARD]  # in the reader's words
+    units.append([Piece(_("the first {cut} bytes of {text} (a character cut in two)").format(
+                            cut=cut, text=repr(WIDE)), wide[:cut]),
+                  Piece(_("the other {rest} bytes of {text}").format(rest=len(wide) - cut, text=repr(WIDE)),
+                        wide[cut:])])
     for sizes in SIZES:
         size = rng.choice(sizes)
-        units.append([Piece(f"{size} random bytes", rng.randbytes(size))])
+        units.append([Piece(_("{size} random bytes").format(size=size), rng.randbytes(size))])
     rng.shuffle(units)
     return [piece for unit in units for piece in unit]
 
@@ -74,9 +78,10 @@ def held_pieces(seed: int) -> tuple[list[Piece], float]:
     rng = random.Random(seed + 1)
     pause = round(rng.uniform(4.0, 4.5), 2)
     last = rng.choice([1500, 5000, 20000]) + rng.randrange(100)
-    return [Piece("a first piece", "héllo, socklab ".encode()),
-            Piece(f"a piece after {pause:g} s of silence", "wörld 世界 ".encode(), pause=pause),
-            Piece(f"{last} random bytes, then the client's close (shutdown)",
+    return [Piece(_("a first piece"), "héllo, socklab ".encode()),
+            Piece(_("a piece after {pause:g} s of silence").format(pause=pause), "wörld 世界 ".encode(),
+                  pause=pause),
+            Piece(_("{size} random bytes, then the client's close (shutdown)").format(size=last),
                   rng.randbytes(last), wait=False)], pause
 
 
@@ -86,7 +91,7 @@ def plan(pieces: list[Piece]) -> list[dict[str, Any]]:
 
 def show(data: bytes, limit: int = 24) -> str:
     text = repr(data[:limit])
-    return text + (f"... ({len(data)} bytes)" if len(data) > limit else "")
+    return text + (_("... ({size} bytes)").format(size=len(data)) if len(data) > limit else "")
 
 
 def first_difference(sent: bytes, got: bytes) -> int | None:
@@ -100,30 +105,35 @@ def echo_problem(pieces: list[Piece], seen: dict[str, Any]) -> str | None:
     """What went wrong with a lock-step conversation's echo (None: every piece came back,
     unchanged): which piece's echo did not come, or where the bytes differ."""
     if seen["error"] and seen["error"].startswith("connect"):
-        return f"could not connect: {seen['error']}"
+        return _("could not connect: {error}").format(error=seen["error"])
     sent, got = bytes.fromhex(seen["sent_hex"]), bytes.fromhex(seen["received_hex"])
     done = seen["pieces"]
     missing = next((i for i, p in enumerate(done) if p["echo_s"] is None and pieces[i].wait), None)
     at = first_difference(sent, got)
     if at is not None and at < min(len(sent), len(got)):
         where = piece_at(pieces, at)
-        return (f"the echo differs at byte {at} ({where}): sent {show(sent[at:at + 16])}, "
-                f"got {show(got[at:at + 16])}")
+        return _("the echo differs at byte {at} ({where}): sent {sent}, got {got}").format(
+            at=at, where=where, sent=show(sent[at:at + 16]), got=show(got[at:at + 16]))
     if missing is not None:
         piece = pieces[missing]
         offset = sum(len(p.data) for p in pieces[:missing])
-        how = ("the server closed the connection" if seen["peer_closed"] else
-               f"{seen['error']}" if seen["error"] else f"no echo within {ECHO_WAIT:g} s")
-        before = f" (after {piece.pause:g} s of silence)" if piece.pause else ""
-        return (f"piece {missing + 1} of {len(pieces)}, {piece.what}{before}: {how}; "
-                f"{len(got) - offset if len(got) > offset else 0} of its {len(piece.data)} bytes "
-                f"came back ({len(got)} of {len(sent)} in all)")
+        how = (_("the server closed the connection") if seen["peer_closed"] else
+               f"{seen['error']}" if seen["error"] else
+               _("no echo within {seconds:g} s").format(seconds=ECHO_WAIT))
+        before = _(" (after {pause:g} s of silence)").format(pause=piece.pause) if piece.pause else ""
+        return _("piece {n} of {total}, {what}{before}: {how}; {back} of its {size} bytes came back "
+                 "({received} of {sent} in all)").format(
+            n=missing + 1, total=len(pieces), what=piece.what, before=before, how=how,
+            back=len(got) - offset if len(got) > offset else 0, size=len(piece.data),
+            received=len(got), sent=len(sent))
     if len(got) > len(sent):
-        return f"{len(got) - len(sent)} bytes more than were sent: {show(got[len(sent):])}"
+        return _("{extra} bytes more than were sent: {data}").format(
+            extra=len(got) - len(sent), data=show(got[len(sent):]))
     if len(done) == len(pieces) and len(got) < len(sent):
-        how = "then the server closed" if seen["peer_closed"] else (
-            seen["error"] or "then nothing more")
-        return f"{len(got)} of {len(sent)} bytes came back ({how})"
+        how = _("then the server closed") if seen["peer_closed"] else (
+            seen["error"] or _("then nothing more"))
+        return _("{received} of {sent} bytes came back ({how})").format(
+            received=len(got), sent=len(sent), how=how)
     return None
 
 
@@ -132,17 +142,17 @@ def piece_at(pieces: list[Piece], offset: int) -> str:
     start = 0
     for n, piece in enumerate(pieces, 1):
         if offset < start + len(piece.data):
-            return f"in piece {n}, {piece.what}"
+            return _("in piece {n}, {what}").format(n=n, what=piece.what)
         start += len(piece.data)
-    return "after the last piece"
+    return _("after the last piece")
 
 
 def close_problem(seen: dict[str, Any]) -> str | None:
     """The server did not close once the client had closed its side (None: it did)."""
     if seen["peer_closed"] and seen["closed_after"] is not None:
         return None
-    return (f"the client closed its side (shutdown) and got all its bytes back, but the server "
-            f"did not close the connection within {CLOSE_WAIT:g} s"
+    return (_("the client closed its side (shutdown) and got all its bytes back, but the server "
+              "did not close the connection within {seconds:g} s").format(seconds=CLOSE_WAIT)
             + (f" ({seen['error']})" if seen["error"] else ""))
 
 
@@ -204,10 +214,10 @@ def printed_problem(stdout: str, reply: str) -> str | None:
     if any(line == reply for line in stdout.splitlines()):
         return None
     lines = [line for line in stdout.splitlines() if line.strip()]
-    shown = "\n".join(f"  | {line[:160]!r}" for line in lines[-6:]) or "  (nothing)"
+    shown = "\n".join(f"  | {line[:160]!r}" for line in lines[-6:]) or "  " + _("(nothing)")
     near = next((line for line in lines if line.strip() in reply or reply in line), None)
     hint = ""
     if near is not None:
-        hint = (f"\na line holds part of the reply: {len(near.strip().encode())} bytes printed, "
-                f"the reply is {len(reply.encode())}")
-    return f"no line of its output is the reply; its output:\n{shown}{hint}"
+        hint = "\n" + _("a line holds part of the reply: {printed} bytes printed, the reply is "
+                         "{size}").format(printed=len(near.strip().encode()), size=len(reply.encode()))
+    return _("no line of its output is the reply; its output:") + f"\n{shown}{hint}"

@@ -3,6 +3,7 @@
 import pytest
 
 from socklab.checking import expect, observe
+from socklab.i18n import _
 
 PORT = 5000
 
@@ -14,4 +15,4 @@ def test_echo_random_pieces(ctx, programs):
     programs.ensure("server")
     seen = observe.tcp_echo(ctx.container("client"), "server", PORT,
                             f"random:262144:{ctx.seed + 100}", chunk=4096, chunk_seed=ctx.seed)
-    expect.echoed(seen, "256 KiB in random-sized pieces")
+    expect.echoed(seen, _("256 KiB in random-sized pieces"))

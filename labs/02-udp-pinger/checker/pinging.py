@@ -15,6 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
+
+from socklab.i18n import _, ngettext
+
 PORT = 5000
 TIMEOUT = 1.0  # seconds a ping waits for its reply
 # A reported RTT against the router's log. The pinger sent the request before the router
@@ -60,28 +64,29 @@ def read_output(stdout: str, count: int) -> Report:
         if line.startswith("seq="):
             match = LINE.fullmatch(line)
             if not match:
-                problems.append(f"a line not in the form 'seq=N rtt=X ms' or 'seq=N timeout': "
-                                f"{line[:80]!r}")
+                problems.append(_("a line not in the form 'seq=N rtt=X ms' or 'seq=N timeout': "
+                                  "{line}").format(line=repr(line[:80])))
                 continue
             seq = int(match.group(1))
             if seq in rtts:
-                problems.append(f"seq={seq} reported twice")
+                problems.append(_("seq={seq} reported twice").format(seq=seq))
             elif rtts and seq < max(rtts):
-                problems.append(f"seq={seq} reported after seq={max(rtts)}")
+                problems.append(_("seq={seq} reported after seq={last}").format(seq=seq, last=max(rtts)))
             rtts.setdefault(seq, None if match.group(3) else float(match.group(2)))
         elif line.startswith("---"):
             match = SUMMARY.fullmatch(line)
             if not match:
-                problems.append(f"a summary line not in the README's form: {line[:100]!r}")
+                problems.append(_("a summary line not in the README's form: {line}").format(
+                    line=repr(line[:100])))
                 continue
             rtt = tuple(float(g) for g in match.groups()[3:]) if match.group(4) else None
             summaries.append(Summary(int(match.group(1)), int(match.group(2)),
                                      float(match.group(3)), rtt))  # type: ignore[arg-type]
-    problems += [f"seq={seq}: no line" for seq in range(1, count + 1) if seq not in rtts]
-    problems += [f"seq={seq} reported, but only {count} pings were asked for"
+    problems += [_("seq={seq}: no line").format(seq=seq) for seq in range(1, count + 1) if seq not in rtts]
+    problems += [_("seq={seq} reported, but only {count} pings were asked for").format(seq=seq, count=count)
                  for seq in rtts if not 1 <= seq <= count]
     if len(summaries) > 1:
-        problems.append(f"{len(summaries)} summary lines, not one")
+        problems.append(_("{count} summary lines, not one").format(count=len(summaries)))
     return Report(rtts, problems, summaries[-1] if summaries else None)
 
 
@@ -90,7 +95,7 @@ def dropped(event: dict[str, Any]) -> bool:
 
 
 def why(event: dict[str, Any]) -> str:
-    cause = {"drop (loss)": "random loss", "drop (script)": "a scripted drop"}
+    cause = {"drop (loss)": _("random loss"), "drop (script)": _("a scripted drop")}
     return cause.get(event["decision"], event["decision"])
 
 
@@ -126,14 +131,16 @@ class Ping:
 
     def fate(self) -> str:
         if dropped(self.request):
-            return f"request dropped by the router ({why(self.request)})"
-        if self.reply is None or dropped(self.reply):
-            return "reply dropped by the router" + (f" ({why(self.reply)})" if self.reply else "")
+            return _("request dropped by the router ({why})").format(why=why(self.request))
+        if self.reply is None:
+            return _("reply dropped by the router")
+        if dropped(self.reply):
+            return _("reply dropped by the router ({why})").format(why=why(self.reply))
         if self.verdict == "lost":
-            return f"reply held back: left the router {self.rtt:.0f} ms after the request"
+            return _("reply held back: left the router {rtt:.0f} ms after the request").format(rtt=self.rtt)
         if self.verdict == "either":
-            return f"answered in {self.rtt:.0f} ms, near the timeout: either is right"
-        return f"answered: {self.rtt:.1f} ms at the router"
+            return _("answered in {rtt:.0f} ms, near the timeout: either is right").format(rtt=self.rtt)
+        return _("answered: {rtt:.1f} ms at the router").format(rtt=self.rtt)
 
 
 def to_pings(events: list[dict[str, Any]], received: list[dict[str, Any]],
@@ -150,17 +157,20 @@ def to_pings(events: list[dict[str, Any]], received: list[dict[str, Any]],
     passed = [e for e in requests if not dropped(e)]
     problems = []
     if len(requests) != count:
-        sent = f"{len(requests)} datagram" + ("" if len(requests) == 1 else "s")
-        problems.append(f"{sent} to UDP port {PORT} crossed the router, not {count} (one per ping)")
+        problems.append(ngettext(
+            "{sent} datagram to UDP port {port} crossed the router, not {count} (one per ping)",
+            "{sent} datagrams to UDP port {port} crossed the router, not {count} (one per ping)",
+            len(requests)).format(sent=len(requests), port=PORT, count=count))
     for event, got in zip(passed, received, strict=False):
         seq = requests.index(event) + 1
         match = REQUEST.fullmatch(got["text"])
         if not match:
-            problems.append(f"datagram {seq} reads {got['text'][:60]!r}, not 'PING {seq} "
-                            f"<timestamp>'")
+            problems.append(_("datagram {seq} reads {text}, not 'PING {seq} <timestamp>'").format(
+                seq=seq, text=repr(got["text"][:60])))
         elif int(match.group(1)) != seq:
-            problems.append(f"datagram {seq} carries sequence number {match.group(1)}: the "
-                            f"pings must be numbered 1, 2, 3 ... in the order they are sent")
+            problems.append(_("datagram {seq} carries sequence number {carried}: the pings must be "
+                              "numbered 1, 2, 3 ... in the order they are sent").format(
+                                  seq=seq, carried=match.group(1)))
     pings = []
     for seq, event in enumerate(requests, 1):
         reply = None
@@ -173,15 +183,21 @@ def to_pings(events: list[dict[str, Any]], received: list[dict[str, Any]],
 
 def reported(rtt: float | None, missing: bool = False) -> str:
     if missing:
-        return "(no line)"
-    return "timeout" if rtt is None else f"rtt={rtt:g} ms"
+        return _("(no line)")
+    return "timeout" if rtt is None else f"rtt={rtt:g} ms"  # the pinger's words, as it printed them
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` in a column ``width`` cells wide (a Chinese character takes two)."""
+    return text + " " * max(0, width - cell_len(text))
 
 
 def table(pings: list[Ping], report: Report) -> str:
     """Evidence: each ping as the router saw it, next to what the pinger printed."""
-    rows = [f"  {'seq':>4}  {'what the router did':58}  what your pinger printed"]
+    did, printed = _("what the router did"), _("what your pinger printed")
+    rows = [f"  {'seq':>4}  {padded(did, 58)}  {printed}"]
     for p in pings:
-        rows.append(f"  {p.seq:>4}  {p.fate():58}  "
+        rows.append(f"  {p.seq:>4}  {padded(p.fate(), 58)}  "
                     f"{reported(report.rtts.get(p.seq), p.seq not in report.rtts)}")
     return "\n".join(rows)
 
@@ -199,11 +215,12 @@ def loss_mismatches(pings: list[Ping], report: Report) -> list[str]:
             continue
         rtt = report.rtts[p.seq]
         if p.verdict == "lost" and rtt is not None:
-            out.append(f"seq={p.seq}: {p.fate()}, so no reply to it reached your pinger in "
-                       f"time, yet it printed rtt={rtt:g} ms")
+            out.append(_("seq={seq}: {fate}, so no reply to it reached your pinger in time, yet it "
+                         "printed rtt={rtt:g} ms").format(seq=p.seq, fate=p.fate(), rtt=rtt))
         elif p.verdict == "answered" and rtt is None:
-            out.append(f"seq={p.seq}: its reply left the router {p.rtt:.1f} ms after the "
-                       f"request came, well within the timeout, yet your pinger printed timeout")
+            out.append(_("seq={seq}: its reply left the router {rtt:.1f} ms after the request came, "
+                         "well within the timeout, yet your pinger printed timeout").format(
+                             seq=p.seq, rtt=p.rtt))
     return out
 
 
@@ -216,9 +233,10 @@ def rtt_mismatches(pings: list[Ping], report: Report) -> list[str]:
             continue
         low, high = rtt_window(p.floor, p.rtt)
         if not low <= rtt <= high:
-            out.append(f"seq={p.seq}: printed rtt={rtt:g} ms, but the router held its reply "
-                       f"until {p.floor:.1f} ms after the request came and let it go by "
-                       f"{p.rtt:.1f} ms (expected {max(low, 0):.1f} to {high:.1f} ms)")
+            out.append(_("seq={seq}: printed rtt={rtt:g} ms, but the router held its reply until "
+                         "{floor:.1f} ms after the request came and let it go by {left:.1f} ms "
+                         "(expected {low:.1f} to {high:.1f} ms)").format(
+                             seq=p.seq, rtt=rtt, floor=p.floor, left=p.rtt, low=max(low, 0), high=high))
     return out
 
 
@@ -234,15 +252,17 @@ def summary_mismatches(pings: list[Ping], report: Report, count: int) -> tuple[s
             if report.rtts.get(p.seq) is not None and p.verdict != "lost"]
     took = [p.rtt for p in came if p.rtt is not None]
     least = [p.floor for p in came if p.floor is not None]
-    line = f"--- {count} sent, {sure} received, {100 * (count - sure) / count:.1f}% loss"
+    # The summary line R9 asks for, verbatim: the pinger's words, not socklab's ("not shown" as
+    # prose to translate, though it is quoted in the message)
+    line = f"--- {count} sent, {sure} received, {100 * (count - sure) / count:.1f}% loss"  # not shown
     answered = [p.rtt for p in pings if p.rtt is not None and p.verdict == "answered"]
     if answered:
-        line += ", rtt min/avg/max = {:.1f}/{:.1f}/{:.1f} ms".format(*stats(answered))
-    expected = f"'{line}' (by the router's log" + (
-        f"; {either} more received would be right too)" if either else ")")
+        line += ", rtt min/avg/max = {:.1f}/{:.1f}/{:.1f} ms".format(*stats(answered))  # not shown
+    expected = (_("'{line}' (by the router's log; {either} more received would be right too)").format(
+        line=line, either=either) if either else _("'{line}' (by the router's log)").format(line=line))
     said = report.summary
     if said is None:
-        return expected, ["no summary line"]
+        return expected, [_("no summary line")]
     wrong = []
     if said.sent != count:
         wrong.append(f"{said.sent} sent")
@@ -252,16 +272,17 @@ def summary_mismatches(pings: list[Ping], report: Report, count: int) -> tuple[s
     if abs(said.loss - 100 * (count - received) / count) > LOSS_ROUNDING:
         wrong.append(f"{said.loss:g}% loss")
     if took and said.rtt is None:
-        wrong.append("no min/avg/max RTT")
+        wrong.append(_("no min/avg/max RTT"))
     elif said.rtt is not None and said.received == 0:
-        wrong.append("a min/avg/max RTT though no ping was received (the line stops after the "
-                     "loss)")
+        wrong.append(_("a min/avg/max RTT though no ping was received (the line stops after the "
+                       "loss)"))
     elif took and said.rtt is not None:
         for name, value, low_at, high_at in zip(("min", "avg", "max"), said.rtt, stats(least),
                                                 stats(took), strict=True):
             low, high = rtt_window(low_at, high_at)
             if not low <= value <= high:
-                wrong.append(f"rtt {name} {value:g} ms (expected {max(low, 0):.1f} to {high:.1f})")
+                wrong.append(_("rtt {name} {value:g} ms (expected {low:.1f} to {high:.1f})").format(
+                    name=name, value=value, low=max(low, 0), high=high))
     return expected, wrong
 
 
@@ -293,8 +314,8 @@ def pause_problems(pings: list[Ping], report: Report) -> list[str]:
             continue
         gap = after.request["t_in"] - done.reply["t_out"]
         if gap > NEXT_AT_ONCE:
-            out.append(f"ping {after.seq} reached the router {gap:.2f} s after the reply to "
-                       f"ping {done.seq} left it")
+            out.append(_("ping {seq} reached the router {gap:.2f} s after the reply to ping {done} left "
+                         "it").format(seq=after.seq, gap=gap, done=done.seq))
     return out
 
 
@@ -304,8 +325,8 @@ def socket_problems(events: list[dict[str, Any]]) -> list[str]:
                     and e["dport"] == PORT})
     if len(ports) <= 1:
         return []
-    return [f"the requests came from {len(ports)} source ports ({', '.join(map(str, ports[:6]))}"
-            f"{', ...' if len(ports) > 6 else ''}): a new socket for each ping"]
+    return [_("the requests came from {count} source ports ({ports}): a new socket for each ping").format(
+        count=len(ports), ports=", ".join(map(str, ports[:6])) + (", ..." if len(ports) > 6 else ""))]
 
 
 def timestamp_problems(received: list[dict[str, Any]]) -> list[str]:
@@ -317,12 +338,12 @@ def timestamp_problems(received: list[dict[str, Any]]) -> list[str]:
         if not match or "wall" not in got:
             continue
         if not re.fullmatch(r"\d+\.\d+", match.group(2)):
-            out.append(f"'{got['text'][:40]}': the timestamp has no fraction of a second")
+            out.append(_("'{text}': the timestamp has no fraction of a second").format(text=got["text"][:40]))
             continue
         early = got["wall"] - float(match.group(2))
         if not CLOCK_SLACK[0] <= early <= CLOCK_SLACK[1]:
-            out.append(f"'{got['text'][:40]}' reached the server at time.time() = "
-                       f"{got['wall']:.3f}, {early:+.3f} s from its timestamp")
+            out.append(_("'{text}' reached the server at time.time() = {wall:.3f}, {early:+.3f} s from "
+                         "its timestamp").format(text=got["text"][:40], wall=got["wall"], early=early))
     return out
 
 

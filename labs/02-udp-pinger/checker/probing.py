@@ -20,6 +20,7 @@ from socklab import impairing
 from socklab.checking import observe
 from socklab.checking.programs import Finished
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 SCRIPT = "udp_pinger.py"
 # Pings in the run over the lossy link, drawn from the seed: odd counts, so that a loop
@@ -60,8 +61,8 @@ class EchoServer:
         first = self.proc.stdout.readline() if self.proc.stdout else ""
         if '"listening"' not in first:
             self.proc.kill()
-            raise PlatformError(f"the checker's echo server did not start: {first}"
-                                f"{self.proc.communicate()[1][-1500:]}")
+            raise PlatformError(_("the checker's echo server did not start: {output}").format(
+                output=first + self.proc.communicate()[1][-1500:]))
 
     def stop(self) -> dict[str, Any]:
         """What it got (``received``) and the kind of each datagram it sent (``sent``)."""
@@ -69,9 +70,10 @@ class EchoServer:
             out, err = self.proc.communicate(input="stop\n", timeout=20)
         except subprocess.TimeoutExpired as exc:
             self.proc.kill()
-            raise PlatformError("the checker's echo server did not stop") from exc
+            raise PlatformError(_("the checker's echo server did not stop")) from exc
         if self.proc.returncode != 0:
-            raise PlatformError(f"the checker's echo server failed: {err.strip()[-1500:]}")
+            raise PlatformError(_("the checker's echo server failed: {output}").format(
+                output=err.strip()[-1500:]))
         return json.loads(out.strip().splitlines()[-1])
 
 
@@ -132,9 +134,10 @@ def ping_through(ctx: Any, programs: Any, link: impairing.Link, count: int, *,
     passed, replies = requests_and_replies(events)
     if not passed == replies == len(received):
         if len(pings) == count:  # the pinger kept to the protocol: the fault is socklab's
-            raise PlatformError(f"the router passed {passed} requests and saw {replies} "
-                                f"replies, but the checker's echo server got {len(received)}")
-        problems.append(f"the checker's echo server could not keep up: it got {len(received)} "
-                        f"of the {passed} requests the router passed")
+            raise PlatformError(_("the router passed {passed} requests and saw {replies} replies, but "
+                                  "the checker's echo server got {got}").format(
+                                      passed=passed, replies=replies, got=len(received)))
+        problems.append(_("the checker's echo server could not keep up: it got {got} of the {passed} "
+                          "requests the router passed").format(got=len(received), passed=passed))
     return Run(count, finished, pings, problems, read_output(finished.stdout, count), received,
                events)

@@ -24,6 +24,7 @@ from socklab.checking import expect
 from socklab.checking.pcap import save
 from socklab.checking.programs import Finished
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 BOUND = 8.0  # seconds for a whole exchange; a correct one takes well under one
 STATS = re.compile(r"(\d+) packets (captured|received by filter|dropped by kernel)")
@@ -55,7 +56,7 @@ class RouterCapture:
         # A small snap length: headers and the start of the payload are all a ladder needs,
         # and the kernel's capture ring holds a few slots of the default 256 KiB only.
         # -y LINUX_SLL2: each packet names its interface, so the files saved hold one each.
-        script = ('echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 256 -B 4096 -U '
+        script = ('echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 256 -B 4096 -U '  # not shown
                   '--immediate-mode -Z tcpdump -w - "$@"')
         self.proc = subprocess.Popen(
             ["docker", "exec", self.router, "sh", "-c", script, "sh", "tcp", "port", str(self.port)],
@@ -68,7 +69,8 @@ class RouterCapture:
             if "listening on" in line:
                 break
         else:
-            raise PlatformError(f"tcpdump did not start on the router: {''.join(said).strip()}")
+            raise PlatformError(_("tcpdump did not start on the router: {output}").format(
+                output="".join(said).strip()))
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         return self
@@ -90,7 +92,7 @@ class RouterCapture:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            raise PlatformError("tcpdump on the router did not stop") from None
+            raise PlatformError(_("tcpdump on the router did not stop")) from None
         self.reader.join(timeout=5)
         save(bytes(self.data), self.client_ip, self.path)
         if failed is None:  # else the block's own exception is the one to report
@@ -105,13 +107,14 @@ class RouterCapture:
         counts = dict((m.group(2), int(m.group(1))) for m in STATS.finditer(stats))
         if len(counts) == 3 and (counts["dropped by kernel"]
                                  or counts["captured"] < counts["received by filter"]):
-            raise PlatformError(f"the capture on the router missed packets: {counts}")
+            raise PlatformError(_("the capture on the router missed packets: {counts}").format(counts=counts))
 
     def connections(self) -> list[conversation.Connection]:
         try:
             return conversation.connections(pcap.read(bytes(self.data)), self.client_ip)
         except pcap.PcapError as exc:
-            raise PlatformError(f"the capture {self.path} could not be read: {exc}") from None
+            raise PlatformError(_("the capture {path} could not be read: {error}").format(
+                path=self.path, error=exc)) from None
 
 
 class Ladders:
@@ -122,11 +125,12 @@ class Ladders:
         self.drawn: list[tuple[str, conversation.Connection]] = []
 
     def draw(self, title: str, conns: list[conversation.Connection]) -> str:
-        texts = [ladder.text(conn, f"{title} (connection {i + 1} of {len(conns)})"
+        texts = [ladder.text(conn, _("{title} (connection {n} of {total})").format(
+                                 title=title, n=i + 1, total=len(conns))
                              if len(conns) > 1 else title) for i, conn in enumerate(conns)]
         self.drawn += [(title, conn) for conn in conns]
         with (self.artifacts / "ladder.txt").open("a") as out:
-            out.write("\n\n".join(texts or [f"{title}\n(no connection was captured)"]) + "\n\n")
+            out.write("\n\n".join(texts or [f"{title}\n" + _("(no connection was captured)")]) + "\n\n")
         (self.artifacts / "ladder.svg").write_text(ladder.svg(self.drawn))
         return "\n\n".join(map(shown, texts)) + "\n" + ladder.legend(conns) if texts else ""
 
@@ -137,8 +141,9 @@ def shown(text: str) -> str:
     if len(lines) <= SHOWN:
         return text
     tail = 10
-    return "\n".join([*lines[:SHOWN - tail], f"   ... {len(lines) - SHOWN} more lines: the whole "
-                      "ladder is in the run's ladder.txt ...", *lines[-tail:]])
+    more = _("   ... {count} more lines: the whole ladder is in the run's ladder.txt ...").format(
+        count=len(lines) - SHOWN)
+    return "\n".join([*lines[:SHOWN - tail], more, *lines[-tail:]])
 
 
 @dataclass
@@ -153,16 +158,17 @@ class Exchange:
         """The (first) captured connection; none is the student's failure."""
         __tracebackhide__ = True
         if not self.conns:
-            expect.fail("a TCP connection from the client to the server, through the router",
-                        "no TCP segment crossed the router", client_output(self.run))
+            expect.fail(_("a TCP connection from the client to the server, through the router"),
+                        _("no TCP segment crossed the router"), client_output(self.run))
         return self.conns[0]
 
     def evidence(self) -> str:
-        return f"the capture as a ladder diagram:\n{self.ladder}\n{client_output(self.run)}"
+        return _("the capture as a ladder diagram:") + f"\n{self.ladder}\n{client_output(self.run)}"
 
 
 def client_output(run: Finished) -> str:
     """What the student's client printed, and how it ended, as evidence."""
-    status = f"stopped after {run.elapsed:.1f} s" if run.timed_out else f"exit {run.returncode}"
-    out = (run.stdout + run.stderr).strip()[-800:] or "(nothing)"
-    return f"the client ({status}) printed:\n{out}"
+    status = (_("stopped after {seconds:.1f} s").format(seconds=run.elapsed) if run.timed_out
+              else _("exit {status}").format(status=run.returncode))
+    out = (run.stdout + run.stderr).strip()[-800:] or _("(nothing)")
+    return _("the client ({status}) printed:").format(status=status) + f"\n{out}"

@@ -11,6 +11,8 @@ import hashlib
 import random
 from typing import Any
 
+from socklab.i18n import _
+
 BOUNDARIES = (1024, 4096, 8192, 65536, 131072)  # common buffer sizes: a program cut there shows it
 LONG_PAUSE = (1.3, 1.6)  # seconds: longer than a second, what a 1 s timeout mistakes for the end
 # One pause per slow conversation is longer still: what a 2 or 3 s timeout mistakes for the end.
@@ -102,44 +104,48 @@ def problem(seen: dict[str, Any]) -> str | None:
     """What is wrong with the server's handling of one request the probe sent with a FIN,
     or None: nothing back before the FIN, then exactly the answer, then the server's FIN."""
     if seen["error"] and seen["error"].startswith("connect"):
-        return f"could not connect: {seen['error']}"
+        return _("could not connect: {error}").format(error=seen["error"])
     if seen["early"] or seen["early_eof"]:
-        early = f"a reply {seen['early'][:80]!r}" if seen["early"] else "the server's FIN"
-        return (f"{early} after only {seen['early_at']} of the request's "
-                f"{seen['request']['size']} bytes, before the client's FIN"
-                + (f"; then {seen['error']}" if seen["error"] else ""))
+        early = (_("a reply {reply} after only {at} of the request's {size} bytes, before the client's "
+                   "FIN").format(reply=repr(seen["early"][:80]), at=seen["early_at"],
+                                 size=seen["request"]["size"]) if seen["early"] else
+                 _("the server's FIN after only {at} of the request's {size} bytes, before the client's "
+                   "FIN").format(at=seen["early_at"], size=seen["request"]["size"]))
+        return early + (_("; then {error}").format(error=seen["error"]) if seen["error"] else "")
     expected = answer_of(seen["request"]["size"], seen["request"]["sha256"])
     reply = seen["reply"]
     wrong = reply["head"] != expected or reply["size"] != len(expected)
     if not wrong and seen["eof"] and not seen["error"]:
         return None
-    observed = "no reply" if not reply["size"] else f"the reply {reply['head'][:100]!r}"
+    # the reply, then how the connection ended: clauses in the order they happened
+    observed = _("no reply") if not reply["size"] else _("the reply {reply}").format(
+        reply=repr(reply["head"][:100]))
     if reply["size"] > 100:
-        observed += f" ({reply['size']} bytes)"
+        observed += _(" ({size} bytes)").format(size=reply["size"])
     if wrong and reply["size"]:
-        observed += f" instead of {expected!r}"
+        observed += _(" instead of {expected}").format(expected=repr(expected))
     if seen["error"]:
-        observed += f", then {seen['error']}"
+        observed += _(", then {error}").format(error=seen["error"])
     elif not seen["eof"]:
-        observed += ", and no FIN (EOF) within 5 s: the server did not close after replying"
+        observed += _(", and no FIN (EOF) within 5 s: the server did not close after replying")
     else:
-        observed += ", then the server's FIN"
+        observed += _(", then the server's FIN")
     return observed
 
 
 def describe_request(item: dict[str, Any], size: int) -> str:
     """A plan item in words, for a failure message."""
     kind = item["payload"].split(":")[0]
-    what = {"random": "binary", "utf8": "UTF-8 text", "text": "text", "empty": "empty"}[kind]
+    what = {"random": _("binary"), "utf8": _("UTF-8 text"), "text": _("text"), "empty": _("empty")}[kind]
     pieces = len(item.get("cuts", [])) + 1 if size else 0
     gaps = item.get("gaps", [])
     longest = max(gaps) if gaps and pieces > 1 else 0
-    how = "in one piece" if pieces <= 1 else f"in {pieces} pieces"
+    how = _("in one piece") if pieces <= 1 else _("in {count} pieces").format(count=pieces)
     if longest >= 1:
-        how += f" (one pause of {longest:.1f} s)"
+        how += _(" (one pause of {seconds:.1f} s)").format(seconds=longest)
     elif pieces == size and size > 1:
-        how = "one byte at a time"
-    return f"a {size}-byte {what} request {how}"
+        how = _("one byte at a time")
+    return _("a {size}-byte {what} request {how}").format(size=size, what=what, how=how)
 
 
 def reply_for_client(seed: int, request: bytes) -> tuple[str, list[int], list[float], float]:
@@ -148,7 +154,7 @@ def reply_for_client(seed: int, request: bytes) -> tuple[str, list[int], list[fl
     cut inside a character once, one pause over a second, and the FIN a while later."""
     rng = random.Random(seed)
     text = (answer(request) + f"第二行 — ligne {rng.randrange(10**6):06d} ✓\n"
-            + f"last line 🙂 {rng.randrange(10**9):09d} without a newline")
+            + f"last line 🙂 {rng.randrange(10**9):09d} without a newline")  # not shown: data, sent
     data = text.encode()
     inside = [i for i in range(1, len(data)) if data[i] & 0xC0 == 0x80]  # in a character
     offsets = sorted({rng.choice(inside), *rng.sample(range(1, len(data)), 3)})

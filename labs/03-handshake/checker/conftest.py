@@ -16,6 +16,7 @@ from capture import BOUND, Exchange, Ladders, RouterCapture, client_output
 from peers import CHECKER_PORT, PORT, ProbeServer
 
 from socklab.checking import expect
+from socklab.i18n import _
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +42,8 @@ def converse(ctx, programs, ladders):
 def exchange(ctx, converse):
     """One request and reply between the student's client and server, shared by the checks
     that judge its segments."""
-    return converse("exchange", "the exchange: your client -> your server",
-                    f"hello from the client, run {ctx.seed}")
+    return converse("exchange", _("the exchange: your client -> your server"),
+                    f"hello from the client, run {ctx.seed}")  # not shown: the MESSAGE, data
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def against_checker(ctx, programs):
                                 timeout=BOUND + 4 + slow)
         seen = server.result()
         if not seen["connected"]:
-            expect.fail(f"the client to connect to server:{CHECKER_PORT}", seen["error"],
+            expect.fail(_("the client to connect to server:{port}").format(port=CHECKER_PORT), seen["error"],
                         client_output(finished))
         return seen, finished
 

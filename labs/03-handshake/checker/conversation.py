@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from pcap import Packet
 
+from socklab.i18n import _
+
 MOD = 1 << 32
 
 
@@ -81,7 +83,7 @@ def connections(packets: list[Packet], client_ip: str) -> list[Connection]:
         # an outgoing copy with no received original was made by the router itself: not
         # the endpoints' doing, and not part of their conversation
     found: dict[tuple, Connection] = {}
-    for (way, *_), packet, t_out in rows:
+    for (way, *_key), packet, t_out in rows:
         client = (packet.src, packet.sport) if way == "c2s" else (packet.dst, packet.dport)
         server = (packet.dst, packet.dport) if way == "c2s" else (packet.src, packet.sport)
         conn = found.setdefault((client, server), Connection(client, server))
@@ -99,15 +101,15 @@ def handshake(conn: Connection) -> tuple[Segment, Segment, Segment] | str:
     """The three segments that opened the connection, or what is missing."""
     syn = next((s for s in conn.sent("c2s") if s.flags == "S"), None)
     if syn is None:
-        return "no SYN from the client"
+        return _("no SYN from the client")
     synack = next((s for s in conn.segments if s.way == "s2c" and s.has("S") and s.has(".")
                    and s.ack == syn.end and not s.dropped), None)
     if synack is None:
-        return "no SYN-ACK from the server reached the client"
+        return _("no SYN-ACK from the server reached the client")
     ack = next((s for s in conn.segments if s.way == "c2s" and s.t_in > synack.t_in
                 and not s.has("S") and s.has(".") and s.ack == synack.end), None)
     if ack is None:
-        return "the client never acknowledged the server's SYN-ACK"
+        return _("the client never acknowledged the server's SYN-ACK")
     return syn, synack, ack
 
 
@@ -181,4 +183,4 @@ def name(seg: Segment) -> str:
     """A segment's flags in words: SYN, SYN-ACK, ACK, FIN-ACK, PSH-ACK, RST..."""
     words = [w for letter, w in (("S", "SYN"), ("F", "FIN"), ("R", "RST"), ("P", "PSH"),
                                  ("U", "URG"), (".", "ACK")) if seg.has(letter)]
-    return "-".join(words) or "(no flags)"
+    return "-".join(words) or _("(no flags)")

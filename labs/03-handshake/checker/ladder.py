@@ -13,6 +13,8 @@ from html import escape
 
 from conversation import Connection, Segment, late, name, retransmission
 
+from socklab.i18n import _
+
 WIDTH = 44  # characters between the two lifelines: a ladder with its notes fits 80 columns
 
 
@@ -27,11 +29,11 @@ def label(conn: Connection, seg: Segment) -> str:
 def notes(conn: Connection, seg: Segment) -> str:
     said = []
     if retransmission(conn, seg):
-        said.append("retransmission")
+        said.append(_("retransmission"))
     if seg.dropped:
-        said.append("dropped")
+        said.append(_("dropped"))
     if late(conn, seg):
-        said.append("after the close")
+        said.append(_("after the close"))
     if seg.length:
         preview = seg.payload[:14].decode("ascii", "replace").encode("unicode_escape").decode()
         said.append(f'"{preview}"' + ("..." if seg.length > 14 else ""))
@@ -67,12 +69,13 @@ def text(conn: Connection, title: str = "") -> str:
 
 def legend(conns: Sequence[Connection] = ()) -> str:
     """How to read the ladders (and, if one shows it, what a reset after the close is)."""
-    text = ("(captured on the router: ms from the first segment it received; seq and ack\n"
-            " counted from each side's SYN; x = dropped by the router")
     if any(late(conn, seg) for conn in conns for seg in conn.segments):
-        text += (";\n RST after the close: a late duplicate reached a side that had already "
-                 "closed\n and forgotten the connection; harmless")
-    return text + ")"
+        return _("(captured on the router: ms from the first segment it received; seq and ack\n"
+                 " counted from each side's SYN; x = dropped by the router;\n RST after the close: "
+                 "a late duplicate reached a side that had already closed\n and forgotten the "
+                 "connection; harmless)")
+    return _("(captured on the router: ms from the first segment it received; seq and ack\n"
+             " counted from each side's SYN; x = dropped by the router)")
 
 
 ROW, TOP, LEFT, RIGHT = 30, 70, 150, 610
@@ -83,30 +86,32 @@ def _svg_connection(conn: Connection, title: str, y0: int) -> tuple[list[str], i
     start = conn.segments[0].t_in if conn.segments else 0.0
     middle = (LEFT + RIGHT) // 2
     end = y0 + TOP + ROW * len(conn.segments)
-    out = [f'<text x="10" y="{y0 + 20}" class="title">{escape(title)}</text>',
-           f'<text x="{LEFT}" y="{y0 + 45}" text-anchor="middle">client '
+    out = [f'<text x="10" y="{y0 + 20}" class="title">{escape(title)}</text>',  # not shown
+           f'<text x="{LEFT}" y="{y0 + 45}" text-anchor="middle">client '  # not shown
            f'{escape(conn.client[0])}:{conn.client[1]}</text>',
-           f'<text x="{RIGHT}" y="{y0 + 45}" text-anchor="middle">server '
+           f'<text x="{RIGHT}" y="{y0 + 45}" text-anchor="middle">server '  # not shown
            f'{escape(conn.server[0])}:{conn.server[1]}</text>',
-           f'<text x="{middle}" y="{y0 + 45}" text-anchor="middle" class="note">router</text>',
-           f'<line x1="{LEFT}" y1="{y0 + 52}" x2="{LEFT}" y2="{end}" class="life"/>',
-           f'<line x1="{RIGHT}" y1="{y0 + 52}" x2="{RIGHT}" y2="{end}" class="life"/>',
-           f'<line x1="{middle}" y1="{y0 + 52}" x2="{middle}" y2="{end}" class="router"/>']
+           f'<text x="{middle}" y="{y0 + 45}" text-anchor="middle" class="note">router</text>',  # not shown
+           f'<line x1="{LEFT}" y1="{y0 + 52}" x2="{LEFT}" y2="{end}" class="life"/>',  # not shown
+           f'<line x1="{RIGHT}" y1="{y0 + 52}" x2="{RIGHT}" y2="{end}" class="life"/>',  # not shown
+           f'<line x1="{middle}" y1="{y0 + 52}" x2="{middle}" y2="{end}" class="router"/>']  # not shown
     for i, seg in enumerate(conn.segments):
         y = y0 + TOP + ROW * i
         x1, x2 = (LEFT, RIGHT) if seg.way == "c2s" else (RIGHT, LEFT)
         kind = "rst" if seg.has("R") else "syn" if seg.has("S") else "fin" if seg.has("F") else "seg"
-        out.append(f'<text x="10" y="{y + 4}" class="note">{(seg.t_in - start) * 1000:.1f} ms</text>')
-        out.append(f'<text x="{middle}" y="{y - 5}" text-anchor="middle" class="t-{kind} label">'
+        ms = (seg.t_in - start) * 1000
+        out.append(f'<text x="10" y="{y + 4}" class="note">{ms:.1f} ms</text>')  # not shown
+        out.append(f'<text x="{middle}" y="{y - 5}" text-anchor="middle" class="t-{kind} label">'  # not shown
                    f'{escape(label(conn, seg))}</text>')
         if seg.dropped:
-            out.append(f'<line x1="{x1}" y1="{y}" x2="{middle}" y2="{y}" class="l-{kind} lost"/>')
-            out.append(f'<text x="{middle}" y="{y + 6}" text-anchor="middle" class="x">x</text>')
+            out.append(f'<line x1="{x1}" y1="{y}" x2="{middle}" y2="{y}"'  # not shown
+                       f' class="l-{kind} lost"/>')
+            out.append(f'<text x="{middle}" y="{y + 6}" text-anchor="middle" class="x">x</text>')  # not shown
         else:
-            out.append(f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" class="l-{kind}" '
+            out.append(f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" class="l-{kind}" '  # not shown
                        f'marker-end="url(#{kind})"/>')
         if note := notes(conn, seg):
-            out.append(f'<text x="{RIGHT + 12}" y="{y + 4}" class="note">{escape(note)}</text>')
+            out.append(f'<text x="{RIGHT + 12}" y="{y + 4}" class="note">{escape(note)}</text>')  # not shown
     return out, end + 20
 
 
@@ -119,18 +124,18 @@ def svg(ladders: list[tuple[str, Connection]]) -> str:
     conns = [conn for _, conn in ladders]
     for line in legend(conns).splitlines():
         y += 16
-        body.append(f'<text x="10" y="{y}" class="note">{escape(line.strip())}</text>')
+        body.append(f'<text x="10" y="{y}" class="note">{escape(line.strip())}</text>')  # not shown
     y += 14
     return "\n".join([
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="980" height="{max(y, 40)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="980" height="{max(y, 40)}" '  # not shown
         f'font-family="monospace" font-size="12">',
-        "<style>.title{font-weight:bold}.label{paint-order:stroke;stroke:#fff;stroke-width:4px}"
+        "<style>.title{font-weight:bold}.label{paint-order:stroke;stroke:#fff;stroke-width:4px}"  # not shown
         ".note{fill:#666}.life{stroke:#000;stroke-width:2}"
         ".router{stroke:#ccc;stroke-dasharray:4 4}.lost{stroke-dasharray:6 3}"
         + "".join(f".l-{kind}{{stroke:{color}}}.t-{kind}{{fill:{color}}}" for kind, color in COLORS.items()) +
         ".x{fill:#c62828;font-size:18px;font-weight:bold}</style>",
-        "<defs>", *(f'<marker id="{kind}" markerWidth="10" markerHeight="8" refX="9" refY="4" '
+        "<defs>", *(f'<marker id="{kind}" markerWidth="10" markerHeight="8" refX="9" refY="4" '  # not shown
                     f'orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="{color}"/></marker>'
                     for kind, color in COLORS.items()), "</defs>",
-        '<rect width="100%" height="100%" fill="white"/>',
+        '<rect width="100%" height="100%" fill="white"/>',  # not shown
         *body, "</svg>", ""])

@@ -18,6 +18,7 @@ from peers import requests
 
 from socklab.checking import expect
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 # The client's first SYN held 3.6 s by the router, and every SYN its kernel sends again
 # meanwhile dropped (after 1 s, then 2 s later on older kernels, every second on Linux 6.5
@@ -40,8 +41,8 @@ def test_three_way_handshake(exchange):
     """The connection opens with SYN, SYN-ACK, ACK"""
     opened = conversation.handshake(exchange.connection())
     if isinstance(opened, str):
-        expect.fail("the three-way handshake: SYN from the client, SYN-ACK from the server, "
-                    "ACK from the client", opened, exchange.evidence())
+        expect.fail(_("the three-way handshake: SYN from the client, SYN-ACK from the server, "
+                      "ACK from the client"), opened, exchange.evidence())
 
 
 @pytest.mark.points(2)
@@ -53,23 +54,25 @@ def test_client_closes_first(exchange, against_checker):
     reply = conversation.first_data(conn, "s2c")
     server_fin = conversation.fin(conn, "s2c")
     if client_fin is None:
-        expect.fail("a FIN from the client right after its request (shutdown(SHUT_WR))",
-                    "no FIN from the client", exchange.evidence())
-    early = [f"the server's reply at {at(conn, reply)}"] if reply is not None and \
+        expect.fail(_("a FIN from the client right after its request (shutdown(SHUT_WR))"),
+                    _("no FIN from the client"), exchange.evidence())
+    early = [_("the server's reply at {at}").format(at=at(conn, reply))] if reply is not None and \
         reply.t_in < client_fin.t_in else []
     if server_fin is not None and server_fin.t_in < client_fin.t_in:
-        early.append(f"the server's FIN at {at(conn, server_fin)}")
+        early.append(_("the server's FIN at {at}").format(at=at(conn, server_fin)))
     if not early:
         return
     # A server that answers before the request's end races the client's FIN: which came
     # first then says nothing about the client. The checker's server waits for the FIN.
-    seen, _ = against_checker("are you closing?", "ok\n")
+    seen, _run = against_checker("are you closing?", "ok\n")  # not shown: data, sent
     if not seen["eof"]:
-        expect.fail("the client's FIN before the server's reply: the client says its request "
-                    "is complete (shutdown(SHUT_WR)), the server answers after that",
-                    f"{' and '.join(early)}, the client's FIN only at {at(conn, client_fin)}; "
-                    "against the checker's server, which answers only after the client's FIN, "
-                    "no FIN came within 5 s", exchange.evidence())
+        before = (_("{first} and {second}").format(first=early[0], second=early[1]) if len(early) > 1
+                  else early[0])
+        expect.fail(_("the client's FIN before the server's reply: the client says its request "
+                      "is complete (shutdown(SHUT_WR)), the server answers after that"),
+                    _("{before}, the client's FIN only at {at}; against the checker's server, which "
+                      "answers only after the client's FIN, no FIN came within 5 s").format(
+                          before=before, at=at(conn, client_fin)), exchange.evidence())
 
 
 @pytest.mark.points(2)
@@ -77,16 +80,19 @@ def test_client_closes_first(exchange, against_checker):
 def test_four_way_close(exchange):
     """The four-way close: a FIN from each side, each acknowledged by the other"""
     conn = exchange.connection()
-    for way, who, other in (("c2s", "client", "server"), ("s2c", "server", "client")):
+    sides = (("c2s", _("client"), _("server"), ""),
+             ("s2c", _("server"), _("client"), _(" (does the server close() each connection after its "
+                                                 "reply?)")))
+    for way, who, other, hint in sides:
         fin = conversation.fin(conn, way)
         if fin is None:
-            expect.fail(f"a FIN from the {who}: it closes its side once it has sent everything",
-                        f"no FIN from the {who} within {BOUND:g} s: the connection stayed open"
-                        + (" (does the server close() each connection after its reply?)"
-                           if who == "server" else ""), exchange.evidence())
+            expect.fail(_("a FIN from the {who}: it closes its side once it has sent everything").format(
+                            who=who),
+                        _("no FIN from the {who} within {seconds:g} s: the connection stayed "
+                          "open{hint}").format(who=who, seconds=BOUND, hint=hint), exchange.evidence())
         if conversation.acknowledgement(conn, fin) is None:
-            expect.fail(f"the {other} to acknowledge the {who}'s FIN",
-                        f"the {who}'s FIN at {at(conn, fin)} was never acknowledged",
+            expect.fail(_("the {other} to acknowledge the {who}'s FIN").format(other=other, who=who),
+                        _("the {who}'s FIN at {at} was never acknowledged").format(who=who, at=at(conn, fin)),
                         exchange.evidence())
 
 
@@ -98,15 +104,15 @@ def test_no_reset(exchange):
     resets = conversation.resets(conn)
     if resets:
         first = resets[0]
-        who, why = (("client", "a socket closed with data unread, or data arriving after it "
-                     "closed, is reset: read the reply to its end (recv() returns b\"\") "
-                     "before closing") if first.way == "c2s" else
-                    ("server", "a socket closed with data unread, or data arriving after it "
-                     "closed, is reset: read the request to its end before replying and "
-                     "closing"))
-        expect.fail("a graceful close: FINs, no RST",
-                    f"{len(resets)} RST segment(s), the first from the {who} at "
-                    f"{at(conn, first)}; {why}", exchange.evidence())
+        who, why = ((_("client"), _("a socket closed with data unread, or data arriving after it "
+                                    "closed, is reset: read the reply to its end (recv() returns b\"\") "
+                                    "before closing")) if first.way == "c2s" else
+                    (_("server"), _("a socket closed with data unread, or data arriving after it "
+                                    "closed, is reset: read the request to its end before replying and "
+                                    "closing")))
+        expect.fail(_("a graceful close: FINs, no RST"),
+                    _("{count} RST segment(s), the first from the {who} at {at}; {why}").format(
+                        count=len(resets), who=who, at=at(conn, first), why=why), exchange.evidence())
 
 
 @pytest.mark.points(2)
@@ -114,25 +120,26 @@ def test_no_reset(exchange):
 def test_lost_syns(converse, impair):
     """The connection still opens when the router holds the first SYN 3.6 s and drops those sent again"""
     version = impair.set(update={"script": [HOLD_FIRST_SYN, DROP_RETRIED_SYNS]})
-    seen = converse("lost-syns", "the exchange, with the client's first SYN held 3.6 s and the "
-                    "SYNs sent again meanwhile dropped by the router",
-                    "hello again, after a slow handshake", BOUND + 6)
+    seen = converse("lost-syns", _("the exchange, with the client's first SYN held 3.6 s and the "
+                                   "SYNs sent again meanwhile dropped by the router"),
+                    "hello again, after a slow handshake", BOUND + 6)  # not shown: the MESSAGE, data
     syns = [e for e in impair.events(version) if e.get("flags") == "S"]
     if len(syns) > 1 and not any(e["decision"].startswith("drop") for e in syns):
         # (a client that gives up before its kernel sends the SYN again sends only one)
-        raise PlatformError("the router was told to drop the SYNs sent again but dropped none")
+        raise PlatformError(_("the router was told to drop the SYNs sent again but dropped none"))
     conn = seen.connection()
     opened = conversation.handshake(conn)
     if isinstance(opened, str):
-        expect.fail("the connection established once the client's first SYN, held 3.6 s by "
-                    "the router, reached the server (the SYNs sent again meanwhile were "
-                    "dropped): connect() must wait that long, R4 says 4 s at least",
+        expect.fail(_("the connection established once the client's first SYN, held 3.6 s by "
+                      "the router, reached the server (the SYNs sent again meanwhile were "
+                      "dropped): connect() must wait that long, R4 says 4 s at least"),
                     opened, seen.evidence())
-    for way, who in (("c2s", "client"), ("s2c", "server")):
+    for way, who in (("c2s", _("client")), ("s2c", _("server"))):
         fin = conversation.fin(conn, way)
         if fin is None or conversation.acknowledgement(conn, fin) is None:
-            expect.fail("the exchange to complete after the handshake: both FINs acknowledged",
-                        f"the {who}'s FIN " + ("missing" if fin is None else "not acknowledged"),
+            expect.fail(_("the exchange to complete after the handshake: both FINs acknowledged"),
+                        _("the {who}'s FIN missing").format(who=who) if fin is None else
+                        _("the {who}'s FIN not acknowledged").format(who=who),
                         seen.evidence())
 
 
@@ -147,11 +154,12 @@ def serve_plan(ctx, programs, plan, what, local=False):
     problems = []
     for item, seen in zip(plan, results, strict=True):
         if item.get("end", "fin") == "fin" and (wrong := cases.problem(seen)):
-            problems.append(f"{cases.describe_request(item, seen['request']['size'])}: {wrong}")
+            problems.append(_("{request}: {problem}").format(
+                request=cases.describe_request(item, seen["request"]["size"]), problem=wrong))
     if not programs.alive("server") or programs.starts["server"] != start:
         code = programs.running["server"].returncode if "server" in programs.running else None
-        problems.append(f"server.py exited (code {code}) during {what}: it must serve client "
-                        "after client until it is stopped")
+        problems.append(_("server.py exited (code {code}) during {what}: it must serve client after "
+                          "client until it is stopped").format(code=code, what=what))
     return results, problems
 
 
@@ -167,22 +175,23 @@ def test_server_listens(programs, server, ctx):
 def test_server_reads_to_eof(ctx, programs):
     """The server reads the request to its end (EOF) before it replies, then closes"""
     item = cases.slow_request(ctx.seed)
-    _, problems = serve_plan(ctx, programs, [item], "a slow request")
+    _results, problems = serve_plan(ctx, programs, [item], _("a slow request"))
     if problems:
-        expect.fail("nothing back before the client's FIN, then the reply '<size> <sha256>\\n' "
-                    "and the server's FIN", problems[0])
+        expect.fail(_("nothing back before the client's FIN, then the reply '<size> <sha256>\\n' "
+                      "and the server's FIN"), problems[0])
 
 
 @pytest.mark.points(1)
 @pytest.mark.rules("R3", "R1")
 def test_server_empty_request(ctx, programs):
     """An empty request (the client half-closes at once) gets its answer too, also on 127.0.0.1"""
-    _, problems = serve_plan(ctx, programs, [{"payload": "empty", "end": "fin"}],
-                             "an empty request", local=True)
+    _results, problems = serve_plan(ctx, programs, [{"payload": "empty", "end": "fin"}],
+                                    _("an empty request"), local=True)
     if problems:
-        expect.fail(f"an empty request (connect, then shutdown(SHUT_WR) at once), from the "
-                    f"server's own container to 127.0.0.1:5000 (the server listens on every "
-                    f"address): the reply {cases.answer(b'')!r}, then the server's FIN",
+        expect.fail(_("an empty request (connect, then shutdown(SHUT_WR) at once), from the "
+                      "server's own container to 127.0.0.1:5000 (the server listens on every "
+                      "address): the reply {reply}, then the server's FIN").format(
+                          reply=repr(cases.answer(b""))),
                     problems[0])
 
 
@@ -191,10 +200,10 @@ def test_server_empty_request(ctx, programs):
 def test_server_request_sizes(ctx, programs):
     """Requests around 1024, 4096, 8192 and 65536 bytes, cut anywhere, each get their answer"""
     plan = cases.request_sizes(ctx.seed)
-    _, problems = serve_plan(ctx, programs, plan, f"{len(plan)} requests")
+    _results, problems = serve_plan(ctx, programs, plan, _("{count} requests").format(count=len(plan)))
     if problems:
-        expect.fail(f"{len(plan)} requests, one connection each, each answered "
-                    "'<size> <sha256>\\n' after the client's FIN, then the server's FIN",
+        expect.fail(_("{count} requests, one connection each, each answered '<size> <sha256>\\n' after "
+                      "the client's FIN, then the server's FIN").format(count=len(plan)),
                     "\n  ".join(["", *problems]))
 
 
@@ -203,32 +212,35 @@ def test_server_request_sizes(ctx, programs):
 def test_server_survives_resets(ctx, programs):
     """Clients that reset their connections do not stop the server: the next one is served"""
     plan = cases.resets(ctx.seed)
-    _, problems = serve_plan(ctx, programs, plan, "clients that reset their connections")
+    _results, problems = serve_plan(ctx, programs, plan, _("clients that reset their connections"))
     if problems:
-        expect.fail("the server to go on after clients that reset their connection (in the "
-                    "middle of a request, before sending anything, right after their FIN), "
-                    "and to answer the next one", "\n  ".join(["", *problems]))
+        expect.fail(_("the server to go on after clients that reset their connection (in the "
+                      "middle of a request, before sending anything, right after their FIN), "
+                      "and to answer the next one"), "\n  ".join(["", *problems]))
 
 
 @pytest.mark.points(2)
 @pytest.mark.rules("R4")
 def test_client_half_closes(against_checker, slow_reply):
     """The client sends its whole MESSAGE (UTF-8), then shuts down its sending side (EOF)"""
-    message, _, seen, run = slow_reply
+    message, _reply, seen, run = slow_reply
     empty_seen, empty_run = against_checker("", cases.answer(b""))
     for text, got, finished in ((message, seen, run), ("", empty_seen, empty_run)):
         data = text.encode()
-        what = (f"a {len(data)}-byte MESSAGE of multi-byte UTF-8 text with newlines"
-                if data else "an empty MESSAGE")
+        what = (_("a {size}-byte MESSAGE of multi-byte UTF-8 text with newlines").format(size=len(data))
+                if data else _("an empty MESSAGE"))
         request = got["request"]
         if (request["size"], request["sha256"]) != (len(data), hashlib.sha256(data).hexdigest()):
-            expect.fail(f"{what}: the server to receive exactly its {len(data)} UTF-8 bytes",
-                        f"{request['size']} bytes, starting {request['head'][:60]!r}",
+            expect.fail(_("{what}: the server to receive exactly its {size} UTF-8 bytes").format(
+                            what=what, size=len(data)),
+                        _("{size} bytes, starting {head}").format(
+                            size=request["size"], head=repr(request["head"][:60])),
                         client_output(finished))
         if not got["eof"]:
-            expect.fail(f"{what}: a FIN (EOF at the server) right after the request: "
-                        "shutdown(SHUT_WR)", "the request, then nothing for 5 s: the client kept "
-                        "its side open (the server answers only a complete request)",
+            expect.fail(_("{what}: a FIN (EOF at the server) right after the request: "
+                          "shutdown(SHUT_WR)").format(what=what),
+                        _("the request, then nothing for 5 s: the client kept its side open (the server "
+                          "answers only a complete request)"),
                         client_output(finished))
 
 
@@ -236,20 +248,22 @@ def test_client_half_closes(against_checker, slow_reply):
 @pytest.mark.rules("R5")
 def test_client_reads_until_eof(slow_reply):
     """The client prints exactly the reply, slow pieces and all, then exits with status 0"""
-    _, reply, seen, run = slow_reply
+    _message, reply, seen, run = slow_reply
     if not seen["eof"]:
-        expect.fail("a request ended by a FIN (shutdown(SHUT_WR)), so that the server replies",
-                    "no FIN from the client within 5 s", client_output(run))
-    what = (f"the reply ({len(reply.encode())} bytes of UTF-8 text, 3 lines, the last without "
-            "a newline) sent in pieces cut anywhere, even inside a character, one pause over "
-            "a second, the server's FIN a while after the last byte")
+        expect.fail(_("a request ended by a FIN (shutdown(SHUT_WR)), so that the server replies"),
+                    _("no FIN from the client within 5 s"), client_output(run))
+    what = _("the reply ({size} bytes of UTF-8 text, 3 lines, the last without a newline) sent in "
+             "pieces cut anywhere, even inside a character, one pause over a second, the server's FIN "
+             "a while after the last byte").format(size=len(reply.encode()))
     if run.stdout != reply:
         where = cases.first_difference(reply, run.stdout)
-        expect.fail(f"{what}: exactly those bytes on standard output, nothing else",
-                    f"standard output differs from character {where}: expected "
-                    f"{reply[where:where + 40]!r}, got {run.stdout[where:where + 40]!r}",
+        expect.fail(_("{what}: exactly those bytes on standard output, nothing else").format(what=what),
+                    _("standard output differs from character {where}: expected {want}, got {got}").format(
+                        where=where, want=repr(reply[where:where + 40]),
+                        got=repr(run.stdout[where:where + 40])),
                     client_output(run))
     if run.timed_out or run.returncode != 0:
-        expect.fail(f"{what}: the client to exit with status 0 after the server's FIN",
-                    "it " + (f"was still running after {run.elapsed:.1f} s" if run.timed_out
-                             else f"exited with status {run.returncode}"), client_output(run))
+        expect.fail(_("{what}: the client to exit with status 0 after the server's FIN").format(what=what),
+                    _("it was still running after {seconds:.1f} s").format(seconds=run.elapsed)
+                    if run.timed_out else
+                    _("it exited with status {status}").format(status=run.returncode), client_output(run))
