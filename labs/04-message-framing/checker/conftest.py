@@ -16,6 +16,7 @@ from framing_judge import HEADER, closed_quietly, error_reply, frame, replies_ri
 
 from socklab.checking import observe
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 SCRIPT = "message_framing.py"
 PORT = 5000
@@ -64,8 +65,10 @@ class Wire:
             code = None
         if code is None:
             return ""
-        killed = " (SIGKILL: did it hit the container's 512 MiB memory limit?)" if code == 137 else ""
-        return f"the server process exited with code {code}{killed}"
+        if code == 137:
+            return _("the server process exited with code {code} (SIGKILL: did it hit the container's "
+                     "512 MiB memory limit?)").format(code=code)
+        return _("the server process exited with code {code}").format(code=code)
 
     @staticmethod
     def header(kind: bytes, length: int) -> bytes:
@@ -108,7 +111,8 @@ class Wire:
 
     def still_serving(self, after: str) -> None:
         __tracebackhide__ = True
-        self.exchange(["text:still there?"], f"a message on a new connection, after {after}")
+        self.exchange(["text:still there?"],  # not shown
+                      _("a message on a new connection, after {after}").format(after=after))
 
     def memory(self) -> dict[str, tuple[str, int]]:
         """The peak resident memory (VmHWM, KiB) of each of the student's server processes."""
@@ -131,7 +135,7 @@ class Stall:
         if not line:
             self.proc.kill()
             err = self.proc.stderr.read() if self.proc.stderr else ""
-            raise PlatformError(f"the probe's slow reader failed: {err}")
+            raise PlatformError(_("the probe's slow reader failed: {error}").format(error=err))
         return json.loads(line)
 
     def go(self) -> None:

@@ -8,10 +8,12 @@ tests/unit/test_lab04_framing.py. The inputs the checks send are made here too, 
 from __future__ import annotations
 
 import random
+import re
 import struct
 from typing import Any
 
 from socklab.checking import expect
+from socklab.i18n import _, ngettext
 
 HEADER = struct.Struct("!cI")
 MAX_SIZE = 1024 * 1024
@@ -45,47 +47,65 @@ def replies_right(seen: dict[str, Any], what: str, evidence: str = "") -> None:
     if seen["first_difference"] is None:
         return
     count, diff = seen["replies"], seen["first_difference"]
-    observed = f"{seen['complete_replies']} of {count} replies right"
+    observed = _("{right} of {count} replies right").format(right=seen["complete_replies"], count=count)
     if diff < seen["received"] and seen["reply"] < count:
-        observed += (f"; reply {seen['reply'] + 1} differs at its {seen['part']}: expected "
-                     f"{seen['expected_at']}, got {seen['got_at']} (hex)")
+        observed += _("; reply {reply} differs at its {part}: expected {expected}, got {got} (hex)").format(
+            reply=seen["reply"] + 1, part=part(seen["part"]), expected=seen["expected_at"],
+            got=seen["got_at"])
     elif diff < seen["received"]:
-        observed += f"; {seen['received'] - seen['expected']} bytes more than the replies"
+        observed += _("; {extra} bytes more than the replies").format(
+            extra=seen["received"] - seen["expected"])
     else:
-        observed += (f"; reply {seen['reply'] + 1} stopped at its {seen['part']} "
-                     f"({seen['received']} of {seen['expected']} reply bytes came back)")
+        observed += _("; reply {reply} stopped at its {part} ({received} of {expected} reply bytes came "
+                      "back)").format(reply=seen["reply"] + 1, part=part(seen["part"]),
+                                      received=seen["received"], expected=seen["expected"])
     if "got_header" in seen:
         head = seen["got_header"]
-        observed += f"; that reply's header says kind {head['kind']!r}, length {head['length']}"
+        observed += _("; that reply's header says kind {kind}, length {length}").format(
+            kind=repr(head["kind"]), length=head["length"])
         if "got_error" in seen:
-            observed += f", error {seen['got_error']!r}"
+            observed += _(", error {error}").format(error=repr(seen["got_error"]))
     if seen.get("written", seen.get("stream", 0)) < seen.get("stream", 0):
-        observed += f"; only {seen['written']} of {seen['stream']} bytes could be sent"
+        observed += _("; only {written} of {stream} bytes could be sent").format(
+            written=seen["written"], stream=seen["stream"])
     if seen.get("overflow"):
         observed += f" ({expect.stopped_reading(seen['received'])})"
     elif seen["error"]:
         observed += f" ({seen['error']})"
     elif seen["peer_closed"]:
-        observed += " (then the server closed the connection)"
-    replies = "its reply, an M frame" if count == 1 else f"{count} replies, each an M frame"
-    expect.fail(f"{what}: {replies} holding the message reversed", observed, evidence)
+        observed += _(" (then the server closed the connection)")
+    expected = ngettext("{what}: its reply, an M frame holding the message reversed",
+                        "{what}: {count} replies, each an M frame holding the message reversed", count)
+    expect.fail(expected.format(what=what, count=count), observed, evidence)
+
+
+def part(where: str) -> str:
+    """The probe's name for a place in a reply (``header byte 2``), in the reader's language."""
+    kind, _sep, at = where.partition(" byte ")
+    if kind == "header" and at:
+        return _("header byte {at}").format(at=at)
+    if kind == "payload" and at:
+        return _("payload byte {at}").format(at=at)
+    return _("after the last reply") if where == "after the last reply" else where
 
 
 def describe(got: bytes) -> str:
     """Bytes from the server, read as frames where they can be."""
     if not got:
-        return "no bytes"
+        return _("no bytes")
     parts, at = [], 0
     while at < len(got) and len(parts) < 3:
         if len(got) - at < HEADER.size:
-            parts.append(f"{len(got) - at} bytes ({got[at:].hex()}), less than a header")
+            parts.append(_("{count} bytes ({hex}), less than a header").format(count=len(got) - at,
+                                                                             hex=got[at:].hex()))
             break
         kind, length = HEADER.unpack(got[at:at + HEADER.size])
         body = got[at + HEADER.size:at + HEADER.size + min(length, 64)]
-        parts.append(f"a frame of kind {kind.decode('latin-1')!r}, length {length}, "
-                     f"payload {body!r}")
+        parts.append(_("a frame of kind {kind}, length {length}, payload {payload}").format(
+            kind=repr(kind.decode("latin-1")), length=length, payload=repr(body)))
         at += HEADER.size + length
-    return "; then ".join(parts) + (f" ({len(got)} bytes in all)" if at != len(got) else "")
+    in_all = _(" ({count} bytes in all)").format(count=len(got)) if at != len(got) else ""
+    return _("; then ").join(parts) + in_all
 
 
 def ending(seen: dict[str, Any]) -> str:
@@ -93,8 +113,11 @@ def ending(seen: dict[str, Any]) -> str:
         return seen["error"]
     if seen["ended"] == "overflow":
         return expect.stopped_reading(seen["received_bytes"])
-    return {"closed": "then the server closed the connection",
-            "reset": "then the server reset the connection"}.get(seen["ended"], seen["ended"])
+    still = re.fullmatch(r"still open after (\d+) s", seen["ended"] or "")  # the probe's words
+    if still:
+        return _("still open after {seconds} s").format(seconds=still[1])
+    return {"closed": _("then the server closed the connection"),
+            "reset": _("then the server reset the connection")}.get(seen["ended"], seen["ended"])
 
 
 def error_reply(seen: dict[str, Any], reason: str, what: str, evidence: str = "", *,
@@ -106,10 +129,13 @@ def error_reply(seen: dict[str, Any], reason: str, what: str, evidence: str = ""
     expected = before + frame(b"E", reason.encode())
     if got == expected and seen["ended"] in ("closed", "reset"):
         return
-    replies = "the reply to the whole message first, then " if before else ""
-    expect.fail(f"{what}: {replies}the error frame E {reason!r} "
-                f"({frame(b'E', reason.encode()).hex()}), then the server closing the "
-                "connection", f"{describe(got)}; {ending(seen)}", evidence)
+    if before:
+        expected = _("{what}: the reply to the whole message first, then the error frame E {reason} "
+                     "({hex}), then the server closing the connection")
+    else:
+        expected = _("{what}: the error frame E {reason} ({hex}), then the server closing the connection")
+    expect.fail(expected.format(what=what, reason=repr(reason), hex=frame(b"E", reason.encode()).hex()),
+                f"{describe(got)}; {ending(seen)}", evidence)
 
 
 def closed_quietly(seen: dict[str, Any], what: str, evidence: str = "", *,
@@ -120,14 +146,18 @@ def closed_quietly(seen: dict[str, Any], what: str, evidence: str = "", *,
     got = bytes.fromhex(seen["received"])
     if got == before and seen["ended"] in ("closed", "reset"):
         return
-    first = "the reply to the whole message, then " if before else ""
-    expect.fail(f"{what}: {first}no reply (there is no whole message to answer), and the "
-                "server closing the connection", f"{describe(got)}; {ending(seen)}", evidence)
+    if before:
+        expected = _("{what}: the reply to the whole message, then no reply (there is no whole message "
+                     "to answer), and the server closing the connection")
+    else:
+        expected = _("{what}: no reply (there is no whole message to answer), and the server closing "
+                     "the connection")
+    expect.fail(expected.format(what=what), f"{describe(got)}; {ending(seen)}", evidence)
 
 
 def short(texts: list[str]) -> str:
-    return ", ".join(repr(t) if len(t) <= 40 else f"{t[:30]!r}... ({len(t)} chars)"
-                     for t in texts) or "nothing"
+    return ", ".join(repr(t) if len(t) <= 40 else _("{start}... ({count} chars)").format(
+        start=repr(t[:30]), count=len(t)) for t in texts) or _("nothing")
 
 
 def client_sent(seen: dict[str, Any], messages: list[str], output: str) -> None:
@@ -141,11 +171,12 @@ def client_sent(seen: dict[str, Any], messages: list[str], output: str) -> None:
         return
     shown = [m.decode(errors="replace") for m in sent]
     wrong = next((i for i, (a, b) in enumerate(zip(sent, wanted, strict=False)) if a != b), None)
-    detail = (f"; message {wrong + 1} came as {len(sent[wrong])} bytes {short([shown[wrong]])}, "
-              f"not its {len(wanted[wrong])} UTF-8 bytes" if wrong is not None else "")
-    expect.fail(f"the client to send {len(messages)} M frames, each holding a message's UTF-8 "
-                f"bytes, in order: {short(messages)}",
-                f"the test server received {len(sent)} messages{detail}"
+    detail = (_("; message {n} came as {size} bytes {text}, not its {utf8} UTF-8 bytes").format(
+        n=wrong + 1, size=len(sent[wrong]), text=short([shown[wrong]]), utf8=len(wanted[wrong]))
+        if wrong is not None else "")
+    expect.fail(_("the client to send {count} M frames, each holding a message's UTF-8 bytes, in "
+                  "order: {messages}").format(count=len(messages), messages=short(messages)),
+                _("the test server received {count} messages{detail}").format(count=len(sent), detail=detail)
                 + (f"; {seen['error']}" if seen["error"] else ""), output)
 
 
@@ -165,22 +196,25 @@ def printed(stdout: str, replies: list[str], output: str, why: str = "") -> None
     wrong = next((i for i, (a, b) in enumerate(zip(got, replies, strict=False)) if a != b),
                  min(len(got), len(replies)))
     if wrong < len(replies) and wrong < len(got):
-        observed = f"line {wrong + 1} is {short([got[wrong]])}, not {short([replies[wrong]])}"
+        observed = _("line {n} is {got}, not {reply}").format(
+            n=wrong + 1, got=short([got[wrong]]), reply=short([replies[wrong]]))
     elif wrong < len(replies):
-        observed = f"{len(got)} lines; reply {wrong + 1} ({short([replies[wrong]])}) not printed"
+        observed = _("{count} lines; reply {n} ({reply}) not printed").format(
+            count=len(got), n=wrong + 1, reply=short([replies[wrong]]))
     else:
-        observed = f"{len(got) - len(replies)} more lines than replies: {short(got[wrong:])}"
-    expect.fail(f"standard output to be the {len(replies)} replies the test server sent, one "
-                "per line, in order, and nothing else", observed + why, output)
+        observed = _("{count} more lines than replies: {lines}").format(
+            count=len(got) - len(replies), lines=short(got[wrong:]))
+    expect.fail(_("standard output to be the {count} replies the test server sent, one per line, in "
+                  "order, and nothing else").format(count=len(replies)), observed + why, output)
 
 
 def exited(code: int, wanted: int, timed_out: bool, output: str) -> None:
     __tracebackhide__ = True
     if code == wanted and not timed_out:
         return
-    expect.fail(f"the client to exit with status {wanted}",
-                "the client did not exit (it was stopped)" if timed_out
-                else f"exit status {code}", output)
+    expect.fail(_("the client to exit with status {status}").format(status=wanted),
+                _("the client did not exit (it was stopped)") if timed_out
+                else _("exit status {code}").format(code=code), output)
 
 
 def reported_error(stderr: str, reason: str, output: str) -> None:
@@ -188,5 +222,5 @@ def reported_error(stderr: str, reason: str, output: str) -> None:
     __tracebackhide__ = True
     if any(line.strip() == f"error: {reason}" for line in stderr.splitlines()):
         return
-    expect.fail(f"the line 'error: {reason}' on standard error (the test server's E frame "
-                f"said {reason!r})", "no such line", output)
+    expect.fail(_("the line 'error: {reason}' on standard error (the test server's E frame said "
+                  "{said})").format(reason=reason, said=repr(reason)), _("no such line"), output)

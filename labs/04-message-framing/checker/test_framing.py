@@ -12,6 +12,7 @@ import framing_judge as judge
 import pytest
 
 from socklab.checking import expect
+from socklab.i18n import _
 from socklab.probes.message_framing import answer
 
 PORT = 5000
@@ -31,23 +32,24 @@ def test_server_listens(programs, server, ctx):
 def test_one_message(wire, ctx):
     """A message gets one reply: an M frame holding the payload reversed, byte by byte"""
     words = judge.text(random.Random(ctx.seed), 40)
-    wire.exchange([f"text:{words}"], f"one 40-byte message of UTF-8 text ({words!r})")
+    wire.exchange([f"text:{words}"],
+                  _("one 40-byte message of UTF-8 text ({words})").format(words=repr(words)))
 
 
 @pytest.mark.points(1)
 @pytest.mark.rules("R3")
 def test_empty_message(wire):
     """An empty message (length 0) gets an empty reply"""
-    wire.exchange(["empty", "text:after the empty one", "empty"],
-                  "an empty message, a short one, another empty one")
+    wire.exchange(["empty", "text:after the empty one", "empty"],  # not shown
+                  _("an empty message, a short one, another empty one"))
 
 
 @pytest.mark.points(2)
 @pytest.mark.rules("R4")
 def test_one_byte_per_send(wire, ctx):
     """Two messages sent one byte per send(), headers included: each gets its reply"""
-    wire.exchange(["text:one byte at a time", f"random:40:{ctx.seed}"],
-                  "two messages (20 and 40 bytes) sent in 1-byte writes, 3 ms apart",
+    wire.exchange(["text:one byte at a time", f"random:40:{ctx.seed}"],  # not shown
+                  _("two messages (20 and 40 bytes) sent in 1-byte writes, 3 ms apart"),
                   split="fixed:1", gap_ms=3)
 
 
@@ -57,8 +59,8 @@ def test_header_split_across_sends(wire, ctx):
     """Headers cut after each of their bytes (1st to 5th), in separate sends"""
     sizes = [7, 300, 1, 2000, 0, 64, 5, 1000, 4096, 2]
     wire.exchange([f"random:{size}:{ctx.seed + i}" for i, size in enumerate(sizes)],
-                  f"10 messages, each header cut in two (after byte 1, 2, 3, 4 or 5), each "
-                  f"payload in two at a random place (seed {ctx.seed}), sent 10 ms apart",
+                  _("10 messages, each header cut in two (after byte 1, 2, 3, 4 or 5), each payload in "
+                    "two at a random place (seed {seed}), sent 10 ms apart").format(seed=ctx.seed),
                   split=f"headers:{ctx.seed}", gap_ms=10)
 
 
@@ -70,8 +72,8 @@ def test_coalesced_messages(wire, ctx):
     sizes = [rng.randint(0, 1000) for _ in range(42)] + rng.sample(judge.BOUNDARIES[:12], 8)
     rng.shuffle(sizes)
     messages = [f"random:{size}:{ctx.seed + i}" for i, size in enumerate(sizes)]
-    wire.exchange(messages, f"50 messages of 0 to {max(sizes)} bytes (seed {ctx.seed}), all "
-                  "in one send()")
+    wire.exchange(messages, _("50 messages of 0 to {largest} bytes (seed {seed}), all in one send()").format(
+        largest=max(sizes), seed=ctx.seed))
 
 
 @pytest.mark.points(1)
@@ -80,8 +82,8 @@ def test_random_segmentation(wire, ctx):
     """A hundred messages cut into writes at random places: every reply right"""
     rng = random.Random(ctx.seed)
     messages = [f"random:{rng.randint(0, 300)}:{ctx.seed + i}" for i in range(100)]
-    wire.exchange(messages, f"100 messages of 0 to 300 bytes, cut into writes of 1 to 64 bytes "
-                  f"(seed {ctx.seed})", split=f"random:{ctx.seed}:64", gap_ms=0.5)
+    wire.exchange(messages, _("100 messages of 0 to 300 bytes, cut into writes of 1 to 64 bytes (seed "
+                              "{seed})").format(seed=ctx.seed), split=f"random:{ctx.seed}:64", gap_ms=0.5)
 
 
 @pytest.mark.points(1)
@@ -94,8 +96,8 @@ def test_pauses_between_pieces(wire, ctx):
     at_header = judge.HEADER.size + len(first) + in_header
     at_payload = judge.HEADER.size * 2 + len(first) + rng.randint(1, len(second) - 1)
     wire.exchange([f"text:{first.decode()}", f"random:{len(second)}:{ctx.seed}"],
-                  f"a message, then {in_header} bytes of the next header, a pause of 3 s, the "
-                  "rest of the header and part of the payload, a pause of 0.5 s, the rest",
+                  _("a message, then {count} bytes of the next header, a pause of 3 s, the rest of the "
+                    "header and part of the payload, a pause of 0.5 s, the rest").format(count=in_header),
                   split=f"at:{at_header}@{PAUSE_IN_HEADER * 1000:g},{at_payload}@500")
 
 
@@ -103,7 +105,7 @@ def test_pauses_between_pieces(wire, ctx):
 @pytest.mark.rules("R3", "R4")
 def test_one_mebibyte_message(wire, ctx):
     """A 1 MiB message (the largest allowed), in 1400-byte writes, gets its 1 MiB reply"""
-    wire.exchange([f"random:{MAX_SIZE}:{ctx.seed}"], "one 1 MiB message in 1400-byte writes",
+    wire.exchange([f"random:{MAX_SIZE}:{ctx.seed}"], _("one 1 MiB message in 1400-byte writes"),
                   split="fixed:1400")
 
 
@@ -112,8 +114,8 @@ def test_one_mebibyte_message(wire, ctx):
 def test_large_reply_to_a_slow_reader(wire, ctx):
     """A 1 MiB reply reaches a slow reader whole, though the server is paused and resumed"""
     wire.slow_reader(f"random:{MAX_SIZE}:{ctx.seed + 1}", [64 * 1024, 512 * 1024],
-                     "a 1 MiB message from a client that stops reading its reply twice, while "
-                     "the server is paused and resumed (as Ctrl-Z and fg do)")
+                     _("a 1 MiB message from a client that stops reading its reply twice, while the "
+                       "server is paused and resumed (as Ctrl-Z and fg do)"))
 
 
 @pytest.mark.points(2)
@@ -123,19 +125,20 @@ def test_rejects_huge_length(wire, ctx):
     before = wire.memory()
     hello = judge.text(random.Random(ctx.seed), 12).encode()
     wire.error_reply(judge.frame(b"M", hello) + wire.header(b"M", MAX_SIZE + 1), "too long",
-                     "a 12-byte message, then a header announcing 1 MiB + 1 byte (no payload "
-                     "follows)", before=judge.frame(b"M", hello[::-1]))
-    for length, what in ((0xFFFFFFFF, "a header announcing 4 GiB - 1 (ffffffff)"),
-                         (0x80000000, "a header announcing 2 GiB (80000000: negative if read "
-                                      "as a signed number)"),
-                         (256 * MAX_SIZE, "a header announcing 256 MiB")):
+                     _("a 12-byte message, then a header announcing 1 MiB + 1 byte (no payload "
+                       "follows)"), before=judge.frame(b"M", hello[::-1]))
+    for length, what in ((0xFFFFFFFF, _("a header announcing 4 GiB - 1 (ffffffff)")),
+                         (0x80000000, _("a header announcing 2 GiB (80000000: negative if read "
+                                        "as a signed number)")),
+                         (256 * MAX_SIZE, _("a header announcing 256 MiB"))):
         wire.error_reply(wire.header(b"M", length), "too long", what)
     growth, which = wire.memory_growth(before)
     if growth > 64 * 1024:
-        expect.fail("the server to decide from the header alone, without allocating the "
-                    "announced length", f"the peak memory (VmHWM) of {which} grew by "
-                    f"{growth // 1024} MiB during these four exchanges")
-    wire.still_serving(after="four oversized headers")
+        expect.fail(_("the server to decide from the header alone, without allocating the "
+                      "announced length"),
+                    _("the peak memory (VmHWM) of {which} grew by {mib} MiB during these four "
+                      "exchanges").format(which=which, mib=growth // 1024))
+    wire.still_serving(after=_("four oversized headers"))
 
 
 @pytest.mark.points(1)
@@ -144,13 +147,13 @@ def test_rejects_unknown_kind(wire, ctx):
     """A header of another kind than M: the error reply 'bad kind', whatever its length"""
     hello = judge.text(random.Random(ctx.seed), 9).encode()
     wire.error_reply(judge.frame(b"M", hello) + wire.header(b"X", 0), "bad kind",
-                     "a 9-byte message, then a header of kind 'X', length 0",
+                     _("a 9-byte message, then a header of kind 'X', length 0"),
                      before=judge.frame(b"M", hello[::-1]))
     wire.error_reply(wire.header(b"E", 1000), "bad kind",
-                     "a header of kind 'E' (the server's own), length 1000, its payload not sent")
+                     _("a header of kind 'E' (the server's own), length 1000, its payload not sent"))
     wire.error_reply(wire.header(b"m", MAX_SIZE + 1), "bad kind",
-                     "a header of kind 'm' (lower case), length 1 MiB + 1")
-    wire.still_serving(after="three headers of other kinds")
+                     _("a header of kind 'm' (lower case), length 1 MiB + 1"))
+    wire.still_serving(after=_("three headers of other kinds"))
 
 
 @pytest.mark.points(2)
@@ -160,26 +163,27 @@ def test_client_closes_mid_message(wire, ctx):
     rng = random.Random(ctx.seed)
     message = wire.header(b"M", 1000) + rng.randbytes(1000)
     whole = judge.frame(b"M", b"whole")
-    wire.half_message(whole + message[:15], "a whole 5-byte message, then a header announcing "
-                      "1000 bytes and 10 of them, then the client closes its sending side",
+    wire.half_message(whole + message[:15], _("a whole 5-byte message, then a header announcing 1000 "
+                                              "bytes and 10 of them, then the client closes its sending "
+                                              "side"),
                       before=judge.frame(b"M", b"elohw"))
     cut = rng.randint(1, 4)
-    wire.half_message(message[:cut], f"{cut} bytes of a header, then the client closes its "
-                      "sending side")
+    wire.half_message(message[:cut], _("{count} bytes of a header, then the client closes its sending "
+                                       "side").format(count=cut))
     wire.raw(message[:200], then="reset")
     seen = wire.raw(b"", then="reset", read=4096, frames=(f"random:{MAX_SIZE}:{ctx.seed}",))
     if seen["error"]:
-        expect.fail("a 1 MiB message, then 4096 bytes of the reply read and the connection "
-                    "reset: the server answering", seen["error"])
+        expect.fail(_("a 1 MiB message, then 4096 bytes of the reply read and the connection reset: the "
+                      "server answering"), seen["error"])
     # the same after closing the sending side first: the server's send() then fails with
     # EPIPE (BrokenPipeError), not ECONNRESET, and must end only that conversation too
     seen = wire.raw(b"", then="shutdown-reset", read=4096,
                     frames=(f"random:{MAX_SIZE}:{ctx.seed + 1}",))
     if seen["error"]:
-        expect.fail("a 1 MiB message, the client's sending side closed, then 4096 bytes of the "
-                    "reply read and the connection reset: the server answering", seen["error"])
-    wire.still_serving(after="five clients that left in the middle of a message or of a reply "
-                       "(two closing their sending side, two resetting, one both)")
+        expect.fail(_("a 1 MiB message, the client's sending side closed, then 4096 bytes of the reply "
+                      "read and the connection reset: the server answering"), seen["error"])
+    wire.still_serving(after=_("five clients that left in the middle of a message or of a reply (two "
+                               "closing their sending side, two resetting, one both)"))
 
 
 def client_messages(rng: random.Random) -> list[str]:
@@ -200,10 +204,10 @@ def test_client_prints_replies(ctx, programs, framed_server):
     fake = framed_server(6000, pause_at=3, bytes_at=2)
     run = programs.run("client", ["server", "6000", *messages], timeout=20)
     seen = fake.result()
-    output = f"the client's output:\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
+    output = _("the client's output:") + f"\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
     judge.client_sent(seen, messages, output)
     judge.printed(run.stdout, replies, output,
-                  " (the client timed out)" if run.timed_out else "")
+                  _(" (the client timed out)") if run.timed_out else "")
     judge.exited(run.returncode, 0, run.timed_out, output)
 
 
@@ -217,9 +221,9 @@ def test_client_reports_error_reply(ctx, programs, framed_server):
     fake = framed_server(6000, error_at=2, reason=reason)
     run = programs.run("client", ["server", "6000", *messages], timeout=20)
     seen = fake.result()
-    output = f"the client's output:\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
+    output = _("the client's output:") + f"\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
     judge.client_sent(seen, messages[:2], output)
     judge.reported_error(run.stderr, reason, output)
     judge.printed(run.stdout, [answer(messages[0].encode()).decode()], output,
-                  " (after the error reply, nothing more belongs there)")
+                  _(" (after the error reply, nothing more belongs there)"))
     judge.exited(run.returncode, 1, run.timed_out, output)

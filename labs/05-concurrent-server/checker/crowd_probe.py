@@ -15,6 +15,7 @@ from typing import Any
 
 from socklab.checking import expect, observe
 from socklab.errors import PlatformError
+from socklab.i18n import N_, _
 
 PORT = 5000
 SCRIPT = "concurrent_server.py"
@@ -41,7 +42,8 @@ class Holder:
         first = self.proc.stdout.readline() if self.proc.stdout else ""
         if '"holding"' not in first:
             self.proc.kill()
-            raise PlatformError(f"the holding probe did not start: {first}{self.proc.communicate()[1]}")
+            raise PlatformError(_("the holding probe did not start: {output}").format(
+                output=first + self.proc.communicate()[1]))
         self.held: dict[str, Any] = json.loads(first)
 
     def release(self) -> dict[str, Any]:
@@ -50,30 +52,36 @@ class Holder:
         if self.proc.returncode is not None:
             return {}
         try:
-            out, _ = self.proc.communicate(input="", timeout=30)
+            out, _err = self.proc.communicate(input="", timeout=30)
         except subprocess.TimeoutExpired as exc:
             self.proc.kill()
-            raise PlatformError("the holding probe did not let its clients go") from exc
+            raise PlatformError(_("the holding probe did not let its clients go")) from exc
         lines = out.strip().splitlines()
         return json.loads(lines[-1]) if lines else {}
 
 
 LABELS = {  # a client that was not served, by the state the probe left it in
-    "talking": "still waiting for their echo",
-    "closing": "echoed, but the server never closed its side after the client closed",
-    "served": "echoed, but then closed by the server while the client still talked",
-    "connected": "never got to talk: the time ran out while the others connected",
-    "new": "never got to talk: the time ran out while the others connected",
-    "failed": "failed with an error",
+    "talking": N_("still waiting for their echo"),
+    "closing": N_("echoed, but the server never closed its side after the client closed"),
+    "served": N_("echoed, but then closed by the server while the client still talked"),
+    "connected": N_("never got to talk: the time ran out while the others connected"),
+    "new": N_("never got to talk: the time ran out while the others connected"),
+    "failed": N_("failed with an error"),
 }
+
+
+def label(state: str) -> str:
+    """A client's state in the reader's words (a state the probe names otherwise, as it is)."""
+    return _(LABELS[state]) if state in LABELS else state
 
 
 def outcome(client: dict[str, Any]) -> str:
     """What happened to one client, in words a student can act on."""
-    got = f"{client['received']} of its {client['expected']} bytes back"
+    got = _("{received} of its {expected} bytes back").format(
+        received=client["received"], expected=client["expected"])
     if client["error"]:
         return f"{client['error']} ({got})"
-    return f"{LABELS.get(client['state'], client['state'])} ({got})"
+    return f"{label(client['state'])} ({got})"
 
 
 DONE = {  # what counts as served: echoed, then ...
@@ -82,10 +90,14 @@ DONE = {  # what counts as served: echoed, then ...
     "held": ("served",),  # ... still connected, as the client is
 }
 AFTER = {
-    "closed": ", and its connection closed by the server once the client closed its side",
+    "closed": N_(", and its connection closed by the server once the client closed its side"),
     "echoed": "",
-    "held": ", and its connection left open",
+    "held": N_(", and its connection left open"),
 }
+
+
+def example(client: dict[str, Any]) -> str:
+    return "  " + _("client {index}: {outcome}").format(index=client["index"], outcome=outcome(client))
 
 
 def all_served(seen: dict[str, Any], situation: str, *, done: str = "closed") -> None:
@@ -96,12 +108,15 @@ def all_served(seen: dict[str, Any], situation: str, *, done: str = "closed") ->
               or (done == "held" and c["server_closed"])]
     if not failed:
         return
-    counts = Counter(LABELS.get(c["state"], c["state"]) for c in failed)
-    examples = "\n".join(f"  client {c['index']}: {outcome(c)}" for c in failed[:3])
-    expect.fail(f"all {len(clients)} clients served within {BOUND:g} s {situation}: each one's bytes "
-                f"echoed back{AFTER[done]}",
-                f"{len(clients) - len(failed)} of {len(clients)} served; "
-                + ", ".join(f"{n} {label}" for label, n in counts.items()) + f"\n{examples}")
+    counts = Counter(label(c["state"]) for c in failed)
+    examples = "\n".join(example(c) for c in failed[:3])
+    expect.fail(_("all {count} clients served within {bound:g} s {situation}: each one's bytes echoed "
+                  "back{after}").format(count=len(clients), bound=BOUND, situation=situation,
+                                        after=_(AFTER[done]) if AFTER[done] else ""),
+                _("{served} of {count} served; ").format(served=len(clients) - len(failed),
+                                                         count=len(clients))
+                + ", ".join(_("{count} {state}").format(count=n, state=state) for state, n in counts.items())
+                + f"\n{examples}")
 
 
 def still_open(client: dict[str, Any], what: str) -> None:
@@ -109,8 +124,9 @@ def still_open(client: dict[str, Any], what: str) -> None:
     __tracebackhide__ = True
     if not client["server_closed"] or client["state"] == "closed":
         return
-    expect.fail(f"{what}: its connection left open by the server as long as the client keeps "
-                "it open", f"the server closed it ({outcome(client)})")
+    expect.fail(_("{what}: its connection left open by the server as long as the client keeps it "
+                  "open").format(what=what),
+                _("the server closed it ({outcome})").format(outcome=outcome(client)))
 
 
 def kept_until_they_left(seen: dict[str, Any], seconds: float) -> None:
@@ -122,11 +138,17 @@ def kept_until_they_left(seen: dict[str, Any], seconds: float) -> None:
     late = [c for c in clients if c["state"] not in ("closed", "served")]
     if clients and not early and not late:
         return
-    examples = "\n".join(f"  client {c['index']}: {outcome(c)}" for c in (early + late)[:3])
-    expect.fail(f"{len(clients) or 'the'} clients, silent for over {seconds:g} s, kept connected "
-                "by the server until they close, then closed by the server too",
-                f"{len(early)} closed by the server while they were still connected, "
-                f"{len(late)} never closed by the server after they closed\n{examples}")
+    examples = "\n".join(example(c) for c in (early + late)[:3])
+    if clients:
+        expected = _("{count} clients, silent for over {seconds:g} s, kept connected by the server until "
+                     "they close, then closed by the server too").format(count=len(clients), seconds=seconds)
+    else:
+        expected = _("the clients, silent for over {seconds:g} s, kept connected by the server until "
+                     "they close, then closed by the server too").format(seconds=seconds)
+    expect.fail(expected,
+                _("{early} closed by the server while they were still connected, {late} never closed "
+                  "by the server after they closed").format(early=len(early), late=len(late))
+                + f"\n{examples}")
 
 
 def slow_echoed(seen: dict[str, Any], what: str) -> None:
@@ -134,21 +156,21 @@ def slow_echoed(seen: dict[str, Any], what: str) -> None:
     __tracebackhide__ = True
     if seen["first_difference"] is None and seen["peer_closed"] and not seen["error"]:
         return
-    observed = f"{seen['received']} of {seen['sent']} bytes back"
+    observed = _("{received} of {sent} bytes back").format(received=seen["received"], sent=seen["sent"])
     if seen["first_difference"] is not None and seen["first_difference"] < seen["received"]:
-        observed += f"; the first wrong one is byte {seen['first_difference']}"
+        observed += _("; the first wrong one is byte {at}").format(at=seen["first_difference"])
     elif seen["received"] < seen["sent"]:
-        observed += f"; bytes from {seen['received']} on never came"
+        observed += _("; bytes from {at} on never came").format(at=seen["received"])
     if seen["written"] < seen["sent"]:
-        observed += f"; only {seen['written']} could be sent"
+        observed += _("; only {written} could be sent").format(written=seen["written"])
     if seen["peer_closed"]:
-        observed += " (then the server closed the connection)"
+        observed += _(" (then the server closed the connection)")
     elif seen["received"] >= seen["sent"]:
-        observed += ", but the server did not close the connection after the client closed its side"
+        observed += _(", but the server did not close the connection after the client closed its side")
     if seen["error"]:
         observed += f" ({seen['error']})"
-    expect.fail(f"{what}: all {seen['sent']} bytes echoed back unchanged, then the server "
-                "closing the connection", observed)
+    expect.fail(_("{what}: all {sent} bytes echoed back unchanged, then the server closing the "
+                  "connection").format(what=what, sent=seen["sent"]), observed)
 
 
 FLOOD_MEMORY = 64 * 1024  # KiB a server may grow while a client floods it without reading
@@ -159,10 +181,11 @@ def memory_bounded(growth: int, which: str, flooded: int) -> None:
     __tracebackhide__ = True
     if growth < FLOOD_MEMORY:
         return
-    expect.fail(f"your server to stop reading from a client that never reads its echo (or "
-                f"to close it) before its memory grows by {FLOOD_MEMORY // 1024} MiB",
-                f"the peak memory (VmHWM) of {which} grew by {growth // 1024} MiB while that "
-                f"client sent {flooded // 2**20} MiB: it stores everything it cannot send")
+    expect.fail(_("your server to stop reading from a client that never reads its echo (or to close "
+                  "it) before its memory grows by {limit} MiB").format(limit=FLOOD_MEMORY // 1024),
+                _("the peak memory (VmHWM) of {which} grew by {growth} MiB while that client sent "
+                  "{flooded} MiB: it stores everything it cannot send").format(
+                    which=which, growth=growth // 1024, flooded=flooded // 2**20))
 
 
 def stall_in_place(seen: dict[str, Any], state: str, what: str) -> None:
@@ -173,7 +196,8 @@ def stall_in_place(seen: dict[str, Any], state: str, what: str) -> None:
         return
     if stall["role"] == "flood" and stall["state"] == "failed" and stall["sent"] > 0:
         return  # cutting off a client that never reads is a fair defence
-    expect.fail(f"{what}, in place before the others start", f"that client: {outcome(stall)}")
+    expect.fail(_("{what}, in place before the others start").format(what=what),
+                _("that client: {outcome}").format(outcome=outcome(stall)))
 
 
 def released(reading: dict[str, Any], before: dict[str, Any], threads: int | None) -> bool:
@@ -187,20 +211,23 @@ def expect_released(reading: dict[str, Any], before: dict[str, Any], threads: in
     """``released``, or a failure that says which resource stayed behind."""
     __tracebackhide__ = True
     if reading["fds"] > before["fds"] + FD_SLACK:
-        expect.fail(f"your server's open file descriptors back to {before['fds']} (+{FD_SLACK}) "
-                    f"within 5 s after {what} left",
-                    f"{reading['fds']} open, {reading['sockets']} of them sockets (before those "
-                    f"clients: {before['fds']}, {before['sockets']} sockets): connections the "
-                    "clients closed, whose sockets your server never closed")
+        expect.fail(_("your server's open file descriptors back to {fds} (+{slack}) within 5 s after "
+                      "{what} left").format(fds=before["fds"], slack=FD_SLACK, what=what),
+                    _("{fds} open, {sockets} of them sockets (before those clients: {fds_before}, "
+                      "{sockets_before} sockets): connections the clients closed, whose sockets your "
+                      "server never closed").format(fds=reading["fds"], sockets=reading["sockets"],
+                                                    fds_before=before["fds"],
+                                                    sockets_before=before["sockets"]))
     if reading["zombies"]:
-        expect.fail(f"no zombie processes within 5 s after {what} left",
-                    f"{reading['zombies']} zombies: finished child processes nobody waited for "
-                    "(os.waitpid(), or signal.signal(signal.SIGCHLD, signal.SIG_IGN))")
+        expect.fail(_("no zombie processes within 5 s after {what} left").format(what=what),
+                    _("{zombies} zombies: finished child processes nobody waited for (os.waitpid(), "
+                      "or signal.signal(signal.SIGCHLD, signal.SIG_IGN))").format(zombies=reading["zombies"]))
     if threads is not None and reading["threads"] > threads + THREAD_SLACK:
-        expect.fail(f"about as many threads and processes after {what} as after the round before "
-                    f"({threads}, +{THREAD_SLACK}: a pool may grow a little, a leak grows with "
-                    "every client)",
-                    f"{reading['threads']}: threads or processes that outlive their client")
+        expect.fail(_("about as many threads and processes after {what} as after the round before "
+                      "({threads}, +{slack}: a pool may grow a little, a leak grows with every "
+                      "client)").format(what=what, threads=threads, slack=THREAD_SLACK),
+                    _("{threads}: threads or processes that outlive their client").format(
+                        threads=reading["threads"]))
 
 
 def settle(usage, good, timeout: float = 5.0) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import crowd_probe as tools
 import pytest
 
 from socklab.checking import expect, observe
+from socklab.i18n import _
 
 CROWD = 50  # clients at once
 STALLED_CROWD = 10  # clients that must get through while one client stalls
@@ -39,25 +40,27 @@ def test_echo_one_client(ctx, programs):
     programs.ensure("server")
     seen = observe.tcp_echo(ctx.container("client"), "server", tools.PORT,
                             f"random:1048576:{ctx.seed}", timeout=20)
-    expect.echoed(seen, "1 MiB of random bytes")
+    expect.echoed(seen, _("1 MiB of random bytes"))
 
 
 @pytest.mark.points(2)
 @pytest.mark.rules("R2", "R3")
 def test_slow_reader_gets_every_byte(fresh_server, slow_reader, ctx):
     """A client that reads its echo slowly gets every byte back, then the server's close"""
-    tools.slow_echoed(slow_reader(2 * 2**20), "a client that sends 2 MiB at once, closes its "
-                      "sending side, and reads the echo through a 4 KiB window, pausing 0.3 s "
-                      f"three times (seed {ctx.seed})")
+    tools.slow_echoed(slow_reader(2 * 2**20), _("a client that sends 2 MiB at once, closes its sending "
+                                                "side, and reads the echo through a 4 KiB window, "
+                                                "pausing 0.3 s three times (seed {seed})").format(
+                                                    seed=ctx.seed))
 
 
 @pytest.mark.points(3)
 @pytest.mark.rules("R2", "R3", "R4")
 def test_fifty_clients_at_once(fresh_server, crowd, ctx):
     """50 clients connected at once are all served"""
-    tools.all_served(crowd(CROWD), f"while all {CROWD} are connected at once (each sends its own "
-                     f"message, 1 byte to 64 KiB + 1 (seed {ctx.seed}), in 3 pieces, waiting for "
-                     "each echo, and stays connected until all are served)")
+    tools.all_served(crowd(CROWD), _("while all {count} are connected at once (each sends its own "
+                                     "message, 1 byte to 64 KiB + 1 (seed {seed}), in 3 pieces, "
+                                     "waiting for each echo, and stays connected until all are "
+                                     "served)").format(count=CROWD, seed=ctx.seed))
 
 
 @pytest.mark.points(2)
@@ -65,9 +68,9 @@ def test_fifty_clients_at_once(fresh_server, crowd, ctx):
 def test_silent_client_does_not_block_others(fresh_server, crowd):
     """A client that connects and says nothing does not hold up the others"""
     seen = crowd(STALLED_CROWD, stall="silent")
-    tools.stall_in_place(seen, "connected", "a client connected first, and silent")
-    tools.all_served(seen, "while one more client, connected first, says nothing")
-    tools.still_open(seen["stall"], "the silent client")
+    tools.stall_in_place(seen, "connected", _("a client connected first, and silent"))
+    tools.all_served(seen, _("while one more client, connected first, says nothing"))
+    tools.still_open(seen["stall"], _("the silent client"))
 
 
 @pytest.mark.points(2)
@@ -75,10 +78,10 @@ def test_silent_client_does_not_block_others(fresh_server, crowd):
 def test_paused_client_does_not_block_others(fresh_server, crowd):
     """A client that pauses mid-conversation does not hold up the others"""
     seen = crowd(STALLED_CROWD, stall="paused")
-    tools.stall_in_place(seen, "served", "a client connected first that sends 7 bytes and gets "
-                         "them back")
-    tools.all_served(seen, "while one more client, after 7 bytes, pauses without closing")
-    tools.still_open(seen["stall"], "the paused client")
+    tools.stall_in_place(seen, "served", _("a client connected first that sends 7 bytes and gets them "
+                                           "back"))
+    tools.all_served(seen, _("while one more client, after 7 bytes, pauses without closing"))
+    tools.still_open(seen["stall"], _("the paused client"))
 
 
 @pytest.mark.points(2)
@@ -88,9 +91,9 @@ def test_slow_reader_does_not_block_others(fresh_server, crowd, ctx):
     make the server store all it sends"""
     before = observe.student_memory(ctx.container("server"))
     seen = crowd(STALLED_CROWD, stall="flood")
-    tools.stall_in_place(seen, "connected", "a client connected first that sends as long as the "
-                         "server takes its bytes")
-    tools.all_served(seen, "while one more client sends and sends, but never reads the echo")
+    tools.stall_in_place(seen, "connected", _("a client connected first that sends as long as the "
+                                              "server takes its bytes"))
+    tools.all_served(seen, _("while one more client sends and sends, but never reads the echo"))
     growth, which = observe.memory_growth(ctx.container("server"), before)
     tools.memory_bounded(growth, which, seen["stall"]["sent"])
 
@@ -100,27 +103,28 @@ def test_slow_reader_does_not_block_others(fresh_server, crowd, ctx):
 def test_no_busy_waiting(fresh_server, hold, usage):
     """With every client silent, the server waits without burning CPU (and keeps them)"""
     holder = hold(HELD)
-    tools.all_served(holder.held, "(16 bytes each)", done="held")
+    tools.all_served(holder.held, _("(16 bytes each)"), done="held")
     seen = usage(IDLE_WINDOW)
     busy = seen["cpu_s"] + (seen["waiting_s"] or 0)
     if busy > IDLE_BUSY * seen["window_s"]:
-        expect.fail(f"your server idle while its {HELD} clients are connected and silent: waiting in "
-                    "accept(), recv() or select() takes no CPU (at most "
-                    f"{IDLE_BUSY:.0%} of the time running or ready to run)",
-                    f"running or ready to run {busy:.2f} s of {seen['window_s']:.2f} s "
-                    f"({busy / seen['window_s']:.0%}; {seen['cpu_s']:.2f} s on a CPU), "
-                    "summed over your server's threads and processes, from /proc: a loop that "
-                    "never blocks")
+        expect.fail(_("your server idle while its {held} clients are connected and silent: waiting in "
+                      "accept(), recv() or select() takes no CPU (at most {busy:.0%} of the time "
+                      "running or ready to run)").format(held=HELD, busy=IDLE_BUSY),
+                    _("running or ready to run {busy:.2f} s of {window:.2f} s ({share:.0%}; {cpu:.2f} s on "
+                      "a CPU), summed over your server's threads and processes, from /proc: a loop "
+                      "that never blocks").format(busy=busy, window=seen["window_s"],
+                                                  share=busy / seen["window_s"], cpu=seen["cpu_s"]))
     # a loop that blocks for a moment (select() with a short timeout, a socket timeout,
     # sleep()) takes little CPU, but it still wakes up again and again to look: a server
     # that waits for something to happen is not switched in while nothing does
     if seen.get("switches", 0) > IDLE_WAKEUPS * seen["window_s"]:
-        expect.fail(f"your server idle while its {HELD} clients are connected and silent: "
-                    "blocked in accept(), recv() or select() until something happens, not "
-                    f"waking up to look (at most {IDLE_WAKEUPS} wake-ups a second)",
-                    f"{seen['switches']} wake-ups in {seen['window_s']:.2f} s, summed over your "
-                    "server's threads and processes (context switches, from /proc): a polling "
-                    "loop (a timeout or a sleep of a fraction of a second)")
+        expect.fail(_("your server idle while its {held} clients are connected and silent: blocked in "
+                      "accept(), recv() or select() until something happens, not waking up to look "
+                      "(at most {wakeups} wake-ups a second)").format(held=HELD, wakeups=IDLE_WAKEUPS),
+                    _("{switches} wake-ups in {window:.2f} s, summed over your server's threads and "
+                      "processes (context switches, from /proc): a polling loop (a timeout or a sleep "
+                      "of a fraction of a second)").format(switches=seen["switches"],
+                                                          window=seen["window_s"]))
     tools.kept_until_they_left(holder.release(), IDLE_WINDOW)
 
 
@@ -128,14 +132,18 @@ def test_no_busy_waiting(fresh_server, hold, usage):
 @pytest.mark.rules("R8", "R9")
 def test_resources_released(fresh_server, crowd, usage):
     """Clients that leave, closing or resetting, leave no open sockets, threads or zombies behind"""
-    tools.all_served(crowd(RESETS, pieces=1), f"(the {RESETS} clients before the counting starts)",
+    tools.all_served(crowd(RESETS, pieces=1),
+                     _("(the {count} clients before the counting starts)").format(count=RESETS),
                      done="echoed")
     before = usage()
     threads = None
-    for turn in ("first", "second"):
-        tools.all_served(crowd(ROUND + RESETS, reset=RESETS),
-                         f"(the {turn} round; {RESETS} more clients reset their connection)",
+    rounds = ((_("(the first round; {resets} more clients reset their connection)"),
+               _("the first {count} clients")),
+              (_("(the second round; {resets} more clients reset their connection)"),
+               _("the second {count} clients")))
+    for situation, who in rounds:
+        tools.all_served(crowd(ROUND + RESETS, reset=RESETS), situation.format(resets=RESETS),
                          done="echoed")
         after = tools.settle(usage, lambda u, t=threads: tools.released(u, before, t))
-        tools.expect_released(after, before, threads, f"the {turn} {ROUND + RESETS} clients")
+        tools.expect_released(after, before, threads, who.format(count=ROUND + RESETS))
         threads = after["threads"]

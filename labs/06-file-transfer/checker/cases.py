@@ -8,7 +8,10 @@ the points where a command line or an upload is cut into pieces.
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
+
+from socklab.i18n import N_, _
 
 # Sizes where programs break: one below, at and one above common buffer sizes.
 BOUNDARIES = (1023, 1024, 1025, 4095, 4096, 4097, 8191, 8192, 8193, 65535, 65536, 65537)
@@ -109,21 +112,45 @@ def bad_sizes(rng: random.Random) -> list[str]:
 
 def unknown_commands(rng: random.Random) -> list[str]:
     """Lines that are no command: unknown words, near misses, a 1024-byte line."""
-    near = rng.sample(("HELLO", "LISTING", "GETX one.bin", "get one.bin", "list", "QUITX",
-                       "PUTS x 1", "STOR one.bin", "Quit"), 9)  # all, in a seeded order
+    # not shown as prose: the commands sent to the server, quoted as they are
+    near = rng.sample(("HELLO", "LISTING", "GETX one.bin", "get one.bin", "list", "QUITX",  # not shown
+                       "PUTS x 1", "STOR one.bin", "Quit"), 9)  # not shown (all, in a seeded order)
     # the command is the line up to its first space: blanks around it are no part of a
     # command word ('.strip()' or '.split()' of the line takes them away)
-    blank = rng.choice((" LIST", " QUIT", "\tLIST", "LIST\t", "QUIT\t", " GET one.bin"))
+    blank = rng.choice((" LIST", " QUIT", "\tLIST", "LIST\t", "QUIT\t", " GET one.bin"))  # not shown
     longest = "X" * 1023  # with its '\n', exactly the 1024 bytes a line may have
     return [*near, blank, longest]
+
+
+# How the probe (socklab/probes/file_transfer.py) says a transfer ended, in the reader's words;
+# an exception's text (ConnectionResetError: ...) stays as it is.
+PROBE_WORDS = (
+    (re.compile(r"nothing more from the server for (?P<seconds>\S+) s"),
+     N_("nothing more from the server for {seconds} s")),
+    (re.compile(r"nothing from the server for (?P<seconds>\S+) s"),
+     N_("nothing from the server for {seconds} s")),
+    (re.compile(r"the server closed the connection before the whole file"),
+     N_("the server closed the connection before the whole file")),
+    (re.compile(r"the server closed the connection before the whole body"),
+     N_("the server closed the connection before the whole body")),
+    (re.compile(r"no reply"), N_("no reply")),
+)
+
+
+def said(error: str) -> str:
+    """The probe's ``error`` in the reader's language."""
+    for pattern, text in PROBE_WORDS:
+        if found := pattern.fullmatch(error):
+            return _(text).format(**found.groupdict())
+    return error
 
 
 def status_problem(reply: dict[str, Any] | None, want: str) -> str | None:
     """Why a reply is not the status line ``want`` (None if it is)."""
     if reply is None:
-        return "no reply (the connection ended)"
+        return _("no reply (the connection ended)")
     if reply["status"] != want:
-        return f"the reply {reply['status']!r}"
+        return _("the reply {status}").format(status=repr(reply["status"]))
     return None
 
 
@@ -133,6 +160,7 @@ def file_problem(reply: dict[str, Any] | None, size: int, sha256: str) -> str | 
         return problem
     assert reply is not None
     if reply.get("size") != size or reply.get("sha256") != sha256:
-        return (f"{reply.get('size')} bytes with SHA-256 {reply.get('sha256')}"
-                + (f" ({reply['error']})" if reply.get("error") else ""))
+        return (_("{size} bytes with SHA-256 {sha256}").format(size=reply.get("size"),
+                                                                sha256=reply.get("sha256"))
+                + (f" ({said(reply['error'])})" if reply.get("error") else ""))
     return None

@@ -19,6 +19,7 @@ import pytest
 from socklab.checking import expect, observe
 from socklab.checking.programs import STUDENT, run_exec
 from socklab.errors import PlatformError
+from socklab.i18n import _
 
 SCRIPT = "file_transfer.py"
 PORT = 6000
@@ -71,14 +72,16 @@ class Files:
         __tracebackhide__ = True
         want = self.made[name]
         seen = self.get(name)
-        what = f"GET {name} ({want['size']} bytes)"
+        what = _("GET {name} ({size} bytes)").format(name=name, size=want["size"])
         if seen["status"] != f"200 OK {want['size']}":
-            expect.fail(f"{what}: the status line '200 OK {want['size']}'",
+            expect.fail(_("{what}: the status line '200 OK {size}'").format(what=what, size=want["size"]),
                         f"{status(seen['status'])}{problem(seen)}", self.server_state())
         if seen["received"] != want["size"] or seen["sha256"] != want["sha256"]:
-            expect.fail(f"{what}: {want['size']} bytes with SHA-256 {want['sha256']}",
-                        f"{seen['received']} bytes with SHA-256 {seen['sha256']}{problem(seen)}",
-                        self.server_state())
+            expect.fail(_("{what}: {size} bytes with SHA-256 {sha256}").format(
+                            what=what, size=want["size"], sha256=want["sha256"]),
+                        _("{size} bytes with SHA-256 {sha256}").format(size=seen["received"],
+                                                                        sha256=seen["sha256"])
+                        + problem(seen), self.server_state())
         answered_quit(seen, what)
         return seen
 
@@ -88,17 +91,21 @@ class Files:
         seen = self.put(name, size, seed)
         what = f"PUT {name} {size}"
         if (seen["status"] or "").split()[:1] != ["150"]:
-            expect.fail(f"{what}: the reply '150 ready'", f"{status(seen['status'])}"
+            expect.fail(_("{what}: the reply '150 ready'").format(what=what), f"{status(seen['status'])}"
                         f"{problem(seen)}", self.server_state())
         if seen["final"] != f"226 stored {size}":
-            expect.fail(f"{what}, then the {size} bytes: the reply '226 stored {size}'",
-                        f"{status(seen['final'])} after {seen['sent']} bytes sent{problem(seen)}",
+            expect.fail(_("{what}, then the {size} bytes: the reply '226 stored {size}'").format(
+                            what=what, size=size),
+                        _("{status} after {sent} bytes sent").format(status=status(seen["final"]),
+                                                                     sent=seen["sent"]) + problem(seen),
                         self.server_state())
         stored = self.on_server(f"{ROOT}/{name}")
         if stored.get("sha256") != seen["sha256"]:
-            expect.fail(f"{what}: {ROOT}/{name} on the server, {size} bytes with SHA-256 "
-                        f"{seen['sha256']}", "no such file" if not stored["exists"] else
-                        f"{stored['size']} bytes with SHA-256 {stored['sha256']}")
+            expect.fail(_("{what}: {path} on the server, {size} bytes with SHA-256 {sha256}").format(
+                            what=what, path=f"{ROOT}/{name}", size=size, sha256=seen["sha256"]),
+                        _("no such file") if not stored["exists"] else
+                        _("{size} bytes with SHA-256 {sha256}").format(size=stored["size"],
+                                                                        sha256=stored["sha256"]))
         answered_quit(seen, what)
         return seen
 
@@ -121,7 +128,8 @@ class Files:
             code = None
         if code is None:
             return ""
-        return f"the server process exited with code {code}\n{self.programs.tail('server')}"
+        exited = _("the server process exited with code {code}").format(code=code)
+        return f"{exited}\n{self.programs.tail('server')}"
 
     def slow_get(self, name: str, stall_at: list[int]) -> dict[str, Any]:
         """GET with a slow reader: at each stall point, the server is paused and resumed."""
@@ -136,7 +144,8 @@ class Files:
             while True:
                 line = proc.stdout.readline()
                 if not line:
-                    raise PlatformError(f"the probe's slow reader failed: {proc.stderr.read()}")
+                    raise PlatformError(_("the probe's slow reader failed: {error}").format(
+                        error=proc.stderr.read() if proc.stderr else ""))
                 seen = json.loads(line)
                 if "stalled" not in seen:
                     return seen
@@ -151,25 +160,27 @@ class Files:
 
 
 def status(line: str | None) -> str:
-    return "no reply (the connection ended)" if line is None else f"the reply {line!r}"
+    return _("no reply (the connection ended)") if line is None else _("the reply {status}").format(
+        status=repr(line))
 
 
 def problem(seen: dict[str, Any]) -> str:
-    return f" ({seen['error']})" if seen.get("error") else ""
+    return f" ({cases.said(seen['error'])})" if seen.get("error") else ""
 
 
 def answered_quit(seen: dict[str, Any], what: str) -> None:
     __tracebackhide__ = True
     if seen["quit"] != "221 bye":
-        expect.fail(f"after {what}: QUIT answered '221 bye'",
-                    f"{status(seen['quit'])} (is the reply's size right, or the body cut short?)")
+        expect.fail(_("after {what}: QUIT answered '221 bye'").format(what=what),
+                    _("{status} (is the reply's size right, or the body cut short?)").format(
+                        status=status(seen["quit"])))
 
 
 def refused(seen: dict[str, Any], what: str, evidence: str = "") -> None:
     """The command got '553 refused' and the session went on (QUIT answered)."""
     __tracebackhide__ = True
     if seen["status"] != "553 refused":
-        expect.fail(f"{what}: the reply '553 refused'", status(seen["status"])
+        expect.fail(_("{what}: the reply '553 refused'").format(what=what), status(seen["status"])
                     + problem(seen), evidence)
     answered_quit(seen, what)
 
@@ -199,7 +210,8 @@ def made(ctx: Any, layout: dict[str, Any]) -> dict[str, dict[str, Any]]:
     server = ctx.container("server")
     out = run_exec(server, ["mkdir", "-p", ROOT], user=STUDENT, timeout=20)
     if out.returncode != 0:
-        raise PlatformError(f"mkdir {ROOT} in the server failed: {out.stderr.strip()}")
+        raise PlatformError(_("mkdir {root} in the server failed: {error}").format(
+            root=ROOT, error=out.stderr.strip()))
     files = {**SIZES, INNER: 3000, ".hidden.txt": 10, layout["utf8"][0]: 1500,
              layout["utf8"][1]: 4096 + 3, layout["capital"]: 50,
              layout["spaced"]: 60, layout["dotted"]: 70,

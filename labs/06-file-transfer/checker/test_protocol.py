@@ -13,6 +13,7 @@ import pytest
 from conftest import INNER, ROOT
 
 from socklab.checking import expect
+from socklab.i18n import _
 
 
 def rng_for(ctx, what):
@@ -24,7 +25,9 @@ def send(line, cuts=(), pause=0.0, replies=1):
 
 
 def shown(line):
-    return repr(line.encode()) if len(line) < 80 else f"{line[:40]!r}... ({len(line.encode())} bytes)"
+    if len(line) < 80:
+        return repr(line.encode())
+    return _("{start}... ({count} bytes)").format(start=repr(line[:40]), count=len(line.encode()))
 
 
 def reply_at(seen, i):
@@ -34,9 +37,9 @@ def reply_at(seen, i):
 
 def ended(seen):
     """Why the session's replies stopped, for the evidence."""
-    return f"the session: {len(seen['replies'])} replies" + (
-        f", then {seen['error']}" if seen["error"] else
-        ", then the server closed the connection" if seen["closed"] else "")
+    return _("the session: {count} replies").format(count=len(seen["replies"])) + (
+        _(", then {error}").format(error=cases.said(seen["error"])) if seen["error"] else
+        _(", then the server closed the connection") if seen["closed"] else "")
 
 
 def expect_quit(seen, i, what):
@@ -44,11 +47,11 @@ def expect_quit(seen, i, what):
     __tracebackhide__ = True
     problem = cases.status_problem(reply_at(seen, i), "221 bye")
     if problem:
-        expect.fail(f"after {what}: QUIT answered '221 bye' (the session going on)", problem,
-                    ended(seen))
+        expect.fail(_("after {what}: QUIT answered '221 bye' (the session going on)").format(what=what),
+                    problem, ended(seen))
     if not seen["closed"]:
-        expect.fail(f"after {what}: QUIT answered, then the server closing the connection",
-                    "the connection still open 2 s later")
+        expect.fail(_("after {what}: QUIT answered, then the server closing the connection").format(
+                        what=what), _("the connection still open 2 s later"))
 
 
 @pytest.mark.points(2)
@@ -63,23 +66,27 @@ def test_commands_in_pieces(files, layout, ctx):
     pauses = [0.0] * len(cut)
     pauses[rng.randrange(len(cut))] = cases.PAUSE  # one long pause, at a seeded cut
     steps = [send(line, cut, pauses),
-             send("GET one.bin\nLIST\r\nGET empty.bin\n", replies=3),
+             send("GET one.bin\nLIST\r\nGET empty.bin\n", replies=3),  # not shown
              send("QUIT\n")]
     seen = files.session(steps)
-    judged = [(f"{shown(line)} sent in {len(cut) + 1} pieces (cut at bytes {cut}, "
-               f"pauses {pauses} s)", name),
-              ("'GET one.bin\\n', 'LIST\\r\\n' and 'GET empty.bin\\n' in one segment: GET one.bin",
+    judged = [(_("{line} sent in {count} pieces (cut at bytes {cuts}, pauses {pauses} s)").format(
+                   line=shown(line), count=len(cut) + 1, cuts=cut, pauses=pauses), name),
+              (_("'GET one.bin\\n', 'LIST\\r\\n' and 'GET empty.bin\\n' in one segment: GET one.bin"),
                "one.bin"),
-              ("... then LIST", None),
-              ("... then GET empty.bin", "empty.bin")]
+              (_("... then LIST"), None),
+              (_("... then GET empty.bin"), "empty.bin")]
     for i, (what, file) in enumerate(judged):
         want = files.made[file] if file else want_list
         problem = cases.file_problem(reply_at(seen, i), want["size"], want["sha256"])
         if problem:
-            expect.fail(f"{what}: '200 OK {want['size']}' and the "
-                        + (f"{want['size']} bytes of {file}" if file else "names, one per line"),
-                        problem, ended(seen))
-    expect_quit(seen, 4, "commands in pieces")
+            if file:
+                expected = _("{what}: '200 OK {size}' and the {size} bytes of {file}").format(
+                    what=what, size=want["size"], file=file)
+            else:
+                expected = _("{what}: '200 OK {size}' and the names, one per line").format(
+                    what=what, size=want["size"])
+            expect.fail(expected, problem, ended(seen))
+    expect_quit(seen, 4, _("commands in pieces"))
 
 
 @pytest.mark.points(1)
@@ -92,9 +99,10 @@ def test_get_sizes(files, layout):
         want = files.made[name]
         problem = cases.file_problem(reply_at(seen, i), want["size"], want["sha256"])
         if problem:
-            expect.fail(f"GET {name}: '200 OK {want['size']}' and the file's {want['size']} "
-                        f"bytes (SHA-256 {want['sha256'][:16]}...)", problem, ended(seen))
-    expect_quit(seen, len(names), "the GETs")
+            expect.fail(_("GET {name}: '200 OK {size}' and the file's {size} bytes (SHA-256 "
+                          "{sha256}...)").format(name=name, size=want["size"], sha256=want["sha256"][:16]),
+                        problem, ended(seen))
+    expect_quit(seen, len(names), _("the GETs"))
 
 
 @pytest.mark.points(1)
@@ -107,9 +115,9 @@ def test_get_plain_names(files, layout):
         want = files.made[name]
         problem = cases.file_problem(reply_at(seen, i), want["size"], want["sha256"])
         if problem:
-            expect.fail(f"GET {shown(name)} (a plain name: no '/', not '.' or '..'): "
-                        f"'200 OK {want['size']}' and the file's bytes", problem, ended(seen))
-    expect_quit(seen, len(names), "GETs of plain names")
+            expect.fail(_("GET {name} (a plain name: no '/', not '.' or '..'): '200 OK {size}' and the "
+                          "file's bytes").format(name=shown(name), size=want["size"]), problem, ended(seen))
+    expect_quit(seen, len(names), _("GETs of plain names"))
 
 
 @pytest.mark.points(1)
@@ -126,9 +134,9 @@ def test_not_found_kinds(files, ctx):
     for i, name in enumerate(names):
         problem = cases.status_problem(reply_at(seen, i), "550 not found")
         if problem:
-            expect.fail(f"GET {shown(name)} (no regular file of that name in the root): the "
-                        f"reply '550 not found', the session going on", problem, ended(seen))
-    expect_quit(seen, len(names), "GETs of names that are no file")
+            expect.fail(_("GET {name} (no regular file of that name in the root): the reply '550 not "
+                          "found', the session going on").format(name=shown(name)), problem, ended(seen))
+    expect_quit(seen, len(names), _("GETs of names that are no file"))
 
 
 @pytest.mark.points(2)
@@ -137,7 +145,7 @@ def test_get_refuses_paths(files, layout, ctx):
     """GET of names with '/' ('../sibling/x', '/etc/passwd', 'sub/x', 'a/../b'), '.', '..', NUL: 553"""
     rng = rng_for(ctx, "refused-get")
     names = cases.refused_gets(rng, ROOT, layout["beside"], INNER)
-    outside = {files.made[f"../{layout['beside']}"]["sha256"]: "the sibling folder's secret",
+    outside = {files.made[f"../{layout['beside']}"]["sha256"]: _("the sibling folder's secret"),
                files.made["../outside.txt"]["sha256"]: "/scratch/outside.txt"}
     seen = files.session([send(f"GET {n}\n") for n in names] + [send("QUIT\n")])
     for i, name in enumerate(names):
@@ -145,11 +153,11 @@ def test_get_refuses_paths(files, layout, ctx):
         problem = cases.status_problem(got, "553 refused")
         if problem:
             leak = outside.get((got or {}).get("sha256"))
-            expect.fail(f"GET {shown(name)}: the reply '553 refused' (a name with '/' or NUL, "
-                        f"'.' or '..', or empty), the session going on",
-                        problem + (f": the bytes of {leak}" if leak else ""),
+            expect.fail(_("GET {name}: the reply '553 refused' (a name with '/' or NUL, '.' or '..', or "
+                          "empty), the session going on").format(name=shown(name)),
+                        problem + (_(": the bytes of {leak}").format(leak=leak) if leak else ""),
                         f"{ended(seen)}\n{files.server_state()}".strip())
-    expect_quit(seen, len(names), "refused GETs")
+    expect_quit(seen, len(names), _("refused GETs"))
 
 
 @pytest.mark.points(1)
@@ -159,19 +167,21 @@ def test_put_stays_in_root(files, layout, ctx):
     rng = rng_for(ctx, "refused-put")
     attempts = cases.refused_puts(rng, ROOT, layout["beside_dir"])
     steps = []
-    for i, (name, _) in enumerate(attempts):
+    for i, (name, _path) in enumerate(attempts):
         steps += [send(f"PUT {name} 5\n"), {"data": [5, ctx.seed + i], "replies": 1}]
     seen = files.session([*steps, send("QUIT\n")])
-    written = [path for _, path in attempts if files.on_server(path)["exists"]]
+    written = [path for _name, path in attempts if files.on_server(path)["exists"]]
     replies = [r for r in seen["replies"] if not r["status"].startswith("226")]
     for i, (name, path) in enumerate(attempts):
         problem = cases.status_problem(reply_at({"replies": replies}, i), "553 refused")
         if problem:
-            expect.fail(f"PUT {shown(name)} 5: the reply '553 refused'", problem + (
-                f"; {path} was written on the server" if path in written else ""), ended(seen))
+            expect.fail(_("PUT {name} 5: the reply '553 refused'").format(name=shown(name)), problem + (
+                _("; {path} was written on the server").format(path=path) if path in written else ""),
+                ended(seen))
     if written:
-        expect.fail("refused PUTs: no file written", f"{', '.join(written)} written on the server")
-    expect_quit(seen, len(seen["replies"]) - 1, "refused PUTs")
+        expect.fail(_("refused PUTs: no file written"),
+                    _("{paths} written on the server").format(paths=", ".join(written)))
+    expect_quit(seen, len(seen["replies"]) - 1, _("refused PUTs"))
 
 
 @pytest.mark.points(1)
@@ -184,12 +194,12 @@ def test_put_bad_arguments(files, ctx):
     for i, arg in enumerate(args):
         problem = cases.status_problem(reply_at(seen, i), "501 bad arguments")
         if problem:
-            expect.fail(f"PUT {arg}: the reply '501 bad arguments', the session going on "
-                        f"(the client sends no data)", problem, ended(seen))
-    expect_quit(seen, len(args), "PUTs with bad arguments")
+            expect.fail(_("PUT {arg}: the reply '501 bad arguments', the session going on (the client "
+                          "sends no data)").format(arg=arg), problem, ended(seen))
+    expect_quit(seen, len(args), _("PUTs with bad arguments"))
     if files.on_server(f"{ROOT}/{name}")["exists"]:
-        expect.fail(f"PUTs of {name} with bad arguments: no file stored",
-                    f"{ROOT}/{name} exists on the server")
+        expect.fail(_("PUTs of {name} with bad arguments: no file stored").format(name=name),
+                    _("{path} exists on the server").format(path=f"{ROOT}/{name}"))
 
 
 @pytest.mark.points(2)
@@ -213,12 +223,13 @@ def test_put_in_pieces(files, layout, ctx):
     # the line, its data and the next command in one segment: the server reads exactly
     # the size's bytes, and the next command is what follows them
     steps.append({"send": f"PUT {eager} {eager_size}\n", "data": [eager_size, ctx.seed * 7 + 3],
-                  "after": "GET one.bin\n", "replies": 3})
+                  "after": "GET one.bin\n", "replies": 3})  # not shown
     seen = files.session([*steps, send("QUIT\n")])
-    whats = [f"PUT {target} {text}, its data in {len(cut) + 1} pieces ({pause:g} s apart)"
-             for (target, _, cut, pause), text in zip(uploads, texts, strict=True)]
-    whats.append(f"'PUT {eager} {eager_size}\\n', its {eager_size} bytes and 'GET one.bin\\n' "
-                 f"in one segment (the data right after the line, before '150 ready' came)")
+    whats = [_("PUT {name} {size}, its data in {count} pieces ({pause:g} s apart)").format(
+                 name=target, size=text, count=len(cut) + 1, pause=pause)
+             for (target, _size, cut, pause), text in zip(uploads, texts, strict=True)]
+    whats.append(_("'PUT {name} {size}\\n', its {size} bytes and 'GET one.bin\\n' in one segment (the "
+                   "data right after the line, before '150 ready' came)").format(name=eager, size=eager_size))
     for i, (what, size, text) in enumerate(zip(
             whats, [*(u[1] for u in uploads), eager_size], [*texts, str(eager_size)], strict=True)):
         for j, want in ((2 * i, "150 ready"), (2 * i + 1, f"226 stored {size}")):
@@ -227,17 +238,20 @@ def test_put_in_pieces(files, layout, ctx):
                 continue
             problem = cases.status_problem(got, want)
             if problem:
-                expect.fail(f"{what}: the reply '{want}'", problem, ended(seen))
+                expect.fail(_("{what}: the reply '{status}'").format(what=what, status=want), problem,
+                            ended(seen))
     one = files.made["one.bin"]
     problem = cases.file_problem(reply_at(seen, 2 * len(whats)), one["size"], one["sha256"])
     if problem:
-        expect.fail(f"after the {eager_size} bytes of PUT {eager}, in the same segment, "
-                    f"'GET one.bin': '200 OK 1' and its byte", problem, ended(seen))
-    expect_quit(seen, 2 * len(whats) + 1, "the PUTs")
+        expect.fail(_("after the {size} bytes of PUT {name}, in the same segment, 'GET one.bin': '200 OK "
+                      "1' and its byte").format(size=eager_size, name=eager), problem, ended(seen))
+    expect_quit(seen, 2 * len(whats) + 1, _("the PUTs"))
     for target, sent in ((name, seen["sent"][1]), (utf8, seen["sent"][2]), (eager, seen["sent"][3])):
         stored = files.on_server(f"{ROOT}/{target}")
         if stored.get("sha256") != sent["sha256"]:
-            expect.fail(f"{ROOT}/{target} on the server: the {sent['size']} bytes of the last "
-                        f"PUT of that name (SHA-256 {sent['sha256'][:16]}...)",
-                        "no such file" if not stored["exists"] else
-                        f"{stored['size']} bytes with SHA-256 {stored['sha256'][:16]}...")
+            expect.fail(_("{path} on the server: the {size} bytes of the last PUT of that name (SHA-256 "
+                          "{sha256}...)").format(path=f"{ROOT}/{target}", size=sent["size"],
+                                                 sha256=sent["sha256"][:16]),
+                        _("no such file") if not stored["exists"] else
+                        _("{size} bytes with SHA-256 {sha256}...").format(size=stored["size"],
+                                                                           sha256=stored["sha256"][:16]))

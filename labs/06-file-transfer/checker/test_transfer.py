@@ -13,6 +13,7 @@ import pytest
 from conftest import MIB, PORT, ROOT, answered_quit, problem, status
 
 from socklab.checking import expect
+from socklab.i18n import _
 
 # The 20 MiB files cross a lighter link, so that the check takes seconds, not minutes:
 # TCP's throughput falls with loss and delay, and 1% loss over 40 ms round trips allows
@@ -30,8 +31,9 @@ def test_server_listens(files, server, programs, ctx):
         seen = files.lines("QUIT")
         got = [r["status"] for r in seen["replies"]]
         if got != ["221 bye"]:
-            expect.fail(f"client {i + 1} of 3, one after another, sending QUIT: the reply "
-                        f"'221 bye'", f"the replies {got}{problem(seen)}", files.server_state())
+            expect.fail(_("client {n} of 3, one after another, sending QUIT: the reply '221 bye'").format(
+                            n=i + 1),
+                        _("the replies {got}").format(got=got) + problem(seen), files.server_state())
     expect.listening_on_the_port_given(programs, server, PORT, ctx.seed)
 
 
@@ -44,13 +46,14 @@ def test_list(files):
     replies = seen["replies"]
     got = replies[0] if replies else None
     if got is None or got["status"] != f"200 OK {want['size']}" or got.get("body") != want["text"]:
-        expect.fail(f"LIST: '200 OK {want['size']}', then the names of the regular files in "
-                    f"{ROOT} (sorted; no names starting with '.', no folders), each with '\\n': "
-                    f"{want['text']!r}",
+        expect.fail(_("LIST: '200 OK {size}', then the names of the regular files in {root} (sorted; no "
+                      "names starting with '.', no folders), each with '\\n': {names}").format(
+                        size=want["size"], root=ROOT, names=repr(want["text"])),
                     status(got["status"] if got else None) + problem(seen)
-                    + (f", then {got.get('body')!r}" if got and "body" in got else ""))
+                    + (_(", then {body}").format(body=repr(got.get("body")))
+                       if got and "body" in got else ""))
     if len(replies) < 2 or replies[1]["status"] != "221 bye":
-        expect.fail("after LIST: QUIT answered '221 bye' (the LIST body exactly <size> bytes)",
+        expect.fail(_("after LIST: QUIT answered '221 bye' (the LIST body exactly <size> bytes)"),
                     status(replies[1]["status"] if len(replies) > 1 else None) + problem(seen))
 
 
@@ -62,9 +65,9 @@ def test_get_small(files):
     files.expect_get("one.bin")
     seen = files.get("no-such-file.bin")
     if seen["status"] != "550 not found":
-        expect.fail("GET no-such-file.bin: the reply '550 not found'",
+        expect.fail(_("GET no-such-file.bin: the reply '550 not found'"),
                     status(seen["status"]) + problem(seen))
-    answered_quit(seen, "GET no-such-file.bin")
+    answered_quit(seen, _("GET no-such-file.bin"))
 
 
 @pytest.mark.points(2)
@@ -93,9 +96,10 @@ def small_memory(files, before, what):
     __tracebackhide__ = True
     growth, which = files.memory_growth(before)
     if growth > MEMORY_LIMIT_KIB:
-        expect.fail(f"{what}: the file moved in pieces, the server's peak memory growing by "
-                    f"less than {MEMORY_LIMIT_KIB // 1024} MiB",
-                    f"the peak memory (VmHWM) of {which} grew by {growth / 1024:.1f} MiB")
+        expect.fail(_("{what}: the file moved in pieces, the server's peak memory growing by less than "
+                      "{limit} MiB").format(what=what, limit=MEMORY_LIMIT_KIB // 1024),
+                    _("the peak memory (VmHWM) of {which} grew by {growth:.1f} MiB").format(
+                        which=which, growth=growth / 1024))
 
 
 @pytest.mark.points(3)
@@ -105,7 +109,7 @@ def test_get_large(files, impair):
     impair.set(update=LARGE)
     before = files.memory()
     files.expect_get("big.bin")
-    small_memory(files, before, "GET big.bin (20 MiB)")
+    small_memory(files, before, _("GET big.bin (20 MiB)"))
 
 
 @pytest.mark.points(2)
@@ -115,7 +119,7 @@ def test_put_large(files, impair, ctx):
     impair.set(update=LARGE)
     before = files.memory()
     files.expect_put("up-big.bin", 20 * MIB, ctx.seed + 13)
-    small_memory(files, before, "PUT up-big.bin (20 MiB)")
+    small_memory(files, before, _("PUT up-big.bin (20 MiB)"))
 
 
 @pytest.mark.points(2)
@@ -125,12 +129,14 @@ def test_slow_reader(files, impair):
     impair.set(profile="clean")  # a steady send queue shows the server blocked in send()
     want = files.made["one-mib.bin"]
     seen = files.slow_get("one-mib.bin", [64 * 1024, 512 * 1024])
-    what = ("GET one-mib.bin by a client that stops reading twice, while the server is "
-            "paused and resumed (as Ctrl-Z and fg do)")
+    what = _("GET one-mib.bin by a client that stops reading twice, while the server is paused and "
+             "resumed (as Ctrl-Z and fg do)")
     if seen["received"] != want["size"] or seen["sha256"] != want["sha256"]:
-        expect.fail(f"{what}: {want['size']} bytes with SHA-256 {want['sha256']}",
-                    f"{status(seen['status'])}, then {seen['received']} bytes with SHA-256 "
-                    f"{seen['sha256']}{problem(seen)} (is every send()'s return value used?)",
+        expect.fail(_("{what}: {size} bytes with SHA-256 {sha256}").format(
+                        what=what, size=want["size"], sha256=want["sha256"]),
+                    _("{status}, then {size} bytes with SHA-256 {sha256}{problem} (is every send()'s "
+                      "return value used?)").format(status=status(seen["status"]), size=seen["received"],
+                                                    sha256=seen["sha256"], problem=problem(seen)),
                     files.server_state())
     answered_quit(seen, what)
 
@@ -139,18 +145,20 @@ def test_slow_reader(files, impair):
 @pytest.mark.rules("R14")
 def test_client_leaves_mid_transfer(files, ctx):
     """Clients that reset in the middle of a GET or a PUT, or close mid-PUT: the server goes on"""
-    files.get("big.bin", "--reset-after", str(256 * 1024))
-    files.put("half.bin", MIB, ctx.seed, "--reset-after", str(100 * 1024))
-    files.put("closed.bin", MIB, ctx.seed + 1, "--close-after", str(200 * 1024))
-    what = ("clients that reset in the middle of a GET (after 256 KiB) and of a PUT (after "
-            "100 KiB), and one that closes its side cleanly in the middle of a PUT (after 200 KiB)")
+    reset_get, reset_put, close_put = 256, 100, 200  # KiB into each transfer
+    files.get("big.bin", "--reset-after", str(reset_get * 1024))
+    files.put("half.bin", MIB, ctx.seed, "--reset-after", str(reset_put * 1024))
+    files.put("closed.bin", MIB, ctx.seed + 1, "--close-after", str(close_put * 1024))
+    what = _("clients that reset in the middle of a GET (after {reset_get} KiB) and of a PUT (after "
+             "{reset_put} KiB), and one that closes its side cleanly in the middle of a PUT (after "
+             "{close_put} KiB)").format(reset_get=reset_get, reset_put=reset_put, close_put=close_put)
     evidence = files.server_state(wait=1)
     if evidence:
-        expect.fail(f"the server to go on after {what}", "it stopped", evidence)
+        expect.fail(_("the server to go on after {what}").format(what=what), _("it stopped"), evidence)
     seen = files.get("one.bin")
     want = files.made["one.bin"]
     if seen["status"] != "200 OK 1" or seen["sha256"] != want["sha256"]:
-        expect.fail(f"after {what}: GET one.bin answered by a new client",
+        expect.fail(_("after {what}: GET one.bin answered by a new client").format(what=what),
                     f"{status(seen['status'])}{problem(seen)}", files.server_state())
 
 
@@ -163,8 +171,10 @@ def test_unknown_command_and_quit(files, ctx):
     got = [r["status"] for r in seen["replies"]]
     want = ["500 unknown command"] * len(lines) + ["221 bye"]
     if got != want or not seen["closed"]:
-        shown = [line if len(line) < 40 else f"{line[:8]}... ({len(line) + 1} bytes)" for line in lines]
-        expect.fail(f"{shown}, then QUIT: the replies {want}, then the server closing the "
-                    "connection",
-                    f"the replies {got}" + ("; then the server closed" if seen["closed"] else
-                                            "; the connection stayed open") + problem(seen))
+        shown = [line if len(line) < 40 else _("{start}... ({count} bytes)").format(
+            start=line[:8], count=len(line) + 1) for line in lines]
+        expect.fail(_("{lines}, then QUIT: the replies {want}, then the server closing the "
+                      "connection").format(lines=shown, want=want),
+                    _("the replies {got}").format(got=got) + (_("; then the server closed") if seen["closed"]
+                                                              else _("; the connection stayed open"))
+                    + problem(seen))

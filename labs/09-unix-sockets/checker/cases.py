@@ -7,8 +7,11 @@ latin-1 text (one character per byte), and so do the results it reports.
 from __future__ import annotations
 
 import random
+import re
 import string
 from typing import Any
+
+from socklab.i18n import N_, _
 
 LARGEST = 8192  # the largest datagram of the protocol (R7)
 LONGEST_LINE = 100_000  # the longest line of the protocol (R5)
@@ -75,8 +78,10 @@ def latin(data: bytes) -> str:
 
 def show(data: bytes | None, limit: int = 60) -> str:
     if data is None:
-        return "nothing"
-    return repr(data) if len(data) <= limit else f"{data[:limit]!r}... ({len(data)} bytes)"
+        return _("nothing")
+    if len(data) <= limit:
+        return repr(data)
+    return _("{start}... ({count} bytes)").format(start=repr(data[:limit]), count=len(data))
 
 
 def first_difference(want: list[bytes], got: list[bytes]) -> int:
@@ -92,12 +97,13 @@ def lines_problem(received: bytes, lines: list[bytes]) -> str | None:
     if got == want:
         return None
     i = first_difference(want, got)
-    observed = f"{len(got)} answer lines for {len(lines)} lines sent"
+    observed = _("{got} answer lines for {sent} lines sent").format(got=len(got), sent=len(lines))
     if i < len(want):
         got_i = got[i] if i < len(got) else None
-        observed += f"; answer {i + 1}: expected {show(want[i])}, got {show(got_i)}"
+        observed += _("; answer {n}: expected {want}, got {got}").format(n=i + 1, want=show(want[i]),
+                                                                         got=show(got_i))
     else:
-        observed += f"; an extra answer {show(got[i])}"
+        observed += _("; an extra answer {got}").format(got=show(got[i]))
     return observed
 
 
@@ -107,12 +113,13 @@ def replies_problem(got: list[bytes], messages: list[bytes]) -> str | None:
     if got == want:
         return None
     i = first_difference(want, got)
-    observed = f"{len(got)} reply datagrams for {len(messages)} sent"
+    observed = _("{got} reply datagrams for {sent} sent").format(got=len(got), sent=len(messages))
     if i < len(want):
-        observed += (f"; reply {i + 1} (to {show(messages[i], 30)}): expected {show(want[i])}, "
-                     f"got {show(got[i] if i < len(got) else None)}")
+        observed += _("; reply {n} (to {message}): expected {want}, got {got}").format(
+            n=i + 1, message=show(messages[i], 30), want=show(want[i]),
+            got=show(got[i] if i < len(got) else None))
     else:
-        observed += f"; an extra reply {show(got[i])}"
+        observed += _("; an extra reply {got}").format(got=show(got[i]))
     return observed
 
 
@@ -123,7 +130,7 @@ def boundary_datagrams(seed: int) -> list[bytes]:
     sized = [words(rng, near(rng, 1024) + 8)[:near(rng, 1024)],
              rng.randbytes(near(rng, 4096)), words(rng, LARGEST + 8)[:LARGEST],
              rng.randbytes(LARGEST - 1)]
-    plain = [words(rng, 10) + " 数据报 🙂".encode(), b"two\nlines", b"three\nmore\nlines\n",
+    plain = [words(rng, 10) + " 数据报 🙂".encode(), b"two\nlines", b"three\nmore\nlines\n",  # not shown
              words(rng, 1)[:1], *odd_lines(rng)[:2]]
     messages = sized + plain
     rng.shuffle(messages)
@@ -147,25 +154,56 @@ def split_lines(seed: int) -> tuple[list[bytes], list[int], list[float]]:
     return lines, cuts, gaps
 
 
+# How the probe (socklab/probes/unix.py) says an exchange ended, in the reader's words; an
+# exception's text (ConnectionRefusedError (...)) stays as it is.
+PROBE_WORDS = (
+    (re.compile(r"timed out after (?P<seconds>\S+) s"), N_("timed out after {seconds} s")),
+    (re.compile(r"sending timed out after (?P<seconds>\S+) s \(the server is not reading\)"),
+     N_("sending timed out after {seconds} s (the server is not reading)")),
+    (re.compile(r"a datagram to (?P<path>\S+) was refused: (?P<error>.*)", re.S),
+     N_("a datagram to {path} was refused: {error}")),
+)
+
+
+def said(error: str | None) -> str | None:
+    """The probe's ``error`` in the reader's language (None stays None)."""
+    for pattern, text in PROBE_WORDS if error else ():
+        if found := pattern.fullmatch(error):
+            return _(text).format(**found.groupdict())
+    return error
+
+
+KINDS = {  # the probe's words for a file's kind (socklab/probes/unix.py), as the reader reads them
+    "socket": N_("a socket"),
+    "regular file": N_("a regular file"),
+    "directory": N_("a directory"),
+    "symbolic link": N_("a symbolic link"),
+    "named pipe": N_("a named pipe"),
+    "other": N_("a file of another kind"),
+}
+
+
 def describe_file(file: dict[str, Any]) -> str:
     """A stat result (the probe's) in words, for evidence."""
     if file.get("exists") is False:
-        return "no such file"
+        return _("no such file")
     if file.get("exists") is None:
-        return f"cannot be examined ({file.get('error')})"
-    text = f"a {file['kind']}, mode {file['mode']}, owner uid {file['uid']} gid {file['gid']}"
+        return _("cannot be examined ({error})").format(error=file.get("error"))
+    kind = _(KINDS[file["kind"]]) if file["kind"] in KINDS else file["kind"]
+    text = _("{kind}, mode {mode}, owner uid {uid} gid {gid}").format(
+        kind=kind, mode=file["mode"], uid=file["uid"], gid=file["gid"])
     if "target" in file:
-        text += f", pointing to {file['target']}"
+        text += _(", pointing to {target}").format(target=file["target"])
     return text
 
 
 def unchanged(before: dict[str, Any], after: dict[str, Any]) -> str | None:
     """How a file left alone was changed after all (None: it was not)."""
     if after.get("exists") is not True:
-        return f"it is gone: {describe_file(after)}"
-    for key, what in (("inode", "replaced by another file"), ("kind", "a different kind"),
-                      ("mode", "its mode changed"), ("sha256", "its contents changed"),
-                      ("target", "it points elsewhere")):
+        return _("it is gone: {file}").format(file=describe_file(after))
+    for key, what in (("inode", N_("replaced by another file")), ("kind", N_("a different kind")),
+                      ("mode", N_("its mode changed")), ("sha256", N_("its contents changed")),
+                      ("target", N_("it points elsewhere"))):
         if before.get(key) != after.get(key):
-            return f"{what}: now {describe_file(after)}"
+            return _("{change}: now {file}").format(change=_(what), file=describe_file(after))
     return None

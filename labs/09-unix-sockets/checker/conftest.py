@@ -14,6 +14,7 @@ import unix_probe
 
 from socklab.checking import expect
 from socklab.checking.programs import Programs
+from socklab.i18n import _
 from socklab.lab import Lab
 
 READY_WITHIN = 15.0  # seconds for a server to start serving on its socket file (generous: a busy machine)
@@ -41,7 +42,8 @@ class Servers:
         if self.ready.get(name) != self.programs.starts[name]:
             # a start already given its full time gets one more look, not another wait
             late = self.never.get(name) == self.programs.starts[name]
-            self.wait(name, f"{self.file(name)} to serve on {self.path(name)}",
+            self.wait(name, _("{program} to serve on {path}").format(program=self.file(name),
+                                                                     path=self.path(name)),
                       within=1.0 if late else READY_WITHIN)
         return self.path(name)
 
@@ -60,21 +62,23 @@ class Servers:
         while True:
             if not self.programs.alive(name):
                 code = self.exit_code(name)
-                expect.fail(expected, f"{self.file(name)} exited (code {code}); {path}: "
-                            f"{unix_probe.describe(unix_probe.stat(self.box, path)[path])}")
+                expect.fail(expected, _("{program} exited (code {code}); {path}: {file}").format(
+                    program=self.file(name), code=code, path=path,
+                    file=unix_probe.describe(unix_probe.stat(self.box, path)[path])))
             seen = unix_probe.wait(self.box, path, name, timeout=1.0)
             if seen["connected"]:
                 self.ready[name] = self.programs.starts[name]
                 return
             if time.monotonic() > deadline:
                 self.never[name] = self.programs.starts[name]
-                expect.fail(expected, f"no {name} client could connect to {path} within "
-                            f"{within:g} s ({seen['error']}); {path}: "
-                            f"{unix_probe.describe(seen['file'])}")
+                expect.fail(expected, _("no {type} client could connect to {path} within {within:g} s "
+                                        "({error}); {path}: {file}").format(
+                    type=name, path=path, within=within, error=seen["error"],
+                    file=unix_probe.describe(seen["file"])))
 
     def exit_code(self, name: str) -> int | str:
         proc = self.programs.running.get(name)
-        return proc.returncode if proc is not None and proc.returncode is not None else "unknown"
+        return proc.returncode if proc is not None and proc.returncode is not None else _("unknown")
 
     def stop(self, name: str) -> None:
         self.programs.stop(name)
