@@ -9,8 +9,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from socklab.i18n import _
+
+# the reason phrases are protocol tokens, quoted as they are in the messages
 REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 431: "Request Header Fields Too Large",
+           405: "Method Not Allowed",  # not shown as prose: a protocol token
+           431: "Request Header Fields Too Large",  # not shown as prose: a protocol token
            501: "Not Implemented"}
 PAUSE = 1.2  # seconds: longer than a second, where a program with a 1 s timeout gives up
 LONG_PAUSE = 3.2  # seconds: "several seconds" (R2), past a 2 or 3 s read timeout
@@ -104,29 +108,34 @@ def split_points(rng: random.Random, size: int, count: int) -> list[int]:
 def framing_problems(answer: dict[str, Any], head_only: bool = False) -> list[str]:
     """What breaks R3/R4 in an answer as the probe saw it (an empty list if nothing)."""
     if answer.get("status") is None:
-        return [f"no answer ({answer.get('problem') or answer.get('error') or 'nothing came'})"]
+        why = answer.get("problem") or answer.get("error") or _("nothing came")
+        return [_("no answer ({why})").format(why=why)]
     problems = []
     status, reason = answer["status"], answer.get("reason", "")
     if answer.get("version") != "HTTP/1.1":
-        problems.append(f"the status line {answer.get('status_line')!r} (not HTTP/1.1)")
+        problems.append(_("the status line {line} (not HTTP/1.1)").format(
+            line=repr(answer.get("status_line"))))
     elif status in REASONS and reason.lower() != REASONS[status].lower():
-        problems.append(f"the status line {answer.get('status_line')!r} (its reason phrase is "
-                        f"{REASONS[status]!r})")
+        problems.append(_("the status line {line} (its reason phrase is {reason})").format(
+            line=repr(answer.get("status_line")), reason=repr(REASONS[status])))
     headers = answer.get("headers", {})
     if len(headers.get("content-type", [])) != 1:
-        problems.append(f"{len(headers.get('content-type', []))} Content-Type headers")
+        # never one: 0, 2 or more
+        problems.append(_("{count} Content-Type headers").format(count=len(headers.get("content-type", []))))
     lengths = headers.get("content-length", [])
     if len(lengths) != 1 or not lengths[0].isdigit():
-        problems.append(f"the Content-Length headers {lengths}")
+        problems.append(_("the Content-Length headers {lengths}").format(lengths=lengths))
     elif not head_only and int(lengths[0]) != answer["body_size"] - answer.get("after", 0):
-        problems.append(f"'Content-Length: {lengths[0]}' but {answer['body_size']} bytes of body")
+        problems.append(_("'Content-Length: {length}' but {size} bytes of body").format(
+            length=lengths[0], size=answer["body_size"]))
     tokens = {t.strip().lower() for v in headers.get("connection", []) for t in v.split(",")}
     if "close" not in tokens:
-        problems.append(f"the Connection headers {headers.get('connection', [])} (not 'close')")
+        problems.append(_("the Connection headers {values} (not 'close')").format(
+            values=headers.get("connection", [])))
     if answer.get("after"):
-        problems.append(f"the connection still open after the answer: a second request sent on "
-                        f"it was answered too ({answer['after']} more bytes, starting "
-                        f"{answer.get('after_start', '')[:40]!r})")
+        problems.append(_("the connection still open after the answer: a second request sent on "
+                          "it was answered too ({count} more bytes, starting {start})").format(
+            count=answer["after"], start=repr(answer.get("after_start", "")[:40])))
     elif not answer.get("closed"):
-        problems.append(answer.get("error") or "the connection left open")
+        problems.append(answer.get("error") or _("the connection left open"))
     return problems

@@ -10,6 +10,7 @@ These helpers run them and turn what they saw into expected-vs-observed failures
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import json
 import random
@@ -22,6 +23,7 @@ import pytest
 
 from socklab.checking import expect, observe
 from socklab.checking.programs import STUDENT
+from socklab.i18n import _
 
 PORT = 8080
 ROOT = "/scratch/www"
@@ -72,7 +74,7 @@ def varied(rng: random.Random, method: str, target: str, **kwargs: Any) -> dict[
     headers = {cases.token_name(rng): cases.header_value(rng), **kwargs.pop("headers", {})}
     spec = request(method, target, headers=headers, **{**style, **kwargs})
     if style["connection"] != "close" and "again" not in spec:
-        spec["again"] = "GET /notes.txt HTTP/1.1\r\nHost: server\r\n\r\n"
+        spec["again"] = "GET /notes.txt HTTP/1.1\r\nHost: server\r\n\r\n"  # not shown
     return spec
 
 
@@ -106,10 +108,15 @@ def type_for(name: str) -> str:
     return TYPES.get(suffix, OCTETS)
 
 
+def either(codes: Any) -> str:
+    """Status codes as alternatives: '403 or 400 or 404'."""
+    return functools.reduce(lambda a, b: _("{first} or {second}").format(first=a, second=b), map(str, codes))
+
+
 def status(answer: dict[str, Any]) -> str:
     """What came back, in a line: the status line and headers, or why there were none."""
     if answer.get("status") is None:
-        why = answer.get("problem") or "no answer"
+        why = answer.get("problem") or _("no answer")
         return f"{why}" + (f" ({answer['error']})" if answer.get("error") else "") + \
             (f": {answer['head']!r}" if answer.get("head") else "")
     return repr(answer["head"])[:400]
@@ -144,26 +151,29 @@ class Web:
         """Evidence: whether the server process died, and its last words."""
         if self.programs.alive("server"):
             return ""
-        return f"the server process has exited\n{self.programs.tail('server')}"
+        return _("the server process has exited") + "\n" + self.programs.tail("server")
 
     def still_serving(self, after: str) -> None:
         """The server still runs and answers GET / with index.html."""
         __tracebackhide__ = True
         answer = self.raw(request("GET", "/"))[0]
         if answer.get("status") != 200 or answer.get("body_sha256") != self.file("index.html")["sha256"]:
-            expect.fail(f"after {after}: the server still running, answering GET / with index.html",
-                        status(answer), self.server_state())
+            expect.fail(_("after {after}: the server still running, answering GET / with index.html").format(
+                after=after), status(answer), self.server_state())
 
     def expect_file(self, answer: dict[str, Any], name: str, what: str) -> None:
         """A 200 answer whose body is the site's file ``name``, byte for byte."""
         __tracebackhide__ = True
         want = self.file(name)
         if answer.get("status") != 200:
-            expect.fail(f"{what}: '200 OK' and the file {name}", status(answer), self.server_state())
+            expect.fail(_("{what}: '200 OK' and the file {name}").format(what=what, name=name),
+                        status(answer), self.server_state())
         if answer["body_sha256"] != want["sha256"]:
-            expect.fail(f"{what}: the {want['size']} bytes of {name} (SHA-256 {want['sha256'][:16]}...)",
-                        f"{answer['body_size']} bytes after the head (SHA-256 "
-                        f"{answer['body_sha256'][:16]}...), starting {answer['body_start'][:60]!r}"
+            expect.fail(_("{what}: the {size} bytes of {name} (SHA-256 {sha}...)").format(
+                            what=what, size=want["size"], name=name, sha=want["sha256"][:16]),
+                        _("{size} bytes after the head (SHA-256 {sha}...), starting {start}").format(
+                            size=answer["body_size"], sha=answer["body_sha256"][:16],
+                            start=repr(answer["body_start"][:60]))
                         + (f" ({answer['error']})" if answer.get("error") else ""))
 
 
@@ -190,7 +200,8 @@ def web(ctx: Any, programs: Any, site: dict[str, Any]) -> Web:
 def form_values(ctx: Any) -> dict[str, str]:
     """What the clients type into the form: markup, entities, a plus, non-ASCII, seeded."""
     tag = f"{random.Random(ctx.seed).randrange(10 ** 6):06d}"
-    return {"name": f"Zoë <b>&amp; {tag}</b>", "message": f"Héllo + wörld ✓ 50% <i>{tag}</i> & co"}
+    return {"name": f"Zoë <b>&amp; {tag}</b>",
+            "message": f"Héllo + wörld ✓ 50% <i>{tag}</i> & co"}  # not shown as prose: form data
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,10 @@ import urllib.parse
 
 import cases
 import pytest
-from conftest import media_type, request, rng_for, shown, status, varied
+from conftest import either, media_type, request, rng_for, shown, status, varied
 
 from socklab.checking import expect
+from socklab.i18n import _
 
 
 def raw_spec(text, cuts):
@@ -36,7 +37,7 @@ def test_every_answer_closes(web, form_values):
              varied(rng, "GET", "/..%2fsecret.txt")]
     # at least one request that says nothing of its connection, and one keep-alive
     # (and a keep-alive client's second request on the same connection, once answered)
-    again = "GET /index.html HTTP/1.1\r\nHost: server\r\n\r\n"
+    again = "GET /index.html HTTP/1.1\r\nHost: server\r\n\r\n"  # not shown
     specs[1] = {**request("GET", "/notes.txt", connection=None), "again": again}
     specs[2] = {**request("GET", "/empty.txt", connection="keep-alive", version="HTTP/1.1"),
                 "again": again}
@@ -46,9 +47,9 @@ def test_every_answer_closes(web, form_values):
         head_only = "".join(spec["pieces"]).startswith("HEAD ")
         problems = cases.framing_problems(answer, head_only)
         if problems:
-            expect.fail(f"the request {shown(spec)}: an answer 'HTTP/1.1 CODE REASON' with one "
-                        f"Content-Type, one Content-Length (its body's size), 'Connection: "
-                        f"close', then the server closing the connection",
+            expect.fail(_("the request {request}: an answer 'HTTP/1.1 CODE REASON' with one "
+                          "Content-Type, one Content-Length (its body's size), 'Connection: "
+                          "close', then the server closing the connection").format(request=shown(spec)),
                         "; ".join(problems), f"{status(answer)}\n{web.server_state()}".strip())
 
 
@@ -59,7 +60,8 @@ def test_paths_decoded(web):
     rng = rng_for(web.ctx, "paths")
     files = web.site["files"]
     dots = next(n for n in files if ".." in n)  # '..' inside a name is no '..' segment
-    names = [*rng.sample(sorted(files), 6), "docs/c++ notes.txt", "docs/café ½.txt", dots]
+    names = [*rng.sample(sorted(files), 6),
+             "docs/c++ notes.txt", "docs/café ½.txt", dots]  # not shown as prose: file names
     pairs = [("/" + cases.percent(rng, urllib.parse.quote(n, safe="/+")), n) for n in names]
     pairs += [("/docs", "docs/index.html"), ("//notes.txt", "notes.txt"),
               ("/./docs/./index.html", "docs/index.html"), ("/docs%2F", "docs/index.html"),
@@ -73,11 +75,16 @@ def test_paths_decoded(web):
         web.expect_file(answer, name, f"GET {target}")
 
 
-ORDER = (  # (request line, the codes the README's table allows), the first row that applies
-    ("DELETE /../secret.txt", (501,)), ("BREW /%zz", (501,)), ("PUT /submit", (501,)),
+# (request line, the codes the README's table allows), the first row that applies; the
+# request lines are protocol data, quoted as they are in the messages
+ORDER = (
+    ("DELETE /../secret.txt", (501,)),  # not shown as prose: a request line
+    ("BREW /%zz", (501,)), ("PUT /submit", (501,)),
     ("GET /../submit", (403, 400, 404)), ("POST /../submit", (403, 400, 404)),
-    ("POST /%zz", (400,)), ("POST /index.html", (405,)), ("POST /no-such.html", (405,)),
-    ("get /../secret.txt", (501,)), ("HEAD /%2e%2e/submit", (403, 400, 404)),
+    ("POST /%zz", (400,)),
+    ("POST /index.html", (405,)), ("POST /no-such.html", (405,)),  # not shown as prose: request lines
+    ("get /../secret.txt", (501,)),  # not shown as prose: a request line
+    ("HEAD /%2e%2e/submit", (403, 400, 404)),
 )
 
 
@@ -90,9 +97,9 @@ def test_decision_order(web):
     specs = [varied(rng, *line.split(" ")) for line, _ in chosen]
     for (line, codes), _spec, answer in zip(chosen, specs, web.raw(*specs), strict=True):
         if answer.get("status") not in codes:
-            expect.fail(f"{line} (no Content-Length, no body): the status "
-                        f"{' or '.join(map(str, codes))}, from the first row of the table that "
-                        f"applies", status(answer), web.server_state())
+            expect.fail(_("{line} (no Content-Length, no body): the status {codes}, from the first "
+                          "row of the table that applies").format(line=line, codes=either(codes)),
+                        status(answer), web.server_state())
 
 
 @pytest.mark.points(2)
@@ -112,19 +119,22 @@ def test_request_in_pieces(web, form_values):
     body = urllib.parse.urlencode(form_values)
     length = rng.choice(("content-length", "CONTENT-LENGTH", "content-LENGTH", "Content-length"))
     spaced = rng.choice(("\t", " \t", "\t ", "\t\t"))  # a tab always: spaces are common
-    head = (f"POST /submit HTTP/1.1\r\nHost: server\r\n{length}:{spaced}{len(body)}{spaced}\r\n"
+    head = (f"POST /submit HTTP/1.1\r\nHost: server\r\n{length}:{spaced}{len(body)}{spaced}\r\n"  # not shown
             "Content-Type: application/x-www-form-urlencoded\r\n\r\n")
     text = head + body
     inside = cases.split_points(rng, len(body), 2)
     post = {"pieces": [text[:len(head) + inside[0]], body[inside[0]:inside[1]], body[inside[1]:]],
             "pause": [cases.PAUSE, 0.1], "ids": ["name", "message"]}
     got, sent = web.raw(get, post)
-    web.expect_file(got, "notes.txt", f"GET /notes.txt, its head cut at {cut} (pauses {pauses} s)")
-    what = (f"POST /submit with '{length}:{spaced!r}{len(body)}{spaced!r}', the head and "
-            f"{inside[0]} bytes of the body in one segment, the rest in two ({cases.PAUSE:g} s later)")
+    web.expect_file(got, "notes.txt", _("GET /notes.txt, its head cut at {cuts} (pauses {pauses} s)").format(
+        cuts=cut, pauses=pauses))
+    what = _("POST /submit with '{length}:{spaced}{size}{spaced}', the head and {count} bytes of the "
+             "body in one segment, the rest in two ({pause:g} s later)").format(
+        length=length, spaced=repr(spaced), size=len(body), count=inside[0], pause=cases.PAUSE)
     if sent.get("status") != 200 or sent.get("texts") != form_values:
-        expect.fail(f"{what}: '200 OK' and a page showing {form_values}",
-                    f"{status(sent)}, showing {sent.get('texts')}", web.server_state())
+        expect.fail(_("{what}: '200 OK' and a page showing {values}").format(what=what, values=form_values),
+                    _("{status}, showing {texts}").format(status=status(sent), texts=sent.get("texts")),
+                    web.server_state())
 
 
 @pytest.mark.points(1)
@@ -149,9 +159,11 @@ def test_form_fields(web, form_values):
     for target, (body, want), answer in zip(targets, bodies, web.raw(*specs), strict=True):
         if answer.get("status") != 200 or media_type(answer) != "text/html" or \
                 answer.get("texts") != want:
-            expect.fail(f"POST {target} with the body {body!r}: '200 OK', an HTML page whose "
-                        f"elements id=\"name\" and id=\"message\" hold {want} (an absent field "
-                        f"is empty)", f"{status(answer)}, showing {answer.get('texts')}",
+            expect.fail(_("POST {target} with the body {body}: '200 OK', an HTML page whose "
+                          "elements id=\"name\" and id=\"message\" hold {want} (an absent field "
+                          "is empty)").format(target=target, body=repr(body), want=want),
+                        _("{status}, showing {texts}").format(status=status(answer),
+                                                              texts=answer.get("texts")),
                         web.server_state())
 
 
@@ -162,10 +174,10 @@ def test_rude_clients(web):
     half = request("POST", "/submit", body="name=" + "x" * 995,
                    headers={"Content-Type": "application/x-www-form-urlencoded"})
     text = "".join(half["pieces"])
-    web.raw({"pieces": ["GET /notes.txt HTTP/1.1\r\nHo"], "hangup": True},
+    web.raw({"pieces": ["GET /notes.txt HTTP/1.1\r\nHo"], "hangup": True},  # not shown
             {"pieces": [], "hangup": True},
             {**request("GET", "/data/random.bin"), "reset_after": 2048},
             {"pieces": [text[:len(text) - 500]], "hangup": True},
-            {"pieces": ["GET /index.html HTTP/1.1\r\n"], "reset_after": 0})
-    web.still_serving("clients that hung up in the middle of their request, or reset the "
-                      "connection in the middle of the answer")
+            {"pieces": ["GET /index.html HTTP/1.1\r\n"], "reset_after": 0})  # not shown
+    web.still_serving(_("clients that hung up in the middle of their request, or reset the "
+                        "connection in the middle of the answer"))

@@ -15,6 +15,7 @@ from conftest import (
     BOUND,
     OCTETS,
     PORT,
+    either,
     first_line,
     media_type,
     raw,
@@ -27,6 +28,7 @@ from conftest import (
 )
 
 from socklab.checking import expect
+from socklab.i18n import N_, _, ngettext
 
 
 def get(target):
@@ -39,7 +41,7 @@ def test_server_listens(web, server, programs, ctx):
     """The server listens on TCP port 8080 on every address, serves client after client, and obeys PORT"""
     expect.listening_everywhere(server, PORT)
     for i in range(3):
-        web.still_serving(f"{i} clients before")
+        web.still_serving(ngettext("{count} client before", "{count} clients before", i).format(count=i))
     expect.listening_on_the_port_given(programs, server, PORT, ctx.seed)
 
 
@@ -52,11 +54,12 @@ def test_get_index(web):
     for (target, name), answer in zip(pairs, answers, strict=True):
         web.expect_file(answer, name, f"GET {target}")
         if media_type(answer) != "text/html":
-            expect.fail(f"GET {target}: Content-Type text/html", status(answer))
+            expect.fail(_("GET {target}: Content-Type text/html").format(target=target), status(answer))
 
 
 FILES = ("index.html", "notes.txt", "empty.txt", "images/logo.png", "data/random.bin",
-         "docs/a file.txt", "data/block.bin")
+         "docs/a file.txt",  # not shown as prose: a file's name
+         "data/block.bin")
 
 
 @pytest.mark.points(2)
@@ -69,12 +72,14 @@ def test_content_length(web):
         size = web.file(name)["size"]
         lengths = answer["headers"].get("content-length", [])
         if lengths != [str(size)]:
-            expect.fail(f"GET {target}: one header 'Content-Length: {size}' (the file's size in "
-                        f"bytes, and the bytes that followed the head)",
-                        f"{lengths or 'no Content-Length'} in {status(answer)}")
+            expect.fail(_("GET {target}: one header 'Content-Length: {size}' (the file's size in "
+                          "bytes, and the bytes that followed the head)").format(target=target, size=size),
+                        _("{headers} in {status}").format(headers=lengths or _("no Content-Length"),
+                                                          status=status(answer)))
         if not answer["closed"]:
-            expect.fail(f"GET {target}: the server closing the connection after the body",
-                        f"the connection still open ({answer['error']})")
+            expect.fail(_("GET {target}: the server closing the connection after the body").format(
+                            target=target),
+                        _("the connection still open ({error})").format(error=answer["error"]))
 
 
 @pytest.mark.points(2)
@@ -87,10 +92,12 @@ def test_content_types(web):
         web.expect_file(answer, name, f"GET /{name}")
         want = type_for(name)
         if media_type(answer) != want:
-            expect.fail(f"GET /{name}: Content-Type {want}" + (" (an unknown extension)"
-                                                                if want == OCTETS else ""),
-                        f"{answer['headers'].get('content-type') or 'no Content-Type'} "
-                        f"in {status(answer)}")
+            expected = (_("GET /{name}: Content-Type {type} (an unknown extension)") if want == OCTETS
+                        else _("GET /{name}: Content-Type {type}"))
+            expect.fail(expected.format(name=name, type=want),
+                        _("{headers} in {status}").format(
+                            headers=answer["headers"].get("content-type") or _("no Content-Type"),
+                            status=status(answer)))
 
 
 @pytest.mark.points(2)
@@ -103,41 +110,51 @@ def test_head(web):
     heads = web.raw(*(varied(rng, "HEAD", t) for t in targets))
     gets = web.raw(*(request("GET", t) for t in targets))
     for target, head, got in zip(targets, heads, gets, strict=True):
-        same = ("status", *(f"header {h}" for h in ("content-length", "content-type", "allow")))
+        same = (_("status"), *(_("header {name}").format(name=h)
+                               for h in ("content-length", "content-type", "allow")))
         want = [got.get("status"), *(got.get("headers", {}).get(h) for h in
                                      ("content-length", "content-type", "allow"))]
         seen = [head.get("status"), *(head.get("headers", {}).get(h) for h in
                                       ("content-length", "content-type", "allow"))]
         if head.get("status") is None or seen != want:
             diff = [f"{n}: {s} (GET: {w})" for n, s, w in zip(same, seen, want, strict=True) if s != w]
-            expect.fail(f"HEAD {target}: the status line and headers a GET gets ({status(got)})",
+            expect.fail(_("HEAD {target}: the status line and headers a GET gets ({status})").format(
+                            target=target, status=status(got)),
                         "; ".join(diff) or status(head), web.server_state())
         if head["body_size"]:
-            expect.fail(f"HEAD {target}: no bytes after the head, then the connection closed",
-                        f"{head['body_size']} bytes after the head, starting "
-                        f"{head['body_start'][:40]!r}")
+            expect.fail(_("HEAD {target}: no bytes after the head, then the connection closed").format(
+                            target=target),
+                        _("{size} bytes after the head, starting {start}").format(
+                            size=head["body_size"], start=repr(head["body_start"][:40])))
 
 
 def expect_error(answer, spec, codes, evidence=""):
     """An error answer: one of ``codes``, and a Content-Length that is its body's size."""
     __tracebackhide__ = True
-    what = f"the request {shown(spec)}"
+    what = _("the request {request}").format(request=shown(spec))
     if "".join(spec["pieces"]).startswith("HEAD "):
         codes_ok = answer.get("status") in codes and not answer["body_size"]
         if not codes_ok:
-            expect.fail(f"{what}: the status {' or '.join(map(str, codes))}, and no body",
-                        f"{status(answer)}, then {answer['body_size']} bytes", evidence)
+            expect.fail(_("{what}: the status {codes}, and no body").format(what=what, codes=either(codes)),
+                        _("{status}, then {size} bytes").format(status=status(answer),
+                                                                size=answer["body_size"]),
+                        evidence)
         return
     if answer.get("status") not in codes:
-        expect.fail(f"{what}: the status {' or '.join(map(str, codes))}", status(answer), evidence)
+        expect.fail(_("{what}: the status {codes}").format(what=what, codes=either(codes)), status(answer),
+                    evidence)
     lengths = answer["headers"].get("content-length", [])
     if lengths != [str(answer["body_size"])]:
-        expect.fail(f"{what}: a Content-Length that is its body's size ({answer['body_size']} "
-                    f"bytes came)", f"{lengths or 'no Content-Length'} in {status(answer)}")
+        expect.fail(_("{what}: a Content-Length that is its body's size ({size} bytes came)").format(
+                        what=what, size=answer["body_size"]),
+                    _("{headers} in {status}").format(headers=lengths or _("no Content-Length"),
+                                                      status=status(answer)))
     code = str(answer["status"])
     if media_type(answer) != "text/html" or code not in answer.get("body_text", ""):
-        expect.fail(f"{what}: an error page, Content-Type text/html, whose text names the "
-                    f"code {code}", f"{status(answer)}, then {answer['body_start'][:120]!r}")
+        expect.fail(_("{what}: an error page, Content-Type text/html, whose text names the "
+                      "code {code}").format(what=what, code=code),
+                    _("{status}, then {start}").format(status=status(answer),
+                                                       start=repr(answer["body_start"][:120])))
 
 
 @pytest.mark.points(1)
@@ -172,8 +189,9 @@ def test_method_errors(web):
         if allow:
             allowed = {m.strip() for v in answer["headers"].get("allow", []) for m in v.split(",")}
             if allowed != allow:
-                expect.fail(f"{first_line(spec)}: the header 'Allow: {', '.join(sorted(allow))}'",
-                            f"{answer['headers'].get('allow') or 'no Allow header'}")
+                expect.fail(_("{line}: the header 'Allow: {methods}'").format(
+                                line=first_line(spec), methods=", ".join(sorted(allow))),
+                            str(answer["headers"].get("allow") or _("no Allow header")))
 
 
 def other_token(rng):
@@ -182,40 +200,69 @@ def other_token(rng):
         rng.choice(("1", "GET", "b", "_Y"))
 
 
+# why each request is malformed (shown, translated), and its bytes (quoted as they are in
+# a failure message, as the request that was sent: data, not prose)
 MALFORMED = {
-    "lines ending in a bare LF, not CRLF": "GET / HTTP/1.1\nHost: server\n\n",
-    "one header line ending in a bare LF": "GET / HTTP/1.1\r\nHost: server\n\r\n",
-    "a request line of two parts": "GET /\r\nHost: server\r\n\r\n",
-    "a request line of four parts": "GET / index.html HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a method that is not a token": "G(T / HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a target that does not start with /": "GET index.html HTTP/1.1\r\nHost: server\r\n\r\n",
-    "not HTTP/1.0 or HTTP/1.1": "GET / HTTX/1.1\r\nHost: server\r\n\r\n",
-    "a header line without a colon": "GET / HTTP/1.1\r\nHost server\r\n\r\n",
-    "a bad percent escape": "GET /%zz.html HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a POST without Content-Length": "POST /submit HTTP/1.1\r\nHost: server\r\n\r\nname=x",
-    "a Content-Length that is not a number":
-        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: ten\r\n\r\nname=x",
-    "bytes that are not ASCII text": "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\xff\xfe\r\n\r\n",
-    "bare LF line ends and no empty line yet (answer at once)": "GET / HTTP/1.1\nHost: server\n",
-    "two spaces in the request line": "GET  / HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a version HTTP/1.2": "GET / HTTP/1.2\r\nHost: server\r\n\r\n",
-    "a version in lower case": "GET / http/1.1\r\nHost: server\r\n\r\n",
-    "an absolute URL as the target": "GET http://server/ HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a space before a header's colon": "GET / HTTP/1.1\r\nHost : server\r\n\r\n",
-    "a folded header line (starts with a space)": "GET / HTTP/1.1\r\nHost: server\r\n x\r\n\r\n",
-    "an empty header name": "GET / HTTP/1.1\r\nHost: server\r\n: x\r\n\r\n",
-    "UTF-8 in a header value": "GET / HTTP/1.1\r\nHost: server\r\nX-Name: caf\xc3\xa9\r\n\r\n",
-    "a path that decodes to a NUL byte": "GET /notes%00.txt HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a path that decodes to bytes that are not UTF-8": "GET /caf%E9.txt HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a % with one hex digit": "GET /notes.txt%2 HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a negative Content-Length":
-        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: -6\r\n\r\nname=x",
-    "a space after the version": "GET / HTTP/1.1 \r\nHost: server\r\n\r\n",
-    "a space before the method": " GET / HTTP/1.1\r\nHost: server\r\n\r\n",
-    "a version HTTP/1.10": "GET / HTTP/1.10\r\nHost: server\r\n\r\n",
-    "a version HTTP/1.1 with more after it": "GET / HTTP/1.1x\r\nHost: server\r\n\r\n",
-    "an empty Content-Length":
-        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: \r\n\r\n",
+    N_("lines ending in a bare LF, not CRLF"):
+        "GET / HTTP/1.1\nHost: server\n\n",  # not shown as prose
+    N_("one header line ending in a bare LF"):
+        "GET / HTTP/1.1\r\nHost: server\n\r\n",  # not shown as prose
+    N_("a request line of two parts"):
+        "GET /\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a request line of four parts"):
+        "GET / index.html HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a method that is not a token"):
+        "G(T / HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a target that does not start with /"):
+        "GET index.html HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("not HTTP/1.0 or HTTP/1.1"):
+        "GET / HTTX/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a header line without a colon"):
+        "GET / HTTP/1.1\r\nHost server\r\n\r\n",  # not shown as prose
+    N_("a bad percent escape"):
+        "GET /%zz.html HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a POST without Content-Length"):
+        "POST /submit HTTP/1.1\r\nHost: server\r\n\r\nname=x",  # not shown as prose
+    N_("a Content-Length that is not a number"):
+        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: ten\r\n\r\nname=x",  # not shown as prose
+    N_("bytes that are not ASCII text"):
+        "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\xff\xfe\r\n\r\n",  # not shown as prose
+    N_("bare LF line ends and no empty line yet (answer at once)"):
+        "GET / HTTP/1.1\nHost: server\n",  # not shown as prose
+    N_("two spaces in the request line"):
+        "GET  / HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a version HTTP/1.2"):
+        "GET / HTTP/1.2\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a version in lower case"):
+        "GET / http/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("an absolute URL as the target"):
+        "GET http://server/ HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a space before a header's colon"):
+        "GET / HTTP/1.1\r\nHost : server\r\n\r\n",  # not shown as prose
+    N_("a folded header line (starts with a space)"):
+        "GET / HTTP/1.1\r\nHost: server\r\n x\r\n\r\n",  # not shown as prose
+    N_("an empty header name"):
+        "GET / HTTP/1.1\r\nHost: server\r\n: x\r\n\r\n",  # not shown as prose
+    N_("UTF-8 in a header value"):
+        "GET / HTTP/1.1\r\nHost: server\r\nX-Name: caf\xc3\xa9\r\n\r\n",  # not shown as prose
+    N_("a path that decodes to a NUL byte"):
+        "GET /notes%00.txt HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a path that decodes to bytes that are not UTF-8"):
+        "GET /caf%E9.txt HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a % with one hex digit"):
+        "GET /notes.txt%2 HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a negative Content-Length"):
+        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: -6\r\n\r\nname=x",  # not shown as prose
+    N_("a space after the version"):
+        "GET / HTTP/1.1 \r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a space before the method"):
+        " GET / HTTP/1.1\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a version HTTP/1.10"):
+        "GET / HTTP/1.10\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("a version HTTP/1.1 with more after it"):
+        "GET / HTTP/1.1x\r\nHost: server\r\n\r\n",  # not shown as prose
+    N_("an empty Content-Length"):
+        "POST /submit HTTP/1.1\r\nHost: server\r\nContent-Length: \r\n\r\n",  # not shown as prose
 }
 
 
@@ -225,15 +272,16 @@ def test_malformed_requests(web):
     """Malformed requests (bare LF, bad request line, bad header, bad method) get '400'"""
     specs = {why: raw(text) for why, text in MALFORMED.items()}
     for (why, spec), answer in zip(specs.items(), web.raw(*specs.values()), strict=True):
-        expect_error(answer, spec, (400,), f"({why})\n{web.server_state()}".strip())
-    web.still_serving(f"{len(specs)} malformed requests")
+        expect_error(answer, spec, (400,), ("(" + _(why) + ")\n" + web.server_state()).strip())
+    web.still_serving(ngettext("{count} malformed request", "{count} malformed requests", len(specs)).format(
+        count=len(specs)))
 
 
 def padded(method, size, body="", cut=None):
     """A request whose head is exactly ``size`` bytes (a filler header), its body after it."""
-    lines = f"{method} /notes.txt HTTP/1.1\r\nHost: server\r\n"
+    lines = f"{method} /notes.txt HTTP/1.1\r\nHost: server\r\n"  # not shown
     if body:
-        lines = f"{method} /submit HTTP/1.1\r\nHost: server\r\nContent-Length: {len(body)}\r\n"
+        lines = f"{method} /submit HTTP/1.1\r\nHost: server\r\nContent-Length: {len(body)}\r\n"  # not shown
     room = size - len(lines) - len("X-Filler: \r\n\r\n")
     text = f"{lines}X-Filler: {'a' * room}\r\n\r\n{body}"
     return {"pieces": [text] if cut is None else [text[:cut], text[cut:]], "pause": 0.2,
@@ -244,23 +292,27 @@ def padded(method, size, body="", cut=None):
 @pytest.mark.rules("R14", "R21", "R3", "R9")
 def test_huge_head(web):
     """A head that never ends gets a framed '431' or '400' at once; a head of 8192 bytes is served"""
-    for shape, extra in (("of ever more 1 KiB header lines", ()),
-                         ("whose one header line never ends", ("--one-line",))):
+    for shape, extra in ((N_("a huge request head of ever more 1 KiB header lines"), ()),
+                         (N_("a huge request head whose one header line never ends"), ("--one-line",))):
+        head = _(shape)
         answer = web.probe("huge", "--host", "server", "--port", str(PORT), "--size",
                            str(1 << 20), *extra)
         if answer.get("status") not in (431, 400):
-            expect.fail(f"a request head {shape} (up to 1 MiB, stopping at the first byte of an "
-                        "answer): the status 431 or 400 once 8 KiB have come",
-                        f"{status(answer)}, after {answer['sent']} bytes sent", web.server_state())
+            expect.fail(_("{head} (up to 1 MiB, stopping at the first byte of an answer): the "
+                          "status 431 or 400 once 8 KiB have come").format(head=head),
+                        _("{status}, after {sent} bytes sent").format(status=status(answer),
+                                                                      sent=answer["sent"]),
+                        web.server_state())
         problems = cases.framing_problems(answer)
         if problems or media_type(answer) != "text/html" or \
                 str(answer["status"]) not in answer.get("body_text", ""):
-            expect.fail(f"the answer {answer['status']} to a request head {shape}: like every "
-                        "answer, 'HTTP/1.1 CODE REASON', one Content-Type (text/html), one "
-                        "Content-Length (its body's size), 'Connection: close', and an error "
-                        "page that names the code", "; ".join(problems) or
-                        f"{status(answer)}, then {answer['body_start'][:120]!r}")
-        web.still_serving(f"a huge request head {shape}")
+            expect.fail(_("the answer {code} to {head}: like every answer, 'HTTP/1.1 CODE REASON', "
+                          "one Content-Type (text/html), one Content-Length (its body's size), "
+                          "'Connection: close', and an error page that names the code").format(
+                            code=answer["status"], head=head),
+                        "; ".join(problems) or _("{status}, then {start}").format(
+                            status=status(answer), start=repr(answer["body_start"][:120])))
+        web.still_serving(head)
     # the limit's edge, seeded: a head of 8192 bytes (empty line included) is a head like any
     # other, even with a body in the same segment; one of 8193 or more is too long
     rng = rng_for(web.ctx, "limit")
@@ -273,18 +325,20 @@ def test_huge_head(web):
         size = len("".join(spec["pieces"]).partition("\r\n\r\n")[0]) + 4
         if spec in over:
             if answer.get("status") not in (431, 400):
-                expect.fail(f"a complete request head of {size} bytes (over 8192): the status "
-                            "431 or 400", status(answer), web.server_state())
+                expect.fail(_("a complete request head of {size} bytes (over 8192): the status "
+                              "431 or 400").format(size=size), status(answer), web.server_state())
         elif spec.get("ids"):
             if answer.get("status") != 200 or answer.get("texts") != {"name": "edge",
                                                                       "message": message}:
-                expect.fail(f"POST /submit, its head {size} bytes (the most allowed: 8192) and "
-                            f"its {len(body)}-byte body in the same segment: '200 OK' and the "
-                            "form's page", f"{status(answer)}, showing {answer.get('texts')}",
+                expect.fail(_("POST /submit, its head {size} bytes (the most allowed: 8192) and "
+                              "its {length}-byte body in the same segment: '200 OK' and the "
+                              "form's page").format(size=size, length=len(body)),
+                            _("{status}, showing {texts}").format(status=status(answer),
+                                                                  texts=answer.get("texts")),
                             web.server_state())
         else:
-            web.expect_file(answer, "notes.txt", f"GET /notes.txt, its head {size} bytes (8192 "
-                            "at most is allowed)")
+            web.expect_file(answer, "notes.txt", _("GET /notes.txt, its head {size} bytes (8192 "
+                            "at most is allowed)").format(size=size))
 
 
 @pytest.mark.points(3)
@@ -299,9 +353,10 @@ def test_outside_root(web):
     for spec, answer in zip(specs, web.raw(*specs), strict=True):
         leaked = answer.get("found")
         if leaked or answer.get("status") not in (400, 403, 404):
-            expect.fail(f"{first_line(spec)}: the status 403 (or 400 or 404), and nothing of "
-                        f"/scratch/secret.txt or /etc/passwd",
-                        f"{status(answer)}" + (f", with {leaked} in its body" if leaked else ""),
+            expect.fail(_("{line}: the status 403 (or 400 or 404), and nothing of "
+                          "/scratch/secret.txt or /etc/passwd").format(line=first_line(spec)),
+                        _("{status}, with {leaked} in its body").format(status=status(answer), leaked=leaked)
+                        if leaked else f"{status(answer)}",
                         web.server_state())
 
 
@@ -311,18 +366,19 @@ def test_slow_client(web):
     """A client that sends its head slowly holds up no one: another is answered meanwhile"""
     stalled = request("GET", "/notes.txt")["pieces"][0]
     crowd = rng_for(web.ctx, "crowd").randint(33, 40)  # more than a default thread pool holds
-    spec = {"stalled": stalled, "split": len("GET /notes.txt HTTP/1.1\r\nHo"),
+    spec = {"stalled": stalled, "split": len("GET /notes.txt HTTP/1.1\r\nHo"),  # not shown
             "other": request("GET", "/empty.txt")["pieces"][0], "crowd": crowd}
     seen = web.probe("slow", "--host", "server", "--port", str(PORT), "--bound", str(BOUND),
                      "--spec", json.dumps(spec), timeout=BOUND + 60)
     other, slow = seen["other"], seen["stalled"]
     if other.get("status") != 200 or other["body_sha256"] != web.file("empty.txt")["sha256"]:
-        expect.fail(f"a client that sends GET /empty.txt while {crowd + 1} others are still "
-                    f"sending their request heads (stopped after {stalled[:spec['split']]!r}): its answer "
-                    f"within {BOUND:g} s (serve each connection in its own thread)",
+        expect.fail(_("a client that sends GET /empty.txt while {count} others are still sending "
+                      "their request heads (stopped after {sent}): its answer within {bound:g} s "
+                      "(serve each connection in its own thread)").format(
+                        count=crowd + 1, sent=repr(stalled[:spec["split"]]), bound=BOUND),
                     status(other), web.server_state())
-    web.expect_file(slow, "notes.txt", "GET /notes.txt, its head sent in pieces, the rest one "
-                    "byte at a time")
+    web.expect_file(slow, "notes.txt", _("GET /notes.txt, its head sent in pieces, the rest one "
+                    "byte at a time"))
 
 
 @pytest.mark.points(2)
@@ -333,14 +389,17 @@ def test_post_form(web, form_values):
     answer = web.raw(request("POST", "/submit", body=body, pieces=3, pause=0.05,
                              headers={"Content-Type": "application/x-www-form-urlencoded"},
                              ids=["name", "message"]))[0]
-    what = f"POST /submit with the body {body!r} (head first, then the body in 3 pieces)"
+    what = _("POST /submit with the body {body} (head first, then the body in 3 pieces)").format(
+        body=repr(body))
     if answer.get("status") != 200 or media_type(answer) != "text/html":
-        expect.fail(f"{what}: '200 OK' and an HTML page", status(answer), web.server_state())
+        expect.fail(_("{what}: '200 OK' and an HTML page").format(what=what), status(answer),
+                    web.server_state())
     texts = answer.get("texts", {})
     for field, value in form_values.items():
         if texts.get(field) != value:
-            expect.fail(f"{what}: the element with id=\"{field}\" holding the text {value!r} "
-                        f"(decoded from the form, then HTML-escaped)",
-                        "no element with that id" if texts.get(field) is None else
-                        f"the text {texts[field]!r} (parsed as a browser would)",
-                        f"the page began {answer['body_start'][:200]!r}")
+            expect.fail(_("{what}: the element with id=\"{field}\" holding the text {value} "
+                          "(decoded from the form, then HTML-escaped)").format(
+                            what=what, field=field, value=repr(value)),
+                        _("no element with that id") if texts.get(field) is None else
+                        _("the text {text} (parsed as a browser would)").format(text=repr(texts[field])),
+                        _("the page began {start}").format(start=repr(answer["body_start"][:200])))

@@ -11,6 +11,7 @@ import pytest
 from conftest import BASE, media_type
 
 from socklab.checking import expect
+from socklab.i18n import _
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -20,9 +21,11 @@ def said(answer):
     if answer.get("error"):
         return answer["error"]
     if answer.get("exit"):
-        return f"curl exited with code {answer['exit']}: {answer['stderr']}"
-    kind = ", ".join(answer["headers"].get("content-type", [])) or "no Content-Type"
-    return f"status {answer['status']}, {kind}, {answer['body_size']} bytes of body"
+        return _("curl exited with code {code}: {stderr}").format(code=answer["exit"],
+                                                                   stderr=answer["stderr"])
+    kind = ", ".join(answer["headers"].get("content-type", [])) or _("no Content-Type")
+    return _("status {status}, {kind}, {size} bytes of body").format(
+        status=answer["status"], kind=kind, size=answer["body_size"])
 
 
 def expect_texts(answer, values, what, evidence=""):
@@ -31,9 +34,10 @@ def expect_texts(answer, values, what, evidence=""):
     texts = answer.get("texts") or {}
     for field, value in values.items():
         if texts.get(field) != value:
-            expect.fail(f"{what}: the element with id=\"{field}\" holding the text {value!r}",
-                        "no element with that id" if texts.get(field) is None
-                        else f"the text {texts[field]!r}", evidence)
+            expect.fail(_("{what}: the element with id=\"{field}\" holding the text {value}").format(
+                            what=what, field=field, value=repr(value)),
+                        _("no element with that id") if texts.get(field) is None
+                        else _("the text {text}").format(text=repr(texts[field])), evidence)
 
 
 @pytest.mark.points(2)
@@ -48,17 +52,19 @@ def test_curl(web, form_values):
         {"url": f"{BASE}/images/logo.png", "args": ["--head"]},
         {"url": f"{BASE}/submit", "args": fields, "ids": list(form_values)}])
     if got["exit"] or got["status"] != 200 or got["body_sha256"] != random_bin["sha256"]:
-        expect.fail(f"curl {BASE}/data/random.bin: exit 0, status 200 and the "
-                    f"{random_bin['size']} bytes of the file", said(got), web.server_state())
+        expect.fail(_("curl {url}: exit 0, status 200 and the {size} bytes of the file").format(
+                        url=f"{BASE}/data/random.bin", size=random_bin["size"]),
+                    said(got), web.server_state())
     if head["exit"] or head["status"] != 200 or \
             head["headers"].get("content-length") != [str(logo["size"])]:
-        expect.fail(f"curl --head {BASE}/images/logo.png: exit 0, status 200 and "
-                    f"'Content-Length: {logo['size']}'",
-                    said(head) if head["exit"] else f"status {head['status']}, headers "
-                    f"{head['headers']}", web.server_state())
+        expect.fail(_("curl --head {url}: exit 0, status 200 and 'Content-Length: {size}'").format(
+                        url=f"{BASE}/images/logo.png", size=logo["size"]),
+                    said(head) if head["exit"] else _("status {status}, headers {headers}").format(
+                        status=head["status"], headers=head["headers"]), web.server_state())
     if form["exit"] or form["status"] != 200:
-        expect.fail(f"curl {' '.join(fields)} {BASE}/submit: exit 0 and status 200", said(form))
-    expect_texts(form, form_values, "the page curl got for the form")
+        expect.fail(_("curl {args} {url}: exit 0 and status 200").format(
+            args=" ".join(fields), url=f"{BASE}/submit"), said(form))
+    expect_texts(form, form_values, _("the page curl got for the form"))
 
 
 @pytest.mark.points(2)
@@ -72,21 +78,23 @@ def test_http_client(web, form_values):
     for spec, answer, name in zip(specs, files, ("notes.txt", "index.html"), strict=False):
         want = web.file(name)
         if answer["status"] != 200 or answer["body_sha256"] != want["sha256"]:
-            expect.fail(f"http.client GET {spec['path']}: status 200 and the {want['size']} "
-                        f"bytes of {name}", said(answer), web.server_state())
+            expect.fail(_("http.client GET {path}: status 200 and the {size} bytes of {name}").format(
+                path=spec["path"], size=want["size"], name=name), said(answer), web.server_state())
     if form["status"] != 200 or media_type(form) != "text/html":
-        expect.fail("http.client POST /submit: status 200 and an HTML page", said(form),
+        expect.fail(_("http.client POST /submit: status 200 and an HTML page"), said(form),
                     web.server_state())
-    expect_texts(form, form_values, "the page http.client got for the form")
+    expect_texts(form, form_values, _("the page http.client got for the form"))
 
 
 def heading(text):
-    return "no element with id=\"title\"" if text is None else f"the heading {text!r}"
+    if text is None:
+        return _("no element with id=\"title\"")
+    return _("the heading {text}").format(text=repr(text))
 
 
 def shots(visit):
-    return "screenshots: " + (", ".join(visit[k] for k in ("page_png", "answer_png") if k in visit)
-                              or "none could be taken")
+    files = ", ".join(visit[k] for k in ("page_png", "answer_png") if k in visit)
+    return _("screenshots: {files}").format(files=files or _("none could be taken"))
 
 
 @pytest.mark.points(2)
@@ -96,16 +104,19 @@ def test_browser_page(visit, site):
     """Chromium loads the page: its heading, its stylesheet's colour, its image"""
     title, rgb, logo = f"Café {site['token']}", "rgb({}, {}, {})".format(*site["rgb"]), site["logo"]
     if visit["stage"] == "load" or visit.get("title") != title:
-        expect.fail(f"Chromium at {BASE}/: the page's heading (id=\"title\") reading {title!r}",
+        expect.fail(_("Chromium at {url}: the page's heading (id=\"title\") reading {title}").format(
+                        url=f"{BASE}/", title=repr(title)),
                     visit["error"] if visit["stage"] == "load" else
-                    f"{heading(visit.get('title'))} at {visit.get('url')}",
+                    _("{heading} at {url}").format(heading=heading(visit.get("title")), url=visit.get("url")),
                     shots(visit))
     if visit.get("color") != rgb:
-        expect.fail(f"the heading in the colour /style.css gives it, {rgb} (the stylesheet "
-                    f"loaded, served as text/css)", f"the colour {visit.get('color')}", shots(visit))
+        expect.fail(_("the heading in the colour /style.css gives it, {rgb} (the stylesheet "
+                      "loaded, served as text/css)").format(rgb=rgb),
+                    _("the colour {color}").format(color=visit.get("color")), shots(visit))
     if visit.get("logo") != logo:
-        expect.fail(f"the image /images/logo.png loaded, {logo[0]} x {logo[1]} pixels",
-                    f"{visit.get('logo') or 'no image loaded'}", shots(visit))
+        expect.fail(_("the image /images/logo.png loaded, {width} x {height} pixels").format(
+                        width=logo[0], height=logo[1]),
+                    str(visit.get("logo") or _("no image loaded")), shots(visit))
 
 
 @pytest.mark.points(2)
@@ -113,10 +124,11 @@ def test_browser_page(visit, site):
 @pytest.mark.rules("R19")
 def test_browser_form(visit, form_values):
     """Chromium fills in the form and sends it: the answer page shows what it typed"""
-    what = f"Chromium typing {form_values} into the form and sending it"
+    what = _("Chromium typing {values} into the form and sending it").format(values=form_values)
     if visit["stage"] != "done":
-        expect.fail(f"{what}: an answer page from /submit",
-                    visit["error"] or "the page never loaded", shots(visit))
+        expect.fail(_("{what}: an answer page from /submit").format(what=what),
+                    visit["error"] or _("the page never loaded"), shots(visit))
     if urllib.parse.urlsplit(visit["answer_url"]).path != "/submit":
-        expect.fail(f"{what}: the answer at {BASE}/submit", f"{visit['answer_url']}", shots(visit))
+        expect.fail(_("{what}: the answer at {url}").format(what=what, url=f"{BASE}/submit"),
+                    f"{visit['answer_url']}", shots(visit))
     expect_texts(visit, form_values, what, shots(visit))

@@ -12,6 +12,7 @@ import rdt_wire
 from transfer import Transfers
 
 from socklab import impairing
+from socklab.i18n import _
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def stop_and_wait(ctx, programs):
         size = random.Random(f"{ctx.seed}:saw-size").randint(90_000, 110_000)
         return Transfers(ctx, programs, link).run(
             "stop-and-wait", size, "stop-and-wait",
-            f"a {size}-byte file, stop-and-wait, through the rdt link", bound=90,
+            _("a {size}-byte file, stop-and-wait, through the rdt link").format(size=size), bound=90,
             link={"profile": "rdt"}, capture=True)
     finally:
         link.reset()
@@ -42,9 +43,9 @@ def damaged(ctx, programs):
         size = 100 * 1024
         return Transfers(ctx, programs, link).run(
             "damage", size, "window",
-            "a 100 KiB file, window mode, about 1 data packet in 8 and 1 ACK in 8 (seeded, at "
-            "random) with one bit flipped (the UDP checksum fixed up to match), after 6 damaged "
-            "packets sent to the receiver from another socket",
+            _("a 100 KiB file, window mode, about 1 data packet in 8 and 1 ACK in 8 (seeded, at "
+              "random) with one bit flipped (the UDP checksum fixed up to match), after 6 damaged "
+              "packets sent to the receiver from another socket"),
             bound=60, link={"config": links.damaging(ctx.seed, size // 1024), "name": "damaging"},
             capture=True, crafted=damaged_packets(ctx.seed))
     finally:

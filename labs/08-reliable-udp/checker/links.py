@@ -13,9 +13,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-SLOW = {"description": "15 ms each way, nothing else", "c2s": {"delay_ms": 15},
+# a link's "description" goes to the impairment engine with its config: no report shows it
+SLOW = {"description": "15 ms each way, nothing else", "c2s": {"delay_ms": 15},  # not shown
         "s2c": {"delay_ms": 15}}
-ACKS_LOST = {"description": "1 ms each way; every packet from the receiver lost",
+ACKS_LOST = {"description": "1 ms each way; every packet from the receiver lost",  # not shown
              "c2s": {"delay_ms": 1}, "s2c": {"delay_ms": 1, "loss": 1.0}}
 FIN_HOLD_MS = 600  # more than a timeout (0.5 s at most), less than the linger (1 s)
 
@@ -41,7 +42,7 @@ def damaging(seed: object, packets: int) -> dict[str, Any]:
     rng = random.Random(f"{seed}:damage")
     limit = 2 * packets
     return {
-        "description": "1 ms each way; about 1 data packet in 8 and 1 ACK in 8 damaged "
+        "description": "1 ms each way; about 1 data packet in 8 and 1 ACK in 8 damaged "  # not shown
                        "(seeded, at random)",
         "c2s": {"delay_ms": 1}, "s2c": {"delay_ms": 1},
         "script": [
@@ -57,7 +58,8 @@ def copying(seed: object, packets: int) -> dict[str, Any]:
     rng = random.Random(f"{seed}:copy")
     limit = 2 * packets
     return {
-        "description": "1 ms each way; about 1 packet in 4 copied each way (seeded, at random)",
+        "description":
+            "1 ms each way; about 1 packet in 4 copied each way (seeded, at random)",  # not shown
         "c2s": {"delay_ms": 1}, "s2c": {"delay_ms": 1},
         "script": [
             {"name": "copy-data", "direction": "c2s", "proto": "udp", "packet": "data",
@@ -81,7 +83,7 @@ def fin_link(seed: object, packets: int) -> tuple[dict[str, Any], int]:
     lost = random.Random(f"{seed}:fin").randint(3, 4)
     fins = {"direction": "c2s", "proto": "udp", "packet": "data", "length": 11}
     return {
-        "description": f"1 ms each way; the first {lost} FINs lost, the next held "
+        "description": f"1 ms each way; the first {lost} FINs lost, the next held "  # not shown
                        f"{FIN_HOLD_MS} ms",
         "c2s": {"delay_ms": 1}, "s2c": {"delay_ms": 1},
         "script": [

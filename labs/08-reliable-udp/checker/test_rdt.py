@@ -17,6 +17,7 @@ from conftest import craft
 from transfer import PORT, arrived, ended
 
 from socklab.checking import expect
+from socklab.i18n import _, ngettext
 
 WILDCARDS = ("0.0.0.0", "*", "[::]", "::")
 GIVE_UP_BY = 5.75  # s: first FIN to last, the 5 s of patience and room for the scheduler
@@ -33,8 +34,9 @@ def test_receiver_binds_port(programs, server):
     sockets = [s for s in server.socket.get_listening_sockets()
                if s.startswith("udp://") and s.endswith(f":{PORT}")]
     if not any(s[len("udp://"):-len(f":{PORT}")] in WILDCARDS for s in sockets):
-        expect.fail(f"UDP port {PORT} bound on every address (0.0.0.0)",
-                    f"bound only as {', '.join(sockets)} (seen with ss in the server container)")
+        expect.fail(_("UDP port {port} bound on every address (0.0.0.0)").format(port=PORT),
+                    _("bound only as {sockets} (seen with ss in the server container)").format(
+                        sockets=", ".join(sockets)))
 
 
 @pytest.mark.points(2)
@@ -42,15 +44,15 @@ def test_receiver_binds_port(programs, server):
 def test_clean_link(transfers):
     """A 20 KiB file over a clean link arrives whole; both programs exit with status 0"""
     arrived(transfers.run("clean", 20 * 1024, "stop-and-wait",
-                          "a 20480-byte file (exactly 20 payloads), stop-and-wait, over a clean "
-                          "link", bound=30, link={"profile": "clean"}))
+                          _("a 20480-byte file (exactly 20 payloads), stop-and-wait, over a clean "
+                            "link"), bound=30, link={"profile": "clean"}))
 
 
 @pytest.mark.points(1)
 @pytest.mark.rules("R6", "R10", "R12")
 def test_empty_file(transfers):
     """An empty file arrives as an empty file (window mode, clean link)"""
-    arrived(transfers.run("empty", 0, "window", "an empty file, window mode, over a clean link",
+    arrived(transfers.run("empty", 0, "window", _("an empty file, window mode, over a clean link"),
                           bound=30, link={"profile": "clean"}))
 
 
@@ -62,10 +64,10 @@ def test_stop_and_wait_impaired(stop_and_wait, ctx):
     arrived(t)
     gap, at = rdt_wire.longest_silence(t.wire(), ctx.addresses["client"])
     if gap > rdt_wire.SILENCE:
-        expect.fail("a packet unacknowledged sent again once its timeout (at most 0.5 s) has "
-                    "passed: the sender never silent longer while it has one",
-                    f"the sender sent nothing for {gap:.2f} s (from +{at:.3f} s, seen on the "
-                    "router), with a packet unacknowledged", t.evidence())
+        expect.fail(_("a packet unacknowledged sent again once its timeout (at most 0.5 s) has "
+                      "passed: the sender never silent longer while it has one"),
+                    _("the sender sent nothing for {gap:.2f} s (from +{at:.3f} s, seen on the "
+                      "router), with a packet unacknowledged").format(gap=gap, at=at), t.evidence())
 
 
 @pytest.mark.points(3)
@@ -75,20 +77,23 @@ def test_stop_and_wait_one_in_flight(stop_and_wait, ctx):
     t = stop_and_wait
     flight = rdt_wire.in_flight(t.wire(), ctx.addresses["client"])
     packets = -(-len(t.data) // rdt_wire.MAX_PAYLOAD)  # and the FIN, numbered `packets`
-    evidence = f"{t.evidence()}\n(the capture: {flight.sent} data and FIN packets from the " \
-               f"client, {flight.foreign} other datagrams)"
+    evidence = t.evidence() + "\n" + _("(the capture: {sent} data and FIN packets from the "
+                                       "client, {foreign} other datagrams)").format(
+        sent=flight.sent, foreign=flight.foreign)
     if flight.excess:
-        expect.fail("at most one packet in flight: packet n leaves the client only after an "
-                    "intact ACK asking for n (ACK n: every packet before n arrived) has reached "
-                    "it; sending packet n again after a timeout is fine",
-                    f"{flight.first_excess}; {flight.excess} packets were sent so, up to "
-                    f"{flight.most} in flight at once", evidence)
+        expect.fail(_("at most one packet in flight: packet n leaves the client only after an "
+                      "intact ACK asking for n (ACK n: every packet before n arrived) has reached "
+                      "it; sending packet n again after a timeout is fine"),
+                    _("{first}; {count} packets were sent so, up to {most} in flight at once").format(
+                        first=flight.first_excess, count=flight.excess, most=flight.most), evidence)
     wanted = set(range(packets + 1))
     if not wanted <= flight.numbers:
         missing = sorted(wanted - flight.numbers)
-        expect.fail(f"the sender to send data packets 0 to {packets - 1} and the FIN {packets}, "
-                    "in the lab's format (README: the packets), one at a time",
-                    f"{len(missing)} of them never sent (the first: {missing[0]})", evidence)
+        expect.fail(_("the sender to send data packets 0 to {last} and the FIN {fin}, "
+                      "in the lab's format (README: the packets), one at a time").format(
+                        last=packets - 1, fin=packets),
+                    _("{count} of them never sent (the first: {first})").format(
+                        count=len(missing), first=missing[0]), evidence)
 
 
 @pytest.mark.points(2)
@@ -99,11 +104,12 @@ def test_packets_on_the_wire(stop_and_wait, ctx):
     problems = rdt_wire.wire_problems(t.wire(), ctx.addresses["client"],
                                       ctx.addresses["server"], t.data)
     if problems:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        expect.fail("every packet as the README's rules say: the format (R2), data packet n "
-                    "holding the file's bytes 1024n to 1024n + 1023 and the FIN numbered with "
-                    "the count of data packets (R3), each intact data packet that reached the "
-                    "receiver answered by an ACK asking for the lowest number it lacked (R5)",
+        more = ngettext(" (and {count} more problem)", " (and {count} more problems)",
+                        len(problems) - 1).format(count=len(problems) - 1) if len(problems) > 1 else ""
+        expect.fail(_("every packet as the README's rules say: the format (R2), data packet n "
+                      "holding the file's bytes 1024n to 1024n + 1023 and the FIN numbered with "
+                      "the count of data packets (R3), each intact data packet that reached the "
+                      "receiver answered by an ACK asking for the lowest number it lacked (R5)"),
                     problems[0] + more, t.evidence())
 
 
@@ -113,7 +119,7 @@ def test_window_impaired(transfers, ctx):
     """Window: about 500 KB through loss, copies, reordering and damage arrive whole"""
     size = random.Random(f"{ctx.seed}:window-size").randint(480_000, 540_000)
     arrived(transfers.run("window", size, "window",
-                          f"a {size}-byte file, window mode, through the rdt link",
+                          _("a {size}-byte file, window mode, through the rdt link").format(size=size),
                           bound=90, link={"profile": "rdt"}))
 
 
@@ -125,22 +131,23 @@ def test_window_faster(transfers):
     runs = {}
     for mode in ("stop-and-wait", "window"):
         t = transfers.run(f"speed-{mode}", size, mode,
-                          f"a 64 KiB file, {mode}, over a link with 15 ms each way (no loss)",
+                          _("a 64 KiB file, {mode}, over a link with 15 ms each way (no loss)").format(
+                              mode=mode),
                           bound=60, link={"config": links.SLOW, "name": "slow"})
         arrived(t)
         runs[mode] = t
     ahead = rdt_wire.sent_before_first_ack(runs["window"].events)
     if ahead < 8:
-        expect.fail("window mode: a window of 8 packets or more, so the first 8 of the file's "
-                    "64 packets leave before any ACK could have come back (30 ms round trips)",
-                    f"{ahead} packets left the client before the first ACK reached it",
+        expect.fail(_("window mode: a window of 8 packets or more, so the first 8 of the file's "
+                      "64 packets leave before any ACK could have come back (30 ms round trips)"),
+                    _("{count} packets left the client before the first ACK reached it").format(count=ahead),
                     runs["window"].evidence())
     saw, window = runs["stop-and-wait"].seconds(), runs["window"].seconds()
     if saw is None or window is None or window * 2 > saw:
-        expect.fail("window mode at least twice as fast as stop-and-wait (64 packets, 30 ms "
-                    "round trips: one packet per round trip against many)",
-                    f"stop-and-wait took {saw:.2f} s, window mode {window:.2f} s (from the first "
-                    "packet into the router to the last one out)")
+        expect.fail(_("window mode at least twice as fast as stop-and-wait (64 packets, 30 ms "
+                      "round trips: one packet per round trip against many)"),
+                    _("stop-and-wait took {saw:.2f} s, window mode {window:.2f} s (from the first "
+                      "packet into the router to the last one out)").format(saw=saw, window=window))
 
 
 @pytest.mark.points(2)
@@ -149,15 +156,15 @@ def test_damaged_packets_rejected(damaged):
     """Damaged packets (crafted ones, about 1 in 8 flipped by the router) are dropped"""
     t = damaged
     if t.crashed:
-        expect.fail("the receiver to drop damaged packets (bad CRC-32, unknown kind, wrong "
-                    "length, too short) as if lost, and go on",
-                    f"it exited (status {t.receiver_status}) after the 6 damaged packets sent "
-                    "to it (its output is below)")
+        expect.fail(_("the receiver to drop damaged packets (bad CRC-32, unknown kind, wrong "
+                      "length, too short) as if lost, and go on"),
+                    _("it exited (status {status}) after the 6 damaged packets sent "
+                      "to it (its output is below)").format(status=t.receiver_status))
     if t.replies:
-        expect.fail("the receiver to drop damaged packets (bad CRC-32, unknown kind, wrong "
-                    "length, too short) without a word, as if lost",
-                    f"it answered them with {len(t.replies)} packets, the first "
-                    f"{t.replies[0][:16].hex()}", t.evidence())
+        expect.fail(_("the receiver to drop damaged packets (bad CRC-32, unknown kind, wrong "
+                      "length, too short) without a word, as if lost"),
+                    _("it answered them with {count} packets, the first {first}").format(
+                        count=len(t.replies), first=t.replies[0][:16].hex()), t.evidence())
     arrived(t)
 
 
@@ -167,13 +174,13 @@ def test_keeps_packets_ahead_of_a_gap(damaged, ctx):
     """Seen on the router: packets that arrive after a damaged one are kept, not asked again"""
     t = damaged
     if t.crashed:
-        expect.fail("a transfer to judge", "the receiver exited on the damaged packets sent "
-                    "to it before (see test_damaged_packets_rejected)")
+        expect.fail(_("a transfer to judge"), _("the receiver exited on the damaged packets sent "
+                                                "to it before (see test_damaged_packets_rejected)"))
     short = rdt_wire.short_acks(t.wire(), ctx.addresses["server"], len(t.data) // 1024)
     if short:
-        more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
-        expect.fail("each ACK asking for the lowest number the receiver lacks, counting the "
-                    "packets it keeps that came ahead of a gap (a damaged packet is a gap)",
+        more = _(" (and {count} more)").format(count=len(short) - 1) if len(short) > 1 else ""
+        expect.fail(_("each ACK asking for the lowest number the receiver lacks, counting the "
+                      "packets it keeps that came ahead of a gap (a damaged packet is a gap)"),
                     short[0] + more, t.evidence())
 
 
@@ -184,8 +191,8 @@ def test_duplicates_ignored(transfers, ctx):
     size = random.Random(f"{ctx.seed}:copies-size").randint(35_000, 45_000)
     packets = -(-size // 1024)
     arrived(transfers.run("copies", size, "stop-and-wait",
-                          f"a {size}-byte file, stop-and-wait, about 1 data packet in 4 and 1 "
-                          "ACK in 4 copied (seeded, at random)", bound=60,
+                          _("a {size}-byte file, stop-and-wait, about 1 data packet in 4 and 1 "
+                            "ACK in 4 copied (seeded, at random)").format(size=size), bound=60,
                           link={"config": links.copying(ctx.seed, packets), "name": "copying"}))
 
 
@@ -201,71 +208,79 @@ def test_end_handshake(transfers, ctx):
     # FIN will be, and beyond): the receiver must not take them (R12)
     early_fins = [craft(b"F", packets, b""), craft(b"F", packets + rng.randint(1, 9), b"")]
     t = transfers.run("end", size, "window",
-                      f"a {size}-byte file, window mode, after two intact FINs numbered "
-                      f"{packets} or more sent to the receiver before any data, the first "
-                      f"{lost} FINs lost by the router, the next held {links.FIN_HOLD_MS} ms, "
-                      f"the ACK asking for {packets} copied",
+                      _("a {size}-byte file, window mode, after two intact FINs numbered "
+                        "{packets} or more sent to the receiver before any data, the first "
+                        "{lost} FINs lost by the router, the next held {hold} ms, "
+                        "the ACK asking for {packets} copied").format(
+                          size=size, packets=packets, lost=lost, hold=links.FIN_HOLD_MS),
                       bound=30, link={"config": config, "name": "fins-lost"},
                       capture=True, peek=True, quiet=links.FIN_HOLD_MS / 1000 + 0.3,
                       crafted=early_fins)
     took = [q.seq for r in t.replies if (q := rdt_wire.parse(r)) and q.sound and q.kind == "A"
             and q.seq > 0]
     if took or t.crashed:
-        expect.fail(f"the receiver to take a FIN only once every data packet before it is "
-                    f"written: FINs numbered {packets} and more, sent before any data packet, "
-                    "not taken (nothing acknowledged: an ACK asks for 0 at most)",
-                    f"it answered them with ACK {took}" if took else
-                    f"it exited (status {t.receiver_status}) after them", t.evidence())
+        expect.fail(_("the receiver to take a FIN only once every data packet before it is "
+                      "written: FINs numbered {packets} and more, sent before any data packet, "
+                      "not taken (nothing acknowledged: an ACK asks for 0 at most)").format(packets=packets),
+                    _("it answered them with ACK {took}").format(took=took) if took else
+                    _("it exited (status {status}) after them").format(status=t.receiver_status),
+                    t.evidence())
     end = rdt_wire.ending(t.wire(), ctx.addresses["client"], ctx.addresses["server"], packets)
-    seen = (f"{t.evidence()}\n(the capture: the sender sent {end.fins} FIN(s) {packets}, "
-            f"{end.fins_reached} reached the receiver, which sent {end.acks_sent} ACK(s) "
-            f"{packets + 1}; {end.acks_reached} reached the sender)")
+    seen = t.evidence() + "\n" + _("(the capture: the sender sent {fins} FIN(s) {fin}, "
+                                   "{fins_reached} reached the receiver, which sent {acks_sent} ACK(s) "
+                                   "{ack}; {acks_reached} reached the sender)").format(
+        fins=end.fins, fin=packets, fins_reached=end.fins_reached, acks_sent=end.acks_sent,
+        ack=packets + 1, acks_reached=end.acks_reached)
     if t.sender.returncode == 0 and not t.sender.timed_out and end.acks_reached == 0:
-        expect.fail("the sender to exit with status 0 only once an intact ACK asking for "
-                    f"{packets + 1} (FIN + 1) has reached it",
-                    "it exited with status 0, and no such ACK ever reached it", seen)
+        expect.fail(_("the sender to exit with status 0 only once an intact ACK asking for "
+                      "{ack} (FIN + 1) has reached it").format(ack=packets + 1),
+                    _("it exited with status 0, and no such ACK ever reached it"), seen)
     gone = [r for r in t.refused if (q := rdt_wire.parse(r)) and q.sound and q.kind == "A"
             and q.seq == packets + 1]
     if t.sender.returncode == 0 and end.acks_reached and len(gone) >= end.acks_reached:
-        expect.fail("the sender to exit with status 0 only once an intact ACK asking for "
-                    f"{packets + 1} (FIN + 1) has reached it",
-                    f"each of the {end.acks_reached} ACK(s) of the FIN that reached the client "
-                    "found its socket closed (the client answered ICMP port unreachable): the "
-                    "sender had gone before the first arrived", seen)
+        expect.fail(_("the sender to exit with status 0 only once an intact ACK asking for "
+                      "{ack} (FIN + 1) has reached it").format(ack=packets + 1),
+                    _("each of the {count} ACK(s) of the FIN that reached the client "
+                      "found its socket closed (the client answered ICMP port unreachable): the "
+                      "sender had gone before the first arrived").format(count=end.acks_reached), seen)
     if end.early:
-        expect.fail("the FIN sent only once every data packet is acknowledged (an intact ACK "
-                    f"asking for {packets} has reached the sender)", end.early, seen)
+        expect.fail(_("the FIN sent only once every data packet is acknowledged (an intact ACK "
+                      "asking for {packets} has reached the sender)").format(packets=packets),
+                    end.early, seen)
     if end.unanswered:
-        expect.fail("the receiver to linger after the FIN (until no packet has come for 1 s) "
-                    f"and answer every repeated FIN with ACK {packets + 1}",
+        expect.fail(_("the receiver to linger after the FIN (until no packet has come for 1 s) "
+                      "and answer every repeated FIN with ACK {ack}").format(ack=packets + 1),
                     end.unanswered, seen)
     if end.longest_wait > rdt_wire.SILENCE:
-        expect.fail("the FIN sent again within the timeout, at most 0.5 s (the receiver "
-                    "lingers only 1 s after the last packet)",
-                    f"{end.longest_wait:.2f} s between two FINs", seen)
+        expect.fail(_("the FIN sent again within the timeout, at most 0.5 s (the receiver "
+                      "lingers only 1 s after the last packet)"),
+                    _("{wait:.2f} s between two FINs").format(wait=end.longest_wait), seen)
     if t.sender.timed_out or t.sender.returncode != 0:
         if end.fins <= lost:
-            why = f"the router lost the first {lost} FINs, and the sender sent the FIN only " \
-                  f"{end.fins} time(s)"
+            why = _("the router lost the first {lost} FINs, and the sender sent the FIN only "
+                    "{fins} time(s)").format(lost=lost, fins=end.fins)
         elif end.acks_sent < end.fins_reached:
-            why = f"{end.fins_reached} FINs reached the receiver, which answered only " \
-                  f"{end.acks_sent} of them (it must linger and answer every repeated FIN)"
+            why = _("{reached} FINs reached the receiver, which answered only "
+                    "{answered} of them (it must linger and answer every repeated FIN)").format(
+                reached=end.fins_reached, answered=end.acks_sent)
         else:
-            why = f"the sender exited with status {t.sender.returncode}"
-        expect.fail("the sender to exit with status 0 once an ACK of its FIN got through",
+            why = _("the sender exited with status {status}").format(status=t.sender.returncode)
+        expect.fail(_("the sender to exit with status 0 once an ACK of its FIN got through"),
                     why, seen)
     last = rdt_wire.last_in(t.wire(), ctx.addresses["server"])
     if t.receiver_exit_at is not None and last is not None and \
             t.receiver_exit_at - last < LINGER_AT_LEAST:
-        expect.fail("the receiver to exit once no packet has come for 1 s (not sooner): it "
-                    "lingers after the FIN for as long as packets keep coming",
-                    f"it had exited {t.receiver_exit_at - last:.2f} s after the last packet "
-                    "reached it (seen by the router's clock and the checker's)", seen)
+        expect.fail(_("the receiver to exit once no packet has come for 1 s (not sooner): it "
+                      "lingers after the FIN for as long as packets keep coming"),
+                    _("it had exited {after:.2f} s after the last packet "
+                      "reached it (seen by the router's clock and the checker's)").format(
+                        after=t.receiver_exit_at - last), seen)
     if t.early != t.data:
-        have = "no file" if t.early is None else f"{len(t.early)} bytes of {len(t.data)}"
-        expect.fail("OUTFILE complete (written and closed) when the receiver acknowledges the "
-                    "FIN", f"right after the sender got that ACK and exited, OUTFILE held "
-                    f"{have}", seen)
+        have = _("no file") if t.early is None else _("{size} bytes of {total}").format(
+            size=len(t.early), total=len(t.data))
+        expect.fail(_("OUTFILE complete (written and closed) when the receiver acknowledges the "
+                      "FIN"), _("right after the sender got that ACK and exited, OUTFILE held "
+                                "{have}").format(have=have), seen)
     arrived(t)
 
 
@@ -275,22 +290,23 @@ def test_sender_gives_up(transfers, ctx):
     """Every ACK lost: the sender gives up 5 s after its first FIN, with status 1"""
     mode = random.Random(f"{ctx.seed}:give-up").choice(["stop-and-wait", "window"])
     t = transfers.run("give-up", 0, mode,
-                      f"an empty file, {mode}, every packet from the receiver lost", bound=20,
+                      _("an empty file, {mode}, every packet from the receiver lost").format(mode=mode),
+                      bound=20,
                       link={"config": links.ACKS_LOST, "name": "acks-lost"})
     if t.sender.timed_out:
-        expect.fail("the sender to give up 5 s after its first FIN, no ACK of it having come",
-                    "it was still running after 20 s", t.evidence())
+        expect.fail(_("the sender to give up 5 s after its first FIN, no ACK of it having come"),
+                    _("it was still running after 20 s"), t.evidence())
     if t.sender.returncode == 1 and t.sender.elapsed < 5.0:
-        expect.fail("the sender to give up 5 s after its first FIN, no ACK of it having come",
-                    f"it gave up after {t.sender.elapsed:.2f} s", t.evidence())
+        expect.fail(_("the sender to give up 5 s after its first FIN, no ACK of it having come"),
+                    _("it gave up after {elapsed:.2f} s").format(elapsed=t.sender.elapsed), t.evidence())
     sent = sorted(e["t_in"] for e in t.events if e["dir"] == "c2s")
     if sent and sent[-1] - sent[0] > GIVE_UP_BY:
-        expect.fail("the sender to give up 5 s after its first FIN, no ACK of it having come "
-                    "(its last FIN a timeout, at most 0.5 s, before that)",
-                    f"it sent FINs for {sent[-1] - sent[0]:.2f} s (seen by the router: "
-                    f"{len(sent)} FINs)", t.evidence())
+        expect.fail(_("the sender to give up 5 s after its first FIN, no ACK of it having come "
+                      "(its last FIN a timeout, at most 0.5 s, before that)"),
+                    _("it sent FINs for {seconds:.2f} s (seen by the router: {count} FINs)").format(
+                        seconds=sent[-1] - sent[0], count=len(sent)), t.evidence())
     if t.received != b"":
-        expect.fail("the receiver to write the empty file (the FIN reached it)",
-                    "no file" if t.received is None else f"{len(t.received)} bytes",
+        expect.fail(_("the receiver to write the empty file (the FIN reached it)"),
+                    _("no file") if t.received is None else _("{size} bytes").format(size=len(t.received)),
                     t.evidence())
     ended(t, sender_status=1)

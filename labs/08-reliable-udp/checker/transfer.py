@@ -8,6 +8,7 @@ waits for the receiver to exit, and reads the receiver's file back (as the stude
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import subprocess
@@ -24,6 +25,7 @@ from socklab.checking import expect
 from socklab.checking.pcap import save
 from socklab.checking.programs import STUDENT, Finished, ProgramError, docker_exec, refused
 from socklab.errors import PlatformError
+from socklab.i18n import N_, _, ngettext
 
 PORT = 5000
 RECEIVER_EXIT = 8.0  # seconds the receiver may take to exit after the sender (it lingers 1 s)
@@ -31,9 +33,12 @@ QUIET = 0.3  # seconds for the last packets to cross the router before the captu
 # Packets a capture keeps (about 1.1 KB each: well inside the router's 64 MiB /tmp). A
 # right transfer of these files takes a few hundred; a flood's capture stops here.
 CAPTURED = 20_000
+# What the router did to packets, in the evidence (Transfer.link), by the Counter's keys
+FATES = {"lost": N_("{count} lost"), "copied": N_("{count} copied"),
+         "sent ahead": N_("{count} sent ahead"), "damaged": N_("{count} damaged")}
 # Sends the datagrams given in hex on stdin to HOST PORT from one socket, then prints in
 # hex what came back within half a second (in the client container, as the student).
-CRAFT = r"""
+CRAFT = r"""# not shown: the checker's own script (a Python comment line, where an empty one was)
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for packet in sys.stdin.read().split(","):
@@ -58,7 +63,8 @@ def exec_bytes(container: str, argv: list[str], data: bytes = b"",
         if not refused(out.returncode, out.stderr.decode(errors="replace")):
             return out
         time.sleep(0.1 * (attempt + 1))
-    raise ProgramError(f"{container} had no process to spare for the checker (its pids limit)")
+    raise ProgramError(_("{container} had no process to spare for the checker (its pids limit)").format(
+        container=container))
 
 
 class RouterCapture:
@@ -88,7 +94,7 @@ class RouterCapture:
         # kernel's ring is sized for 256 KiB packets, so the 16 MiB ring held only a few
         # dozen packets, and a capture under load lost some ("dropped by kernel").
         # -y LINUX_SLL2: each packet names its interface, so the files saved hold one each.
-        script = ('echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 2048 -U '
+        script = ('echo $$ >&2; exec tcpdump -i any -y LINUX_SLL2 -n -s 2048 -U '  # not shown
                   '--immediate-mode -B 16384 -Z root "$@"')
         self.proc = subprocess.Popen(
             ["docker", "exec", self.router, "sh", "-c", script, "sh", "-c", str(CAPTURED),
@@ -102,7 +108,8 @@ class RouterCapture:
             if "listening on" in line:
                 break
         else:
-            raise PlatformError(f"tcpdump did not start on the router: {''.join(said).strip()}")
+            raise PlatformError(_("tcpdump did not start on the router: {said}").format(
+                said="".join(said).strip()))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -113,13 +120,14 @@ class RouterCapture:
             _, err = self.proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            raise PlatformError("tcpdump on the router did not stop") from None
+            raise PlatformError(_("tcpdump on the router did not stop")) from None
         self.summary = err.decode(errors="replace")
         out = subprocess.run(["docker", "exec", self.router, "sh", "-c",
                               'cat "$1" && rm "$1"', "sh", self.inside],
                              capture_output=True, timeout=60, check=False)
         if out.returncode != 0:
-            raise PlatformError(f"reading the capture on the router failed: {out.stderr.decode()}")
+            raise PlatformError(_("reading the capture on the router failed: {error}").format(
+                error=out.stderr.decode()))
         self.data = out.stdout
         save(self.data, self.client, self.path)
 
@@ -129,10 +137,12 @@ class RouterCapture:
         try:
             found = rdt_wire.read(self.data)
         except rdt_wire.PcapError as exc:
-            raise PlatformError(f"the capture {self.path} could not be read: {exc}") from None
+            raise PlatformError(_("the capture {path} could not be read: {error}").format(
+                path=self.path, error=exc)) from None
         self.flooded = impairing.flood(events)
         if self.flooded or len(found) >= CAPTURED:  # packets are missing: Transfer.wire() fails
-            self.flooded = self.flooded or f"more than {CAPTURED:,} datagrams in one transfer"
+            self.flooded = self.flooded or _("more than {count} datagrams in one transfer").format(
+                count=f"{CAPTURED:,}")
             return found
         sent = sum(1 for d in found if not d.outgoing and d.src == client)
         got = sum(1 for d in found if d.outgoing and d.dst == client)
@@ -141,9 +151,11 @@ class RouterCapture:
                          if e["dir"] == "s2c" and e["t_out"] is not None)
         if (sent, got) != (logged_sent, logged_got):
             raise PlatformError(
-                f"the capture on the router missed packets: it holds {sent} from the client and "
-                f"{got} to it, the engine logged {logged_sent} and {logged_got} "
-                f"(tcpdump said: {' '.join(self.summary.split())[-200:]})")
+                _("the capture on the router missed packets: it holds {sent} from the client and "
+                  "{got} to it, the engine logged {logged_sent} and {logged_got} "
+                  "(tcpdump said: {said})").format(
+                    sent=sent, got=got, logged_sent=logged_sent, logged_got=logged_got,
+                    said=" ".join(self.summary.split())[-200:]))
         return found
 
 
@@ -171,10 +183,10 @@ class Transfer:
     def wire(self) -> list[rdt_wire.Datagram]:
         """The captured datagrams to judge; the check fails if a flood cut the capture."""
         if self.flooded:
-            expect.fail("a transfer the router could capture whole: each packet sent again only "
-                        "after a timeout (R7)",
-                        f"{self.flooded}; the capture stopped or lost packets, so this "
-                        "check cannot judge the packets", self.evidence())
+            expect.fail(_("a transfer the router could capture whole: each packet sent again only "
+                          "after a timeout (R7)"),
+                        _("{flood}; the capture stopped or lost packets, so this "
+                          "check cannot judge the packets").format(flood=self.flooded), self.evidence())
         return self.datagrams
 
     def seconds(self) -> float | None:
@@ -186,7 +198,7 @@ class Transfer:
     def link(self) -> str:
         """What the router did to this transfer's packets, in words (evidence)."""
         lines = []
-        for way, name in (("c2s", "client -> server"), ("s2c", "server -> client")):
+        for way, name in (("c2s", _("client -> server")), ("s2c", _("server -> client"))):
             seen = [e["decision"] for e in self.events if e["dir"] == way]
             if not seen:
                 continue
@@ -196,21 +208,27 @@ class Transfer:
                 n["copied"] += "duplicate" in decision
                 n["sent ahead"] += decision.startswith("reorder")
                 n["damaged"] += "corrupt" in decision
-            lines.append(f"  {name}: {len(seen)} packets; " + ", ".join(
-                f"{count} {word}" for word, count in n.items() if count))
+            done = [_(FATES[word]).format(count=count) for word, count in n.items() if count]
+            fates = functools.reduce(lambda a, b: _("{first}, {second}").format(first=a, second=b),
+                                     done) if done else ""
+            lines.append("  " + ngettext("{way}: {count} packet; {fates}", "{way}: {count} packets; {fates}",
+                                         len(seen)).format(way=name, count=len(seen), fates=fates))
         took = self.seconds()
-        head = f"the router, during this transfer ({took:.2f} s first packet to last):" \
-            if took is not None else "the router, during this transfer:"
-        return "\n".join([head, *lines]) if lines else "no packet of the transfer crossed the router"
+        head = _("the router, during this transfer ({took:.2f} s first packet to last):").format(took=took) \
+            if took is not None else _("the router, during this transfer:")
+        return "\n".join([head, *lines]) if lines else _("no packet of the transfer crossed the router")
 
     def evidence(self) -> str:
-        sender = f"the sender was killed after {self.bound:g} s" if self.sender.timed_out else \
-            f"the sender exited with status {self.sender.returncode} after {self.sender.elapsed:.1f} s"
-        receiver = f"the receiver exited with status {self.receiver_status}" \
-            if self.receiver_exited else "the receiver had not exited"
-        parts = [self.link(), sender + " (its output is below); " + receiver]
+        sender = _("the sender was killed after {bound:g} s").format(bound=self.bound) \
+            if self.sender.timed_out else \
+            _("the sender exited with status {status} after {elapsed:.1f} s").format(
+                status=self.sender.returncode, elapsed=self.sender.elapsed)
+        receiver = _("the receiver exited with status {status}").format(status=self.receiver_status) \
+            if self.receiver_exited else _("the receiver had not exited")
+        parts = [self.link(), _("{sender} (its output is below); {receiver}").format(
+            sender=sender, receiver=receiver)]
         if self.pcap:
-            parts.append(f"the router's capture: {self.pcap} (open it with Wireshark)")
+            parts.append(_("the router's capture: {path} (open it with Wireshark)").format(path=self.pcap))
         return "\n".join(parts)
 
 
@@ -220,17 +238,20 @@ def describe(sent: bytes, got: bytes) -> str:
     common = min(len(sent), len(got))
     bad = [i for i in range(0, common, chunk)
            if sent[i:min(i + chunk, common)] != got[i:min(i + chunk, common)]]
-    text = f"a file of {len(got)} bytes (SHA-256 {hashlib.sha256(got).hexdigest()[:16]}...)"
+    text = _("a file of {size} bytes (SHA-256 {sha}...)").format(
+        size=len(got), sha=hashlib.sha256(got).hexdigest()[:16])
     if bad:
         first = next(i for i in range(bad[0], bad[0] + chunk) if sent[i] != got[i])
-        text += (f": it differs from byte {first} on (in packet {first // chunk}); "
-                 f"{len(bad)} of its {chunk}-byte blocks differ")
+        text += _(": it differs from byte {first} on (in packet {packet}); "
+                  "{count} of its {chunk}-byte blocks differ").format(
+            first=first, packet=first // chunk, count=len(bad), chunk=chunk)
     elif len(got) < len(sent):
-        text += (f": the first {len(got)} bytes are right, the rest is missing (from packet "
-                 f"{len(got) // chunk} on)")
+        text += _(": the first {size} bytes are right, the rest is missing (from packet "
+                  "{packet} on)").format(size=len(got), packet=len(got) // chunk)
     if len(got) > len(sent):
         extra = len(got) - len(sent)
-        text += f"; {extra} bytes too many ({extra / chunk:.1f} packets' worth: data written twice?)"
+        text += _("; {extra} bytes too many ({packets:.1f} packets' worth: data written twice?)").format(
+            extra=extra, packets=extra / chunk)
     return text
 
 
@@ -255,10 +276,11 @@ class Transfers:
         """
         data = random.Random(f"{self.ctx.seed}:{name}").randbytes(size)
         source, target = f"/scratch/{name}.bin", f"/scratch/{name}.received"
-        put = exec_bytes(self.client, ["python3", "-c", "import sys; open(sys.argv[1], 'wb')"
+        put = exec_bytes(self.client, ["python3", "-c", "import sys; open(sys.argv[1], 'wb')"  # not shown
                                        ".write(sys.stdin.buffer.read())", source], data)
         if put.returncode != 0:
-            raise PlatformError(f"writing {source} in the client failed: {put.stderr.decode()}")
+            raise PlatformError(_("writing {path} in the client failed: {error}").format(
+                path=source, error=put.stderr.decode()))
         self.programs.start("receiver", [target])
         self.programs.wait_ready("receiver", timeout=30)
         replies = self.craft(crafted) if crafted else []
@@ -303,7 +325,8 @@ class Transfers:
         out = exec_bytes(self.client, ["python3", "-c", CRAFT, "server", str(PORT)],
                          ",".join(p.hex() for p in packets).encode())
         if out.returncode != 0:
-            raise PlatformError(f"sending crafted packets failed: {out.stderr.decode()[-300:]}")
+            raise PlatformError(_("sending crafted packets failed: {error}").format(
+                error=out.stderr.decode()[-300:]))
         return [bytes.fromhex(h) for h in out.stdout.decode().split()]
 
     def receiver_exits(self) -> bool:
@@ -320,19 +343,21 @@ def arrived(t: Transfer) -> None:
     """The receiver's file is byte-identical to the sender's, within the time bound; then the
     sender exited with status 0 and the receiver exited by itself, with status 0."""
     __tracebackhide__ = True
-    expected = (f"{t.what}: the receiver's file byte-identical to the {len(t.data)} bytes "
-                f"sent (SHA-256 {hashlib.sha256(t.data).hexdigest()[:16]}...)")
+    expected = _("{what}: the receiver's file byte-identical to the {size} bytes "
+                 "sent (SHA-256 {sha}...)").format(
+        what=t.what, size=len(t.data), sha=hashlib.sha256(t.data).hexdigest()[:16])
     if t.sender.timed_out:
-        have = "no file" if t.received is None else f"{len(t.received)} bytes"
-        expect.fail(f"{expected}, within {t.bound:g} s",
-                    f"the sender still running after {t.bound:g} s (the receiver had {have})",
+        have = _("no file") if t.received is None else _("{size} bytes").format(size=len(t.received))
+        expect.fail(_("{expected}, within {bound:g} s").format(expected=expected, bound=t.bound),
+                    _("the sender still running after {bound:g} s (the receiver had {have})").format(
+                        bound=t.bound, have=have),
                     t.evidence())
     if t.received is None:
-        expect.fail(expected, "no file: the receiver did not create the file named on its "
-                    "command line", t.evidence())
+        expect.fail(expected, _("no file: the receiver did not create the file named on its "
+                                "command line"), t.evidence())
     if t.received != t.data:
         still = "" if t.receiver_exited else \
-            f" (the receiver had not exited {RECEIVER_EXIT:g} s after the sender)"
+            _(" (the receiver had not exited {seconds:g} s after the sender)").format(seconds=RECEIVER_EXIT)
         expect.fail(expected, describe(t.data, t.received) + still, t.evidence())
     ended(t)
 
@@ -341,14 +366,16 @@ def ended(t: Transfer, sender_status: int = 0) -> None:
     """The sender exited with ``sender_status``, the receiver by itself with status 0."""
     __tracebackhide__ = True
     if t.sender.returncode != sender_status:
-        meaning = "the ACK of its FIN reached it" if sender_status == 0 else \
-            "it gave up waiting for the ACK of its FIN"
-        expect.fail(f"{t.what}: the sender to exit with status {sender_status} ({meaning})",
-                    f"it exited with status {t.sender.returncode}", t.evidence())
+        meaning = _("the ACK of its FIN reached it") if sender_status == 0 else \
+            _("it gave up waiting for the ACK of its FIN")
+        expect.fail(_("{what}: the sender to exit with status {status} ({meaning})").format(
+                        what=t.what, status=sender_status, meaning=meaning),
+                    _("it exited with status {status}").format(status=t.sender.returncode), t.evidence())
     if not t.receiver_exited:
-        expect.fail(f"{t.what}: the receiver to exit by itself within {RECEIVER_EXIT:g} s "
-                    "after the sender (once no packet has come for 1 s)", "it was still running",
+        expect.fail(_("{what}: the receiver to exit by itself within {seconds:g} s "
+                      "after the sender (once no packet has come for 1 s)").format(
+                        what=t.what, seconds=RECEIVER_EXIT), _("it was still running"),
                     t.evidence())
     if t.receiver_status != 0:
-        expect.fail(f"{t.what}: the receiver to exit with status 0",
-                    f"it exited with status {t.receiver_status}", t.evidence())
+        expect.fail(_("{what}: the receiver to exit with status 0").format(what=t.what),
+                    _("it exited with status {status}").format(status=t.receiver_status), t.evidence())
