@@ -112,9 +112,8 @@ def engine_finding(facts: Facts) -> Finding:
                 context=facts.context, system=facts.operating_system
             )
         # TRANSLATORS: the engine's version, then where it runs
-        return Finding(
-            ENGINE, True, _("{version}, {where}").format(version=facts.engine_version, where=where)
-        )
+        found = _("{version}, {where}").format(version=facts.engine_version, where=where)
+        return Finding(ENGINE, True, found)
     if "permission denied" in err.lower():
         return Finding(
             ENGINE,
