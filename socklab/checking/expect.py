@@ -11,11 +11,18 @@ from typing import Any
 
 from socklab.grading.text import capped, visible
 from socklab.i18n import _
-from socklab.probes.bounded import stopped as stopped_reading  # the checkers' words for it
 
 # Characters of what a check observed, in its message: a flood observed (thousands of
 # datagrams listed) is cut here, whichever checker built the list.
 OBSERVED = 4000
+
+
+def stopped_reading(received: int) -> str:
+    """What a check says of a peer that sent more than a probe keeps (the probes, in the
+    containers, say it in English: ``socklab.probes.bounded.stopped``)."""
+    return _("the checker stopped reading after {received} bytes (the server sends without end?)").format(
+        received=received
+    )
 
 
 def fail(expected: str, observed: str, evidence: str = "") -> None:

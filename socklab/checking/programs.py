@@ -242,7 +242,9 @@ class Programs:
             self.wait_ready(name, port=int(changes.get(str(listen), listen)) if listen else None)
         except ProgramError as exc:
             raise ProgramError(
-                f"started as `{shlex.join(argv[1:])}` (its arguments are the README's): {exc}"
+                _("started as `{command}` (its arguments are the README's): {error}").format(
+                    command=shlex.join(argv[1:]), error=exc
+                )
             ) from None
         return argv
 
