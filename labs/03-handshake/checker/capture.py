@@ -170,5 +170,5 @@ def client_output(run: Finished) -> str:
     """What the student's client printed, and how it ended, as evidence."""
     status = (_("stopped after {seconds:.1f} s").format(seconds=run.elapsed) if run.timed_out
               else _("exit {status}").format(status=run.returncode))
-    out = (run.stdout + run.stderr).strip()[-800:] or _("(nothing)")
-    return _("the client ({status}) printed:").format(status=status) + f"\n{out}"
+    label = _("the client ({status}) printed").format(status=status)
+    return expect.output(label, run.stdout + run.stderr)  # each line marked as the client's

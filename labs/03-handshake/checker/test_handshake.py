@@ -234,7 +234,7 @@ def test_client_half_closes(against_checker, slow_reply):
             expect.fail(_("{what}: the server to receive exactly its {size} UTF-8 bytes").format(
                             what=what, size=len(data)),
                         _("{size} bytes, starting {head}").format(
-                            size=request["size"], head=repr(request["head"][:60])),
+                            size=request["size"], head=shown_head(request["head"])),
                         client_output(finished))
         if not got["eof"]:
             expect.fail(_("{what}: a FIN (EOF at the server) right after the request: "
@@ -267,3 +267,9 @@ def test_client_reads_until_eof(slow_reply):
                     _("it was still running after {seconds:.1f} s").format(seconds=run.elapsed)
                     if run.timed_out else
                     _("it exited with status {status}").format(status=run.returncode), client_output(run))
+
+
+def shown_head(head: str) -> str:
+    """The first bytes of a request, which the probe carries as latin-1 (one character a
+    byte): shown as the UTF-8 text they are, any byte that is not as an escape."""
+    return repr(head.encode("latin-1")[:60].decode("utf-8", "backslashreplace"))

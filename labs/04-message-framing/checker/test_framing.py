@@ -204,7 +204,7 @@ def test_client_prints_replies(ctx, programs, framed_server):
     fake = framed_server(6000, pause_at=3, bytes_at=2)
     run = programs.run("client", ["server", "6000", *messages], timeout=20)
     seen = fake.result()
-    output = _("the client's output:") + f"\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
+    output = client_output(run)
     judge.client_sent(seen, messages, output)
     judge.printed(run.stdout, replies, output,
                   _(" (the client timed out)") if run.timed_out else "")
@@ -221,9 +221,16 @@ def test_client_reports_error_reply(ctx, programs, framed_server):
     fake = framed_server(6000, error_at=2, reason=reason)
     run = programs.run("client", ["server", "6000", *messages], timeout=20)
     seen = fake.result()
-    output = _("the client's output:") + f"\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
+    output = client_output(run)
     judge.client_sent(seen, messages[:2], output)
     judge.reported_error(run.stderr, reason, output)
     judge.printed(run.stdout, [answer(messages[0].encode()).decode()], output,
                   _(" (after the error reply, nothing more belongs there)"))
     judge.exited(run.returncode, 1, run.timed_out, output)
+
+
+def client_output(run) -> str:
+    """The client's standard output and error as evidence, each line marked as the client's
+    (quoted by expect.output: nothing it prints stands in the report as socklab's words)."""
+    return "\n".join([expect.output(_("the client's standard output"), run.stdout),
+                      expect.output(_("the client's standard error"), run.stderr)])
