@@ -132,7 +132,12 @@ def framing_problems(answer: dict[str, Any], head_only: bool = False) -> list[st
     if "close" not in tokens:
         problems.append(_("the Connection headers {values} (not 'close')").format(
             values=headers.get("connection", [])))
-    if answer.get("after"):
+    if answer.get("after") and head_only:
+        problems.append(_("{count} bytes after the head of an answer to HEAD, which has none: a body, "
+                          "or the answer to a second request sent on the connection (starting "
+                          "{start})").format(count=answer["after"],
+                                             start=repr(answer.get("after_start", "")[:40])))
+    elif answer.get("after"):
         problems.append(_("the connection still open after the answer: a second request sent on "
                           "it was answered too ({count} more bytes, starting {start})").format(
             count=answer["after"], start=repr(answer.get("after_start", "")[:40])))
