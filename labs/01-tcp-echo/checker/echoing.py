@@ -120,7 +120,9 @@ def echo_problem(pieces: list[Piece], seen: dict[str, Any]) -> str | None:
         how = (_("the server closed the connection") if seen["peer_closed"] else
                f"{seen['error']}" if seen["error"] else
                _("no echo within {seconds:g} s").format(seconds=ECHO_WAIT))
-        before = _(" (after {pause:g} s of silence)").format(pause=piece.pause) if piece.pause else ""
+        said = f"{piece.pause:g}" in piece.what  # the piece's own words name its pause
+        before = (_(" (after {pause:g} s of silence)").format(pause=piece.pause)
+                  if piece.pause and not said else "")
         return _("piece {n} of {total}, {what}{before}: {how}; {back} of its {size} bytes came back "
                  "({received} of {sent} in all)").format(
             n=missing + 1, total=len(pieces), what=piece.what, before=before, how=how,
