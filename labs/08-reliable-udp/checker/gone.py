@@ -40,7 +40,7 @@ class Left:
     transfer: Transfer  # the sender's run, the router's log and capture
     end: rdt_wire.Gone
     fin: int
-    exit_at: float  # when the checker saw the sender had exited (time.time(): no sooner)
+    exit_at: float  # when the checker saw the sender had exited (time.time()): it exited no later
 
 
 def run(transfers: Transfers, name: str, size: int, mode: str, what: str, *,
@@ -62,10 +62,11 @@ def run(transfers: Transfers, name: str, size: int, mode: str, what: str, *,
         seen = receiver.stop()
     events = [e for e in transfers.link.events(version) if e["proto"] == "udp"]
     datagrams = cap.datagrams(events, ctx.addresses["client"])
-    came = "the FIN reached it, and it closed its port then" if seen["fin_at"] is not None \
-        else "no FIN it could take reached it"
-    peer = (f"the checker's receiver stood in for yours: it answered {seen['data']} intact data "
-            f"packets (it had every packet before {seen['wanted']}); {came}")
+    came = _("the FIN reached it, and it closed its port then") if seen["fin_at"] is not None \
+        else _("no FIN it could take reached it")
+    peer = _("the checker's receiver stood in for yours: it answered {data} intact data packets "
+             "(it had every packet before {wanted}); {came}").format(
+                 data=seen["data"], wanted=seen["wanted"], came=came)
     t = Transfer(what, data, None, sender, True, bound, 0, events=events, datagrams=datagrams,
                  pcap=str(cap.path), flooded=cap.flooded, peer=peer)
     end = rdt_wire.gone(cap.data, ctx.addresses["client"], ctx.addresses["server"], fin)

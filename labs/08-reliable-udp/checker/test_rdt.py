@@ -18,6 +18,7 @@ from conftest import craft
 from transfer import PORT, arrived, ended
 
 from socklab.checking import expect
+from socklab.i18n import _
 
 WILDCARDS = ("0.0.0.0", "*", "[::]", "::")
 LINGER_AT_LEAST = 0.9  # s: the 1 s a receiver lingers after the last packet, less the clocks' slack
@@ -316,8 +317,9 @@ def test_receiver_gone_at_the_fin(transfers, ctx):
     mode = rng.choice(["stop-and-wait", "window"])
     size = rng.randint(1_000, 8_000)
     left = gone.run(transfers, "gone", size, mode,
-                    f"a {size}-byte file, {mode}, over a clean link, to the checker's receiver, "
-                    "which closes its port when the FIN comes", bound=20)
+                    _("a {size}-byte file, {mode}, over a clean link, to the checker's receiver, "
+                      "which closes its port when the FIN comes").format(size=size, mode=mode),
+                    bound=20)
     t = left.transfer
     t.wire()  # a flood that cut the capture fails the check here
     status = None if t.sender.timed_out else t.sender.returncode
