@@ -178,6 +178,39 @@ class Background:
         return json.loads(out.strip().splitlines()[-1])
 
 
+class Stoppable:
+    """A probe command in the background that runs until ``stop()`` (a line on its stdin)
+    or its own end: listening once constructed; ``stop()`` returns its JSON. ``what`` names
+    it in errors, e.g. "the checker's echo server"."""
+
+    def __init__(self, container: str, script: str, args: list[str], what: str) -> None:
+        self.what = what
+        self.proc = subprocess.Popen(
+            probe_exec(container, script, args, detach_in=True),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        first = self.proc.stdout.readline() if self.proc.stdout else ""
+        if '"listening"' not in first:
+            self.proc.kill()
+            output = first + self.proc.communicate()[1][-1500:]
+            raise PlatformError(_("{what} did not start: {output}").format(what=what, output=output))
+
+    def stop(self) -> dict[str, Any]:
+        try:
+            out, err = self.proc.communicate(input="stop\n", timeout=20)
+        except subprocess.TimeoutExpired as exc:
+            self.proc.kill()
+            raise PlatformError(_("{what} did not stop").format(what=self.what)) from exc
+        if self.proc.returncode != 0:
+            raise PlatformError(
+                _("{what} failed: {output}").format(what=self.what, output=err.strip()[-1500:])
+            )
+        return json.loads(out.strip().splitlines()[-1])
+
+
 class Server(Background):
     """The probe's one-shot TCP server: answers the first client with ``reply``, once the
     client pauses (briefly, once it has sent as many bytes as ``expect``)."""

@@ -310,3 +310,114 @@ def test_refused_reads_port_unreachable_from_the_client():
     pcap += struct.pack("<IIII", 1, 0, len(rec), len(rec)) + rec
     assert wire.refused(pcap, CLIENT) == [ack]
     assert wire.refused(pcap, SERVER) == []
+
+
+def _ip(proto: int, src: str, dst: str, body: bytes) -> bytes:
+    import socket
+    import struct
+
+    return (
+        struct.pack(
+            "!BBHHHBBH4s4s",
+            0x45,
+            0,
+            20 + len(body),
+            0,
+            0,
+            64,
+            proto,
+            0,
+            socket.inet_aton(src),
+            socket.inet_aton(dst),
+        )
+        + body
+    )
+
+
+def _pcap(records: list[tuple[float, bool, bytes]]) -> bytes:
+    """A capture on 'any' (SLL): each record (time, sent on by the router, IP packet)."""
+    import struct
+
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 113)
+    for t, outgoing, ip in records:
+        rec = struct.pack("!HHH8sH", 4 if outgoing else 0, 1, 6, bytes(8), 0x0800) + ip
+        out += struct.pack("<IIII", int(t), round(t % 1 * 1e6), len(rec), len(rec)) + rec
+    return out
+
+
+def _udp(src: str, dst: str, payload: bytes) -> bytes:
+    return _ip(17, src, dst, bytes(8) + payload)
+
+
+def _unreachable(src: str, dst: str) -> bytes:
+    quoted = _udp(dst, src, pkt(b"F", 3))[:28]  # the FIN's IP and UDP headers
+    return _ip(1, src, dst, bytes([3, 3, 0, 0, 0, 0, 0, 0]) + quoted)
+
+
+def test_gone_reads_the_fins_sent_and_the_port_unreachables_passed_to_the_client():
+    pcap = _pcap(
+        [
+            (10.0, False, _udp(CLIENT, SERVER, pkt(b"D", 2, b"xy"))),  # data, not a FIN
+            (10.1, False, _udp(CLIENT, SERVER, pkt(b"F", 3))),
+            (10.1, True, _udp(CLIENT, SERVER, pkt(b"F", 3))),  # the same, sent on: counted once
+            (10.3, False, _udp(CLIENT, SERVER, pkt(b"F", 4))),  # another number
+            (10.4, False, _udp(CLIENT, SERVER, bytes([pkt(b"F", 3)[0] ^ 1]) + pkt(b"F", 3)[1:])),  # bad CRC
+            (10.5, False, _udp(CLIENT, SERVER, pkt(b"F", 3))),
+            (10.5, False, _unreachable(SERVER, CLIENT)),  # the router got it from the server
+            (10.5, True, _unreachable(SERVER, CLIENT)),  # ... and passed it on
+            (10.6, True, _ip(1, SERVER, CLIENT, bytes([3, 1]) + bytes(34))),  # host unreachable
+        ]
+    )
+    end = wire.gone(pcap, CLIENT, SERVER, 3)
+    assert end.fins == pytest.approx((10.1, 10.5))
+    assert end.refusals == pytest.approx((10.5,))
+
+
+def _fins(every: float, until: float, start: float = 100.0) -> tuple[float, ...]:
+    return tuple(start + every * n for n in range(int(until / every) + 1))
+
+
+@pytest.mark.parametrize(
+    ("every", "until", "exit_after"),
+    [
+        (0.05, 5.0, 5.1),  # the reference: 50 ms timeout, gives up at 5 s
+        (0.5, 4.5, 5.0),  # the longest timeout R7 allows
+        (0.2, 5.6, 5.7),  # a little late, within the scheduler's room
+        (0.15, 5.0, 5.4),  # the checker saw the exit late
+    ],
+)
+def test_a_sender_that_goes_on_and_gives_up_in_time_passes(every, until, exit_after):
+    end = wire.Gone(_fins(every, until), (100.06, 100.11, 101.1))
+    assert wire.gone_problem(end, 3, 1, 100.0 + exit_after) is None
+
+
+def test_a_port_unreachable_taken_for_the_ack_fails_r10():
+    end = wire.Gone((100.0, 100.15), (100.151,))
+    expected, observed = wire.gone_problem(end, 3, 0, 100.2)
+    assert "status 0 only once an intact ACK asking for 4" in expected
+    assert "status 0, 0.20 s after its first FIN" in observed
+    assert "1 ICMP port unreachable reached it" in observed
+
+
+def test_a_sender_that_dies_of_the_port_unreachable_fails_though_its_status_is_1():
+    end = wire.Gone((100.0, 100.15), (100.151,))
+    expected, observed = wire.gone_problem(end, 3, 1, 100.3)
+    assert "go on sending the FIN after a port unreachable" in expected
+    assert "status 1, 0.30 s after its first FIN" in observed
+
+
+def test_a_sender_that_stops_sending_the_fin_but_waits_fails():
+    end = wire.Gone((100.0, 100.15), (100.151,))  # silent after the port unreachable
+    expected, observed = wire.gone_problem(end, 3, 1, 105.3)
+    assert "again on each timeout" in expected and "last FIN 0.15 s after its first" in observed
+    end = wire.Gone((*_fins(0.1, 1.0), *_fins(0.1, 3.5, start=101.5)), ())
+    assert wire.gone_problem(end, 3, 1, 105.1) is None  # a pause of one timeout: fine
+    end = wire.Gone((*_fins(0.1, 1.0), *_fins(0.1, 3.0, start=102.0)), ())
+    assert "no FIN for 1.00 s, from +1.00 s" in wire.gone_problem(end, 3, 1, 105.1)[1]
+
+
+def test_other_ends_fail_too():
+    assert "no FIN 3 left the client" in wire.gone_problem(wire.Gone((), ()), 3, 0, 1.0)[1]
+    assert "still running" in wire.gone_problem(wire.Gone((100.0,), ()), 3, None, 120.0)[1]
+    assert "status 2" in wire.gone_problem(wire.Gone(_fins(0.1, 5.0), ()), 3, 2, 105.1)[1]
+    assert "FINs for 8.00 s" in wire.gone_problem(wire.Gone(_fins(0.1, 8.0), ()), 3, 1, 108.1)[1]

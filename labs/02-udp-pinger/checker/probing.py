@@ -7,9 +7,7 @@ judgement of what a run shows is in ``pinging.py``; the fixtures are in ``confte
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -49,32 +47,14 @@ def probe(container: str, *args: str, timeout: float = 30.0) -> dict[str, Any]:
     return observe.probe(container, *args, script=SCRIPT, timeout=timeout)
 
 
-class EchoServer:
-    """The checker's echo server in the server container; ``stop()`` returns what it got."""
+class EchoServer(observe.Stoppable):
+    """The checker's echo server in the server container; ``stop()`` returns what it got:
+    ``received``, and the kind of each datagram it sent (``sent``)."""
 
     def __init__(self, container: str, strays_after: int | None = None) -> None:
         strays = ["--strays-after", str(strays_after)] if strays_after is not None else []
-        argv = observe.probe_exec(container, SCRIPT, ["echo", "--port", str(PORT), *strays],
-                                  detach_in=True)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        first = self.proc.stdout.readline() if self.proc.stdout else ""
-        if '"listening"' not in first:
-            self.proc.kill()
-            raise PlatformError(_("the checker's echo server did not start: {output}").format(
-                output=first + self.proc.communicate()[1][-1500:]))
-
-    def stop(self) -> dict[str, Any]:
-        """What it got (``received``) and the kind of each datagram it sent (``sent``)."""
-        try:
-            out, err = self.proc.communicate(input="stop\n", timeout=20)
-        except subprocess.TimeoutExpired as exc:
-            self.proc.kill()
-            raise PlatformError(_("the checker's echo server did not stop")) from exc
-        if self.proc.returncode != 0:
-            raise PlatformError(_("the checker's echo server failed: {output}").format(
-                output=err.strip()[-1500:]))
-        return json.loads(out.strip().splitlines()[-1])
+        super().__init__(container, SCRIPT, ["echo", "--port", str(PORT), *strays],
+                         _("the checker's echo server"))
 
 
 @dataclass

@@ -25,9 +25,11 @@ MAX_PAYLOAD = 1024
 LINGER_SURE = 0.9  # s: within this after its last packet the receiver surely still lingers (1 s)
 SILENCE = 0.75  # s: the longest a sender may stay silent with a packet unacknowledged (the
 # timeout, at most 0.5 s, and room for a loaded machine's scheduling)
-__all__ = ["Datagram", "Ending", "Flight", "Parsed", "PcapError", "ending", "in_flight",
-           "last_in", "longest_silence", "parse", "read", "refused", "sent_before_first_ack",
-           "short_acks", "wire_problems"]
+PATIENCE = 5.0  # s: R11, from the first FIN to giving up
+GIVE_UP_BY = 5.75  # s: first FIN to last, the 5 s of patience and room for the scheduler
+__all__ = ["Datagram", "Ending", "Flight", "Gone", "Parsed", "PcapError", "ending", "gone",
+           "gone_problem", "in_flight", "last_in", "longest_silence", "parse", "read",
+           "refused", "sent_before_first_ack", "short_acks", "wire_problems"]
 
 
 @dataclass(frozen=True)
@@ -361,3 +363,79 @@ def short_acks(datagrams: list[Datagram], server: str, fin: int) -> list[str]:
                                   "ahead of a gap are kept)").format(
                     seq=seq, t=d.t - ordered[0].t, ack=p.seq, last=least - 1))
     return problems
+
+
+@dataclass(frozen=True)
+class Gone:
+    """The end of a transfer whose receiver closed its port when the FIN came (R10, R11),
+    as the router saw it: the FINs the sender sent, and the ICMP "port unreachable" the
+    server's kernel sent back that the router passed on to the client."""
+
+    fins: tuple[float, ...]  # when the router got each intact FIN from the client (its clock)
+    refusals: tuple[float, ...]  # when it passed each port unreachable on to the client
+
+
+def gone(data: bytes, client: str, server: str, fin: int) -> Gone:
+    """The FINs numbered ``fin`` and the port unreachables in a pcap file's bytes."""
+    fins, refusals = [], []
+    for ip in ipv4(data):
+        if ip.protocol == UDP and not ip.outgoing and ip.src == client and len(ip.body) >= 8:
+            p = parse(ip.body[8:])
+            if p is not None and p.sound and p.kind == "F" and p.seq == fin:
+                fins.append(ip.t)
+        elif (ip.protocol == ICMP and ip.outgoing and ip.src == server and ip.dst == client
+              and ip.body[:2] == b"\x03\x03"):  # destination unreachable: port
+            refusals.append(ip.t)
+    return Gone(tuple(sorted(fins)), tuple(sorted(refusals)))
+
+
+def gone_problem(end: Gone, fin: int, status: int | None, exit_at: float) -> tuple[str, str] | None:
+    """What the sender did wrong once its receiver had left, as (expected, observed); None
+    if nothing. ``status``: its exit status, None if it was killed at the check's bound;
+    ``exit_at``: when the checker saw it had exited (on the capture's clock; it exited no
+    later). An ICMP port unreachable is no ACK (R10), and no reason to stop sending the
+    FIN or to give up before the 5 s of R11 either (the README's hint: catch it and go on).
+    """
+    if not end.fins:
+        return (_("the sender to send its FIN, numbered {fin}, once every data packet is "
+                  "acknowledged").format(fin=fin),
+                _("no FIN {fin} left the client").format(fin=fin))
+    first = end.fins[0]
+    icmp = _("{count} ICMP port unreachable reached it (the receiver had closed its port when "
+             "the FIN came)").format(count=sum(1 for t in end.refusals if t >= first))
+    if status is None:
+        return (_("the sender to give up {patience:g} s after its first FIN, no ACK of it having "
+                  "come, and exit with status 1").format(patience=PATIENCE),
+                _("it was still running when the checker stopped it; {icmp}").format(icmp=icmp))
+    if status == 0:
+        return (_("the sender to exit with status 0 only once an intact ACK asking for {ack} "
+                  "(FIN + 1) has reached it: a port unreachable is no ACK, and says nothing of "
+                  "whether the receiver has the file").format(ack=fin + 1),
+                _("it exited with status 0, {after:.2f} s after its first FIN, and no ACK of the "
+                  "FIN had reached it; {icmp}").format(after=exit_at - first, icmp=icmp))
+    if status != 1:
+        return (_("the sender to exit with status 1 when it gives up on the FIN"),
+                _("it exited with status {status}; {icmp}").format(status=status, icmp=icmp))
+    if exit_at - first < PATIENCE:
+        return (_("the sender to go on sending the FIN after a port unreachable (a "
+                  "ConnectionRefusedError: catch it and go on), and to give up {patience:g} s "
+                  "after its first FIN, no ACK of it having come").format(patience=PATIENCE),
+                _("it exited with status 1, {after:.2f} s after its first FIN; {icmp}").format(
+                    after=exit_at - first, icmp=icmp))
+    if end.fins[-1] - first > GIVE_UP_BY:
+        return (_("the sender to give up {patience:g} s after its first FIN (its last FIN a "
+                  "timeout, at most 0.5 s, before that)").format(patience=PATIENCE),
+                _("it sent FINs for {span:.2f} s ({count} FINs)").format(
+                    span=end.fins[-1] - first, count=len(end.fins)))
+    expected = _("the sender to send the FIN again on each timeout (at most 0.5 s), port "
+                 "unreachable or not, until it gives up {patience:g} s after the first").format(
+                     patience=PATIENCE)
+    gap, at = max(((b - a, a) for a, b in itertools.pairwise(end.fins)), default=(0.0, first))
+    if gap > SILENCE:
+        return expected, _("it sent no FIN for {gap:.2f} s, from +{at:.2f} s after its first; "
+                           "{icmp}").format(gap=gap, at=at - first, icmp=icmp)
+    if end.fins[-1] - first < PATIENCE - SILENCE:
+        return expected, _("it sent its last FIN {last:.2f} s after its first, and exited "
+                           "{after:.2f} s after the first; {icmp}").format(
+                               last=end.fins[-1] - first, after=exit_at - first, icmp=icmp)
+    return None

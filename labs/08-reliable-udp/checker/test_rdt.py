@@ -10,6 +10,7 @@ Every scripted impairment is a seeded random schedule (links.py), never a fixed 
 
 import random
 
+import gone
 import links
 import pytest
 import rdt_wire
@@ -20,7 +21,6 @@ from socklab.checking import expect
 from socklab.i18n import _, ngettext
 
 WILDCARDS = ("0.0.0.0", "*", "[::]", "::")
-GIVE_UP_BY = 5.75  # s: first FIN to last, the 5 s of patience and room for the scheduler
 LINGER_AT_LEAST = 0.9  # s: the 1 s a receiver lingers after the last packet, less the clocks' slack
 
 
@@ -300,7 +300,7 @@ def test_sender_gives_up(transfers, ctx):
         expect.fail(_("the sender to give up 5 s after its first FIN, no ACK of it having come"),
                     _("it gave up after {elapsed:.2f} s").format(elapsed=t.sender.elapsed), t.evidence())
     sent = sorted(e["t_in"] for e in t.events if e["dir"] == "c2s")
-    if sent and sent[-1] - sent[0] > GIVE_UP_BY:
+    if sent and sent[-1] - sent[0] > rdt_wire.GIVE_UP_BY:
         expect.fail(_("the sender to give up 5 s after its first FIN, no ACK of it having come "
                       "(its last FIN a timeout, at most 0.5 s, before that)"),
                     _("it sent FINs for {seconds:.2f} s (seen by the router: {count} FINs)").format(
@@ -310,3 +310,34 @@ def test_sender_gives_up(transfers, ctx):
                     _("no file") if t.received is None else _("{size} bytes").format(size=len(t.received)),
                     t.evidence())
     ended(t, sender_status=1)
+
+
+@pytest.mark.points(1)
+@pytest.mark.rules("R10", "R11")
+def test_receiver_gone_at_the_fin(transfers, ctx):
+    """The receiver gone at the FIN (ICMP port unreachable): no status 0, give up after 5 s"""
+    # The checker's own receiver acknowledges the data, then closes its port when the FIN
+    # comes (gone.py): every FIN after it meets ICMP "port unreachable", which a connected
+    # socket reports as ConnectionRefusedError. That is no ACK of the FIN (R10: status 0
+    # only once one has reached the sender). Nor is it a reason to give up at once, even
+    # with status 1: R10 has the sender send the FIN again on each timeout until its ACK
+    # comes, R11 makes giving up 5 s after the first FIN the one way out, the give-up check
+    # asks for "no sooner than 5 s" when the ACKs are lost silently, and the README's hint
+    # says of ConnectionRefusedError "catch it and go on" (a receiver may restart; a stray
+    # ICMP may come). So a sender that dies of the exception fails here too. A sender on an
+    # unconnected socket (sendto) never hears of the ICMP, and passes as it does with
+    # silent losses. Timed on the router's capture (first FIN to last) and, for the exit,
+    # by the checker's clock, which sees it late: the bounds lean towards the sender.
+    rng = random.Random(f"{ctx.seed}:gone")
+    mode = rng.choice(["stop-and-wait", "window"])
+    size = rng.randint(1_000, 8_000)
+    left = gone.run(transfers, "gone", size, mode,
+                    _("a {size}-byte file, {mode}, over a clean link, to the checker's receiver, "
+                      "which closes its port when the FIN comes").format(size=size, mode=mode),
+                    bound=20)
+    t = left.transfer
+    t.wire()  # a flood that cut the capture fails the check here
+    status = None if t.sender.timed_out else t.sender.returncode
+    problem = rdt_wire.gone_problem(left.end, left.fin, status, left.exit_at)
+    if problem:
+        expect.fail(*problem, t.evidence())

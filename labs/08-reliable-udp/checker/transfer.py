@@ -179,6 +179,7 @@ class Transfer:
     crashed: bool = False  # the receiver exited on the crafted packets (no transfer was run)
     flooded: str | None = None  # the students' programs flooded the link (in words)
     receiver_exit_at: float | None = None  # when the checker saw it had exited (time.time())
+    peer: str = ""  # the checker's own receiver stood in for the student's: what it saw
 
     def wire(self) -> list[rdt_wire.Datagram]:
         """The captured datagrams to judge; the check fails if a flood cut the capture."""
@@ -225,8 +226,9 @@ class Transfer:
                 status=self.sender.returncode, elapsed=self.sender.elapsed)
         receiver = _("the receiver exited with status {status}").format(status=self.receiver_status) \
             if self.receiver_exited else _("the receiver had not exited")
-        parts = [self.link(), _("{sender} (its output is below); {receiver}").format(
-            sender=sender, receiver=receiver)]
+        said = (_("{sender} (its output is below)").format(sender=sender) + "\n" + self.peer if self.peer
+                else _("{sender} (its output is below); {receiver}").format(sender=sender, receiver=receiver))
+        parts = [self.link(), said]
         if self.pcap:
             parts.append(_("the router's capture: {path} (open it with Wireshark)").format(path=self.pcap))
         return "\n".join(parts)
@@ -274,13 +276,8 @@ class Transfers:
         another socket of the client; what it answered is kept. ``quiet``: how long the
         capture goes on once both programs are done (a packet the router holds comes later).
         """
-        data = random.Random(f"{self.ctx.seed}:{name}").randbytes(size)
-        source, target = f"/scratch/{name}.bin", f"/scratch/{name}.received"
-        put = exec_bytes(self.client, ["python3", "-c", "import sys; open(sys.argv[1], 'wb')"  # not shown
-                                       ".write(sys.stdin.buffer.read())", source], data)
-        if put.returncode != 0:
-            raise PlatformError(_("writing {path} in the client failed: {error}").format(
-                path=source, error=put.stderr.decode()))
+        data, source = self.put(name, size)
+        target = f"/scratch/{name}.received"
         self.programs.start("receiver", [target])
         self.programs.wait_ready("receiver", timeout=30)
         replies = self.craft(crafted) if crafted else []
@@ -314,6 +311,18 @@ class Transfers:
         return Transfer(what, data, got.stdout if got.returncode == 0 else None, sender, exited,
                         bound, status, early, replies, events, datagrams, pcap, refused,
                         flooded=flooded, receiver_exit_at=self.exit_at if exited else None)
+
+    def put(self, name: str, size: int) -> tuple[bytes, str]:
+        """A seeded random file of ``size`` bytes in the client's /scratch (written as the
+        student): its bytes and its path."""
+        data = random.Random(f"{self.ctx.seed}:{name}").randbytes(size)
+        source = f"/scratch/{name}.bin"
+        put = exec_bytes(self.client, ["python3", "-c", "import sys; open(sys.argv[1], 'wb')"  # not shown
+                                       ".write(sys.stdin.buffer.read())", source], data)
+        if put.returncode != 0:
+            raise PlatformError(_("writing {path} in the client failed: {error}").format(
+                path=source, error=put.stderr.decode()))
+        return data, source
 
     def read(self, path: str) -> bytes | None:
         out = exec_bytes(self.server, ["cat", path])
