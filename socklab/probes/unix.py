@@ -155,10 +155,13 @@ def line_bytes(line: str) -> bytes:
 def jam(args: argparse.Namespace) -> dict:
     """Send lines, never reading the answers, until nothing moves; then close."""
     line = b"j" * (args.line_size - 1) + b"\n"
-    sent, stuck_since = 0, None
+    sent, stuck_since, failed = 0, None, None
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(args.timeout)
-        sock.connect(args.path)
+        try:
+            sock.connect(args.path)
+        except OSError as exc:
+            return {"sent": 0, "jammed": False, "error": f"connect(): {error(exc)}"}
         sock.setblocking(False)
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline and sent < 64 << 20:
@@ -170,7 +173,10 @@ def jam(args: argparse.Namespace) -> dict:
                 if time.monotonic() - stuck_since > 0.5:  # the server no longer reads: it is
                     break  # blocked sending answers nobody reads
                 time.sleep(0.01)
-    return {"sent": sent, "jammed": stuck_since is not None}
+            except OSError as exc:  # the server closed or reset the connection: its doing
+                failed = f"send(): {error(exc)}"
+                break
+    return {"sent": sent, "jammed": stuck_since is not None, "error": failed}
 
 
 def linger(args: argparse.Namespace) -> dict:
@@ -178,8 +184,12 @@ def linger(args: argparse.Namespace) -> dict:
     closes (or time runs out), as a client still connected when the server is stopped."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(5)
-        sock.connect(args.path)
-        sock.sendall(b"a line not yet fin")
+        try:
+            sock.connect(args.path)
+            sock.sendall(b"a line not yet fin")
+        except OSError as exc:  # the server's doing (gone, or closing on us): the check goes on
+            print(json.dumps({"listening": args.path}), flush=True)
+            return {"closed": True, "error": error(exc)}
         print(json.dumps({"listening": args.path}), flush=True)
         sock.settimeout(args.timeout)
         try:
