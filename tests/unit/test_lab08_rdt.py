@@ -265,6 +265,16 @@ def test_a_receiver_that_drops_packets_ahead_of_a_gap_asks_short():
     assert wire.short_acks(keeps, SERVER, 4) == []
 
 
+def test_no_ack_at_all_is_no_pass():
+    """A receiver that answers nothing (bound elsewhere, crashed) gives no short ACK to see:
+    the check judged that an empty capture passes; it does not."""
+    w = Wire()
+    w.c2s(pkt(b"D", 0, bytes(1024)))
+    w.c2s(pkt(b"D", 1, bytes(1024)))
+    assert "answered none of the 2" in wire.short_acks(w.grams, SERVER, 4)[0]
+    assert "no intact data packet" in wire.short_acks([], SERVER, 4)[0]
+
+
 def test_refused_reads_port_unreachable_from_the_client():
     import struct
 

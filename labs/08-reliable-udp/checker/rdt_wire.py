@@ -362,6 +362,12 @@ def short_acks(datagrams: list[Datagram], server: str, fin: int) -> list[str]:
                                   "{ack}, when it had every packet up to {last} (packets that came "
                                   "ahead of a gap are kept)").format(
                     seq=seq, t=d.t - ordered[0].t, ack=p.seq, last=least - 1))
+    # nothing to judge is no pass: every intact data packet is answered (R5)
+    if not due:
+        problems.append(_("no intact data packet of the transfer reached the receiver"))
+    elif not answered:
+        problems.append(_("the receiver answered none of the {count} intact data packets that "
+                          "reached it").format(count=len(due)))
     return problems
 
 
