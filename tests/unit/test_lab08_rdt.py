@@ -431,3 +431,13 @@ def test_other_ends_fail_too():
     assert "still running" in wire.gone_problem(wire.Gone((100.0,), ()), 3, None, 120.0)[1]
     assert "status 2" in wire.gone_problem(wire.Gone(_fins(0.1, 5.0), ()), 3, 2, 105.1)[1]
     assert "FINs for 8.00 s" in wire.gone_problem(wire.Gone(_fins(0.1, 8.0), ()), 3, 1, 108.1)[1]
+
+
+def test_the_timeout_is_the_median_wait_between_two_fins():
+    """R7's 0.5 s read from a FIN sent again and again: a few late wake-ups of a loaded
+    machine do not count, a sender whose timeout is 0.6 s does."""
+    on_time = [0.0, 0.5, 1.0, 1.5, 2.3, 2.8, 3.3, 3.8, 4.6, 5.1]  # two late wake-ups (0.8 s)
+    assert wire.timeout_problem(on_time) == ""
+    slow = [0.6 * n for n in range(9)]
+    assert "every 0.60 s" in wire.timeout_problem(slow)
+    assert wire.timeout_problem([0.0, 2.0]) == ""  # too few to tell

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import statistics
 import struct
 import zlib
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ PATIENCE = 5.0  # s: R11, from the first FIN to giving up
 GIVE_UP_BY = 5.75  # s: first FIN to last, the 5 s of patience and room for the scheduler
 __all__ = ["Datagram", "Ending", "Flight", "Gone", "Parsed", "PcapError", "ending", "gone",
            "gone_problem", "in_flight", "last_in", "longest_silence", "parse", "read",
-           "refused", "sent_before_first_ack", "short_acks", "wire_problems"]
+           "refused", "sent_before_first_ack", "short_acks", "timeout_problem", "wire_problems"]
 
 
 @dataclass(frozen=True)
@@ -298,6 +299,25 @@ def longest_silence(datagrams: list[Datagram], client: str) -> tuple[float, floa
     start = min(d.t for d in datagrams)
     gap, at = max((b - a, a) for a, b in itertools.pairwise(times))
     return gap, at - start
+
+
+TIMEOUT_MEDIAN = 0.58  # s: the median wait between two sendings of one FIN (R7's 0.5 s, and
+# a loaded machine's scheduling: the median keeps a few late wake-ups from counting, so the
+# bound can be much closer to 0.5 s than SILENCE, which bounds the longest)
+
+
+def timeout_problem(sent: list[float]) -> str:
+    """A sender's timeout read from the times it sent one FIN again and again, no ACK
+    coming (R7: at most 0.5 s): the median wait between two, when there are 3 or more."""
+    waits = sorted(b - a for a, b in itertools.pairwise(sorted(sent)))
+    if len(waits) < 3:
+        return ""
+    median = statistics.median(waits)
+    if median <= TIMEOUT_MEDIAN:
+        return ""
+    return _("it sent the FIN again every {median:.2f} s (the median of {count} waits, from "
+             "{least:.2f} to {most:.2f} s)").format(median=median, count=len(waits),
+                                                    least=waits[0], most=waits[-1])
 
 
 def last_in(datagrams: list[Datagram], server: str) -> float | None:

@@ -285,7 +285,7 @@ def test_end_handshake(transfers, ctx):
 
 
 @pytest.mark.points(1)
-@pytest.mark.rules("R11")
+@pytest.mark.rules("R7", "R11")
 def test_sender_gives_up(transfers, ctx):
     """Every ACK lost: the sender gives up 5 s after its first FIN, with status 1"""
     mode = random.Random(f"{ctx.seed}:give-up").choice(["stop-and-wait", "window"])
@@ -305,6 +305,9 @@ def test_sender_gives_up(transfers, ctx):
                       "(its last FIN a timeout, at most 0.5 s, before that)"),
                     _("it sent FINs for {seconds:.2f} s (seen by the router: {count} FINs)").format(
                         seconds=sent[-1] - sent[0], count=len(sent)), t.evidence())
+    if slow := rdt_wire.timeout_problem(sent):
+        expect.fail(_("the sender to send the FIN again each time its timeout, at most 0.5 s, "
+                      "runs out, no ACK of it having come"), slow, t.evidence())
     if t.received != b"":
         expect.fail(_("the receiver to write the empty file (the FIN reached it)"),
                     _("no file") if t.received is None else _("{size} bytes").format(size=len(t.received)),

@@ -76,7 +76,8 @@ class Link:
             self.send(packets[n - first])
             tries[n] = tries.get(n, 0) + 1
             sent_at[n] = now
-            deadline[n] = now + self.rto * 2 ** min(tries[n] - 1, 4)
+            # backing off doubles the wait, never past R7's 0.5 s
+            deadline[n] = now + min(self.rto * 2 ** min(tries[n] - 1, 4), 0.5)
             heapq.heappush(timers, (deadline[n], n))
 
         while base < end:
