@@ -7,6 +7,8 @@ check, not socklab's internals.
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from socklab.grading.text import capped, visible
@@ -23,6 +25,17 @@ def stopped_reading(received: int) -> str:
     return _("the checker stopped reading after {received} bytes (the server sends without end?)").format(
         received=received
     )
+
+
+def said(text: str | None, words: Iterable[tuple[re.Pattern[str], str]]) -> str | None:
+    """A probe's phrase in the reader's language: the probes run in the containers (stdlib
+    only) and say their few fixed phrases in English; a checker lists them as ``words``,
+    (pattern, ``N_`` text with the pattern's groups as placeholders). Anything else (an
+    exception's text, None) is returned as it is."""
+    for pattern, msgid in words if text else ():
+        if found := pattern.fullmatch(text):  # type: ignore[arg-type]
+            return _(msgid).format(**found.groupdict())
+    return text
 
 
 def fail(expected: str, observed: str, evidence: str = "") -> None:

@@ -371,3 +371,18 @@ def test_every_translated_text_is_given_exactly_its_placeholders():
                 where = f"{path.relative_to(ROOT)}:{line}"
                 wrong.append(f"{where}: {sorted(fields)} named, {sorted(given)} given")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_probes_fixed_phrase_is_read_in_the_readers_language():
+    """The probes (stdlib, in the containers) say a few fixed phrases in English; a checker
+    lists them and expect.said gives the reader theirs, anything else as it is."""
+    from socklab.checking import expect
+
+    words = [(re.compile(r"nothing more from the server for (?P<seconds>\S+) s"),
+              "nothing more from the server for {seconds} s")]  # fmt: skip
+    with i18n.using("zh_CN"):
+        shown = expect.said("nothing more from the server for 10 s", words)
+    assert shown != "nothing more from the server for 10 s" and "10" in shown
+    other = "ECONNRESET (Connection reset by peer)"
+    assert expect.said(other, words) == other
+    assert expect.said(None, words) is None

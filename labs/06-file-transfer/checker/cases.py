@@ -11,6 +11,7 @@ import random
 import re
 from typing import Any
 
+from socklab.checking import expect
 from socklab.i18n import N_, _
 
 # Sizes where programs break: one below, at and one above common buffer sizes.
@@ -139,10 +140,7 @@ PROBE_WORDS = (
 
 def said(error: str) -> str:
     """The probe's ``error`` in the reader's language."""
-    for pattern, text in PROBE_WORDS:
-        if found := pattern.fullmatch(error):
-            return _(text).format(**found.groupdict())
-    return error
+    return expect.said(error, PROBE_WORDS)  # type: ignore[return-value]
 
 
 def status_problem(reply: dict[str, Any] | None, want: str) -> str | None:

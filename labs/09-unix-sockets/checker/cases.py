@@ -11,6 +11,7 @@ import re
 import string
 from typing import Any
 
+from socklab.checking import expect
 from socklab.i18n import N_, _
 
 LARGEST = 8192  # the largest datagram of the protocol (R7)
@@ -166,11 +167,8 @@ PROBE_WORDS = (
 
 
 def said(error: str | None) -> str | None:
-    """The probe's ``error`` in the reader's language (None stays None)."""
-    for pattern, text in PROBE_WORDS if error else ():
-        if found := pattern.fullmatch(error):
-            return _(text).format(**found.groupdict())
-    return error
+    """The probe's ``error`` in the reader's language."""
+    return expect.said(error, PROBE_WORDS)  # type: ignore[return-value]
 
 
 KINDS = {  # the probe's words for a file's kind (socklab/probes/unix.py), as the reader reads them
