@@ -7,9 +7,30 @@ Unit-tested in tests/unit/test_lab07_http.py. Every input comes from a
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
-from socklab.i18n import _
+from socklab.checking import expect
+from socklab.i18n import N_, _
+
+# The HTTP probe's fixed phrases (socklab/probes/http_probe.py, in English in the
+# container), as the reader reads them (expect.said)
+PROBE_WORDS = (
+    (re.compile(r"no complete head \(no CRLF CRLF\)"), N_("no complete head (no CRLF CRLF)")),
+    (re.compile(r"no bytes at all"), N_("no bytes at all")),
+    (re.compile(r"no more bytes for (?P<seconds>\S+) s and the connection still open"),
+     N_("no more bytes for {seconds} s and the connection still open")),
+    (re.compile(r"the answer was still coming (?P<seconds>\S+) s later, and the connection still open"),
+     N_("the answer was still coming {seconds} s later, and the connection still open")),
+    (re.compile(r"the whole answer came, and the connection was still open (?P<seconds>\S+) s later"),
+     N_("the whole answer came, and the connection was still open {seconds} s later")),
+    (re.compile(r"sending the rest: (?P<error>.*)", re.S), N_("sending the rest: {error}")),
+)
+
+
+def said(text: str | None) -> str | None:
+    """The probe's ``text`` in the reader's language."""
+    return expect.said(text, PROBE_WORDS)
 
 # the reason phrases are protocol tokens, quoted as they are in the messages
 REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
@@ -108,7 +129,7 @@ def split_points(rng: random.Random, size: int, count: int) -> list[int]:
 def framing_problems(answer: dict[str, Any], head_only: bool = False) -> list[str]:
     """What breaks R3/R4 in an answer as the probe saw it (an empty list if nothing)."""
     if answer.get("status") is None:
-        why = answer.get("problem") or answer.get("error") or _("nothing came")
+        why = said(answer.get("problem") or answer.get("error")) or _("nothing came")
         return [_("no answer ({why})").format(why=why)]
     problems = []
     status, reason = answer["status"], answer.get("reason", "")
@@ -142,5 +163,5 @@ def framing_problems(answer: dict[str, Any], head_only: bool = False) -> list[st
                           "it was answered too ({count} more bytes, starting {start})").format(
             count=answer["after"], start=repr(answer.get("after_start", "")[:40])))
     elif not answer.get("closed"):
-        problems.append(answer.get("error") or _("the connection left open"))
+        problems.append(said(answer.get("error")) or _("the connection left open"))
     return problems

@@ -116,8 +116,8 @@ def either(codes: Any) -> str:
 def status(answer: dict[str, Any]) -> str:
     """What came back, in a line: the status line and headers, or why there were none."""
     if answer.get("status") is None:
-        why = answer.get("problem") or _("no answer")
-        return f"{why}" + (f" ({answer['error']})" if answer.get("error") else "") + \
+        why = cases.said(answer.get("problem")) or _("no answer")
+        return f"{why}" + (f" ({cases.said(answer['error'])})" if answer.get("error") else "") + \
             (f": {answer['head']!r}" if answer.get("head") else "")
     return repr(answer["head"])[:400]
 
@@ -174,7 +174,7 @@ class Web:
                         _("{size} bytes after the head (SHA-256 {sha}...), starting {start}").format(
                             size=answer["body_size"], sha=answer["body_sha256"][:16],
                             start=repr(answer["body_start"][:60]))
-                        + (f" ({answer['error']})" if answer.get("error") else ""))
+                        + (f" ({cases.said(answer['error'])})" if answer.get("error") else ""))
 
 
 @pytest.fixture(scope="session")

@@ -79,7 +79,7 @@ def test_content_length(web):
         if not answer["closed"]:
             expect.fail(_("GET {target}: the server closing the connection after the body").format(
                             target=target),
-                        _("the connection still open ({error})").format(error=answer["error"]))
+                        _("the connection still open ({error})").format(error=cases.said(answer["error"])))
 
 
 @pytest.mark.points(2)

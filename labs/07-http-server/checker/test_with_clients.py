@@ -7,6 +7,7 @@ through the router; the browser's screenshots are in the run's artifacts.
 
 import urllib.parse
 
+import cases
 import pytest
 from conftest import BASE, media_type
 
@@ -19,7 +20,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 def said(answer):
     """What a client reported, in a line."""
     if answer.get("error"):
-        return answer["error"]
+        return cases.said(answer["error"])
     if answer.get("exit"):
         return _("curl exited with code {code}: {stderr}").format(code=answer["exit"],
                                                                    stderr=answer["stderr"])
