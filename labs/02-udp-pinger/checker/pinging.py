@@ -17,7 +17,40 @@ from typing import Any
 
 from rich.cells import cell_len
 
-from socklab.i18n import _, ngettext
+from socklab.checking import expect
+from socklab.i18n import N_, _, ngettext
+
+# The names the probe gives its awkward datagrams (socklab/probes/udp_pinger.py, in English
+# in the container), as the reader reads them (expect.said)
+DATAGRAM_NAMES = (
+    (re.compile(r"a ping"),
+     N_("a ping")),
+    (re.compile(r"the same ping again \(a datagram repeated is a new one\)"),
+     N_("the same ping again (a datagram repeated is a new one)")),
+    (re.compile(r"one byte"),
+     N_("one byte")),
+    (re.compile(r"an empty datagram"),
+     N_("an empty datagram")),
+    (re.compile(r"another empty datagram"),
+     N_("another empty datagram")),
+    (re.compile(r"a ping with whitespace at both ends (?P<text>.*)", re.S),
+     N_("a ping with whitespace at both ends {text}")),
+    (re.compile(r"several lines of multi-byte UTF-8 text, ending in a newline"),
+     N_("several lines of multi-byte UTF-8 text, ending in a newline")),
+    (re.compile(r"all 256 byte values \(not text\)"),
+     N_("all 256 byte values (not text)")),
+    (re.compile(r"all 256 byte values, backwards \(the last one NUL\)"),
+     N_("all 256 byte values, backwards (the last one NUL)")),
+    (re.compile(r"(?P<size>\d+) random bytes"),
+     N_("{size} random bytes")),
+    (re.compile(r"a ping after all that"),
+     N_("a ping after all that")),
+)
+
+
+def datagram_name(name: str) -> str:
+    """The probe's name for one of its datagrams, in the reader's language."""
+    return expect.said(name, DATAGRAM_NAMES) or name
 
 PORT = 5000
 TIMEOUT = 1.0  # seconds a ping waits for its reply

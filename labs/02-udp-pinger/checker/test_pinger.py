@@ -17,6 +17,7 @@ from pinging import (
     RTT_ABOVE,
     RTT_BELOW,
     TIMEOUT,
+    datagram_name,
     loss_mismatches,
     pause_problems,
     rtt_mismatches,
@@ -76,7 +77,7 @@ def test_server_echoes_datagrams(clean, ctx, programs):
     seen = probe(ctx.container("client"), "datagrams", "--host", "server", "--port", str(PORT),
                  "--seed", str(ctx.seed or 1))
     for sent in seen["datagrams"]:
-        what = _("{name} ({size} bytes)").format(name=sent["name"], size=sent["size"])
+        what = _("{name} ({size} bytes)").format(name=datagram_name(sent["name"]), size=sent["size"])
         if not sent["sent"]:
             expect.fail(_("{what} echoed").format(what=what), _("not sent: the server had stopped answering"),
                         server_state(programs))
@@ -92,7 +93,7 @@ def test_server_echoes_datagrams(clean, ctx, programs):
                             what=what, server=seen["server"]),
                         _("the echo came from {source}: reply from the socket that received").format(
                             source=sent["from"]))
-    extra = [(sent["name"], o) for sent in seen["datagrams"] for o in sent.get("others", [])]
+    extra = [(datagram_name(sent["name"]), o) for sent in seen["datagrams"] for o in sent.get("others", [])]
     extra += [(_("the last one"), o) for o in seen["after"]]
     if extra:
         expect.fail(_("exactly one echo for each datagram, and nothing else"),

@@ -9,9 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from typing import Any
 
-from socklab.i18n import _
+from socklab.checking import expect
+from socklab.i18n import N_, _
+
+# The handshake probe's fixed phrases (socklab/probes/handshake.py, in English in the
+# container), as the reader reads them (expect.said)
+PROBE_WORDS = (
+    (re.compile(r"while sending: (?P<error>.*)", re.S), N_("while sending: {error}")),
+    (re.compile(r"while reading the reply: (?P<error>.*)", re.S), N_("while reading the reply: {error}")),
+    (re.compile(r"while reading the request: (?P<error>.*)", re.S),
+     N_("while reading the request: {error}")),
+    (re.compile(r"while replying: (?P<error>.*)", re.S), N_("while replying: {error}")),
+    (re.compile(r"port (?P<port>\d+) is in use"), N_("port {port} is in use")),
+)
+
+
+def said(text: str | None) -> str | None:
+    """The probe's ``text`` in the reader's language."""
+    return expect.said(text, PROBE_WORDS)
 
 BOUNDARIES = (1024, 4096, 8192, 65536, 131072)  # common buffer sizes: a program cut there shows it
 LONG_PAUSE = (1.3, 1.6)  # seconds: longer than a second, what a 1 s timeout mistakes for the end
@@ -111,7 +129,7 @@ def problem(seen: dict[str, Any]) -> str | None:
                                  size=seen["request"]["size"]) if seen["early"] else
                  _("the server's FIN after only {at} of the request's {size} bytes, before the client's "
                    "FIN").format(at=seen["early_at"], size=seen["request"]["size"]))
-        return early + (_("; then {error}").format(error=seen["error"]) if seen["error"] else "")
+        return early + (_("; then {error}").format(error=said(seen["error"])) if seen["error"] else "")
     expected = answer_of(seen["request"]["size"], seen["request"]["sha256"])
     reply = seen["reply"]
     wrong = reply["head"] != expected or reply["size"] != len(expected)
@@ -125,7 +143,7 @@ def problem(seen: dict[str, Any]) -> str | None:
     if wrong and reply["size"]:
         observed += _(" instead of {expected}").format(expected=repr(expected))
     if seen["error"]:
-        observed += _(", then {error}").format(error=seen["error"])
+        observed += _(", then {error}").format(error=said(seen["error"]))
     elif not seen["eof"]:
         observed += _(", and no FIN (EOF) within 5 s: the server did not close after replying")
     else:

@@ -65,7 +65,8 @@ def against_checker(ctx, programs):
                                 timeout=BOUND + 4 + slow)
         seen = server.result()
         if not seen["connected"]:
-            expect.fail(_("the client to connect to server:{port}").format(port=CHECKER_PORT), seen["error"],
+            expect.fail(_("the client to connect to server:{port}").format(port=CHECKER_PORT),
+                        cases.said(seen["error"]) or _("no connection"),
                         client_output(finished))
         return seen, finished
 
